@@ -1,0 +1,124 @@
+#pragma once
+// Replicated shard-interest map: which shards have subscriptions matching a
+// published subject, and for each queue group how many members each shard
+// has, so the publishing shard can send a queue message to exactly one shard
+// (chosen by weight) and plain messages to every interested shard.
+//
+// Every shard holds its own copy and is its only user (single-threaded, no
+// locks). Copies converge because every shard applies the same absolute
+// interest_delta statements, each shard's in the order that shard sent them.
+// Catch-up of a shard that starts late: each peer P sends its snapshot(P)
+// (preceded by a reset of P, for a re-sync) on the ring P->late, then its live
+// deltas on the same ring; see docs/decisions/0003-interest-map.md.
+//
+// Granularity is the (pattern, queue) pair: memory grows with the number of
+// distinct patterns subscribed server-wide, not with subscriptions. Inside,
+// one subject_trie (cache off) indexes the entries and a bounded match_cache
+// holds the aggregated results per published subject.
+#include <natrix/subjects/interest_delta.hh>
+#include <natrix/subjects/match_cache.hh>
+#include <natrix/subjects/subject_trie.hh>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace natrix::subjects {
+
+struct shard_weight {
+    std::uint16_t shard;
+    std::uint32_t weight; // queue members on that shard (> 0)
+
+    bool operator==(const shard_weight&) const = default;
+};
+
+struct queue_interest {
+    std::string_view name;              // points into the map; valid as long as the result
+    std::vector<shard_weight> weights;  // ascending shard, only shards with members
+    std::uint32_t total = 0;            // sum of weights (saturating)
+};
+
+struct interest_result {
+    // Shards with at least one matching plain subscription. A shard that only
+    // has queue members is not in here: it must not get a plain copy.
+    std::uint64_t shards = 0;
+    std::vector<queue_interest> queues; // one per queue group name
+
+    bool empty() const noexcept { return shards == 0 && queues.empty(); }
+};
+
+// Picks one shard for a queue group, in proportion to its weights, from a
+// uniformly random 64-bit value. Returns -1 when the group has no weight.
+int pick_queue_shard(const queue_interest& q, std::uint64_t random) noexcept;
+
+struct interest_stats {
+    std::size_t entries = 0; // (pattern, queue) pairs with interest
+    std::size_t cache_entries = 0;
+    std::uint64_t applied = 0; // deltas that changed the map
+    std::uint64_t ignored = 0; // no-op or invalid deltas
+    std::uint64_t lookups = 0;
+    std::uint64_t cache_hits = 0;
+    std::uint64_t cache_misses = 0;
+};
+
+class interest_map {
+public:
+    // cache_capacity 0 disables the lookup cache.
+    explicit interest_map(std::size_t cache_capacity = default_cache_capacity);
+    interest_map(const interest_map&) = delete;
+    interest_map& operator=(const interest_map&) = delete;
+
+    // Sets shard d.shard's count on (d.subject_pattern, d.queue). Returns true
+    // if the map changed; false for a repeat of the current state, a shard
+    // >= max_shards or an invalid pattern (those are ignored).
+    bool apply(const interest_delta& d);
+
+    // Everything `shard` holds, as deltas that rebuild it on an empty map.
+    std::vector<interest_delta> snapshot(std::uint16_t shard) const;
+    // Drops everything `shard` holds (before re-applying its snapshot, or when
+    // a shard goes away). Returns the number of statements removed.
+    std::size_t reset_shard(std::uint16_t shard);
+
+    // Current count of `shard` on (pattern, queue); 0 if none. The owning
+    // shard can use it to build its next absolute delta.
+    std::uint32_t count(std::uint16_t shard, std::string_view pattern,
+                        std::string_view queue) const;
+
+    // Interest in a published subject. The reference stays valid until the
+    // next apply, reset_shard or lookup call on this map.
+    const interest_result& lookup(std::string_view literal_subject);
+
+    std::size_t entries() const noexcept { return entries_.size(); }
+    interest_stats stats() const noexcept;
+    std::size_t memory_bytes() const;
+
+private:
+    struct entry {
+        std::string_view pattern; // views into the map key (node-stable)
+        std::string_view queue;
+        std::uint64_t mask = 0;             // shards with count > 0
+        std::vector<shard_weight> counts;   // ascending shard, count > 0
+    };
+
+    static std::string make_key(std::string_view pattern, std::string_view queue);
+    bool set_count(std::uint16_t shard, std::string_view pattern, std::string_view queue,
+                   std::uint32_t count);
+    void invalidate(std::string_view pattern) noexcept;
+    void aggregate(const match_result& m, interest_result& out) const;
+
+    // Key: pattern, ' ', queue. A valid pattern has no space, so the first
+    // space splits the key unambiguously whatever the queue holds.
+    std::unordered_map<std::string, entry> entries_;
+    subject_trie index_{0};
+    match_cache<interest_result> cache_;
+    interest_result scratch_;
+    std::uint64_t applied_ = 0;
+    std::uint64_t ignored_ = 0;
+    std::uint64_t lookups_ = 0;
+    std::uint64_t cache_hits_ = 0;
+};
+
+} // namespace natrix::subjects

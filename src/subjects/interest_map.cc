@@ -1,0 +1,227 @@
+#include <natrix/subjects/interest_map.hh>
+#include <natrix/subjects/subject.hh>
+#include <natrix/subjects/subject_hash.hh>
+
+#include <algorithm>
+#include <array>
+#include <limits>
+
+namespace natrix::subjects {
+
+namespace {
+
+constexpr std::uint32_t saturating_add(std::uint32_t a, std::uint64_t b) noexcept {
+    const std::uint64_t s = a + b;
+    return s > std::numeric_limits<std::uint32_t>::max() ? std::numeric_limits<std::uint32_t>::max()
+                                                         : static_cast<std::uint32_t>(s);
+}
+
+std::size_t result_bytes(const interest_result& r) {
+    std::size_t b = r.queues.capacity() * sizeof(queue_interest);
+    for (const auto& q : r.queues) b += q.weights.capacity() * sizeof(shard_weight);
+    return b;
+}
+
+} // namespace
+
+int pick_queue_shard(const queue_interest& q, std::uint64_t random) noexcept {
+    if (q.total == 0 || q.weights.empty()) return -1;
+    // Scale to [0, total) by a multiply-high: no modulo bias worth noting and no division.
+    std::uint64_t r = static_cast<std::uint64_t>((static_cast<unsigned __int128>(random) * q.total) >> 64);
+    for (const auto& w : q.weights) {
+        if (r < w.weight) return w.shard;
+        r -= w.weight;
+    }
+    return q.weights.back().shard;
+}
+
+interest_map::interest_map(std::size_t cache_capacity) : cache_(cache_capacity) {}
+
+std::string interest_map::make_key(std::string_view pattern, std::string_view queue) {
+    std::string key;
+    key.reserve(pattern.size() + 1 + queue.size());
+    key.append(pattern).push_back(' ');
+    key.append(queue);
+    return key;
+}
+
+void interest_map::invalidate(std::string_view pattern) noexcept {
+    if (!cache_.enabled()) return;
+    if (is_literal(pattern)) {
+        cache_.erase(pattern, hash_subject(pattern));
+    } else {
+        cache_.invalidate_all();
+    }
+}
+
+bool interest_map::apply(const interest_delta& d) {
+    if (d.shard >= max_shards || !is_valid_subject(d.subject_pattern)) {
+        ++ignored_;
+        return false;
+    }
+    const bool changed = set_count(d.shard, d.subject_pattern, d.queue, d.count);
+    ++(changed ? applied_ : ignored_);
+    return changed;
+}
+
+bool interest_map::set_count(std::uint16_t shard, std::string_view pattern,
+                             std::string_view queue, std::uint32_t count) {
+    const std::uint64_t bit = std::uint64_t{1} << shard;
+    const auto by_shard = [](const shard_weight& w, std::uint16_t s) { return w.shard < s; };
+    auto it = entries_.find(make_key(pattern, queue));
+    if (count == 0) {
+        if (it == entries_.end() || !(it->second.mask & bit)) return false;
+        entry& e = it->second;
+        e.counts.erase(std::lower_bound(e.counts.begin(), e.counts.end(), shard, by_shard));
+        e.mask &= ~bit;
+        if (e.counts.empty()) {
+            index_.remove(e.pattern, e.queue, &e);
+            entries_.erase(it);
+        }
+        invalidate(pattern);
+        return true;
+    }
+    if (it == entries_.end()) {
+        it = entries_.emplace(make_key(pattern, queue), entry{}).first;
+        entry& e = it->second;
+        const std::string_view key = it->first;
+        e.pattern = key.substr(0, pattern.size());
+        e.queue = key.substr(pattern.size() + 1);
+        index_.insert(e.pattern, e.queue, &e);
+    }
+    entry& e = it->second;
+    auto pos = std::lower_bound(e.counts.begin(), e.counts.end(), shard, by_shard);
+    if (pos != e.counts.end() && pos->shard == shard) {
+        if (pos->weight == count) return false;
+        pos->weight = count;
+    } else {
+        e.counts.insert(pos, shard_weight{shard, count});
+    }
+    const bool new_shard = !(e.mask & bit);
+    e.mask |= bit;
+    // A plain entry's count does not show in lookups, only its mask does.
+    if (new_shard || !queue.empty()) invalidate(pattern);
+    return true;
+}
+
+std::vector<interest_delta> interest_map::snapshot(std::uint16_t shard) const {
+    std::vector<interest_delta> out;
+    if (shard >= max_shards) return out;
+    const std::uint64_t bit = std::uint64_t{1} << shard;
+    for (const auto& [key, e] : entries_) {
+        if (!(e.mask & bit)) continue;
+        for (const auto& w : e.counts) {
+            if (w.shard == shard) {
+                out.push_back(interest_delta{shard, std::string(e.pattern), std::string(e.queue), w.weight});
+                break;
+            }
+        }
+    }
+    return out;
+}
+
+std::size_t interest_map::reset_shard(std::uint16_t shard) {
+    if (shard >= max_shards) return 0;
+    const std::uint64_t bit = std::uint64_t{1} << shard;
+    std::size_t removed = 0;
+    for (auto it = entries_.begin(); it != entries_.end();) {
+        entry& e = it->second;
+        if (!(e.mask & bit)) {
+            ++it;
+            continue;
+        }
+        ++removed;
+        e.mask &= ~bit;
+        std::erase_if(e.counts, [&](const shard_weight& w) { return w.shard == shard; });
+        if (e.counts.empty()) {
+            index_.remove(e.pattern, e.queue, &e);
+            it = entries_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    if (removed) {
+        cache_.invalidate_all();
+        applied_ += removed;
+    }
+    return removed;
+}
+
+std::uint32_t interest_map::count(std::uint16_t shard, std::string_view pattern,
+                                  std::string_view queue) const {
+    const auto it = entries_.find(make_key(pattern, queue));
+    if (it == entries_.end()) return 0;
+    for (const auto& w : it->second.counts)
+        if (w.shard == shard) return w.weight;
+    return 0;
+}
+
+void interest_map::aggregate(const match_result& m, interest_result& out) const {
+    out.shards = 0;
+    out.queues.clear();
+    for (const sub_handle h : m.plain) out.shards |= static_cast<const entry*>(h)->mask;
+    for (const auto& g : m.queues) {
+        queue_interest& q = out.queues.emplace_back();
+        q.name = g.name;
+        if (g.members.size() == 1) {
+            q.weights = static_cast<const entry*>(g.members.front())->counts;
+        } else {
+            // The same group under several matching patterns: sum per shard.
+            std::array<std::uint64_t, max_shards> sum{};
+            std::uint64_t mask = 0;
+            for (const sub_handle h : g.members) {
+                const auto* e = static_cast<const entry*>(h);
+                mask |= e->mask;
+                for (const auto& w : e->counts) sum[w.shard] += w.weight;
+            }
+            for (; mask; mask &= mask - 1) {
+                const auto s = static_cast<std::uint16_t>(__builtin_ctzll(mask));
+                q.weights.push_back(shard_weight{s, saturating_add(0, sum[s])});
+            }
+        }
+        for (const auto& w : q.weights) q.total = saturating_add(q.total, w.weight);
+    }
+}
+
+const interest_result& interest_map::lookup(std::string_view literal_subject) {
+    ++lookups_;
+    std::uint64_t h = 0;
+    if (cache_.enabled()) {
+        h = hash_subject(literal_subject);
+        if (const interest_result* hit = cache_.find(literal_subject, h)) {
+            ++cache_hits_;
+            return *hit;
+        }
+    }
+    const match_result& m = index_.match(literal_subject);
+    interest_result& out = cache_.enabled() ? cache_.claim(literal_subject, h) : scratch_;
+    aggregate(m, out);
+    return out;
+}
+
+interest_stats interest_map::stats() const noexcept {
+    interest_stats s;
+    s.entries = entries_.size();
+    s.cache_entries = cache_.size();
+    s.applied = applied_;
+    s.ignored = ignored_;
+    s.lookups = lookups_;
+    s.cache_hits = cache_hits_;
+    s.cache_misses = lookups_ - cache_hits_;
+    return s;
+}
+
+std::size_t interest_map::memory_bytes() const {
+    // libstdc++ hash node: next pointer, value, cached hash.
+    constexpr std::size_t node_overhead = 2 * sizeof(void*);
+    std::size_t bytes = sizeof(*this) + entries_.bucket_count() * sizeof(void*);
+    for (const auto& [key, e] : entries_) {
+        bytes += node_overhead + sizeof(std::pair<const std::string, entry>) +
+                 e.counts.capacity() * sizeof(shard_weight);
+        if (key.capacity() > 15) bytes += key.capacity() + 1;
+    }
+    return bytes + index_.memory_bytes() - sizeof(index_) + result_bytes(scratch_) +
+           cache_.memory_bytes(result_bytes);
+}
+
+} // namespace natrix::subjects
