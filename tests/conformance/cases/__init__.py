@@ -1,0 +1,1 @@
+"""Conformance cases, one module per topic; each module defines CASES (a list of Case)."""
