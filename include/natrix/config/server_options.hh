@@ -1,0 +1,102 @@
+#pragma once
+// Server options and how a parsed config tree maps onto them, following
+// nats-server's option names, aliases, defaults and checks (server/opts.go).
+// Built by the control thread at start-up (and on reload), then copied to
+// whoever needs them; plain data, no shared mutable state.
+//
+// Key classes in a config file:
+//  - supported: the fields below (top-level keys are case-insensitive, as in
+//    nats-server; later keys override earlier ones);
+//  - unsupported: keys nats-server knows that natrix does not implement yet
+//    (authorization users, accounts, cluster, tls, jetstream, ...). They are
+//    accepted so that a nats-server config loads, and each one yields a
+//    warning for the caller to log: they are never silently "working";
+//  - unknown: an error, like nats-server, unless the key was used as a
+//    `$variable` or `natrix { strict_config: false }` turns these into warnings.
+#include <natrix/config/config_value.hh>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace natrix::config {
+
+using duration = std::chrono::nanoseconds;
+
+// The `natrix { ... }` block: knobs nats-server does not have.
+struct natrix_tuning {
+    std::uint32_t shards = 0;     // 0 = one shard per allowed core
+    std::vector<int> cpus;        // empty = every core the process may run on
+    std::string idle_strategy = "backoff"; // spin | backoff | sleep
+    std::uint32_t spin_us = 50;   // busy-poll time before an idle shard sleeps (backoff)
+    // Bytes of each shard-to-shard SPSC ring; a power of two (1 KiB .. 1 GiB).
+    std::uint32_t ring_capacity = 65536;
+    // io { }: the per-shard provided-buffer ring for multishot recv.
+    std::uint32_t recv_buffer_size = 65536; // bytes per buffer (1 KiB .. 16 MiB)
+    std::uint32_t recv_buffer_count = 256;  // buffers per shard; power of two <= 32768 (io_uring)
+    // false: unknown keys are warnings instead of errors.
+    bool strict_config = true;
+};
+
+struct server_options {
+    std::string host = "0.0.0.0";
+    int port = 4222; // 0 = any free port (config/flag value -1, as nats-server)
+    std::string server_name;
+    std::int64_t max_payload = 1 << 20;
+    std::int64_t max_pending = 64 << 20;
+    int max_connections = 65536;
+    int max_subscriptions = 0; // 0 = unlimited
+    int max_control_line = 4096;
+    duration ping_interval = std::chrono::minutes(2);
+    int ping_max = 2;
+    duration write_deadline = std::chrono::seconds(10);
+    bool debug = false;
+    bool trace = false;
+    bool logtime = true;
+    std::string log_file; // empty = stderr
+    std::string pid_file;
+    std::string http_host = "0.0.0.0";
+    int http_port = 0; // 0 = monitoring off; -1 = any free port (as nats-server)
+    duration lame_duck_duration = std::chrono::minutes(2);
+    duration lame_duck_grace_period = std::chrono::seconds(10);
+    duration auth_timeout = std::chrono::seconds(2); // authorization { timeout }
+    natrix_tuning natrix;
+    std::string config_file; // empty = the built-in default
+    // The whole parsed file, for options that later modules read themselves
+    // (authorization {}, accounts {}, ...). Never null after loading.
+    std::shared_ptr<const value> tree;
+};
+
+struct config_warning {
+    std::string key;  // the top-level key or flag concerned, e.g. "cluster", "--user"
+    std::string text; // "file:line:col: message" (or just the message for flags)
+};
+
+struct options_result {
+    server_options options;
+    std::vector<config_warning> warnings;
+    std::vector<std::string> errors; // each "file:line:col: message"
+    bool ok() const noexcept { return errors.empty(); }
+    std::string error_text() const; // errors joined with '\n'
+};
+
+// A config equivalent to server_options' defaults; what natrix runs with
+// when no -c FILE is given. Loading it yields exactly the defaults.
+extern const std::string_view builtin_default_config;
+
+// Maps a parsed tree onto options (starting from the defaults). Per-key
+// checks only; call validate_options() after applying flags.
+options_result options_from_tree(std::shared_ptr<const value> root, std::string config_file);
+
+// Checks that span several options (max_payload <= max_pending, lame duck
+// grace < duration, shards vs cpus). Returns the errors, empty when fine.
+std::vector<std::string> validate_options(const server_options& options);
+
+// Parse + options_from_tree + validate_options.
+options_result load_config_file(const std::string& path);
+options_result load_config_string(std::string_view text, std::string_view source_name);
+
+} // namespace natrix::config

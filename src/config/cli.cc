@@ -1,0 +1,413 @@
+#include <natrix/config/cli.hh>
+
+#include <natrix/config/config_parser.hh>
+#include <natrix/config/cpu_list.hh>
+
+#include <charconv>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace natrix::config {
+
+namespace {
+
+enum class kind { boolean, text };
+
+enum class id {
+    help, version, port, addr, name, http_port, config, test, debug, trace, debug_trace,
+    logtime, log, pid, max_payload, shards, cpus, idle, unsupported, signal,
+};
+
+struct flag_def {
+    std::string_view name;
+    kind k;
+    id what;
+};
+
+// Every flag nats-server 2.9 defines, plus natrix's own. Flags natrix does
+// not implement are parsed (so that their value is consumed) and reported.
+constexpr flag_def flags[] = {
+    {"h", kind::boolean, id::help},
+    {"help", kind::boolean, id::help},
+    {"help_tls", kind::boolean, id::help},
+    {"v", kind::boolean, id::version},
+    {"version", kind::boolean, id::version},
+    {"p", kind::text, id::port},
+    {"port", kind::text, id::port},
+    {"a", kind::text, id::addr},
+    {"addr", kind::text, id::addr},
+    {"net", kind::text, id::addr},
+    {"n", kind::text, id::name},
+    {"name", kind::text, id::name},
+    {"server_name", kind::text, id::name},
+    {"m", kind::text, id::http_port},
+    {"http_port", kind::text, id::http_port},
+    {"c", kind::text, id::config},
+    {"config", kind::text, id::config},
+    {"t", kind::boolean, id::test},
+    {"D", kind::boolean, id::debug},
+    {"debug", kind::boolean, id::debug},
+    {"V", kind::boolean, id::trace},
+    {"VV", kind::boolean, id::trace}, // verbose trace adds the system account, which natrix lacks
+    {"trace", kind::boolean, id::trace},
+    {"DV", kind::boolean, id::debug_trace},
+    {"DVV", kind::boolean, id::debug_trace},
+    {"T", kind::boolean, id::logtime},
+    {"logtime", kind::boolean, id::logtime},
+    {"l", kind::text, id::log},
+    {"log", kind::text, id::log},
+    {"P", kind::text, id::pid},
+    {"pid", kind::text, id::pid},
+    {"max_payload", kind::text, id::max_payload},
+    {"shards", kind::text, id::shards},
+    {"cpus", kind::text, id::cpus},
+    {"idle", kind::text, id::idle},
+    {"sl", kind::text, id::signal},
+    {"signal", kind::text, id::signal},
+    // nats-server flags natrix does not implement yet.
+    {"ms", kind::text, id::unsupported},
+    {"https_port", kind::text, id::unsupported},
+    {"client_advertise", kind::text, id::unsupported},
+    {"ports_file_dir", kind::text, id::unsupported},
+    {"log_size_limit", kind::text, id::unsupported},
+    {"max_traced_msg_len", kind::text, id::unsupported},
+    {"s", kind::boolean, id::unsupported},
+    {"syslog", kind::boolean, id::unsupported},
+    {"r", kind::text, id::unsupported},
+    {"remote_syslog", kind::text, id::unsupported},
+    {"js", kind::boolean, id::unsupported},
+    {"jetstream", kind::boolean, id::unsupported},
+    {"sd", kind::text, id::unsupported},
+    {"store_dir", kind::text, id::unsupported},
+    {"user", kind::text, id::unsupported},
+    {"pass", kind::text, id::unsupported},
+    {"auth", kind::text, id::unsupported},
+    {"tls", kind::boolean, id::unsupported},
+    {"tlsverify", kind::boolean, id::unsupported},
+    {"tlscert", kind::text, id::unsupported},
+    {"tlskey", kind::text, id::unsupported},
+    {"tlscacert", kind::text, id::unsupported},
+    {"routes", kind::text, id::unsupported},
+    {"cluster", kind::text, id::unsupported},
+    {"cluster_listen", kind::text, id::unsupported},
+    {"cluster_advertise", kind::text, id::unsupported},
+    {"cluster_name", kind::text, id::unsupported},
+    {"no_advertise", kind::boolean, id::unsupported},
+    {"connect_retries", kind::text, id::unsupported},
+    {"profile", kind::text, id::unsupported},
+};
+
+const flag_def* find_flag(std::string_view name) {
+    for (const flag_def& f : flags)
+        if (f.name == name) return &f;
+    return nullptr;
+}
+
+// strconv.ParseBool.
+std::optional<bool> go_bool(std::string_view s) {
+    for (std::string_view t : {"1", "t", "T", "TRUE", "true", "True"})
+        if (s == t) return true;
+    for (std::string_view f : {"0", "f", "F", "FALSE", "false", "False"})
+        if (s == f) return false;
+    return std::nullopt;
+}
+
+std::optional<std::int64_t> integer(std::string_view s) {
+    std::int64_t v = 0;
+    if (!s.empty() && s[0] == '+') s.remove_prefix(1);
+    auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (s.empty() || r.ec != std::errc() || r.ptr != s.data() + s.size()) return std::nullopt;
+    return v;
+}
+
+// What the flags set; absent = leave the config file's value alone.
+struct overrides {
+    std::optional<std::string> host, server_name, log_file, pid_file, idle;
+    std::optional<int> port, http_port;
+    std::optional<bool> debug, trace, logtime;
+    std::optional<std::int64_t> max_payload;
+    std::optional<std::uint32_t> shards;
+    std::optional<std::vector<int>> cpus;
+};
+
+struct cli_state {
+    overrides over;
+    std::string config_file;
+    bool test = false, help = false, version = false;
+    std::vector<config_warning> warnings;
+    std::string error;
+};
+
+std::string invalid(std::string_view value, std::string_view flag, std::string_view why) {
+    return "invalid value \"" + std::string(value) + "\" for flag -" + std::string(flag) + ": " +
+           std::string(why);
+}
+
+// Applies one flag; returns false with st.error set.
+bool apply_flag(cli_state& st, const flag_def& f, std::string_view arg, bool set) {
+    overrides& o = st.over;
+    const std::string_view n = f.name;
+    switch (f.what) {
+    case id::help: st.help = st.help || set; return true;
+    case id::version: st.version = st.version || set; return true;
+    case id::test: st.test = set; return true;
+    case id::debug: o.debug = set; return true;
+    case id::trace: o.trace = set; return true;
+    case id::debug_trace:
+        if (set) o.debug = o.trace = true; // like nats-server, -DV=false changes nothing
+        return true;
+    case id::logtime: o.logtime = set; return true;
+    case id::port:
+    case id::http_port: {
+        auto v = integer(arg);
+        if (!v) return st.error = invalid(arg, n, "parse error"), false;
+        if (*v < -1 || *v > 65535)
+            return st.error = invalid(arg, n, "a port is -1 (any free port) to 65535"), false;
+        // As in nats-server, 0 means "not given": the file's value stays.
+        if (*v == 0) return true;
+        if (f.what == id::port)
+            o.port = *v == -1 ? 0 : static_cast<int>(*v);
+        else
+            o.http_port = static_cast<int>(*v);
+        return true;
+    }
+    case id::addr:
+        if (!arg.empty()) o.host = std::string(arg);
+        return true;
+    case id::name:
+        if (arg.find(' ') != std::string_view::npos)
+            return st.error = invalid(arg, n, "server name cannot contain spaces"), false;
+        if (!arg.empty()) o.server_name = std::string(arg);
+        return true;
+    case id::config: st.config_file = std::string(arg); return true;
+    case id::log:
+        if (!arg.empty()) o.log_file = std::string(arg);
+        return true;
+    case id::pid:
+        if (!arg.empty()) o.pid_file = std::string(arg);
+        return true;
+    case id::max_payload: {
+        // Same syntax as the file ("2MB"), so parse it as a config value.
+        parse_options po;
+        po.allow_includes = false;
+        po.use_environment = false;
+        parse_result r = parse_string("max_payload: " + std::string(arg), "--max_payload", po);
+        const value* v = r.ok() && r.root.as_map().size() == 1 ? r.root.find("max_payload") : nullptr;
+        if (!v || !v->is_integer() || v->as_integer() <= 0 || v->as_integer() > INT32_MAX)
+            return st.error = invalid(arg, n, "expected a size such as 1048576 or 2MB"), false;
+        o.max_payload = v->as_integer();
+        return true;
+    }
+    case id::shards: {
+        auto v = integer(arg);
+        if (!v || *v < 0 || *v > max_cpu_id + 1)
+            return st.error = invalid(arg, n, "expected a shard count (0 = one per core)"), false;
+        o.shards = static_cast<std::uint32_t>(*v);
+        return true;
+    }
+    case id::cpus: {
+        std::vector<int> list;
+        std::string why;
+        if (!parse_cpu_list(arg, &list, &why)) return st.error = invalid(arg, n, why), false;
+        o.cpus = std::move(list);
+        return true;
+    }
+    case id::idle:
+        if (arg != "spin" && arg != "backoff" && arg != "sleep")
+            return st.error = invalid(arg, n, "expected spin, backoff or sleep"), false;
+        o.idle = std::string(arg);
+        return true;
+    case id::signal:
+        st.error = "flag -" + std::string(n) +
+                   " is not supported by natrix: send the signal to the natrix process with kill(1)";
+        return false;
+    case id::unsupported:
+        st.warnings.push_back(config_warning{
+            "-" + std::string(n),
+            "flag -" + std::string(n) + " is not supported by natrix yet; ignored"});
+        return true;
+    }
+    return true;
+}
+
+// Go's flag.FlagSet.Parse, then nats-server's look at the first leftover.
+bool parse_flags(const std::vector<std::string>& args, cli_state& st) {
+    std::size_t i = 0;
+    while (i < args.size()) {
+        std::string_view a = args[i];
+        if (a.size() < 2 || a[0] != '-') break;
+        ++i;
+        std::string_view name = a.substr(1);
+        if (name[0] == '-') {
+            name.remove_prefix(1);
+            if (name.empty()) break; // "--" ends the flags
+        }
+        if (name.empty() || name[0] == '-' || name[0] == '=') {
+            st.error = "bad flag syntax: " + std::string(a);
+            return false;
+        }
+        std::string_view value;
+        bool has_value = false;
+        if (std::size_t eq = name.find('='); eq != std::string_view::npos) {
+            value = name.substr(eq + 1);
+            name = name.substr(0, eq);
+            has_value = true;
+        }
+        const flag_def* f = find_flag(name);
+        if (!f) {
+            st.error = "flag provided but not defined: -" + std::string(name);
+            return false;
+        }
+        if (f->k == kind::boolean) {
+            bool set = true;
+            if (has_value) {
+                auto b = go_bool(value);
+                if (!b) {
+                    st.error = "invalid boolean value \"" + std::string(value) + "\" for -" +
+                               std::string(name) + ": parse error";
+                    return false;
+                }
+                set = *b;
+            }
+            if (!apply_flag(st, *f, {}, set)) return false;
+            continue;
+        }
+        if (!has_value) {
+            if (i >= args.size()) {
+                st.error = "flag needs an argument: -" + std::string(name);
+                return false;
+            }
+            value = args[i++];
+        }
+        if (!apply_flag(st, *f, value, true)) return false;
+    }
+    if (i < args.size()) {
+        std::string cmd = args[i];
+        for (char& c : cmd)
+            if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+        if (cmd == "version")
+            st.version = true;
+        else if (cmd == "help")
+            st.help = true;
+        else {
+            st.error = "unrecognized command: \"" + args[i] + "\"";
+            return false;
+        }
+    }
+    return true;
+}
+
+void apply_overrides(const overrides& o, server_options& opts) {
+    if (o.host) opts.host = *o.host;
+    if (o.port) opts.port = *o.port;
+    if (o.server_name) opts.server_name = *o.server_name;
+    if (o.http_port) opts.http_port = *o.http_port;
+    if (o.debug) opts.debug = *o.debug;
+    if (o.trace) opts.trace = *o.trace;
+    if (o.logtime) opts.logtime = *o.logtime;
+    if (o.log_file) opts.log_file = *o.log_file;
+    if (o.pid_file) opts.pid_file = *o.pid_file;
+    if (o.max_payload) opts.max_payload = *o.max_payload;
+    if (o.shards) opts.natrix.shards = *o.shards;
+    if (o.cpus) opts.natrix.cpus = *o.cpus;
+    if (o.idle) opts.natrix.idle_strategy = *o.idle;
+}
+
+} // namespace
+
+load_result load_server_options(const std::vector<std::string>& args) {
+    load_result result;
+    cli_state st;
+    if (!parse_flags(args, st)) {
+        result.error = std::move(st.error);
+        result.usage_error = true;
+        return result;
+    }
+    // nats-server answers --version before --help, and both before reading
+    // any config.
+    if (st.version || st.help) {
+        result.action = st.version ? cli_action::version : cli_action::help;
+        return result;
+    }
+    result.action = st.test ? cli_action::test_config : cli_action::run;
+
+    options_result loaded;
+    if (st.config_file.empty()) {
+        parse_result parsed = parse_string(builtin_default_config, "<built-in>");
+        if (!parsed.ok()) { // a bug in the constant; tests keep it from happening
+            result.error = parsed.error;
+            return result;
+        }
+        loaded = options_from_tree(std::make_shared<const value>(std::move(parsed.root)), "");
+    } else {
+        parse_result parsed = parse_file(st.config_file);
+        if (!parsed.ok()) {
+            result.error = std::move(parsed.error);
+            result.options.config_file = st.config_file;
+            return result;
+        }
+        loaded = options_from_tree(std::make_shared<const value>(std::move(parsed.root)),
+                                   st.config_file);
+    }
+    result.warnings = std::move(loaded.warnings);
+    result.warnings.insert(result.warnings.end(), st.warnings.begin(), st.warnings.end());
+    result.options = std::move(loaded.options);
+    if (!loaded.ok()) {
+        result.error = loaded.error_text();
+        return result;
+    }
+    apply_overrides(st.over, result.options);
+    std::vector<std::string> errors = validate_options(result.options);
+    for (const std::string& e : errors) {
+        if (!result.error.empty()) result.error += '\n';
+        result.error += e;
+    }
+    return result;
+}
+
+load_result load_server_options(int argc, char** argv) {
+    std::vector<std::string> args;
+    for (int i = 1; i < argc; ++i) args.emplace_back(argv[i] ? argv[i] : "");
+    return load_server_options(args);
+}
+
+std::string usage_text() {
+    return R"(Usage: natrix [options]
+
+Server Options:
+    -a, --addr, --net <host>         Bind to host address (default: 0.0.0.0)
+    -p, --port <port>                Use port for clients (default: 4222; -1: any free port)
+    -n, --name
+        --server_name <server_name>  Server name (default: auto)
+    -P, --pid <file>                 File to store PID
+    -m, --http_port <port>           Use port for http monitoring
+    -c, --config <file>              Configuration file (nats-server syntax;
+                                     default: the built-in configuration)
+    -t                               Test configuration and exit
+        --max_payload <size>         Maximum message payload, e.g. 1048576 or 2MB
+
+Logging Options:
+    -l, --log <file>                 File to redirect log output
+    -T, --logtime                    Timestamp log entries (default: true)
+    -D, --debug                      Enable debugging output
+    -V, --trace                      Trace the raw protocol
+    -DV                              Debug and trace
+
+natrix Options:
+        --shards <n>                 Number of shards (default: 0 = one per allowed core)
+        --cpus <list>                Cores to run on, e.g. 0-3,6 (default: all allowed)
+        --idle <strategy>            Idle shards: spin, backoff or sleep (default: backoff)
+
+Common Options:
+    -h, --help                       Show this message
+    -v, --version                    Show version
+
+Flags take --flag=value or --flag value, with one or two dashes; boolean flags
+take --flag or --flag=false. Flags override the configuration file. Other
+nats-server flags (--user, --tls, --routes, --jetstream, ...) are accepted with
+a warning and ignored: natrix does not implement them yet.
+)";
+}
+
+} // namespace natrix::config

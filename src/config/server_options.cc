@@ -1,0 +1,549 @@
+#include <natrix/config/server_options.hh>
+
+#include <natrix/config/config_parser.hh>
+#include <natrix/config/cpu_list.hh>
+#include <natrix/config/go_duration.hh>
+
+#include <algorithm>
+#include <iterator>
+#include <charconv>
+#include <climits>
+#include <cmath>
+
+namespace natrix::config {
+
+const std::string_view builtin_default_config = R"(# natrix built-in configuration, used when no -c FILE is given.
+# It spells out the defaults; every key means what it means to nats-server.
+listen: 0.0.0.0:4222
+max_payload: 1MB
+max_pending: 64MB
+max_connections: 65536
+max_subscriptions: 0
+max_control_line: 4096
+ping_interval: "2m"
+ping_max: 2
+write_deadline: "10s"
+debug: false
+trace: false
+logtime: true
+lame_duck_duration: "2m"
+lame_duck_grace_period: "10s"
+
+natrix {
+  shards: 0               # one per allowed core
+  idle_strategy: backoff
+  spin_us: 50
+  ring_capacity: 64KB
+  io {
+    recv_buffer_size: 64KB
+    recv_buffer_count: 256
+  }
+}
+)";
+
+namespace {
+
+// Keys nats-server 2.9/2.10+ accepts at the top level that natrix does not
+// implement yet. Accepted with a warning so that a nats-server config loads.
+constexpr std::string_view unsupported_keys[] = {
+    "client_advertise", "trace_verbose", "trace_headers", "logtime_utc", "mappings", "maps",
+    "disable_sublist_cache", "no_sublist_cache", "accounts", "default_sentinel", "https",
+    "https_port", "http_base_path", "cluster", "gateway", "leaf", "leafnodes", "store_dir",
+    "storedir", "jetstream", "logfile_size_limit", "log_size_limit", "logfile_max_num",
+    "log_max_num", "syslog", "remote_syslog", "ports_file_dir", "prof_port", "prof_block_rate",
+    "proxy_protocol", "max_traced_msg_len", "max_sub_tokens", "max_subscription_tokens", "tls",
+    "ocsp", "allow_non_tls", "write_timeout", "operator", "operators", "roots", "root",
+    "root_operators", "root_operator", "resolver", "account_resolver", "accounts_resolver",
+    "resolver_tls", "resolver_preload", "resolver_pinned_accounts", "no_auth_user",
+    "system_account", "system", "no_system_account", "no_system", "no_sys_acc",
+    "no_header_support", "trusted", "trusted_keys", "connect_error_reports",
+    "reconnect_error_reports", "websocket", "ws", "mqtt", "server_tags", "server_metadata",
+    "feature_flags", "default_js_domain", "ocsp_cache", "no_fast_producer_stall",
+    "max_closed_clients", "proxies"};
+
+std::string lowered(std::string_view s) {
+    std::string out(s);
+    for (char& c : out)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return out;
+}
+
+bool is_power_of_two(std::int64_t v) { return v > 0 && (v & (v - 1)) == 0; }
+
+// One pass over a tree, collecting errors and warnings into a result.
+class mapper {
+public:
+    explicit mapper(options_result& r) : r_(r), o_(r.options) {}
+
+    void run(const value& root);
+
+private:
+    void error(const position& p, const std::string& msg) {
+        r_.errors.push_back(p.to_string() + ": " + msg);
+    }
+    void warn(const std::string& key, const position& p, const std::string& msg) {
+        r_.warnings.push_back(config_warning{key, p.to_string() + ": " + msg});
+    }
+    void type_error(const std::string& key, const value& v, std::string_view expected) {
+        error(v.pos(), "'" + key + "' must be " + std::string(expected) + ", not " +
+                           std::string(kind_name(v.kind())));
+    }
+    void unknown(const std::string& key, const map_entry& e) {
+        if (e.used_as_variable) return; // nats-server skips keys used as $variables
+        if (strict_)
+            error(e.key_pos, "unknown field \"" + key + "\"");
+        else
+            warn(key, e.key_pos, "unknown field \"" + key + "\" ignored (strict_config is off)");
+    }
+
+    bool get_int(const std::string& key, const value& v, std::int64_t* out) {
+        if (!v.is_integer()) {
+            type_error(key, v, "an integer");
+            return false;
+        }
+        *out = v.as_integer();
+        return true;
+    }
+    bool get_string(const std::string& key, const value& v, std::string* out) {
+        if (!v.is_string()) {
+            type_error(key, v, "a string");
+            return false;
+        }
+        *out = v.as_string();
+        return true;
+    }
+    bool get_bool(const std::string& key, const value& v, bool* out) {
+        if (!v.is_bool()) {
+            type_error(key, v, "a boolean (true/false, yes/no, on/off)");
+            return false;
+        }
+        *out = v.as_bool();
+        return true;
+    }
+    // Integer in [lo, hi].
+    bool get_range(const std::string& key, const value& v, std::int64_t lo, std::int64_t hi,
+                   std::int64_t* out) {
+        if (!get_int(key, v, out)) return false;
+        if (*out < lo || *out > hi) {
+            error(v.pos(), "'" + key + "' must be between " + std::to_string(lo) + " and " +
+                               std::to_string(hi) + ", not " + std::to_string(*out));
+            return false;
+        }
+        return true;
+    }
+    // A duration string ("2s"); an integer means seconds, as nats-server
+    // accepts for old configs, with the same warning it gives.
+    bool get_duration(const std::string& key, const value& v, duration* out) {
+        if (v.is_integer()) {
+            std::int64_t s = v.as_integer();
+            if (s > INT64_MAX / 1'000'000'000 || s < INT64_MIN / 1'000'000'000) {
+                error(v.pos(), "'" + key + "' is out of range");
+                return false;
+            }
+            warn(key, v.pos(),
+                 "invalid use of field \"" + key + "\": " + key +
+                     " should be converted to a duration (a plain number is read as seconds)");
+            *out = std::chrono::seconds(s);
+            return true;
+        }
+        if (!v.is_string()) {
+            type_error(key, v, "a duration string such as \"30s\"");
+            return false;
+        }
+        std::string why;
+        if (!parse_go_duration(v.as_string(), out, &why)) {
+            error(v.pos(), "error parsing " + key + ": " + why);
+            return false;
+        }
+        return true;
+    }
+    // A positive duration; zero selects the default (nats-server's rule).
+    void positive_duration(const std::string& key, const value& v, duration* field,
+                           duration fallback) {
+        duration d{};
+        if (!get_duration(key, v, &d)) return;
+        if (d.count() < 0) {
+            error(v.pos(), "'" + key + "' must not be negative");
+            return;
+        }
+        *field = d.count() == 0 ? fallback : d;
+    }
+    // A port: -1 = any free port (stored as 0), 0 = `fallback`.
+    bool get_port(const std::string& key, const value& v, int fallback, int* out) {
+        std::int64_t p = 0;
+        if (!get_range(key, v, -1, 65535, &p)) return false;
+        *out = p == -1 ? 0 : p == 0 ? fallback : static_cast<int>(p);
+        return true;
+    }
+    // listen/http: "host:port", ":port", "[v6]:port" or a bare port.
+    bool get_host_port(const std::string& key, const value& v, std::string* host, int* port,
+                       bool http);
+
+    void natrix_block(const value& v);
+    void io_block(const value& v);
+    void authorization_block(const std::string& key, const map_entry& e);
+    void cpus(const value& v);
+
+    options_result& r_;
+    server_options& o_;
+    bool strict_ = true;
+};
+
+bool mapper::get_host_port(const std::string& key, const value& v, std::string* host, int* port,
+                           bool http) {
+    if (v.is_integer()) {
+        if (http) {
+            std::int64_t p = 0;
+            if (!get_range(key, v, -1, 65535, &p)) return false;
+            *port = static_cast<int>(p);
+            return true;
+        }
+        return get_port(key, v, 4222, port);
+    }
+    if (!v.is_string()) {
+        type_error(key, v, "a port or \"host:port\"");
+        return false;
+    }
+    std::string_view s = v.as_string();
+    std::string_view h, p;
+    if (!s.empty() && s[0] == '[') {
+        std::size_t close = s.find(']');
+        if (close == std::string_view::npos || close + 1 >= s.size() || s[close + 1] != ':') {
+            error(v.pos(), "could not parse address string \"" + std::string(s) + "\" for '" + key +
+                               "' (expected host:port)");
+            return false;
+        }
+        h = s.substr(1, close - 1);
+        p = s.substr(close + 2);
+    } else {
+        std::size_t colon = s.rfind(':');
+        if (colon == std::string_view::npos || s.find(':') != colon) {
+            error(v.pos(), "could not parse address string \"" + std::string(s) + "\" for '" + key +
+                               "' (expected host:port" +
+                               (colon == std::string_view::npos ? "" : "; write IPv6 as [addr]:port") +
+                               ")");
+            return false;
+        }
+        h = s.substr(0, colon);
+        p = s.substr(colon + 1);
+    }
+    int n = 0;
+    auto rc = std::from_chars(p.data(), p.data() + p.size(), n);
+    if (p.empty() || rc.ec != std::errc() || rc.ptr != p.data() + p.size() || n < -1 ||
+        n > 65535) {
+        error(v.pos(), "could not parse port \"" + std::string(p) + "\" for '" + key + "'");
+        return false;
+    }
+    *host = h.empty() ? std::string("0.0.0.0") : std::string(h);
+    if (http)
+        *port = n;
+    else
+        *port = n == -1 ? 0 : n == 0 ? 4222 : n;
+    return true;
+}
+
+void mapper::run(const value& root) {
+    // strict_config first: it decides how every other unknown key is reported.
+    for (const map_entry& e : root.as_map()) {
+        if (lowered(e.key) != "natrix" || !e.val.is_map()) continue;
+        for (const map_entry& n : e.val.as_map())
+            if (lowered(n.key) == "strict_config" && n.val.is_bool()) strict_ = n.val.as_bool();
+    }
+    o_.natrix.strict_config = strict_;
+
+    for (const map_entry& e : root.as_map()) {
+        const std::string key = lowered(e.key);
+        const value& v = e.val;
+        std::int64_t n = 0;
+        if (key == "listen") {
+            get_host_port(e.key, v, &o_.host, &o_.port, false);
+        } else if (key == "host" || key == "net") {
+            std::string h;
+            if (get_string(e.key, v, &h)) {
+                if (h.empty())
+                    error(v.pos(), "'" + e.key + "' must not be empty");
+                else
+                    o_.host = h;
+            }
+        } else if (key == "port") {
+            get_port(e.key, v, 4222, &o_.port);
+        } else if (key == "server_name") {
+            std::string name;
+            if (get_string(e.key, v, &name)) {
+                if (name.find(' ') != std::string::npos)
+                    error(v.pos(), "server_name cannot contain spaces");
+                else
+                    o_.server_name = name;
+            }
+        } else if (key == "max_payload") {
+            if (get_range(e.key, v, 0, INT32_MAX, &n)) o_.max_payload = n == 0 ? 1 << 20 : n;
+        } else if (key == "max_pending") {
+            if (get_range(e.key, v, 0, INT64_MAX, &n)) o_.max_pending = n == 0 ? 64 << 20 : n;
+        } else if (key == "max_connections" || key == "max_conn") {
+            if (get_range(e.key, v, 0, INT32_MAX, &n))
+                o_.max_connections = n == 0 ? 65536 : static_cast<int>(n);
+        } else if (key == "max_subscriptions" || key == "max_subs") {
+            if (get_range(e.key, v, 0, INT32_MAX, &n)) o_.max_subscriptions = static_cast<int>(n);
+        } else if (key == "max_control_line") {
+            if (get_range(e.key, v, 0, INT32_MAX, &n))
+                o_.max_control_line = n == 0 ? 4096 : static_cast<int>(n);
+        } else if (key == "ping_interval") {
+            positive_duration(e.key, v, &o_.ping_interval, std::chrono::minutes(2));
+        } else if (key == "ping_max") {
+            if (get_range(e.key, v, 0, INT32_MAX, &n)) o_.ping_max = n == 0 ? 2 : static_cast<int>(n);
+        } else if (key == "write_deadline") {
+            positive_duration(e.key, v, &o_.write_deadline, std::chrono::seconds(10));
+        } else if (key == "debug") {
+            get_bool(e.key, v, &o_.debug);
+        } else if (key == "trace") {
+            get_bool(e.key, v, &o_.trace);
+        } else if (key == "logtime") {
+            get_bool(e.key, v, &o_.logtime);
+        } else if (key == "log_file" || key == "logfile") {
+            get_string(e.key, v, &o_.log_file);
+        } else if (key == "pid_file" || key == "pidfile") {
+            get_string(e.key, v, &o_.pid_file);
+        } else if (key == "http") {
+            get_host_port(e.key, v, &o_.http_host, &o_.http_port, true);
+        } else if (key == "http_port" || key == "monitor_port") {
+            if (get_range(e.key, v, -1, 65535, &n)) o_.http_port = static_cast<int>(n);
+        } else if (key == "lame_duck_duration") {
+            duration d{};
+            if (get_duration(e.key, v, &d)) {
+                if (d < std::chrono::seconds(30))
+                    error(v.pos(), "invalid lame_duck_duration of " + format_go_duration(d) +
+                                       ", minimum is 30 seconds");
+                else
+                    o_.lame_duck_duration = d;
+            }
+        } else if (key == "lame_duck_grace_period") {
+            positive_duration(e.key, v, &o_.lame_duck_grace_period, std::chrono::seconds(10));
+        } else if (key == "authorization") {
+            authorization_block(e.key, e);
+        } else if (key == "natrix") {
+            natrix_block(v);
+        } else if (std::find(std::begin(unsupported_keys), std::end(unsupported_keys), key) !=
+                   std::end(unsupported_keys)) {
+            warn(e.key, e.key_pos, "'" + e.key + "' is not supported by natrix yet; ignored");
+        } else {
+            unknown(e.key, e);
+        }
+    }
+}
+
+void mapper::authorization_block(const std::string& key, const map_entry& e) {
+    if (!e.val.is_map()) {
+        type_error(key, e.val, "a map");
+        return;
+    }
+    std::string ignored;
+    for (const map_entry& a : e.val.as_map()) {
+        if (lowered(a.key) != "timeout") {
+            ignored += (ignored.empty() ? "" : ", ") + a.key;
+            continue;
+        }
+        // nats-server takes seconds as an integer or float; a duration
+        // string is accepted too.
+        const value& v = a.val;
+        duration d{};
+        if (v.is_integer() || v.is_float()) {
+            double s = v.is_integer() ? static_cast<double>(v.as_integer()) : v.as_float();
+            if (!(s >= 0 && s <= 86400.0 * 365)) {
+                error(v.pos(), "authorization timeout must be between 0 and one year of seconds");
+                continue;
+            }
+            d = duration(static_cast<std::int64_t>(std::llround(s * 1e9)));
+        } else if (v.is_string()) {
+            std::string why;
+            if (!parse_go_duration(v.as_string(), &d, &why)) {
+                error(v.pos(), "error parsing authorization timeout: " + why);
+                continue;
+            }
+            if (d.count() < 0) {
+                error(v.pos(), "authorization timeout must not be negative");
+                continue;
+            }
+        } else {
+            type_error("timeout", v, "a number of seconds");
+            continue;
+        }
+        o_.auth_timeout = d.count() == 0 ? duration(std::chrono::seconds(2)) : d;
+    }
+    if (!ignored.empty())
+        warn(key, e.key_pos,
+             "'" + key + "' (" + ignored +
+                 ") is not supported by natrix yet; ignored: clients are NOT authenticated");
+}
+
+void mapper::natrix_block(const value& v) {
+    if (!v.is_map()) {
+        type_error("natrix", v, "a map");
+        return;
+    }
+    natrix_tuning& t = o_.natrix;
+    for (const map_entry& e : v.as_map()) {
+        const std::string key = lowered(e.key);
+        const value& x = e.val;
+        std::int64_t n = 0;
+        if (key == "shards") {
+            if (get_range("natrix.shards", x, 0, max_cpu_id + 1, &n))
+                t.shards = static_cast<std::uint32_t>(n);
+        } else if (key == "cpus") {
+            cpus(x);
+        } else if (key == "idle_strategy") {
+            std::string s;
+            if (!get_string("natrix.idle_strategy", x, &s)) continue;
+            s = lowered(s);
+            if (s != "spin" && s != "backoff" && s != "sleep")
+                error(x.pos(), "'natrix.idle_strategy' must be spin, backoff or sleep, not \"" +
+                                   x.as_string() + "\"");
+            else
+                t.idle_strategy = s;
+        } else if (key == "spin_us") {
+            if (get_range("natrix.spin_us", x, 0, 1'000'000, &n))
+                t.spin_us = static_cast<std::uint32_t>(n);
+        } else if (key == "ring_capacity") {
+            if (!get_range("natrix.ring_capacity", x, 1024, 1 << 30, &n)) continue;
+            if (!is_power_of_two(n))
+                error(x.pos(), "'natrix.ring_capacity' must be a power of two, not " +
+                                   std::to_string(n));
+            else
+                t.ring_capacity = static_cast<std::uint32_t>(n);
+        } else if (key == "io") {
+            io_block(x);
+        } else if (key == "strict_config") {
+            get_bool("natrix.strict_config", x, &t.strict_config);
+        } else {
+            unknown("natrix." + e.key, e);
+        }
+    }
+}
+
+void mapper::io_block(const value& v) {
+    if (!v.is_map()) {
+        type_error("natrix.io", v, "a map");
+        return;
+    }
+    natrix_tuning& t = o_.natrix;
+    for (const map_entry& e : v.as_map()) {
+        const std::string key = lowered(e.key);
+        std::int64_t n = 0;
+        if (key == "recv_buffer_size") {
+            if (get_range("natrix.io.recv_buffer_size", e.val, 1024, 16 << 20, &n))
+                t.recv_buffer_size = static_cast<std::uint32_t>(n);
+        } else if (key == "recv_buffer_count") {
+            if (!get_range("natrix.io.recv_buffer_count", e.val, 1, 32768, &n)) continue;
+            if (!is_power_of_two(n))
+                error(e.val.pos(), "'natrix.io.recv_buffer_count' must be a power of two "
+                                   "(io_uring buffer rings), not " +
+                                       std::to_string(n));
+            else
+                t.recv_buffer_count = static_cast<std::uint32_t>(n);
+        } else {
+            unknown("natrix.io." + e.key, e);
+        }
+    }
+}
+
+void mapper::cpus(const value& v) {
+    std::vector<int> list;
+    std::string why;
+    auto add = [&](const value& item) {
+        if (item.is_integer()) {
+            std::int64_t c = item.as_integer();
+            if (c < 0 || c > max_cpu_id) {
+                error(item.pos(), "'natrix.cpus': cpu " + std::to_string(c) +
+                                      " is out of range (0-" + std::to_string(max_cpu_id) + ")");
+                return false;
+            }
+            list.push_back(static_cast<int>(c));
+            return true;
+        }
+        if (item.is_string()) {
+            if (parse_cpu_list(item.as_string(), &list, &why)) return true;
+            error(item.pos(), "'natrix.cpus': " + why);
+            return false;
+        }
+        type_error("natrix.cpus", item, "an array of cpu numbers or a string like \"0-3,6\"");
+        return false;
+    };
+    if (v.is_array()) {
+        for (const value& item : v.as_array())
+            if (!add(item)) return;
+    } else if (!add(v)) {
+        return;
+    }
+    std::vector<int> sorted = list;
+    std::sort(sorted.begin(), sorted.end());
+    auto dup = std::adjacent_find(sorted.begin(), sorted.end());
+    if (dup != sorted.end()) {
+        error(v.pos(), "'natrix.cpus': cpu " + std::to_string(*dup) + " is listed twice");
+        return;
+    }
+    o_.natrix.cpus = std::move(list);
+}
+
+} // namespace
+
+std::string options_result::error_text() const {
+    std::string out;
+    for (const std::string& e : errors) {
+        if (!out.empty()) out += '\n';
+        out += e;
+    }
+    return out;
+}
+
+options_result options_from_tree(std::shared_ptr<const value> root, std::string config_file) {
+    options_result r;
+    if (!root) root = std::make_shared<const value>();
+    mapper(r).run(*root);
+    r.options.config_file = std::move(config_file);
+    r.options.tree = std::move(root);
+    return r;
+}
+
+std::vector<std::string> validate_options(const server_options& o) {
+    std::vector<std::string> errors;
+    if (o.max_payload > o.max_pending)
+        errors.push_back("max_payload (" + std::to_string(o.max_payload) +
+                         ") cannot be higher than max_pending (" + std::to_string(o.max_pending) +
+                         ")");
+    if (o.lame_duck_grace_period >= o.lame_duck_duration)
+        errors.push_back("lame duck grace period (" + format_go_duration(o.lame_duck_grace_period) +
+                         ") should be strictly lower than lame duck duration (" +
+                         format_go_duration(o.lame_duck_duration) + ")");
+    if (o.natrix.shards > 0 && !o.natrix.cpus.empty() && o.natrix.shards > o.natrix.cpus.size())
+        errors.push_back("natrix.shards (" + std::to_string(o.natrix.shards) +
+                         ") is more than the cpus listed in natrix.cpus (" +
+                         std::to_string(o.natrix.cpus.size()) + ")");
+    return errors;
+}
+
+namespace {
+
+options_result finish(parse_result parsed, std::string config_file) {
+    if (!parsed.ok()) {
+        options_result r;
+        r.errors.push_back(std::move(parsed.error));
+        r.options.config_file = std::move(config_file);
+        r.options.tree = std::make_shared<const value>();
+        return r;
+    }
+    options_result r =
+        options_from_tree(std::make_shared<const value>(std::move(parsed.root)), config_file);
+    if (r.ok()) r.errors = validate_options(r.options);
+    return r;
+}
+
+} // namespace
+
+options_result load_config_file(const std::string& path) {
+    return finish(parse_file(path), path);
+}
+
+options_result load_config_string(std::string_view text, std::string_view source_name) {
+    return finish(parse_string(text, source_name), std::string(source_name));
+}
+
+} // namespace natrix::config
