@@ -1,44 +1,122 @@
-// natrix entry point. Until the engine lands this binary only validates that
-// its configuration file can be read, then exits; see README's status table.
+// natrix entry point: options, logging, the broker's shards, and signals.
+// The main thread is the control thread: it starts the shards, then waits
+// for signals; it never touches shard state.
+#include <natrix/broker/server.hh>
+#include <natrix/config/cli.hh>
 #include <natrix/util/log.hh>
 
+#include <csignal>
 #include <cstdio>
-#include <cstring>
 #include <fstream>
-#include <string>
+#include <unistd.h>
 
 namespace {
-constexpr const char* k_usage = "usage: natrix [-c FILE] [--help] [--version]\n";
+
+natrix::broker::broker_config to_broker_config(const natrix::config::server_options& o) {
+    natrix::broker::broker_config b;
+    b.host = o.host;
+    b.port = o.port;
+    b.server_name = o.server_name;
+    b.max_payload = o.max_payload;
+    b.max_pending = o.max_pending;
+    b.max_connections = o.max_connections;
+    b.max_subscriptions = o.max_subscriptions;
+    b.max_control_line = static_cast<std::uint32_t>(o.max_control_line);
+    b.ping_interval = o.ping_interval;
+    b.ping_max = o.ping_max;
+    b.write_deadline = o.write_deadline;
+    b.shards = o.natrix.shards;
+    b.cpus = o.natrix.cpus;
+    b.idle = o.natrix.idle_strategy == "spin"    ? natrix::broker::idle_strategy::spin
+             : o.natrix.idle_strategy == "sleep" ? natrix::broker::idle_strategy::sleep
+                                                 : natrix::broker::idle_strategy::backoff;
+    b.spin = std::chrono::microseconds(o.natrix.spin_us);
+    b.ring_bytes = o.natrix.ring_capacity;
+    b.recv_buffer_size = o.natrix.recv_buffer_size;
+    b.recv_buffer_count = o.natrix.recv_buffer_count;
+    return b;
 }
 
+} // namespace
+
 int main(int argc, char** argv) {
-    std::string config_path;
-    for (int i = 1; i < argc; ++i) {
-        std::string a = argv[i];
-        if (a == "-h" || a == "--help") {
-            std::fputs(k_usage, stdout);
-            return 0;
-        }
-        if (a == "-v" || a == "--version") {
-            std::puts("natrix version 0.1.0");
-            return 0;
-        }
-        if ((a == "-c" || a == "--config") && i + 1 < argc) {
-            config_path = argv[++i];
-            continue;
-        }
-        std::fprintf(stderr, "natrix: unknown argument '%s'\n%s", a.c_str(), k_usage);
-        return 2;
+    natrix::config::load_result r = natrix::config::load_server_options(argc, argv);
+    if (!r.ok()) {
+        std::fprintf(stderr, "natrix: %s\n", r.error.c_str());
+        if (r.usage_error) std::fprintf(stderr, "%s", natrix::config::usage_text().c_str());
+        return r.usage_error ? 2 : 1;
     }
-    if (!config_path.empty()) {
-        std::ifstream in(config_path);
-        if (!in) {
-            std::fprintf(stderr, "natrix: cannot read config file '%s': %s\n", config_path.c_str(),
-                         std::strerror(errno));
+    switch (r.action) {
+    case natrix::config::cli_action::help:
+        std::fputs(natrix::config::usage_text().c_str(), stdout);
+        return 0;
+    case natrix::config::cli_action::version:
+        std::printf("natrix version %s (nats-server protocol %s)\n", natrix::broker::natrix_version,
+                    natrix::broker::server_version);
+        return 0;
+    case natrix::config::cli_action::test_config:
+        for (const auto& w : r.warnings) std::fprintf(stderr, "natrix: warning: %s\n", w.text.c_str());
+        std::printf("natrix: configuration %s is valid\n",
+                    r.options.config_file.empty() ? "(built-in)" : r.options.config_file.c_str());
+        return 0;
+    case natrix::config::cli_action::run: break;
+    }
+
+    const auto& o = r.options;
+    natrix::util::log_settings ls;
+    ls.debug = o.debug;
+    ls.trace = o.trace;
+    ls.logtime = o.logtime;
+    ls.file = o.log_file;
+    std::string err;
+    if (!natrix::util::log_configure(ls, &err)) {
+        std::fprintf(stderr, "natrix: %s\n", err.c_str());
+        return 1;
+    }
+    for (const auto& w : r.warnings) LOG_WRN("%s", w.text.c_str());
+    LOG_INF("Starting natrix %s (nats-server protocol %s)", natrix::broker::natrix_version,
+            natrix::broker::server_version);
+    LOG_INF("Using configuration file: %s",
+            o.config_file.empty() ? "(built-in default)" : o.config_file.c_str());
+    if (!o.pid_file.empty()) {
+        std::ofstream pf(o.pid_file);
+        if (!pf) {
+            LOG_ERR("cannot write pid file '%s'", o.pid_file.c_str());
             return 1;
         }
+        pf << ::getpid();
     }
-    LOG_INF("natrix 0.1.0: configuration '%s' read; the broker engine is not built yet, exiting",
-            config_path.empty() ? "(built-in)" : config_path.c_str());
+    if (o.http_port != 0)
+        LOG_WRN("monitoring (http_port) is not implemented yet; no HTTP listener started");
+
+    // Signals are taken synchronously by this thread; shard threads inherit
+    // the blocked mask and never see them.
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    for (int s : {SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2}) sigaddset(&sigs, s);
+    pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+    std::signal(SIGPIPE, SIG_IGN);
+
+    natrix::broker::server srv(to_broker_config(o));
+    if (!srv.start(&err)) {
+        LOG_ERR("natrix failed to start: %s", err.c_str());
+        return 1;
+    }
+    for (;;) {
+        int sig = 0;
+        if (sigwait(&sigs, &sig) != 0) continue;
+        if (sig == SIGINT || sig == SIGTERM) {
+            LOG_INF("Trapped \"%s\" signal", sig == SIGINT ? "interrupt" : "terminated");
+            break;
+        }
+        if (sig == SIGUSR1) {
+            if (!natrix::util::log_reopen(&err)) LOG_ERR("%s", err.c_str());
+            continue;
+        }
+        LOG_WRN("signal %d ignored: config reload and lame duck mode are not implemented yet", sig);
+    }
+    srv.stop();
+    LOG_INF("Server Exiting..");
+    if (!o.pid_file.empty()) ::unlink(o.pid_file.c_str());
     return 0;
 }

@@ -1,0 +1,38 @@
+#pragma once
+// The settings one broker instance runs with, fixed for the life of its
+// shards (reload of the mutable ones comes with the operations issue).
+// Built by the control thread from config::server_options; each shard keeps
+// a const reference.
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace natrix::broker {
+
+enum class idle_strategy { spin, backoff, sleep };
+
+struct broker_config {
+    std::string host = "0.0.0.0";
+    int port = 4222;
+    std::string server_id;   // generated when empty
+    std::string server_name; // server_id when empty
+    std::int64_t max_payload = 1 << 20;
+    std::int64_t max_pending = 64 << 20;
+    int max_connections = 65536;
+    int max_subscriptions = 0;
+    std::uint32_t max_control_line = 4096;
+    std::chrono::nanoseconds ping_interval = std::chrono::minutes(2);
+    int ping_max = 2;
+    std::chrono::nanoseconds write_deadline = std::chrono::seconds(10);
+
+    unsigned shards = 0; // 0: one per usable cpu
+    std::vector<int> cpus;
+    idle_strategy idle = idle_strategy::backoff;
+    std::chrono::microseconds spin = std::chrono::microseconds(50);
+    std::size_t ring_bytes = 4 << 20;  // per ordered shard pair
+    std::uint32_t recv_buffer_size = 64 * 1024;
+    std::uint32_t recv_buffer_count = 256;
+};
+
+} // namespace natrix::broker

@@ -1,0 +1,78 @@
+#pragma once
+// One client connection and its subscriptions.
+//
+// Lives on the shard that accepted it, for its whole life; only that shard's
+// thread touches it. Other shards never hold pointers to it: they reach its
+// subscriptions only by sending a message record to this shard.
+#include <natrix/protocol/connect_options.hh>
+#include <natrix/protocol/parser.hh>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+namespace natrix::broker {
+
+struct client_connection;
+
+// Subscription handles stored in the shard's subject trie are pointers to these.
+struct subscription {
+    client_connection* conn = nullptr;
+    std::string subject;
+    std::string queue;
+    std::string sid;
+    std::uint64_t delivered = 0;
+    std::int64_t max = 0; // auto-unsubscribe after this many (0: none)
+};
+
+using clock = std::chrono::steady_clock;
+
+struct client_connection {
+    explicit client_connection(const protocol::parser_config& pc) : parser(pc) {}
+
+    int fd = -1;
+    std::uint32_t slot = 0;
+    std::uint32_t generation = 0;
+    std::uint64_t cid = 0;
+    std::string ip;
+    int port = 0;
+    clock::time_point start;
+
+    protocol::parser parser;
+    protocol::connect_options opts;
+    bool connect_received = false;
+
+    std::unordered_map<std::string, std::unique_ptr<subscription>> subs;
+
+    // Outbound: deliveries append to `out`; `inflight` is what the kernel is
+    // sending now. Swapped when a send completes, so the bytes given to the
+    // kernel never move.
+    std::string out;
+    std::string inflight;
+    std::size_t inflight_off = 0;
+    bool send_pending = false;
+    bool dirty = false;
+    clock::time_point send_started;
+
+    bool recv_armed = false;
+    bool admitted = false; // counted against max_connections
+    bool close_after_flush = false;
+    bool closed = false;
+
+    // Server PINGs and activity.
+    int pings_out = 0;
+    bool rtt_measured = false;
+    clock::time_point next_ping;
+    clock::time_point last_in;
+
+    // Counters for monitoring.
+    std::uint64_t in_msgs = 0, in_bytes = 0, out_msgs = 0, out_bytes = 0;
+
+    std::size_t pending_bytes() const noexcept {
+        return out.size() + (inflight.size() - inflight_off);
+    }
+};
+
+} // namespace natrix::broker

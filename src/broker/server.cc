@@ -1,0 +1,87 @@
+#include <natrix/broker/server.hh>
+#include <natrix/runtime/cpu_topology.hh>
+#include <natrix/util/log.hh>
+
+#include <bit>
+#include <chrono>
+#include <random>
+#include <sodium.h>
+
+namespace natrix::broker {
+
+std::string generate_server_id() {
+    // nats-server ids are public nkeys ('N' + base32); ours have the same
+    // shape and come from a CSPRNG.
+    static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    std::string id = "N";
+    unsigned char bytes[55];
+    if (sodium_init() >= 0) {
+        randombytes_buf(bytes, sizeof bytes);
+    } else {
+        std::random_device rd;
+        for (auto& b : bytes) b = static_cast<unsigned char>(rd());
+    }
+    for (unsigned char b : bytes) id.push_back(alphabet[b & 31]);
+    return id;
+}
+
+server::server(broker_config cfg) : cfg_(std::move(cfg)) {
+    if (cfg_.server_id.empty()) cfg_.server_id = generate_server_id();
+    // A ring must hold the largest message record twice over (records never
+    // wrap), or a big message could never be forwarded.
+    const std::size_t need = std::bit_ceil(static_cast<std::size_t>(2 * (cfg_.max_payload + 65536)));
+    if (cfg_.ring_bytes < need) cfg_.ring_bytes = need;
+}
+
+server::~server() { stop(); }
+
+int server::port() const noexcept { return shards_.empty() ? 0 : shards_[0]->bound_port(); }
+
+bool server::admit_connection() noexcept {
+    const int max = cfg_.max_connections;
+    int cur = connections_.load(std::memory_order_relaxed);
+    do {
+        if (max > 0 && cur >= max) return false;
+    } while (!connections_.compare_exchange_weak(cur, cur + 1, std::memory_order_relaxed));
+    return true;
+}
+
+bool server::start(std::string* error) {
+    runtime::placement plan;
+    if (!runtime::plan_placement(cfg_.shards, cfg_.cpus, plan, error)) return false;
+    const unsigned n = static_cast<unsigned>(plan.shard_cpus.size());
+    if (n > subjects::max_shards) {
+        if (error) *error = "at most " + std::to_string(subjects::max_shards) + " shards are supported";
+        return false;
+    }
+    LOG_INF("%s", plan.description.c_str());
+    // All shards (and so all rings) exist before any thread runs.
+    for (unsigned i = 0; i < n; ++i) shards_.push_back(std::make_unique<shard>(i, n, *this));
+    for (unsigned i = 0; i < n; ++i) {
+        const int cpu = plan.shard_cpus[i];
+        threads_.emplace_back([this, i, cpu] { shards_[i]->run(cpu); });
+        // Shard 0 binds first so that the others can join its port.
+        while (!shards_[i]->started()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        if (!shards_[i]->start_error().empty()) {
+            if (error) *error = "shard " + std::to_string(i) + ": " + shards_[i]->start_error();
+            stop();
+            return false;
+        }
+    }
+    LOG_INF("Listening for client connections on %s:%d", cfg_.host.c_str(), port());
+    LOG_INF("Server is ready");
+    return true;
+}
+
+void server::stop() {
+    if (stopping_.exchange(true)) {
+        for (auto& t : threads_)
+            if (t.joinable()) t.join();
+        return;
+    }
+    for (auto& s : shards_) s->wake();
+    for (auto& t : threads_)
+        if (t.joinable()) t.join();
+}
+
+} // namespace natrix::broker

@@ -1,0 +1,192 @@
+// Client protocol semantics on a shard: what each parsed op does, exactly as
+// nats-server 2.9 does it (see tests/conformance).
+#include <natrix/broker/server.hh>
+#include <natrix/broker/shard.hh>
+#include <natrix/protocol/server_info.hh>
+#include <natrix/protocol/writer.hh>
+#include <natrix/subjects/subject.hh>
+#include <natrix/util/log.hh>
+
+namespace natrix::broker {
+
+using protocol::proto_error;
+
+void shard::append(client_connection& c, std::string_view bytes) {
+    c.out.append(bytes);
+    if (!c.dirty) {
+        c.dirty = true;
+        dirty_.push_back(&c);
+    }
+}
+
+void shard::send_err(client_connection& c, proto_error e) {
+    char buf[128];
+    const std::size_t n = protocol::write_err(buf, sizeof buf, e);
+    append(c, std::string_view(buf, n));
+}
+
+void shard::send_info(client_connection& c) {
+    protocol::server_info info;
+    info.server_id = cfg_.server_id;
+    info.server_name = cfg_.server_name.empty() ? cfg_.server_id : cfg_.server_name;
+    info.version = server_version;
+    info.go = server_go_field;
+    info.host = cfg_.host;
+    info.port = srv_.port();
+    info.headers = true;
+    info.max_payload = cfg_.max_payload;
+    info.client_id = c.cid;
+    info.client_ip = c.ip;
+    char buf[1024];
+    std::size_t n = protocol::write_info(buf, sizeof buf, info);
+    if (n <= sizeof buf) {
+        append(c, std::string_view(buf, n));
+    } else {
+        std::string big(n, '\0');
+        protocol::write_info(big.data(), big.size(), info);
+        append(c, big);
+    }
+}
+
+void shard::process_input(client_connection& c, std::string_view data) {
+    c.last_in = clock::now();
+    protocol::parsed_op op;
+    while (!c.closed && !c.close_after_flush) {
+        const protocol::parse_status st = c.parser.next(data, op);
+        if (st == protocol::parse_status::need_more) return;
+        if (st == protocol::parse_status::error) {
+            const char* detail = c.parser.error_detail();
+            LOG_DBG("%s:%d - cid:%llu - protocol error: %s", c.ip.c_str(), c.port,
+                    static_cast<unsigned long long>(c.cid), detail);
+            switch (c.parser.error()) {
+            case protocol::parse_error::unknown_op:
+                send_err(c, proto_error::unknown_protocol_operation);
+                break;
+            case protocol::parse_error::max_control_line:
+                send_err(c, proto_error::maximum_control_line_exceeded);
+                break;
+            case protocol::parse_error::max_payload:
+                send_err(c, proto_error::maximum_payload_violation);
+                break;
+            default: break; // nats-server closes these without an -ERR
+            }
+            c.close_after_flush = true;
+            return;
+        }
+        if (!handle_op(c, op)) return;
+    }
+}
+
+// Returns false once the connection is going away.
+bool shard::handle_op(client_connection& c, const protocol::parsed_op& op) {
+    using protocol::op_kind;
+    switch (op.kind) {
+    case op_kind::pub:
+    case op_kind::hpub: {
+        ++c.in_msgs;
+        c.in_bytes += op.payload.size();
+        stats_.in_msgs.fetch_add(1, std::memory_order_relaxed);
+        stats_.in_bytes.fetch_add(op.payload.size(), std::memory_order_relaxed);
+        if (c.opts.pedantic && c.connect_received && !subjects::is_valid_literal_subject(op.subject))
+            send_err(c, proto_error::invalid_publish_subject);
+        publish(&c, op.subject, op.reply, op.payload, op.header_size);
+        if (c.opts.verbose) append(c, protocol::k_ok);
+        return true;
+    }
+    case op_kind::sub: handle_sub(c, op); return true;
+    case op_kind::unsub: handle_unsub(c, op); return true;
+    case op_kind::ping:
+        append(c, protocol::k_pong);
+        return true;
+    case op_kind::pong:
+        c.pings_out = 0;
+        c.rtt_measured = true;
+        return true;
+    case op_kind::connect: handle_connect(c, op); return !c.close_after_flush;
+    case op_kind::info:
+    case op_kind::ok: return true;
+    case op_kind::err:
+        // nats-server closes a client that sends -ERR.
+        c.close_after_flush = true;
+        return false;
+    default:
+        // Route ops never get past a client parser.
+        c.close_after_flush = true;
+        return false;
+    }
+}
+
+void shard::handle_connect(client_connection& c, const protocol::parsed_op& op) {
+    protocol::connect_options o;
+    std::string err;
+    if (!protocol::parse_connect_options(op.arg, o, &err)) {
+        // nats-server closes without an -ERR here; the reason goes to the log.
+        LOG_WRN("%s:%d - cid:%llu - %s", c.ip.c_str(), c.port, static_cast<unsigned long long>(c.cid),
+                err.c_str());
+        c.close_after_flush = true;
+        return;
+    }
+    if (o.protocol < 0 || o.protocol > 1) {
+        send_err(c, proto_error::invalid_client_protocol);
+        c.close_after_flush = true;
+        return;
+    }
+    if (o.no_responders && !o.headers) {
+        send_err(c, proto_error::no_responders_requires_headers);
+        c.close_after_flush = true;
+        return;
+    }
+    c.opts = std::move(o);
+    c.connect_received = true;
+    c.parser.set_headers(c.opts.headers);
+    if (c.opts.verbose) append(c, protocol::k_ok);
+}
+
+void shard::handle_sub(client_connection& c, const protocol::parsed_op& op) {
+    if (!subjects::is_valid_subject(op.subject)) {
+        send_err(c, proto_error::invalid_subject);
+        return;
+    }
+    std::string sid(op.sid);
+    if (c.subs.count(sid)) {
+        // A live sid is silently kept, even for another subject (2.9.10).
+        if (c.opts.verbose) append(c, protocol::k_ok);
+        return;
+    }
+    if (cfg_.max_subscriptions > 0 && c.subs.size() >= static_cast<std::size_t>(cfg_.max_subscriptions)) {
+        send_err(c, proto_error::maximum_subscriptions_exceeded);
+        return;
+    }
+    auto s = std::make_unique<subscription>();
+    s->conn = &c;
+    s->subject.assign(op.subject);
+    s->queue.assign(op.queue);
+    s->sid = sid;
+    subscription* raw = s.get();
+    trie_.insert(raw->subject, raw->queue, raw);
+    c.subs.emplace(std::move(sid), std::move(s));
+    stats_.subscriptions.fetch_add(1, std::memory_order_relaxed);
+    change_interest(raw->subject, raw->queue, +1);
+    if (c.opts.verbose) append(c, protocol::k_ok);
+}
+
+void shard::handle_unsub(client_connection& c, const protocol::parsed_op& op) {
+    auto it = c.subs.find(std::string(op.sid));
+    if (it != c.subs.end()) {
+        subscription* s = it->second.get();
+        if (op.max_msgs > 0 && static_cast<std::uint64_t>(op.max_msgs) > s->delivered)
+            s->max = op.max_msgs;
+        else
+            remove_subscription(c, s);
+    }
+    if (c.opts.verbose) append(c, protocol::k_ok);
+}
+
+void shard::remove_subscription(client_connection& c, subscription* s) {
+    trie_.remove(s->subject, s->queue, s);
+    change_interest(s->subject, s->queue, -1);
+    stats_.subscriptions.fetch_sub(1, std::memory_order_relaxed);
+    c.subs.erase(s->sid); // destroys *s
+}
+
+} // namespace natrix::broker

@@ -1,0 +1,556 @@
+// The shard's event loop: io_uring set-up, accept, recv, send, timers and
+// the idle strategy.
+#include "uring_ops.hh"
+
+#include <natrix/broker/server.hh>
+#include <natrix/broker/shard.hh>
+#include <natrix/protocol/writer.hh>
+#include <natrix/runtime/cpu_topology.hh>
+#include <natrix/util/log.hh>
+
+#include <arpa/inet.h>
+#include <cerrno>
+#include <cstring>
+#include <liburing.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace natrix::broker {
+
+using namespace detail;
+
+namespace {
+constexpr unsigned k_sq_entries = 4096;
+constexpr auto k_tick = std::chrono::milliseconds(100);
+
+io_uring_sqe* get_sqe(io_uring* ring) {
+    io_uring_sqe* sqe = io_uring_get_sqe(ring);
+    if (!sqe) {
+        io_uring_submit(ring);
+        sqe = io_uring_get_sqe(ring);
+    }
+    return sqe;
+}
+} // namespace
+
+shard::shard(unsigned id, unsigned nshards, server& srv)
+    : id_(id), nshards_(nshards), srv_(srv), cfg_(srv.config()),
+      rng_(0x9e3779b97f4a7c15ull * (id + 1)) {
+    const unsigned n = nshards;
+    for (unsigned p = 0; p < n; ++p)
+        inbox_.push_back(p == id ? nullptr : std::make_unique<rings::spsc_ring>(cfg_.ring_bytes));
+    overflow_.resize(n);
+    touched_.resize(n, false);
+}
+
+shard::~shard() {
+    if (ring_) io_uring_queue_exit(ring_.get());
+    if (buf_ring_) munmap(buf_ring_, cfg_.recv_buffer_count * sizeof(io_uring_buf));
+    if (listen_fd_ >= 0) ::close(listen_fd_);
+    if (wake_fd_ >= 0) ::close(wake_fd_);
+    for (auto& c : slots_)
+        if (c && !c->closed && c->fd >= 0) ::close(c->fd);
+}
+
+bool shard::setup_ring() {
+    ring_ = std::make_unique<io_uring>();
+    io_uring_params p{};
+    p.flags = IORING_SETUP_SUBMIT_ALL | IORING_SETUP_CQSIZE | IORING_SETUP_SINGLE_ISSUER |
+              IORING_SETUP_DEFER_TASKRUN;
+    p.cq_entries = k_sq_entries * 4;
+    int r = io_uring_queue_init_params(k_sq_entries, ring_.get(), &p);
+    if (r == -EINVAL) {
+        // Kernels before 6.1: no SINGLE_ISSUER/DEFER_TASKRUN; cooperative task
+        // running is the next best thing.
+        p = io_uring_params{};
+        p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_COOP_TASKRUN;
+        p.cq_entries = k_sq_entries * 4;
+        r = io_uring_queue_init_params(k_sq_entries, ring_.get(), &p);
+    }
+    if (r < 0) {
+        start_error_ = std::string("io_uring is not available (") + std::strerror(-r) +
+                       "): natrix needs Linux >= 5.19 with io_uring enabled "
+                       "(check /proc/sys/kernel/io_uring_disabled and seccomp policies)";
+        ring_.reset();
+        return false;
+    }
+    if (!(p.features & IORING_FEAT_FAST_POLL)) {
+        start_error_ = "io_uring lacks IORING_FEAT_FAST_POLL: kernel too old";
+        return false;
+    }
+    std::unique_ptr<io_uring_probe, void (*)(io_uring_probe*)> probe(
+        io_uring_get_probe_ring(ring_.get()), io_uring_free_probe);
+    if (!probe || !io_uring_opcode_supported(probe.get(), IORING_OP_SEND) ||
+        !io_uring_opcode_supported(probe.get(), IORING_OP_ACCEPT)) {
+        start_error_ = "io_uring lacks SEND/ACCEPT opcodes: kernel too old";
+        return false;
+    }
+
+    // Provided buffer ring for multishot recv: one per shard, shared by all
+    // of its connections (memory does not grow with connection count).
+    const unsigned count = cfg_.recv_buffer_count;
+    const std::size_t ring_bytes = count * sizeof(io_uring_buf);
+    void* mem = mmap(nullptr, ring_bytes, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+    if (mem == MAP_FAILED) {
+        start_error_ = "cannot map the recv buffer ring";
+        return false;
+    }
+    buf_ring_ = static_cast<io_uring_buf_ring*>(mem);
+    io_uring_buf_reg reg{};
+    reg.ring_addr = reinterpret_cast<std::uint64_t>(mem);
+    reg.ring_entries = count;
+    reg.bgid = buffer_group;
+    r = io_uring_register_buf_ring(ring_.get(), &reg, 0);
+    if (r < 0) {
+        start_error_ = std::string("io_uring provided buffer rings unsupported (") +
+                       std::strerror(-r) + "): natrix needs Linux >= 5.19";
+        return false;
+    }
+    io_uring_buf_ring_init(buf_ring_);
+    buffers_.reset(new char[std::size_t(count) * cfg_.recv_buffer_size]);
+    buf_mask_ = io_uring_buf_ring_mask(count);
+    for (unsigned i = 0; i < count; ++i)
+        io_uring_buf_ring_add(buf_ring_, buffers_.get() + std::size_t(i) * cfg_.recv_buffer_size,
+                              cfg_.recv_buffer_size, static_cast<unsigned short>(i), buf_mask_,
+                              static_cast<int>(i));
+    io_uring_buf_ring_advance(buf_ring_, static_cast<int>(count));
+
+    wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (wake_fd_ < 0) {
+        start_error_ = "eventfd failed";
+        return false;
+    }
+    return true;
+}
+
+bool shard::setup_listener() {
+    addrinfo hints{}, *res = nullptr;
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    // Every shard binds the same port: shard 0 first (it may pick the port
+    // when 0 was asked), the others after it with SO_REUSEPORT.
+    const int port = id_ == 0 ? cfg_.port : srv_.shard_at(0).bound_port();
+    const std::string port_s = std::to_string(port);
+    const char* host = cfg_.host.empty() || cfg_.host == "0.0.0.0" ? nullptr : cfg_.host.c_str();
+    int r = getaddrinfo(host, port_s.c_str(), &hints, &res);
+    if (r != 0) {
+        start_error_ = "cannot resolve listen address '" + cfg_.host + "': " + gai_strerror(r);
+        return false;
+    }
+    for (addrinfo* ai = res; ai; ai = ai->ai_next) {
+        int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+        if (fd < 0) continue;
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+        if (::bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && ::listen(fd, 4096) == 0) {
+            listen_fd_ = fd;
+            break;
+        }
+        start_error_ = "cannot listen on " + cfg_.host + ":" + port_s + ": " + std::strerror(errno);
+        ::close(fd);
+    }
+    freeaddrinfo(res);
+    if (listen_fd_ < 0) {
+        if (start_error_.empty()) start_error_ = "cannot listen on " + cfg_.host + ":" + port_s;
+        return false;
+    }
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&ss), &len);
+    const int bound = ss.ss_family == AF_INET6
+                          ? ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port)
+                          : ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+    bound_port_.store(bound, std::memory_order_release);
+    return true;
+}
+
+void shard::run(int cpu) {
+    if (!runtime::pin_current_thread(cpu))
+        LOG_WRN("shard %u: could not pin to cpu %d; running unpinned", id_, cpu);
+    if (!setup_ring() || !setup_listener()) {
+        started_.store(true, std::memory_order_release);
+        return;
+    }
+    start_error_.clear();
+    started_.store(true, std::memory_order_release);
+    LOG_DBG("shard %u running on cpu %d", id_, cpu);
+    arm_accept();
+    arm_wakeup_read();
+    next_tick_ = clock::now() + k_tick;
+    loop();
+    shutdown_all();
+}
+
+void shard::arm_accept() {
+    io_uring_sqe* sqe = get_sqe(ring_.get());
+    io_uring_prep_multishot_accept(sqe, listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    io_uring_sqe_set_data64(sqe, pack(uop::accept));
+    accept_armed_ = true;
+}
+
+void shard::arm_wakeup_read() {
+    io_uring_sqe* sqe = get_sqe(ring_.get());
+    io_uring_prep_read(sqe, wake_fd_, &wake_value_, sizeof wake_value_, 0);
+    io_uring_sqe_set_data64(sqe, pack(uop::wake));
+}
+
+void shard::arm_recv(client_connection& c) {
+    io_uring_sqe* sqe = get_sqe(ring_.get());
+    io_uring_prep_recv_multishot(sqe, c.fd, nullptr, 0, 0);
+    sqe->flags |= IOSQE_BUFFER_SELECT;
+    sqe->buf_group = buffer_group;
+    io_uring_sqe_set_data64(sqe, pack(uop::recv, c.slot, c.generation));
+    c.recv_armed = true;
+}
+
+void shard::wake() noexcept {
+    // Sleeper pays: the flag is only set by a shard about to block, and the
+    // exchange makes exactly one waker pay for the syscall.
+    if (sleeping_.load(std::memory_order_relaxed) && sleeping_.exchange(false)) {
+        const std::uint64_t one = 1;
+        ssize_t r = ::write(wake_fd_, &one, sizeof one);
+        (void)r;
+    }
+}
+
+client_connection* shard::lookup(std::uint32_t slot, std::uint32_t gen) noexcept {
+    if (slot >= slots_.size()) return nullptr;
+    client_connection* c = slots_[slot].get();
+    if (!c || c->closed || (c->generation & 0xffffff) != gen) return nullptr;
+    return c;
+}
+
+void shard::return_buffer(unsigned bid) {
+    io_uring_buf_ring_add(buf_ring_, buffers_.get() + std::size_t(bid) * cfg_.recv_buffer_size,
+                          cfg_.recv_buffer_size, static_cast<unsigned short>(bid), buf_mask_, 0);
+    io_uring_buf_ring_advance(buf_ring_, 1);
+}
+
+void shard::on_accept(int res, unsigned flags) {
+    if (!(flags & IORING_CQE_F_MORE)) accept_armed_ = false;
+    if (res < 0) {
+        if (res != -ECANCELED && listening_) LOG_WRN("shard %u: accept failed: %s", id_, std::strerror(-res));
+        return;
+    }
+    const int fd = res;
+    if (!listening_) {
+        ::close(fd);
+        return;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+
+    std::uint32_t slot;
+    if (!free_slots_.empty()) {
+        slot = free_slots_.back();
+        free_slots_.pop_back();
+    } else {
+        slot = static_cast<std::uint32_t>(slots_.size());
+        slots_.emplace_back();
+    }
+    protocol::parser_config pc;
+    pc.max_control_line = cfg_.max_control_line;
+    pc.max_payload = cfg_.max_payload;
+    const std::uint32_t gen = slots_[slot] ? slots_[slot]->generation + 1 : 1;
+    slots_[slot] = std::make_unique<client_connection>(pc);
+    client_connection& c = *slots_[slot];
+    c.fd = fd;
+    c.slot = slot;
+    c.generation = gen;
+    // Client ids are unique server-wide and tell their shard: (cid-1) % shards.
+    c.cid = 1 + id_ + next_cid_seq_++ * nshards_;
+    c.start = c.last_in = clock::now();
+    {
+        sockaddr_storage ss{};
+        socklen_t len = sizeof ss;
+        if (getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
+            char host[INET6_ADDRSTRLEN] = "";
+            if (ss.ss_family == AF_INET) {
+                auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+                inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
+                c.port = ntohs(a->sin_port);
+            } else if (ss.ss_family == AF_INET6) {
+                auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+                inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
+                c.port = ntohs(a->sin6_port);
+            }
+            c.ip = host;
+        }
+    }
+    // First server PING after min(ping_interval, 2s) plus up to 20% jitter,
+    // then every ping_interval (nats-server's setFirstPingTimer).
+    auto first = std::min<std::chrono::nanoseconds>(cfg_.ping_interval, std::chrono::seconds(2));
+    first += std::chrono::nanoseconds(rng_() % (first.count() / 5 + 1));
+    c.next_ping = c.start + first;
+
+    stats_.connections.fetch_add(1, std::memory_order_relaxed);
+    stats_.total_connections.fetch_add(1, std::memory_order_relaxed);
+    send_info(c);
+    c.admitted = srv_.admit_connection();
+    if (!c.admitted) {
+        LOG_WRN("%s:%d - cid:%llu - maximum connections exceeded", c.ip.c_str(), c.port,
+                static_cast<unsigned long long>(c.cid));
+        send_err(c, protocol::proto_error::maximum_connections_exceeded);
+        c.close_after_flush = true;
+        return;
+    }
+    LOG_DBG("%s:%d - cid:%llu - client connection created on shard %u", c.ip.c_str(), c.port,
+            static_cast<unsigned long long>(c.cid), id_);
+    arm_recv(c);
+}
+
+void shard::on_recv(std::uint32_t slot, std::uint32_t gen, int res, unsigned flags) {
+    const bool has_buf = flags & IORING_CQE_F_BUFFER;
+    const unsigned bid = flags >> IORING_CQE_BUFFER_SHIFT;
+    client_connection* c = lookup(slot, gen);
+    if (c && !(flags & IORING_CQE_F_MORE)) c->recv_armed = false;
+    if (res > 0 && has_buf) {
+        if (c && !c->close_after_flush) {
+            const char* data = buffers_.get() + std::size_t(bid) * cfg_.recv_buffer_size;
+            process_input(*c, std::string_view(data, static_cast<std::size_t>(res)));
+        }
+        return_buffer(bid);
+        return;
+    }
+    if (has_buf) return_buffer(bid);
+    if (!c) return;
+    if (res == 0) {
+        close_connection(*c, "Client Closed");
+    } else if (res == -ENOBUFS) {
+        // Every buffer is in use: re-armed at the end of this loop turn, after
+        // this turn's completions have given buffers back.
+    } else if (res < 0 && res != -ECANCELED) {
+        close_connection(*c, "Read Error");
+    }
+}
+
+void shard::submit_send(client_connection& c) {
+    io_uring_sqe* sqe = get_sqe(ring_.get());
+    io_uring_prep_send(sqe, c.fd, c.inflight.data() + c.inflight_off,
+                       c.inflight.size() - c.inflight_off, MSG_NOSIGNAL);
+    io_uring_sqe_set_data64(sqe, pack(uop::send, c.slot, c.generation));
+    c.send_pending = true;
+}
+
+void shard::on_send(std::uint32_t slot, std::uint32_t gen, int res) {
+    client_connection* c = lookup(slot, gen);
+    if (!c) return;
+    c->send_pending = false;
+    if (res < 0) {
+        close_connection(*c, "Write Error");
+        return;
+    }
+    c->inflight_off += static_cast<std::size_t>(res);
+    if (c->inflight_off < c->inflight.size()) {
+        submit_send(*c); // short write: the rest of the same bytes
+        return;
+    }
+    c->inflight.clear();
+    c->inflight_off = 0;
+    if (!c->out.empty()) {
+        if (!c->dirty) {
+            c->dirty = true;
+            dirty_.push_back(c);
+        }
+    } else if (c->close_after_flush) {
+        close_connection(*c, "Closed after error");
+    }
+}
+
+// One send per touched connection per loop turn: everything appended to
+// `out` during this turn goes in one syscall-free SQE.
+void shard::flush_connections() {
+    for (client_connection* c : dirty_) {
+        c->dirty = false;
+        if (c->closed || c->send_pending) continue;
+        if (c->out.empty()) {
+            if (c->close_after_flush) close_connection(*c, "Closed after error");
+            continue;
+        }
+        c->inflight.swap(c->out);
+        c->out.clear();
+        c->inflight_off = 0;
+        c->send_started = clock::now();
+        submit_send(*c);
+    }
+    dirty_.clear();
+}
+
+void shard::close_connection(client_connection& c, const char* reason) {
+    if (c.closed) return;
+    c.closed = true;
+    LOG_DBG("%s:%d - cid:%llu - client connection closed: %s", c.ip.c_str(), c.port,
+            static_cast<unsigned long long>(c.cid), reason);
+    // Subscriptions go first so interest deltas reach the other shards.
+    while (!c.subs.empty()) remove_subscription(c, c.subs.begin()->second.get());
+    if (c.recv_armed || c.send_pending) {
+        io_uring_sqe* sqe = get_sqe(ring_.get());
+        io_uring_prep_cancel_fd(sqe, c.fd, IORING_ASYNC_CANCEL_ALL);
+        io_uring_sqe_set_data64(sqe, pack(uop::cancel));
+        io_uring_submit(ring_.get()); // the cancel must reach the kernel before the close
+    }
+    ::shutdown(c.fd, SHUT_RDWR);
+    ::close(c.fd);
+    c.fd = -1;
+    if (c.admitted) srv_.release_connection();
+    stats_.connections.fetch_sub(1, std::memory_order_relaxed);
+    // The slot is reused with a new generation; stale completions are ignored.
+    c.out.clear();
+    c.out.shrink_to_fit();
+    // Freed at the end of the loop turn: dirty_ may still point at it.
+    closed_slots_.push_back(c.slot);
+}
+
+void shard::on_tick(clock::time_point now) {
+    for (auto& up : slots_) {
+        client_connection* c = up.get();
+        if (!c || c->closed) continue;
+        // Slow consumer: a write that has not completed within write_deadline.
+        if (c->send_pending && now - c->send_started > cfg_.write_deadline) {
+            LOG_WRN("%s:%d - cid:%llu - Slow Consumer Detected: WriteDeadline of %llds exceeded "
+                    "with %zu bytes pending",
+                    c->ip.c_str(), c->port, static_cast<unsigned long long>(c->cid),
+                    static_cast<long long>(
+                        std::chrono::duration_cast<std::chrono::seconds>(cfg_.write_deadline).count()),
+                    c->pending_bytes());
+            stats_.slow_consumers.fetch_add(1, std::memory_order_relaxed);
+            close_connection(*c, "Slow Consumer (Write Deadline)");
+            continue;
+        }
+        if (c->close_after_flush || now < c->next_ping) continue;
+        c->next_ping = now + cfg_.ping_interval;
+        // Recent traffic from the client proves it alive; skip the PING once
+        // an RTT has been measured (nats-server's processPingTimer).
+        if (c->rtt_measured && now - c->last_in < cfg_.ping_interval) continue;
+        if (c->pings_out + 1 > cfg_.ping_max) {
+            stats_.stale_connections.fetch_add(1, std::memory_order_relaxed);
+            LOG_DBG("cid:%llu - Stale Client Connection - Closing",
+                    static_cast<unsigned long long>(c->cid));
+            send_err(*c, protocol::proto_error::stale_connection);
+            c->close_after_flush = true;
+            continue;
+        }
+        ++c->pings_out;
+        append(*c, protocol::k_ping);
+    }
+}
+
+void shard::loop() {
+    io_uring* ring = ring_.get();
+    auto idle_since = clock::now();
+    bool idle_timing = false;
+    while (!srv_.stopping()) {
+        bool work = false;
+        // 1. completions, in one batch
+        io_uring_cqe* cqe;
+        unsigned head, n = 0;
+        io_uring_for_each_cqe(ring, head, cqe) {
+            ++n;
+            const std::uint64_t ud = io_uring_cqe_get_data64(cqe);
+            switch (op_of(ud)) {
+            case uop::accept: on_accept(cqe->res, cqe->flags); break;
+            case uop::recv: on_recv(slot_of(ud), gen_of(ud), cqe->res, cqe->flags); break;
+            case uop::send: on_send(slot_of(ud), gen_of(ud), cqe->res); break;
+            case uop::wake: arm_wakeup_read(); break;
+            case uop::cancel: break;
+            }
+        }
+        if (n) {
+            io_uring_cq_advance(ring, n);
+            work = true;
+        }
+        // 2. messages and interest from other shards
+        if (drain_inboxes()) work = true;
+        // 3. our records to other shards, then one send per touched connection
+        flush_rings();
+        flush_connections();
+        free_slots_.insert(free_slots_.end(), closed_slots_.begin(), closed_slots_.end());
+        closed_slots_.clear();
+        for (auto& c : slots_)
+            if (c && !c->closed && !c->recv_armed && c->admitted && !c->close_after_flush)
+                arm_recv(*c);
+        if (listening_ && !accept_armed_) arm_accept();
+
+        const auto now = clock::now();
+        if (now >= next_tick_) {
+            on_tick(now);
+            next_tick_ = now + k_tick;
+            flush_connections();
+        }
+
+        if (work) {
+            idle_timing = false;
+            io_uring_submit(ring);
+            continue;
+        }
+        if (!idle_timing) {
+            idle_timing = true;
+            idle_since = now;
+        }
+        const bool may_sleep = cfg_.idle == idle_strategy::sleep ||
+                               (cfg_.idle == idle_strategy::backoff && now - idle_since > cfg_.spin);
+        if (!may_sleep) {
+            io_uring_submit(ring);
+            continue;
+        }
+        // Sleeper pays: announce, re-check the rings (a producer may have
+        // pushed before seeing the flag), then block in the kernel.
+        sleeping_.store(true, std::memory_order_seq_cst);
+        if (rings_pending() || srv_.stopping()) {
+            sleeping_.store(false, std::memory_order_relaxed);
+            continue;
+        }
+        auto wait = std::chrono::duration_cast<std::chrono::nanoseconds>(next_tick_ - now);
+        if (wait.count() < 0) wait = std::chrono::nanoseconds(0);
+        __kernel_timespec ts{};
+        ts.tv_sec = static_cast<long long>(wait.count() / 1000000000);
+        ts.tv_nsec = static_cast<long long>(wait.count() % 1000000000);
+        io_uring_cqe* first = nullptr;
+        io_uring_submit_and_wait_timeout(ring, &first, 1, &ts, nullptr);
+        sleeping_.store(false, std::memory_order_relaxed);
+        idle_timing = false;
+    }
+}
+
+void shard::shutdown_all() {
+    listening_ = false;
+    if (listen_fd_ >= 0) {
+        ::close(listen_fd_);
+        listen_fd_ = -1;
+    }
+    // Graceful stop: give pending output up to a second to reach clients.
+    flush_connections();
+    io_uring_submit(ring_.get());
+    const auto deadline = clock::now() + std::chrono::seconds(1);
+    for (;;) {
+        bool pending = false;
+        for (auto& c : slots_)
+            if (c && !c->closed && (c->send_pending || !c->out.empty())) pending = true;
+        if (!pending || clock::now() > deadline) break;
+        __kernel_timespec ts{0, 20 * 1000 * 1000};
+        io_uring_cqe* cqe = nullptr;
+        io_uring_submit_and_wait_timeout(ring_.get(), &cqe, 1, &ts, nullptr);
+        unsigned head, n = 0;
+        io_uring_for_each_cqe(ring_.get(), head, cqe) {
+            ++n;
+            const std::uint64_t ud = io_uring_cqe_get_data64(cqe);
+            if (op_of(ud) == uop::send) on_send(slot_of(ud), gen_of(ud), cqe->res);
+            else if (op_of(ud) == uop::recv && (cqe->flags & IORING_CQE_F_BUFFER))
+                return_buffer(cqe->flags >> IORING_CQE_BUFFER_SHIFT);
+        }
+        io_uring_cq_advance(ring_.get(), n);
+        flush_connections();
+        io_uring_submit(ring_.get());
+    }
+    for (auto& c : slots_)
+        if (c && !c->closed) close_connection(*c, "Server Shutdown");
+}
+
+} // namespace natrix::broker

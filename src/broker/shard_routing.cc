@@ -1,0 +1,319 @@
+// The publish path and cross-shard traffic: local fan-out through the
+// shard's trie, remote fan-out through the replicated interest map and the
+// SPSC rings, and the interest deltas that keep every copy of the map equal.
+#include <natrix/broker/server.hh>
+#include <natrix/broker/shard.hh>
+#include <natrix/protocol/writer.hh>
+#include <natrix/subjects/subject.hh>
+#include <natrix/util/log.hh>
+
+#include <cstring>
+
+namespace natrix::broker {
+
+namespace {
+
+enum record_type : std::uint32_t { rec_message = 1, rec_interest = 2 };
+
+// Message record: fixed header, then subject, reply, queue names, payload.
+struct message_header {
+    std::uint32_t payload_len;
+    std::uint32_t header_size;
+    std::uint16_t subject_len;
+    std::uint16_t reply_len;
+    std::uint8_t plain;   // deliver to plain subscriptions
+    std::uint8_t nqueues; // queue groups this shard was picked for
+    std::uint16_t queues_len;
+};
+
+struct interest_header {
+    std::uint32_t count;
+    std::uint16_t shard;
+    std::uint16_t pattern_len;
+    std::uint16_t queue_len;
+};
+
+template <typename T>
+void put(std::string& s, const T& v) {
+    s.append(reinterpret_cast<const char*>(&v), sizeof v);
+}
+
+constexpr std::string_view k_no_responders_hdr = "NATS/1.0 503\r\n\r\n";
+
+} // namespace
+
+void shard::publish(client_connection* from, std::string_view subject, std::string_view reply,
+                    std::string_view payload, std::uint32_t header_size) {
+    const subjects::interest_result& ir = interest_.lookup(subject);
+    const std::uint64_t self = 1ull << id_;
+    // Queue groups: one shard per group, by member weight (server-wide
+    // exactly-once); that shard then picks the member.
+    std::vector<std::string_view> local_queues;
+    std::vector<std::vector<std::string_view>> remote_queues;
+    std::uint64_t queue_targets = 0;
+    for (const subjects::queue_interest& q : ir.queues) {
+        const int s = subjects::pick_queue_shard(q, rng_());
+        if (s < 0) continue;
+        if (static_cast<unsigned>(s) == id_) {
+            local_queues.push_back(q.name);
+        } else {
+            if (remote_queues.empty()) remote_queues.resize(nshards_);
+            remote_queues[static_cast<unsigned>(s)].push_back(q.name);
+            queue_targets |= 1ull << s;
+        }
+    }
+    bool delivered = false;
+    if ((ir.shards & self) || !local_queues.empty())
+        delivered = deliver_local(from, subject, reply, payload, header_size, ir.shards & self,
+                                  local_queues);
+
+    std::uint64_t remote = (ir.shards & ~self) | queue_targets;
+    while (remote) {
+        const unsigned t = static_cast<unsigned>(__builtin_ctzll(remote));
+        remote &= remote - 1;
+        static const std::vector<std::string_view> none;
+        const auto& qs = remote_queues.empty() ? none : remote_queues[t];
+        std::size_t qlen = 0;
+        for (auto q : qs) qlen += 2 + q.size();
+        message_header h{static_cast<std::uint32_t>(payload.size()), header_size,
+                         static_cast<std::uint16_t>(subject.size()),
+                         static_cast<std::uint16_t>(reply.size()),
+                         static_cast<std::uint8_t>((ir.shards >> t) & 1),
+                         static_cast<std::uint8_t>(qs.size()), static_cast<std::uint16_t>(qlen)};
+        scratch_.clear();
+        put(scratch_, h);
+        scratch_.append(subject);
+        scratch_.append(reply);
+        for (auto q : qs) {
+            put(scratch_, static_cast<std::uint16_t>(q.size()));
+            scratch_.append(q);
+        }
+        scratch_.append(payload);
+        push_record(t, rec_message, scratch_);
+        delivered = true;
+    }
+
+    if (!delivered && from && from->opts.no_responders && !reply.empty()) {
+        // Nobody will answer: send the 503 status to the requester's own
+        // subscription on its reply subject (nats-server 2.9.10's format).
+        for (auto& [sid, s] : from->subs) {
+            if (!subjects::subject_matches(s->subject, reply)) continue;
+            char hdr[512];
+            const std::size_t n = protocol::write_hmsg_header(
+                hdr, reply, s->sid, {}, k_no_responders_hdr.size(), k_no_responders_hdr.size());
+            append(*from, std::string_view(hdr, n));
+            append(*from, k_no_responders_hdr);
+            append(*from, protocol::k_crlf);
+            break;
+        }
+    }
+}
+
+// Delivers to this shard's subscribers. `plain` selects plain subscribers;
+// `queues` lists the groups this shard must serve (one member each).
+bool shard::deliver_local(client_connection* from, std::string_view subject, std::string_view reply,
+                          std::string_view payload, std::uint32_t header_size, bool plain,
+                          const std::vector<std::string_view>& queues) {
+    const subjects::match_result& m = trie_.match(subject);
+    // Collect first: delivering can auto-unsubscribe, which changes the trie
+    // and invalidates `m`.
+    std::vector<subscription*> targets;
+    if (plain) {
+        for (subjects::sub_handle h : m.plain) {
+            auto* s = static_cast<subscription*>(const_cast<void*>(h));
+            if (from && s->conn == from && !from->opts.echo) continue;
+            targets.push_back(s);
+        }
+    }
+    for (std::string_view qn : queues) {
+        for (const subjects::queue_group_result& g : m.queues) {
+            if (g.name != qn || g.members.empty()) continue;
+            // Random member, skipping the publisher's own when echo is off.
+            const std::size_t n = g.members.size();
+            std::size_t start = static_cast<std::size_t>(rng_() % n);
+            for (std::size_t k = 0; k < n; ++k) {
+                auto* s = static_cast<subscription*>(const_cast<void*>(g.members[(start + k) % n]));
+                if (from && s->conn == from && !from->opts.echo) continue;
+                targets.push_back(s);
+                break;
+            }
+            break;
+        }
+    }
+    for (subscription* s : targets) deliver(s, subject, reply, payload, header_size);
+    return !targets.empty();
+}
+
+void shard::deliver(subscription* s, std::string_view subject, std::string_view reply,
+                    std::string_view payload, std::uint32_t header_size) {
+    client_connection& c = *s->conn;
+    if (c.closed || c.close_after_flush) return;
+    const bool headers = c.opts.headers;
+    char hdr[64 + 2 * 256];
+    std::string big;
+    char* out = hdr;
+    const std::size_t bound = protocol::msg_header_bound(subject, s->sid, reply);
+    if (bound > sizeof hdr) {
+        big.resize(bound);
+        out = big.data();
+    }
+    const protocol::delivery d =
+        protocol::write_delivery(out, headers, subject, s->sid, reply, payload, header_size);
+    const std::size_t bytes = d.header_len + d.body.size() + 2;
+    // Slow consumer: the outbound queue may not pass max_pending. The
+    // subscriber is cut; the publisher never waits.
+    if (c.pending_bytes() + bytes > static_cast<std::size_t>(cfg_.max_pending)) {
+        LOG_WRN("%s:%d - cid:%llu - Slow Consumer Detected: MaxPending of %lld Exceeded", c.ip.c_str(),
+                c.port, static_cast<unsigned long long>(c.cid),
+                static_cast<long long>(cfg_.max_pending));
+        stats_.slow_consumers.fetch_add(1, std::memory_order_relaxed);
+        close_connection(c, "Slow Consumer (Pending Bytes)");
+        return;
+    }
+    c.out.append(out, d.header_len);
+    c.out.append(d.body);
+    c.out.append(protocol::k_crlf);
+    if (!c.dirty) {
+        c.dirty = true;
+        dirty_.push_back(&c);
+    }
+    ++c.out_msgs;
+    c.out_bytes += d.body.size();
+    stats_.out_msgs.fetch_add(1, std::memory_order_relaxed);
+    stats_.out_bytes.fetch_add(d.body.size(), std::memory_order_relaxed);
+    ++s->delivered;
+    if (s->max > 0 && s->delivered >= static_cast<std::uint64_t>(s->max)) remove_subscription(c, s);
+}
+
+void shard::change_interest(std::string_view subject, std::string_view queue, int delta) {
+    std::string key;
+    key.reserve(subject.size() + 1 + queue.size());
+    key.append(subject).push_back('\0');
+    key.append(queue);
+    auto it = local_interest_.find(key);
+    std::uint32_t count = it == local_interest_.end() ? 0 : it->second;
+    count = delta > 0 ? count + 1 : (count ? count - 1 : 0);
+    if (count == 0) {
+        if (it != local_interest_.end()) local_interest_.erase(it);
+    } else if (it == local_interest_.end()) {
+        local_interest_.emplace(std::move(key), count);
+    } else {
+        it->second = count;
+    }
+    // Absolute counts: every shard (this one included) converges on the same
+    // map whatever the interleaving of shards' deltas.
+    subjects::interest_delta d{static_cast<std::uint16_t>(id_), std::string(subject),
+                               std::string(queue), count};
+    interest_.apply(d);
+    std::string body;
+    put(body, interest_header{count, static_cast<std::uint16_t>(id_),
+                              static_cast<std::uint16_t>(subject.size()),
+                              static_cast<std::uint16_t>(queue.size())});
+    body.append(subject);
+    body.append(queue);
+    for (unsigned t = 0; t < nshards_; ++t)
+        if (t != id_) push_record(t, rec_interest, body);
+}
+
+// A full ring never blocks and never drops: records wait in a per-destination
+// overflow queue (in order) and go out first on the next flush.
+void shard::push_record(unsigned to, std::uint32_t type, std::string_view body) {
+    rings::spsc_ring& r = srv_.shard_at(to).inbox(id_);
+    auto& of = overflow_[to];
+    if (of.empty()) {
+        if (char* p = r.try_reserve(type, body.size())) {
+            std::memcpy(p, body.data(), body.size());
+            touched_[to] = true;
+            stats_.ring_records_out.fetch_add(1, std::memory_order_relaxed);
+            return;
+        }
+        stats_.ring_full.fetch_add(1, std::memory_order_relaxed);
+    }
+    std::string rec;
+    rec.reserve(4 + body.size());
+    put(rec, type);
+    rec.append(body);
+    of.push_back(std::move(rec));
+}
+
+void shard::flush_rings() {
+    for (unsigned t = 0; t < nshards_; ++t) {
+        if (t == id_) continue;
+        auto& of = overflow_[t];
+        if (!of.empty()) {
+            rings::spsc_ring& r = srv_.shard_at(t).inbox(id_);
+            while (!of.empty()) {
+                const std::string& rec = of.front();
+                std::uint32_t type;
+                std::memcpy(&type, rec.data(), 4);
+                char* p = r.try_reserve(type, rec.size() - 4);
+                if (!p) break;
+                std::memcpy(p, rec.data() + 4, rec.size() - 4);
+                of.pop_front();
+                touched_[t] = true;
+                stats_.ring_records_out.fetch_add(1, std::memory_order_relaxed);
+            }
+        }
+        if (!touched_[t]) continue;
+        touched_[t] = false;
+        srv_.shard_at(t).inbox(id_).publish();
+        // Pairs with the sleeper's seq_cst store of its flag: either it sees
+        // our records on its re-check, or we see it asleep and wake it.
+        std::atomic_thread_fence(std::memory_order_seq_cst);
+        shard& target = srv_.shard_at(t);
+        if (target.sleeping_.load(std::memory_order_relaxed)) {
+            target.wake();
+            stats_.wakeups_sent.fetch_add(1, std::memory_order_relaxed);
+        }
+    }
+}
+
+bool shard::rings_pending() const noexcept {
+    for (unsigned p = 0; p < nshards_; ++p)
+        if (p != id_ && !inbox_[p]->empty()) return true;
+    for (unsigned t = 0; t < nshards_; ++t)
+        if (t != id_ && !overflow_[t].empty()) return true;
+    return false;
+}
+
+bool shard::drain_inboxes() {
+    bool any = false;
+    for (unsigned p = 0; p < nshards_; ++p) {
+        if (p == id_) continue;
+        if (inbox_[p]->drain([this](rings::spsc_ring::record r) { on_record(r.type, r.body); }))
+            any = true;
+    }
+    return any;
+}
+
+void shard::on_record(std::uint32_t type, std::string_view body) {
+    const char* p = body.data();
+    if (type == rec_interest) {
+        interest_header h;
+        std::memcpy(&h, p, sizeof h);
+        p += sizeof h;
+        subjects::interest_delta d{h.shard, std::string(p, h.pattern_len),
+                                   std::string(p + h.pattern_len, h.queue_len), h.count};
+        interest_.apply(d);
+        return;
+    }
+    if (type != rec_message) return;
+    message_header h;
+    std::memcpy(&h, p, sizeof h);
+    p += sizeof h;
+    std::string_view subject(p, h.subject_len);
+    p += h.subject_len;
+    std::string_view reply(p, h.reply_len);
+    p += h.reply_len;
+    std::vector<std::string_view> queues;
+    for (unsigned i = 0; i < h.nqueues; ++i) {
+        std::uint16_t len;
+        std::memcpy(&len, p, 2);
+        queues.emplace_back(p + 2, len);
+        p += 2 + len;
+    }
+    std::string_view payload(p, h.payload_len);
+    deliver_local(nullptr, subject, reply, payload, h.header_size, h.plain != 0, queues);
+}
+
+} // namespace natrix::broker
