@@ -19,6 +19,15 @@ void shard::append(client_connection& c, std::string_view bytes) {
     }
 }
 
+// Closes once everything queued (typically an -ERR) has been written.
+void shard::close_after_flush(client_connection& c) {
+    c.close_after_flush = true;
+    if (!c.dirty) {
+        c.dirty = true;
+        dirty_.push_back(&c);
+    }
+}
+
 void shard::send_err(client_connection& c, proto_error e) {
     char buf[128];
     const std::size_t n = protocol::write_err(buf, sizeof buf, e);
@@ -70,7 +79,7 @@ void shard::process_input(client_connection& c, std::string_view data) {
                 break;
             default: break; // nats-server closes these without an -ERR
             }
-            c.close_after_flush = true;
+            close_after_flush(c);
             return;
         }
         if (!handle_op(c, op)) return;
@@ -107,11 +116,11 @@ bool shard::handle_op(client_connection& c, const protocol::parsed_op& op) {
     case op_kind::ok: return true;
     case op_kind::err:
         // nats-server closes a client that sends -ERR.
-        c.close_after_flush = true;
+        close_after_flush(c);
         return false;
     default:
         // Route ops never get past a client parser.
-        c.close_after_flush = true;
+        close_after_flush(c);
         return false;
     }
 }
@@ -123,17 +132,17 @@ void shard::handle_connect(client_connection& c, const protocol::parsed_op& op) 
         // nats-server closes without an -ERR here; the reason goes to the log.
         LOG_WRN("%s:%d - cid:%llu - %s", c.ip.c_str(), c.port, static_cast<unsigned long long>(c.cid),
                 err.c_str());
-        c.close_after_flush = true;
+        close_after_flush(c);
         return;
     }
     if (o.protocol < 0 || o.protocol > 1) {
         send_err(c, proto_error::invalid_client_protocol);
-        c.close_after_flush = true;
+        close_after_flush(c);
         return;
     }
     if (o.no_responders && !o.headers) {
         send_err(c, proto_error::no_responders_requires_headers);
-        c.close_after_flush = true;
+        close_after_flush(c);
         return;
     }
     c.opts = std::move(o);

@@ -298,7 +298,7 @@ void shard::on_accept(int res, unsigned flags) {
         LOG_WRN("%s:%d - cid:%llu - maximum connections exceeded", c.ip.c_str(), c.port,
                 static_cast<unsigned long long>(c.cid));
         send_err(c, protocol::proto_error::maximum_connections_exceeded);
-        c.close_after_flush = true;
+        close_after_flush(c);
         return;
     }
     LOG_DBG("%s:%d - cid:%llu - client connection created on shard %u", c.ip.c_str(), c.port,
@@ -434,7 +434,7 @@ void shard::on_tick(clock::time_point now) {
             LOG_DBG("cid:%llu - Stale Client Connection - Closing",
                     static_cast<unsigned long long>(c->cid));
             send_err(*c, protocol::proto_error::stale_connection);
-            c->close_after_flush = true;
+            close_after_flush(*c);
             continue;
         }
         ++c->pings_out;

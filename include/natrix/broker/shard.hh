@@ -84,6 +84,7 @@ private:
     void handle_unsub(client_connection& c, const protocol::parsed_op& op);
     void remove_subscription(client_connection& c, subscription* s);
     void send_err(client_connection& c, protocol::proto_error e);
+    void close_after_flush(client_connection& c);
     void append(client_connection& c, std::string_view bytes);
     void send_info(client_connection& c);
 
