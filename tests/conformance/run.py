@@ -16,6 +16,7 @@ sys.dont_write_bytecode = True  # keep the source tree clean of __pycache__
 import argparse
 import difflib
 import importlib
+import json
 import os
 import pathlib
 import re
@@ -115,7 +116,29 @@ def judge(case, ref, nat, labels):
     else:
         diag.extend(difflib.unified_diff(ref.transcript, nat.transcript, labels[0], labels[1],
                                          lineterm="", n=3))
+        diag.extend(info_differences(ref.transcript, nat.transcript))
     return False, diag
+
+
+def info_differences(a, b):
+    """One line per INFO key that differs between the n-th INFO frames of two transcripts."""
+    def infos(transcript):
+        out = []
+        for line in transcript:
+            head, _, rest = line.partition("< ")
+            if rest.startswith("INFO "):
+                try:
+                    out.append((head, json.loads(rest[5:].strip())))
+                except ValueError:
+                    pass
+        return out
+    lines = []
+    for (who, x), (_, y) in zip(infos(a), infos(b)):
+        for key in sorted(set(x) | set(y)):
+            if x.get(key, "<absent>") != y.get(key, "<absent>"):
+                lines.append(f"INFO on {who} differs in {key!r}: "
+                             f"{x.get(key, '<absent>')!r} vs {y.get(key, '<absent>')!r}")
+    return sorted(set(lines))
 
 
 def main():
@@ -217,9 +240,14 @@ def main():
     def run_case(c):
         ref_srv, nat_srv = c._servers
         t0 = time.monotonic()
-        errors = [s.error for s in (ref_srv, nat_srv) if s.error]
+        errors = []
+        for s in (ref_srv, nat_srv):
+            if s.error:
+                errors.append(f"server did not start: {s.error}")
+                errors.append(f"  command: {' '.join(s.cmd)}")
+                errors.extend(f"  | {line}" for line in s.log_tail(5).splitlines())
         if errors:
-            results[c.name] = (False, [f"server did not start: {e}" for e in errors], None, 0.0)
+            results[c.name] = (False, errors, None, 0.0)
             return
         out = {}
         t = threading.Thread(target=lambda: out.__setitem__(

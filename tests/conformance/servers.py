@@ -39,6 +39,7 @@ class Server:
         self.config_text = config_text
         self.workdir = workdir
         self.proc = None
+        self.cmd = [exe]
         self.port = None
         self.error = None
         fd, self.config_path = tempfile.mkstemp(prefix="conf-", suffix=".conf", dir=workdir)
@@ -113,11 +114,13 @@ class Server:
 
 
 def start_all(servers):
-    """Starts every server, then waits for all (a port taken in between gets one retry)."""
+    """Starts every server, then waits for all. A server that lost its port to another
+    process between our probe and its bind gets one more try on a new port."""
     for s in servers:
         s.start()
     for s in servers:
-        if not s.wait_ready() and s.alive() is False and not s.error.startswith("cannot"):
+        if not s.wait_ready() and s.proc is not None and not s.alive() and \
+                "address already in use" in s.log_tail().lower():
             s.error = None
             s.start()
             s.wait_ready()

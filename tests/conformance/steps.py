@@ -226,19 +226,33 @@ def close(name):
 
 class Send(Step):
     def __init__(self, name, data, chunk=None, gap=None):
-        self.name, self.data, self.chunk = name, _data(data), chunk
-        self.gap = gap if gap is not None else (0.001 if chunk else 0.0)
+        self.name = name
+        if isinstance(data, (list, tuple)):   # explicit pieces
+            self.pieces = [_data(d) for d in data]
+        elif chunk:
+            whole = _data(data)
+            self.pieces = [whole[i:i + chunk] for i in range(0, len(whole), chunk)]
+        else:
+            self.pieces = [_data(data)]
+        self.data = b"".join(self.pieces)
+        self.how = "" if len(self.pieces) == 1 else \
+            f" (in {chunk}-byte pieces)" if chunk else f" (in {len(self.pieces)} pieces)"
+        self.gap = gap if gap is not None else (0.001 if chunk else 0.01)
 
     def run(self, side):
-        how = f" (in {self.chunk}-byte pieces)" if self.chunk else ""
-        side.record(f"{self.name}> {wire.escape(self.data.decode('latin-1'))}{how}")
-        # A failed write means the server closed first; the following expect steps see it.
-        side.conn(self.name).send(self.data, self.chunk, self.gap)
+        side.record(f"{self.name}> {wire.escape(self.data.decode('latin-1'))}{self.how}")
+        c = side.conn(self.name)
+        for n, piece in enumerate(self.pieces):
+            if n and self.gap:
+                time.sleep(self.gap)
+            # A failed write means the server closed first; the following expect steps see it.
+            if not c.send(piece):
+                break
 
 
 def send(name, data, chunk=None, gap=None):
-    """Sends raw bytes, optionally in `chunk`-byte writes `gap` seconds apart
-    (chunk=1: byte by byte, 1 ms apart)."""
+    """Sends raw bytes: at once; or in `chunk`-byte writes 1 ms apart (chunk=1: byte by
+    byte); or, when data is a list, as those pieces 10 ms apart (gap overrides either)."""
     return Send(name, data, chunk, gap)
 
 

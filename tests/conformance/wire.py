@@ -127,24 +127,20 @@ class Connection:
         self.first_info_raw = None
 
     # -- sending ---------------------------------------------------------------------------
-    def send(self, data, chunk=None, gap=0.0):
+    def send(self, data):
         """Sends bytes; returns False if the server had already closed the connection."""
-        pieces = [data] if not chunk else [data[i:i + chunk] for i in range(0, len(data), chunk)]
-        for n, piece in enumerate(pieces):
-            if n and gap:
-                time.sleep(gap)
-            view = memoryview(piece)
-            while view:
-                try:
-                    sent = self.sock.send(view)
-                    view = view[sent:]
-                except BlockingIOError:
-                    # Our data is not being read: drain what the server sends meanwhile so
-                    # that neither side blocks on a full buffer.
-                    self._read_some(0.05)
-                    select.select([], [self.sock], [], 0.05)
-                except OSError:
-                    return False
+        view = memoryview(data)
+        while view:
+            try:
+                sent = self.sock.send(view)
+                view = view[sent:]
+            except BlockingIOError:
+                # Our data is not being read: drain what the server sends meanwhile so
+                # that neither side blocks on a full buffer.
+                self._read_some(0.05)
+                select.select([], [self.sock], [], 0.05)
+            except OSError:
+                return False
         return True
 
     def close(self):

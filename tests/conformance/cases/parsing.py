@@ -77,13 +77,17 @@ CASES = [
     ]),
     Case("parse/split_between_cr_and_lf", [
         ready("a"),
-        send("a", "SUB ps.crlf 1\r"), send("a", "\nPUB ps.crlf 2\r"), send("a", "\nhi\r"),
-        send("a", "\nPING\r"), send("a", "\n"),
+        send("a", ["SUB ps.crlf 1\r", "\nPUB ps.crlf 2\r", "\nhi\r", "\nPING\r", "\n"]),
         expect("a", msg("ps.crlf", 1, "hi"), "PONG"),
+    ]),
+    Case("parse/op_name_split_across_writes", [
+        ready("a"),
+        send("a", ["S", "UB ps.op 1\r\nP", "U", "B ps.op 1\r\nx\r\nPI", "NG\r\n"]),
+        expect("a", msg("ps.op", 1, "x"), "PONG"),
     ]),
     Case("parse/payload_split_across_writes", [
         ready("a"),
-        send("a", "SUB ps.pl 1\r\nPUB ps.pl 10\r\nhello"), send("a", "wor"), send("a", "ld\r\nPING\r\n"),
+        send("a", ["SUB ps.pl 1\r\nPUB ps.pl 10\r\nhello", "wor", "ld\r\nPING\r\n"]),
         expect("a", msg("ps.pl", 1, "helloworld"), "PONG"),
     ]),
     Case("parse/many_pings_in_one_write", [
