@@ -72,7 +72,7 @@ private:
 } // namespace
 
 subject_trie::subject_trie(std::size_t cache_capacity)
-    : root_(node::create({}, 0)), cache_(cache_capacity) {}
+    : root_(node::create({})), cache_(cache_capacity) {}
 
 subject_trie::~subject_trie() {
     walk(root_, [](node* n) { node::destroy(n); });
@@ -94,17 +94,17 @@ bool subject_trie::insert(std::string_view subject, std::string_view queue, sub_
     node* n = root_;
     for (const std::string_view t : tokens) {
         if (is_single_wildcard(t)) {
-            if (!n->pwc) n->pwc = node::create(t, 0);
+            if (!n->pwc) n->pwc = node::create(t);
             n = n->pwc;
         } else if (is_full_wildcard(t)) {
-            if (!n->fwc) n->fwc = node::create(t, 0);
+            if (!n->fwc) n->fwc = node::create(t);
             n = n->fwc;
         } else {
             const std::uint64_t th = hash_subject(t);
             node* c = n->children.find(t, th);
             if (!c) {
-                c = node::create(t, th);
-                n->children.insert(c);
+                c = node::create(t);
+                n->children.insert(c, th);
             }
             n = c;
         }
@@ -170,7 +170,7 @@ bool subject_trie::remove(std::string_view subject, std::string_view queue, sub_
         } else if (c == parent->fwc) {
             parent->fwc = nullptr;
         } else {
-            parent->children.erase(c);
+            parent->children.erase(c, hash_subject(c->token()));
         }
         node::destroy(c);
     }

@@ -7,7 +7,7 @@
 // token's bytes are stored right after the node in the same allocation, so a
 // node costs one allocation. Children are found by (hash, token) with linear
 // probing; the hash is stored in the slot so a probe reads the child only on a
-// hash hit. Owned by a subject_trie: single-threaded, like its owner.
+// hash hit. A single child is kept inline. Owned by a subject_trie: single-threaded, like its owner.
 #include "handle_list.hh"
 
 #include <cstdint>
@@ -22,24 +22,29 @@ struct node;
 
 class child_table {
 public:
-    child_table() = default;
-    ~child_table() { delete[] slots_; } // the trie owns and frees the children
+    child_table() noexcept : one_{0, nullptr} {}
+    ~child_table() {
+        if (mask_) delete[] slots_; // the trie owns and frees the children
+    }
     child_table(const child_table&) = delete;
     child_table& operator=(const child_table&) = delete;
 
     std::uint32_t size() const noexcept { return count_; }
     inline node* find(std::string_view token, std::uint64_t hash) const noexcept;
     // Precondition: no child with the same token is present.
-    void insert(node* child);
-    void erase(const node* child) noexcept;
+    void insert(node* child, std::uint64_t hash);
+    void erase(const node* child, std::uint64_t hash) noexcept;
 
     template <class F>
     void for_each(F&& f) const {
-        if (!slots_) return;
+        if (!mask_) {
+            if (one_.child) f(one_.child);
+            return;
+        }
         for (std::uint32_t i = 0; i <= mask_; ++i)
             if (slots_[i].child) f(slots_[i].child);
     }
-    std::size_t heap_bytes() const noexcept { return slots_ ? (mask_ + 1) * sizeof(slot) : 0; }
+    std::size_t heap_bytes() const noexcept { return mask_ ? (mask_ + 1) * sizeof(slot) : 0; }
 
 private:
     struct slot {
@@ -48,7 +53,13 @@ private:
     };
     void rehash(std::uint32_t capacity);
 
-    slot* slots_ = nullptr;
+    // A single child is stored inline: deep levels of real subject spaces are
+    // mostly single-child chains, and this saves a dependent cache miss (and
+    // an allocation) per such level.
+    union {
+        slot one_;     // mask_ == 0
+        slot* slots_;  // mask_ != 0: capacity mask_ + 1, a power of two >= 4
+    };
     std::uint32_t mask_ = 0;
     std::uint32_t count_ = 0;
 };
@@ -58,13 +69,15 @@ struct queue_group {
     handle_list members;
 };
 
+// Fields used only at the last token (subscriptions) come first; the fields
+// every descent reads (children, wildcard slots, token) sit together with the
+// token bytes that follow the struct.
 struct node {
+    handle_list plain;
+    std::unique_ptr<std::vector<queue_group>> queues; // null when there are none
     child_table children;
     node* pwc = nullptr; // child for a '*' token
     node* fwc = nullptr; // child for a '>' token (a leaf)
-    handle_list plain;
-    std::unique_ptr<std::vector<queue_group>> queues; // null when there are none
-    std::uint64_t hash = 0;                           // hash of token()
     std::uint32_t token_len = 0;
 
     std::string_view token() const noexcept {
@@ -81,13 +94,15 @@ struct node {
         return nullptr;
     }
 
-    static node* create(std::string_view token, std::uint64_t hash);
+    static node* create(std::string_view token);
     static void destroy(node* n) noexcept;
     std::size_t bytes() const noexcept;
 };
 
 node* child_table::find(std::string_view token, std::uint64_t hash) const noexcept {
-    if (!slots_) return nullptr;
+    if (!mask_) {
+        return one_.child && one_.hash == hash && one_.child->token() == token ? one_.child : nullptr;
+    }
     for (std::uint32_t i = static_cast<std::uint32_t>(hash) & mask_;; i = (i + 1) & mask_) {
         const slot& s = slots_[i];
         if (!s.child) return nullptr;

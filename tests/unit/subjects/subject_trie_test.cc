@@ -324,3 +324,46 @@ TEST(subject_trie, cache_disabled_counts_every_match_as_a_miss) {
     EXPECT_EQ(t.stats().cache_misses, 3u);
     EXPECT_EQ(t.cache_capacity(), 0u);
 }
+
+TEST(subject_trie, wide_level_survives_random_churn) {
+    // One level with thousands of literal children: exercises table growth,
+    // backward-shift deletion and shrinking back to a single inline child.
+    subject_trie t(0);
+    constexpr int n = 3000;
+    std::vector<bool> present(n, false);
+    std::uint64_t x = 12345;
+    const auto next = [&] {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        return x;
+    };
+    const auto subj = [](int i) { return "wide." + std::to_string(i * 7919 % 100003); };
+    for (int round = 0; round < 6; ++round) {
+        for (int k = 0; k < n; ++k) {
+            const int i = static_cast<int>(next() % n);
+            if (present[i]) {
+                ASSERT_TRUE(t.remove(subj(i), "", H(i)));
+            } else {
+                ASSERT_TRUE(t.insert(subj(i), "", H(i)));
+            }
+            present[i] = !present[i];
+        }
+        for (int i = 0; i < n; ++i) {
+            const auto& r = t.match(subj(i));
+            ASSERT_EQ(r.plain.size(), present[i] ? 1u : 0u) << i;
+            if (present[i]) {
+                EXPECT_EQ(r.plain[0], H(i));
+            }
+        }
+    }
+    int left = 0;
+    for (int i = 0; i < n; ++i) {
+        if (!present[i]) continue;
+        if (++left == 1) continue; // keep one child: the table must go back inline
+        ASSERT_TRUE(t.remove(subj(i), "", H(i)));
+    }
+    EXPECT_EQ(t.size(), 1u);
+    EXPECT_EQ(t.node_count(), 2u);
+    EXPECT_LT(t.memory_bytes(), 4096u);
+}
