@@ -158,7 +158,13 @@ def main():
     ap.add_argument("--list", action="store_true", help="list cases with their tags and exit")
     ap.add_argument("-v", "--verbose", action="store_true",
                     help="print every case's reference transcript as TAP comments")
-    args = ap.parse_args()
+    argv = sys.argv[1:]
+    # `--natrix-args -D` would read -D as an option of ours: glue the value on.
+    for i, a in enumerate(argv[:-1]):
+        if a == "--natrix-args":
+            argv[i:i + 2] = [f"--natrix-args={argv[i + 1]}"]
+            break
+    args = ap.parse_args(argv)
 
     cases = load_cases()
     if args.filter:
@@ -270,6 +276,8 @@ def main():
                 return
             try:
                 run_case(c)
+            except Exception as e:  # a harness bug must fail the case, not hang the report
+                results[c.name] = (False, [f"harness error: {type(e).__name__}: {e}"], None, 0.0)
             finally:
                 with lock:
                     running.remove(c)

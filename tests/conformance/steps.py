@@ -246,7 +246,10 @@ class Send(Step):
             if n and self.gap:
                 time.sleep(self.gap)
             # A failed write means the server closed first; the following expect steps see it.
-            if not c.send(piece):
+            result = c.send(piece)
+            if result == "stalled":
+                side.fail(f"{self.name}: the server stopped reading; could not send within 10s")
+            if result != "ok":
                 break
 
 

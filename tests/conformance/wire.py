@@ -127,21 +127,26 @@ class Connection:
         self.first_info_raw = None
 
     # -- sending ---------------------------------------------------------------------------
-    def send(self, data):
-        """Sends bytes; returns False if the server had already closed the connection."""
+    def send(self, data, stall_limit=10.0):
+        """Sends bytes. Returns "ok", "closed" (the server had closed the connection) or
+        "stalled" (the server read nothing for stall_limit seconds)."""
         view = memoryview(data)
+        last_progress = time.monotonic()
         while view:
             try:
                 sent = self.sock.send(view)
                 view = view[sent:]
+                last_progress = time.monotonic()
             except BlockingIOError:
+                if time.monotonic() - last_progress > stall_limit:
+                    return "stalled"
                 # Our data is not being read: drain what the server sends meanwhile so
                 # that neither side blocks on a full buffer.
                 self._read_some(0.05)
                 select.select([], [self.sock], [], 0.05)
             except OSError:
-                return False
-        return True
+                return "closed"
+        return "ok"
 
     def close(self):
         try:

@@ -1,6 +1,5 @@
 """INFO, CONNECT and its options, the first PING/PONG."""
-from steps import (Case, PORT, check_info, connect, expect, expect_close, pub, msg, ready,
-                   send, sleep)
+from steps import Case, PORT, check_info, connect, expect, expect_close, msg, pub, ready, send
 
 C = 'CONNECT {"verbose":false,"pedantic":false}\r\n'
 

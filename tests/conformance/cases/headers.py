@@ -1,5 +1,5 @@
 """HPUB/HMSG, header stripping for clients without headers, no-responders, echo."""
-from steps import Case, connect, expect, expect_close, hmsg, hpub, msg, pub, ready, send
+from steps import Case, expect, expect_close, hmsg, hpub, msg, pub, ready, send
 
 H = "NATS/1.0\r\nX-Key: v1\r\nX-Key: v2\r\n\r\n"   # 37 bytes
 NR = "HMSG {subj} {sid} 16 16\r\nNATS/1.0 503\r\n\r\n"  # the no-responders status message

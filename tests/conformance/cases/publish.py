@@ -1,5 +1,5 @@
 """PUB: delivery, payload framing, size field, pedantic and verbose."""
-from steps import Case, connect, expect, expect_close, msg, pub, ready, send
+from steps import Case, expect, expect_close, msg, pub, ready, send
 
 BINARY = "".join(chr(i) for i in range(256))
 BIG = "".join(chr(33 + (i * 7) % 90) for i in range(1024 * 1024))  # exactly max_payload
