@@ -217,8 +217,8 @@ def main():
     for c in runnable:
         text = BASE_CONFIG + (c.config + "\n" if c.config else "")
         if text not in groups:
-            ref = servers.Server("reference", reference, [], text, workdir.name)
-            nat = servers.Server("natrix", natrix_exe, [] if self_check else natrix_args,
+            ref = servers.Server(labels[0], reference, [], text, workdir.name)
+            nat = servers.Server(labels[1], natrix_exe, [] if self_check else natrix_args,
                                  text + args.natrix_config_append + "\n", workdir.name)
             groups[text] = (ref, nat)
         c._servers = groups[text]
