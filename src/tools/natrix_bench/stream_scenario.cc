@@ -136,15 +136,18 @@ void run_subscriber(stream_run& s, stream_sub& me, std::atomic<int>& ready) {
             if (op.kind == op_kind::msg || op.kind == op_kind::hmsg) [[likely]] {
                 ++me.total;
                 const std::string_view payload = op.payload;
-                if (now >= s.measure_ns) {
+                payload_stamp st;
+                const bool stamped = s.stamped && read_stamp(payload, st);
+                // A message belongs to the measured window if it was sent in it, as the
+                // publisher counts it; without a stamp, if it arrived in it.
+                if ((stamped ? st.time_ns : now) >= s.measure_ns) {
                     ++me.measured;
                     me.measured_bytes += payload.size();
                     me.measured_wire += c.last_op_bytes();
                     if (me.first_ns == 0) me.first_ns = now;
                     me.last_ns = now;
                 }
-                payload_stamp st;
-                if (!s.stamped || !read_stamp(payload, st)) continue;
+                if (!stamped) continue;
                 if (s.sub_only) {
                     if (st.publisher >= me.trackers.size()) me.trackers.resize(st.publisher + 1u);
                     auto& t = me.trackers[st.publisher];
