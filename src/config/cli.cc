@@ -299,7 +299,10 @@ bool parse_flags(const std::vector<std::string>& args, cli_state& st) {
 }
 
 void apply_overrides(const overrides& o, server_options& opts) {
-    if (o.host) opts.host = *o.host;
+    if (o.host) {
+        opts.host = *o.host;
+        if (!config_sets_http_host(*opts.tree)) opts.http_host = *o.host;
+    }
     if (o.port) opts.port = *o.port;
     if (o.server_name) opts.server_name = *o.server_name;
     if (o.http_port) opts.http_port = *o.http_port;

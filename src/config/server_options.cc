@@ -234,7 +234,10 @@ bool mapper::get_host_port(const std::string& key, const value& v, std::string* 
         error(v.pos(), "could not parse port \"" + std::string(p) + "\" for '" + key + "'");
         return false;
     }
-    *host = h.empty() ? std::string("0.0.0.0") : std::string(h);
+    if (!h.empty())
+        *host = std::string(h);
+    else if (!http)
+        *host = "0.0.0.0"; // an empty monitoring host follows `host`, as in nats-server
     if (http)
         *port = n;
     else
@@ -329,6 +332,8 @@ void mapper::run(const value& root) {
             unknown(e.key, e);
         }
     }
+    // Monitoring binds where clients do unless `http` names its own host.
+    if (!config_sets_http_host(root)) o_.http_host = o_.host;
 }
 
 void mapper::authorization_block(const std::string& key, const map_entry& e) {
@@ -484,6 +489,17 @@ void mapper::cpus(const value& v) {
 }
 
 } // namespace
+
+bool config_sets_http_host(const value& root) {
+    bool set = false;
+    for (const map_entry& e : root.as_map()) {
+        if (lowered(e.key) != "http") continue;
+        std::string_view s = e.val.as_string(); // "" unless a string
+        std::size_t colon = s.rfind(':');
+        set = !s.empty() && (s[0] == '[' || (colon != std::string_view::npos && colon > 0));
+    }
+    return set;
+}
 
 std::string options_result::error_text() const {
     std::string out;

@@ -58,7 +58,7 @@ struct server_options {
     bool logtime = true;
     std::string log_file; // empty = stderr
     std::string pid_file;
-    std::string http_host = "0.0.0.0";
+    std::string http_host = "0.0.0.0"; // follows `host` unless `http: host:port` names one
     int http_port = 0; // 0 = monitoring off; -1 = any free port (as nats-server)
     duration lame_duck_duration = std::chrono::minutes(2);
     duration lame_duck_grace_period = std::chrono::seconds(10);
@@ -94,6 +94,10 @@ options_result options_from_tree(std::shared_ptr<const value> root, std::string 
 // Checks that span several options (max_payload <= max_pending, lame duck
 // grace < duration, shards vs cpus). Returns the errors, empty when fine.
 std::vector<std::string> validate_options(const server_options& options);
+
+// True when the tree's `http` key names a monitoring host; otherwise the
+// monitoring listener follows `host` (and so the -a flag), as in nats-server.
+bool config_sets_http_host(const value& root);
 
 // Parse + options_from_tree + validate_options.
 options_result load_config_file(const std::string& path);

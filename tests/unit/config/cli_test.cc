@@ -139,6 +139,10 @@ TEST(cli, flags_override_the_config_file) {
     EXPECT_EQ(r.options.natrix.shards, 4u);
     EXPECT_EQ(r.options.natrix.idle_strategy, "sleep");
     EXPECT_EQ(run_ok({"-c", conf, "-a", "0.0.0.0"}).options.host, "0.0.0.0");
+    // The monitoring host follows -a unless the file's `http` names one.
+    EXPECT_EQ(run_ok({"-c", conf, "-a", "10.9.9.9", "-m", "8222"}).options.http_host, "10.9.9.9");
+    std::string mon = dir.write("mon.conf", "http: 127.0.0.1:8222\n");
+    EXPECT_EQ(run_ok({"-c", mon, "-a", "10.9.9.9"}).options.http_host, "127.0.0.1");
     EXPECT_EQ(run_ok({"-c", conf, "-t"}).action, cli_action::test_config);
 }
 

@@ -259,6 +259,15 @@ TEST(server_options, monitoring) {
     EXPECT_EQ(load_ok("monitor_port: 8555").http_port, 8555);
     EXPECT_EQ(load_ok("http_port: -1").http_port, -1) << "any free port";
     EXPECT_EQ(load_ok("http_port: 0").http_port, 0) << "off";
+    // Monitoring binds where clients do unless `http` names a host.
+    o = load_ok("listen: 127.0.0.1:4222\nhttp_port: 8222");
+    EXPECT_EQ(o.http_host, "127.0.0.1");
+    o = load_ok("listen: 127.0.0.1:4222\nhttp: \":8222\"");
+    EXPECT_EQ(o.http_host, "127.0.0.1");
+    EXPECT_EQ(o.http_port, 8222);
+    o = load_ok("listen: 127.0.0.1:4222\nhttp: 0.0.0.0:8222");
+    EXPECT_EQ(o.http_host, "0.0.0.0");
+    EXPECT_EQ(load_ok("host: ::1\nhttp: \"[::2]:8222\"").http_host, "::2");
     EXPECT_EQ(load_err("http_port: 65536"),
               "o.conf:1:12: 'http_port' must be between -1 and 65535, not 65536");
 }
