@@ -383,7 +383,7 @@ void shard::flush_connections() {
     dirty_.clear();
 }
 
-void shard::close_connection(client_connection& c, const char* reason) {
+void shard::close_connection(client_connection& c, const char* reason, bool abort) {
     if (c.closed) return;
     c.closed = true;
     LOG_DBG("%s:%d - cid:%llu - client connection closed: %s", c.ip.c_str(), c.port,
@@ -396,7 +396,14 @@ void shard::close_connection(client_connection& c, const char* reason) {
         io_uring_sqe_set_data64(sqe, pack(uop::cancel));
         io_uring_submit(ring_.get()); // the cancel must reach the kernel before the close
     }
-    ::shutdown(c.fd, SHUT_RDWR);
+    if (abort) {
+        // Drop what the kernel still holds for this client (a slow consumer
+        // can have megabytes queued): RST now, memory back now.
+        linger l{1, 0};
+        setsockopt(c.fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    } else {
+        ::shutdown(c.fd, SHUT_RDWR);
+    }
     ::close(c.fd);
     c.fd = -1;
     if (c.admitted) srv_.release_connection();
@@ -421,7 +428,7 @@ void shard::on_tick(clock::time_point now) {
                         std::chrono::duration_cast<std::chrono::seconds>(cfg_.write_deadline).count()),
                     c->pending_bytes());
             stats_.slow_consumers.fetch_add(1, std::memory_order_relaxed);
-            close_connection(*c, "Slow Consumer (Write Deadline)");
+            close_connection(*c, "Slow Consumer (Write Deadline)", true);
             continue;
         }
         if (c->close_after_flush || now < c->next_ping) continue;

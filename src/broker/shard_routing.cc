@@ -167,7 +167,7 @@ void shard::deliver(subscription* s, std::string_view subject, std::string_view 
                 c.port, static_cast<unsigned long long>(c.cid),
                 static_cast<long long>(cfg_.max_pending));
         stats_.slow_consumers.fetch_add(1, std::memory_order_relaxed);
-        close_connection(c, "Slow Consumer (Pending Bytes)");
+        close_connection(c, "Slow Consumer (Pending Bytes)", true);
         return;
     }
     c.out.append(out, d.header_len);

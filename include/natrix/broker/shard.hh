@@ -71,7 +71,7 @@ private:
     void flush_connections();
     void submit_send(client_connection& c);
     void return_buffer(unsigned bid);
-    void close_connection(client_connection& c, const char* reason);
+    void close_connection(client_connection& c, const char* reason, bool abort = false);
     void on_tick(clock::time_point now);
     void shutdown_all();
     client_connection* lookup(std::uint32_t slot, std::uint32_t gen) noexcept;
