@@ -140,9 +140,15 @@ private:
                 error(v.pos(), "'" + key + "' is out of range");
                 return false;
             }
+            // An unquoted 1m is the integer 1000000 (m = mega), not a minute.
+            std::string hint = s != 0 && s % 1000 == 0
+                                   ? "; note that unquoted 1m or 2k are numbers (1000000, 2000): "
+                                     "quote durations, e.g. \"1m\""
+                                   : "";
             warn(key, v.pos(),
                  "invalid use of field \"" + key + "\": " + key +
-                     " should be converted to a duration (a plain number is read as seconds)");
+                     " should be converted to a duration (a plain number is read as seconds" +
+                     hint + ")");
             *out = std::chrono::seconds(s);
             return true;
         }

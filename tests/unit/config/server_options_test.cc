@@ -226,6 +226,12 @@ TEST(server_options, plain_numbers_are_seconds_with_a_warning) {
                                   "ping_interval should be converted to a duration (a plain number "
                                   "is read as seconds)");
     EXPECT_TRUE(has_warning(r, "write_deadline", "o.conf:2:17:"));
+    // The classic mistake: an unquoted 1m is one million seconds.
+    r = load_config_string("ping_interval: 1m", "o.conf");
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r.options.ping_interval, std::chrono::seconds(1'000'000));
+    EXPECT_TRUE(has_warning(r, "ping_interval", "unquoted 1m or 2k are numbers (1000000, 2000): "
+                                                "quote durations, e.g. \"1m\")"));
 }
 
 TEST(server_options, duration_errors) {
