@@ -189,11 +189,29 @@ void subject_trie::collect(const node* n, const std::string_view* tokens, std::s
             return;
         }
         if (n->fwc) add_node(n->fwc, out); // '>' takes every remaining token (at least one)
-        if (n->pwc) collect(n->pwc, tokens + 1, remaining - 1, out);
-        if (n->children.size() == 0) return;
-        const node* c = n->children.find(*tokens, hash_subject(*tokens));
-        if (!c) return;
-        n = c;
+        if (!n->pwc) {
+            if (n->children.size() == 0) return;
+            const node* c = n->children.find(*tokens, hash_subject(*tokens));
+            if (!c) return;
+            n = c;
+        } else {
+            // Both branches: locate the literal child first and let its cache
+            // line load while the '*' branch is walked.
+            const node* c = nullptr;
+            std::uint64_t h = 0;
+            if (n->children.size() != 0) {
+                h = hash_subject(*tokens);
+                c = n->children.candidate(h);
+                if (c) {
+                    __builtin_prefetch(c);
+                    __builtin_prefetch(reinterpret_cast<const char*>(c) + 64);
+                }
+            }
+            collect(n->pwc, tokens + 1, remaining - 1, out);
+            if (!c) return;
+            if (c->token() != *tokens && !(c = n->children.find(*tokens, h))) return;
+            n = c;
+        }
         ++tokens;
         --remaining;
     }

@@ -31,6 +31,10 @@ public:
 
     std::uint32_t size() const noexcept { return count_; }
     inline node* find(std::string_view token, std::uint64_t hash) const noexcept;
+    // First child whose slot hash equals `hash`, without reading any child:
+    // lets a match start fetching the child while it explores a '*' branch.
+    // The caller confirms the token (find() settles the rare collision).
+    inline node* candidate(std::uint64_t hash) const noexcept;
     // Precondition: no child with the same token is present.
     void insert(node* child, std::uint64_t hash);
     void erase(const node* child, std::uint64_t hash) noexcept;
@@ -107,6 +111,14 @@ node* child_table::find(std::string_view token, std::uint64_t hash) const noexce
         const slot& s = slots_[i];
         if (!s.child) return nullptr;
         if (s.hash == hash && s.child->token() == token) return s.child;
+    }
+}
+
+node* child_table::candidate(std::uint64_t hash) const noexcept {
+    if (!mask_) return one_.hash == hash ? one_.child : nullptr;
+    for (std::uint32_t i = static_cast<std::uint32_t>(hash) & mask_;; i = (i + 1) & mask_) {
+        const slot& s = slots_[i];
+        if (!s.child || s.hash == hash) return s.child;
     }
 }
 
