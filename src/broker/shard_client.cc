@@ -94,12 +94,16 @@ bool shard::handle_op(client_connection& c, const protocol::parsed_op& op) {
     case op_kind::hpub: {
         ++c.in_msgs;
         c.in_bytes += op.payload.size();
+        c.last_in = clock::now(); // only messages count as activity for server PINGs
         stats_.in_msgs.fetch_add(1, std::memory_order_relaxed);
         stats_.in_bytes.fetch_add(op.payload.size(), std::memory_order_relaxed);
-        if (c.opts.pedantic && c.connect_received && !subjects::is_valid_literal_subject(op.subject))
+        // nats-server checks, then acknowledges, then delivers (even after an
+        // Invalid Publish Subject).
+        if (c.opts.pedantic && !subjects::is_valid_literal_subject(op.subject))
             send_err(c, proto_error::invalid_publish_subject);
-        publish(&c, op.subject, op.reply, op.payload, op.header_size);
         if (c.opts.verbose) append(c, protocol::k_ok);
+        publish(&c, op.subject, op.reply, op.payload, op.header_size, op.size_text,
+                op.header_size_text);
         return true;
     }
     case op_kind::sub: handle_sub(c, op); return true;
@@ -113,6 +117,11 @@ bool shard::handle_op(client_connection& c, const protocol::parsed_op& op) {
         return true;
     case op_kind::connect: handle_connect(c, op); return !c.close_after_flush;
     case op_kind::info:
+        if (!protocol::is_valid_json(op.arg)) {
+            close_after_flush(c);
+            return false;
+        }
+        return true;
     case op_kind::ok: return true;
     case op_kind::err:
         // nats-server closes a client that sends -ERR.
@@ -126,26 +135,40 @@ bool shard::handle_op(client_connection& c, const protocol::parsed_op& op) {
 }
 
 void shard::handle_connect(client_connection& c, const protocol::parsed_op& op) {
-    protocol::connect_options o;
+    // Like Go's json.Unmarshal into the client's existing options: a second
+    // CONNECT changes only the fields it carries.
     std::string err;
-    if (!protocol::parse_connect_options(op.arg, o, &err)) {
+    if (!protocol::parse_connect_options(op.arg, c.opts, &err)) {
         // nats-server closes without an -ERR here; the reason goes to the log.
         LOG_WRN("%s:%d - cid:%llu - %s", c.ip.c_str(), c.port, static_cast<unsigned long long>(c.cid),
                 err.c_str());
         close_after_flush(c);
         return;
     }
-    if (o.protocol < 0 || o.protocol > 1) {
+    if (!c.opts.account.empty() || c.opts.new_account) {
+        LOG_WRN("%s:%d - cid:%llu - CONNECT with legacy account fields rejected", c.ip.c_str(),
+                c.port, static_cast<unsigned long long>(c.cid));
+        send_err(c, proto_error::authorization_violation);
+        close_after_flush(c);
+        return;
+    }
+    if (c.opts.protocol < 0 || c.opts.protocol > 1) {
         send_err(c, proto_error::invalid_client_protocol);
         close_after_flush(c);
         return;
     }
-    if (o.no_responders && !o.headers) {
+    if (c.opts.no_responders && !c.opts.headers) {
         send_err(c, proto_error::no_responders_requires_headers);
         close_after_flush(c);
         return;
     }
-    c.opts = std::move(o);
+    if (!c.connect_received) {
+        // First PING after min(ping_interval, 2s) plus up to 20% jitter
+        // (nats-server's setFirstPingTimer, armed by CONNECT).
+        auto first = std::min<std::chrono::nanoseconds>(cfg_.ping_interval, std::chrono::seconds(2));
+        first += std::chrono::nanoseconds(rng_() % (static_cast<std::uint64_t>(first.count()) / 5 + 1));
+        c.next_ping = clock::now() + first;
+    }
     c.connect_received = true;
     c.parser.set_headers(c.opts.headers);
     if (c.opts.verbose) append(c, protocol::k_ok);
@@ -157,13 +180,14 @@ void shard::handle_sub(client_connection& c, const protocol::parsed_op& op) {
         return;
     }
     std::string sid(op.sid);
+    // The limit is checked before the duplicate sid (2.9.10 order).
+    if (cfg_.max_subscriptions > 0 && c.subs.size() >= static_cast<std::size_t>(cfg_.max_subscriptions)) {
+        send_err(c, proto_error::maximum_subscriptions_exceeded);
+        return;
+    }
     if (c.subs.count(sid)) {
         // A live sid is silently kept, even for another subject (2.9.10).
         if (c.opts.verbose) append(c, protocol::k_ok);
-        return;
-    }
-    if (cfg_.max_subscriptions > 0 && c.subs.size() >= static_cast<std::size_t>(cfg_.max_subscriptions)) {
-        send_err(c, proto_error::maximum_subscriptions_exceeded);
         return;
     }
     auto s = std::make_unique<subscription>();

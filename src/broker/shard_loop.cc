@@ -284,11 +284,9 @@ void shard::on_accept(int res, unsigned flags) {
             c.ip = host;
         }
     }
-    // First server PING after min(ping_interval, 2s) plus up to 20% jitter,
-    // then every ping_interval (nats-server's setFirstPingTimer).
-    auto first = std::min<std::chrono::nanoseconds>(cfg_.ping_interval, std::chrono::seconds(2));
-    first += std::chrono::nanoseconds(rng_() % (first.count() / 5 + 1));
-    c.next_ping = c.start + first;
+    // Until CONNECT, server PINGs run at ping_interval; CONNECT re-arms the
+    // shorter first PING (see handle_connect).
+    c.next_ping = c.start + cfg_.ping_interval;
 
     stats_.connections.fetch_add(1, std::memory_order_relaxed);
     stats_.total_connections.fetch_add(1, std::memory_order_relaxed);

@@ -23,7 +23,8 @@ struct message_header {
     std::uint16_t reply_len;
     std::uint8_t plain;   // deliver to plain subscriptions
     std::uint8_t nqueues; // queue groups this shard was picked for
-    std::uint16_t queues_len;
+    std::uint8_t size_text_len;
+    std::uint8_t header_size_text_len;
 };
 
 struct interest_header {
@@ -43,7 +44,9 @@ constexpr std::string_view k_no_responders_hdr = "NATS/1.0 503\r\n\r\n";
 } // namespace
 
 void shard::publish(client_connection* from, std::string_view subject, std::string_view reply,
-                    std::string_view payload, std::uint32_t header_size) {
+                    std::string_view payload, std::uint32_t header_size, std::string_view size_text,
+                    std::string_view header_size_text) {
+    const message msg{subject, reply, payload, header_size, size_text, header_size_text};
     const subjects::interest_result& ir = interest_.lookup(subject);
     const std::uint64_t self = 1ull << id_;
     // Queue groups: one shard per group, by member weight (server-wide
@@ -64,8 +67,7 @@ void shard::publish(client_connection* from, std::string_view subject, std::stri
     }
     bool delivered = false;
     if ((ir.shards & self) || !local_queues.empty())
-        delivered = deliver_local(from, subject, reply, payload, header_size, ir.shards & self,
-                                  local_queues);
+        delivered = deliver_local(from, msg, ir.shards & self, local_queues);
 
     std::uint64_t remote = (ir.shards & ~self) | queue_targets;
     while (remote) {
@@ -73,17 +75,19 @@ void shard::publish(client_connection* from, std::string_view subject, std::stri
         remote &= remote - 1;
         static const std::vector<std::string_view> none;
         const auto& qs = remote_queues.empty() ? none : remote_queues[t];
-        std::size_t qlen = 0;
-        for (auto q : qs) qlen += 2 + q.size();
         message_header h{static_cast<std::uint32_t>(payload.size()), header_size,
                          static_cast<std::uint16_t>(subject.size()),
                          static_cast<std::uint16_t>(reply.size()),
                          static_cast<std::uint8_t>((ir.shards >> t) & 1),
-                         static_cast<std::uint8_t>(qs.size()), static_cast<std::uint16_t>(qlen)};
+                         static_cast<std::uint8_t>(qs.size()),
+                         static_cast<std::uint8_t>(size_text.size()),
+                         static_cast<std::uint8_t>(header_size_text.size())};
         scratch_.clear();
         put(scratch_, h);
         scratch_.append(subject);
         scratch_.append(reply);
+        scratch_.append(size_text);
+        scratch_.append(header_size_text);
         for (auto q : qs) {
             put(scratch_, static_cast<std::uint16_t>(q.size()));
             scratch_.append(q);
@@ -111,10 +115,9 @@ void shard::publish(client_connection* from, std::string_view subject, std::stri
 
 // Delivers to this shard's subscribers. `plain` selects plain subscribers;
 // `queues` lists the groups this shard must serve (one member each).
-bool shard::deliver_local(client_connection* from, std::string_view subject, std::string_view reply,
-                          std::string_view payload, std::uint32_t header_size, bool plain,
+bool shard::deliver_local(client_connection* from, const message& msg, bool plain,
                           const std::vector<std::string_view>& queues) {
-    const subjects::match_result& m = trie_.match(subject);
+    const subjects::match_result& m = trie_.match(msg.subject);
     // Collect first: delivering can auto-unsubscribe, which changes the trie
     // and invalidates `m`.
     std::vector<subscription*> targets;
@@ -140,25 +143,25 @@ bool shard::deliver_local(client_connection* from, std::string_view subject, std
             break;
         }
     }
-    for (subscription* s : targets) deliver(s, subject, reply, payload, header_size);
+    for (subscription* s : targets) deliver(s, msg);
     return !targets.empty();
 }
 
-void shard::deliver(subscription* s, std::string_view subject, std::string_view reply,
-                    std::string_view payload, std::uint32_t header_size) {
+void shard::deliver(subscription* s, const message& m) {
     client_connection& c = *s->conn;
     if (c.closed || c.close_after_flush) return;
     const bool headers = c.opts.headers;
     char hdr[64 + 2 * 256];
     std::string big;
     char* out = hdr;
-    const std::size_t bound = protocol::msg_header_bound(subject, s->sid, reply);
+    const std::size_t bound = protocol::msg_header_bound(m.subject, s->sid, m.reply);
     if (bound > sizeof hdr) {
         big.resize(bound);
         out = big.data();
     }
-    const protocol::delivery d =
-        protocol::write_delivery(out, headers, subject, s->sid, reply, payload, header_size);
+    const protocol::delivery d = protocol::write_delivery(
+        out, headers, m.subject, s->sid, m.reply, m.payload, m.header_size, m.size_text,
+        m.header_size_text);
     const std::size_t bytes = d.header_len + d.body.size() + 2;
     // Slow consumer: the outbound queue may not pass max_pending. The
     // subscriber is cut; the publisher never waits.
@@ -305,6 +308,10 @@ void shard::on_record(std::uint32_t type, std::string_view body) {
     p += h.subject_len;
     std::string_view reply(p, h.reply_len);
     p += h.reply_len;
+    std::string_view size_text(p, h.size_text_len);
+    p += h.size_text_len;
+    std::string_view header_size_text(p, h.header_size_text_len);
+    p += h.header_size_text_len;
     std::vector<std::string_view> queues;
     for (unsigned i = 0; i < h.nqueues; ++i) {
         std::uint16_t len;
@@ -312,8 +319,9 @@ void shard::on_record(std::uint32_t type, std::string_view body) {
         queues.emplace_back(p + 2, len);
         p += 2 + len;
     }
-    std::string_view payload(p, h.payload_len);
-    deliver_local(nullptr, subject, reply, payload, h.header_size, h.plain != 0, queues);
+    const message msg{subject, reply, std::string_view(p, h.payload_len), h.header_size, size_text,
+                      header_size_text};
+    deliver_local(nullptr, msg, h.plain != 0, queues);
 }
 
 } // namespace natrix::broker

@@ -77,9 +77,17 @@ bool parse_connect_options(std::string_view json, connect_options& out, std::str
         else if (iequals(key, "nkey")) ok = get_string(out.nkey);
         else if (iequals(key, "sig")) ok = get_string(out.sig);
         else if (iequals(key, "jwt")) ok = get_string(out.jwt);
+        else if (iequals(key, "account")) ok = get_string(out.account);
+        else if (iequals(key, "new_account")) ok = get_bool(out.new_account);
         if (!ok) return false;
     }
     return true;
+}
+
+bool is_valid_json(std::string_view json) {
+    thread_local simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    return !parser.parse(json.data(), json.size(), true).get(doc);
 }
 
 } // namespace natrix::protocol

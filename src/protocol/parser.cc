@@ -218,7 +218,17 @@ parser::line_result parser::try_line(const char* p, const char* end, parsed_op& 
     if (!nlv) return line_result::partial;
     const char* nl = static_cast<const char*>(nlv);
     *next = nl + 1;
-    if (c.op->shape == arg_shape::text) out.arg = std::string_view(arg, arg_length(arg, nl));
+    if (c.op->shape == arg_shape::text) {
+        const std::uint32_t len = arg_length(arg, nl);
+        // nats-server 2.9 checks CONNECT's argument against max_control_line
+        // (INFO and -ERR only when split).
+        if (out.kind == op_kind::connect && config_.role == conn_role::client &&
+            len > config_.max_control_line) {
+            fail(parse_error::max_control_line, "CONNECT exceeds max_control_line");
+            return line_result::failed;
+        }
+        out.arg = std::string_view(arg, len);
+    }
     return line_result::done;
 }
 
@@ -242,6 +252,8 @@ bool parser::extract(const char* a, const line_scan& s, std::uint32_t arg_len, p
             return false;
         }
         out.header_size = 0;
+        out.size_text = field(a, s, n - 1);
+        out.header_size_text = {};
         payload_size_ = static_cast<std::size_t>(size);
         return true;
     }
@@ -271,6 +283,8 @@ bool parser::extract(const char* a, const line_scan& s, std::uint32_t arg_len, p
             return false;
         }
         out.header_size = static_cast<std::uint32_t>(hdr);
+        out.size_text = field(a, s, n - 1);
+        out.header_size_text = field(a, s, n - 2);
         payload_size_ = static_cast<std::size_t>(size);
         return true;
     }
@@ -351,6 +365,8 @@ parse_status parser::take_payload(std::string_view& in, parsed_op& out, const ch
     pending_.subject = rebase(out.subject);
     pending_.reply = rebase(out.reply);
     pending_.arg = rebase(out.arg);
+    pending_.size_text = rebase(out.size_text);
+    pending_.header_size_text = rebase(out.header_size_text);
     for (std::uint32_t i = 0; i < out.ntokens && i < max_op_tokens; ++i)
         pending_.tokens[i] = rebase(out.tokens[i]);
     body_need_ = size + 2;

@@ -60,15 +60,43 @@ std::size_t write_hmsg_header(char* out, std::string_view subject, std::string_v
 
 delivery write_delivery(char* out, bool client_headers, std::string_view subject,
                         std::string_view sid, std::string_view reply, std::string_view payload,
-                        std::uint32_t header_size) noexcept {
+                        std::uint32_t header_size, std::string_view size_text,
+                        std::string_view header_size_text) noexcept {
     delivery d;
+    char* p = out;
+    auto field = [&](std::string_view v) {
+        std::memcpy(p, v.data(), v.size());
+        p += v.size();
+        *p++ = ' ';
+    };
+    auto number = [&](std::string_view text, std::size_t value) {
+        if (!text.empty()) {
+            std::memcpy(p, text.data(), text.size());
+            p += text.size();
+        } else {
+            p += write_u64(p, value);
+        }
+    };
     if (header_size > 0 && client_headers) {
-        d.header_len = write_hmsg_header(out, subject, sid, reply, header_size, payload.size());
+        p = put(p, "HMSG ");
+        field(subject);
+        field(sid);
+        if (!reply.empty()) field(reply);
+        number(header_size_text, header_size);
+        *p++ = ' ';
+        number(size_text, payload.size());
         d.body = payload;
     } else {
+        const bool stripped = header_size > 0;
         d.body = payload.substr(header_size <= payload.size() ? header_size : payload.size());
-        d.header_len = write_msg_header(out, subject, sid, reply, d.body.size());
+        p = put(p, "MSG ");
+        field(subject);
+        field(sid);
+        if (!reply.empty()) field(reply);
+        number(stripped ? std::string_view{} : size_text, d.body.size());
     }
+    p = put(p, k_crlf);
+    d.header_len = static_cast<std::size_t>(p - out);
     return d;
 }
 

@@ -182,7 +182,7 @@ TEST_P(engine_raw, echo_false_skips_own_messages) {
 TEST_P(engine_raw, verbose_mode_acks_every_op) {
     raw_client c(port());
     c.send("CONNECT {}\r\nSUB v 1\r\nPUB v 1\r\nx\r\nUNSUB 1\r\nPING\r\n");
-    EXPECT_EQ(c.read_until("PONG\r\n"), "+OK\r\n+OK\r\nMSG v 1 1\r\nx\r\n+OK\r\n+OK\r\nPONG\r\n");
+    EXPECT_EQ(c.read_until("PONG\r\n"), "+OK\r\n+OK\r\n+OK\r\nMSG v 1 1\r\nx\r\n+OK\r\nPONG\r\n");
 }
 
 TEST_P(engine_raw, pedantic_invalid_publish_subject) {

@@ -89,13 +89,19 @@ private:
     void send_info(client_connection& c);
 
     // ---- routing (shard_routing.cc) ----
+    // One published message as it travels: the sizes as the publisher
+    // spelled them ride along, since MSG echoes them.
+    struct message {
+        std::string_view subject, reply, payload;
+        std::uint32_t header_size = 0;
+        std::string_view size_text, header_size_text;
+    };
     void publish(client_connection* from, std::string_view subject, std::string_view reply,
-                 std::string_view payload, std::uint32_t header_size);
-    bool deliver_local(client_connection* from, std::string_view subject, std::string_view reply,
-                       std::string_view payload, std::uint32_t header_size, bool plain,
+                 std::string_view payload, std::uint32_t header_size, std::string_view size_text,
+                 std::string_view header_size_text);
+    bool deliver_local(client_connection* from, const message& m, bool plain,
                        const std::vector<std::string_view>& queues);
-    void deliver(subscription* s, std::string_view subject, std::string_view reply,
-                 std::string_view payload, std::uint32_t header_size);
+    void deliver(subscription* s, const message& m);
     void change_interest(std::string_view subject, std::string_view queue, int delta);
     void push_record(unsigned to, std::uint32_t type, std::string_view body);
     void flush_rings();

@@ -18,6 +18,9 @@ struct connect_options {
     std::string name, lang, version;
     std::string user, pass, auth_token;
     std::string nkey, sig, jwt;
+    // Legacy fields nats-server rejects with Authorization Violation.
+    std::string account;
+    bool new_account = false;
 };
 
 // Parses the JSON object of a CONNECT line the way Go's encoding/json fills
@@ -25,5 +28,9 @@ struct connect_options {
 // ignored, null leaves the default, a wrong type is an error. Returns false
 // with a readable reason in *error for malformed input; never throws.
 bool parse_connect_options(std::string_view json, connect_options& out, std::string* error);
+
+// True when `json` is one well-formed JSON value (INFO from a client is
+// checked this way; nats-server closes on a malformed one).
+bool is_valid_json(std::string_view json);
 
 } // namespace natrix::protocol

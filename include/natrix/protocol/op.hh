@@ -60,6 +60,10 @@ struct parsed_op {
     // trailing CRLF.
     std::string_view payload;
     std::uint32_t header_size = 0; // HPUB: bytes of header block within payload
+    // The size fields exactly as the client wrote them ("00003" stays so):
+    // nats-server echoes them in MSG/HMSG.
+    std::string_view size_text;
+    std::string_view header_size_text;
     std::int64_t max_msgs = -1;    // UNSUB: -1 when absent or not a number
     // Route ops: the raw tokens after the op, for the clustering layer.
     std::uint32_t ntokens = 0;

@@ -18,6 +18,7 @@ inline constexpr std::string_view k_crlf = "\r\n";
 // Upper bound of a MSG/HMSG control line for these fields.
 constexpr std::size_t msg_header_bound(std::string_view subject, std::string_view sid,
                                        std::string_view reply) noexcept {
+    // Size fields are at most 9 digits (parse_size), whether echoed or computed.
     return 5 /*HMSG */ + subject.size() + 1 + sid.size() + 1 + reply.size() + 1 + 2 * 11 + 2;
 }
 
@@ -39,9 +40,13 @@ struct delivery {
 // Chooses MSG or HMSG for a subscriber and strips the header block for a
 // client that did not ask for headers, as nats-server does: such a client
 // gets MSG with size total-hdr. `out` must hold msg_header_bound() bytes.
+// `size_text`/`header_size_text`, when given, are the publisher's own
+// spelling of the sizes ("00003"), which nats-server echoes unchanged when
+// the body goes out as published.
 delivery write_delivery(char* out, bool client_headers, std::string_view subject,
                         std::string_view sid, std::string_view reply, std::string_view payload,
-                        std::uint32_t header_size) noexcept;
+                        std::uint32_t header_size, std::string_view size_text = {},
+                        std::string_view header_size_text = {}) noexcept;
 
 // Fills iov[0..2] with {control line, body, CRLF}; returns the count used.
 int delivery_iov(iovec* iov, const char* header, const delivery& d) noexcept;

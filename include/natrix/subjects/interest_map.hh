@@ -15,16 +15,16 @@
 // distinct patterns subscribed server-wide, not with subscriptions. Inside,
 // one subject_trie (cache off) indexes the entries and a bounded match_cache
 // holds the aggregated results per published subject.
-#include <natrix/subjects/interest_delta.hh>
-#include <natrix/subjects/match_cache.hh>
-#include <natrix/subjects/subject_trie.hh>
-
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
+
+#include <natrix/subjects/interest_delta.hh>
+#include <natrix/subjects/match_cache.hh>
+#include <natrix/subjects/subject_trie.hh>
 
 namespace natrix::subjects {
 
@@ -36,9 +36,9 @@ struct shard_weight {
 };
 
 struct queue_interest {
-    std::string_view name;              // points into the map; valid as long as the result
-    std::vector<shard_weight> weights;  // ascending shard, only shards with members
-    std::uint32_t total = 0;            // sum of weights (saturating)
+    std::string_view name;             // points into the map; valid as long as the result
+    std::vector<shard_weight> weights; // ascending shard, only shards with members
+    std::uint32_t total = 0;           // sum of weights (saturating)
 };
 
 struct interest_result {
@@ -99,8 +99,8 @@ private:
     struct entry {
         std::string_view pattern; // views into the map key (node-stable)
         std::string_view queue;
-        std::uint64_t mask = 0;             // shards with count > 0
-        std::vector<shard_weight> counts;   // ascending shard, count > 0
+        std::uint64_t mask = 0;           // shards with count > 0
+        std::vector<shard_weight> counts; // ascending shard, count > 0
     };
 
     static std::string make_key(std::string_view pattern, std::string_view queue);

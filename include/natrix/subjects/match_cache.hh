@@ -17,13 +17,13 @@
 //    removed, which can only affect the result for that very subject);
 //  - invalidate_all(): O(1) generation bump (a wildcard subscription changed;
 //    finding every affected key would cost a scan of the whole cache).
-#include <natrix/subjects/subject_hash.hh>
-
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
+
+#include <natrix/subjects/subject_hash.hh>
 
 namespace natrix::subjects {
 

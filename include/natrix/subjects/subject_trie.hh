@@ -17,12 +17,12 @@
 // instead patches every matching cache entry on each change, which costs a
 // scan of the whole cache per wildcard change; we pay lazily, only for the
 // subjects that are published again.
-#include <natrix/subjects/match_cache.hh>
-
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 #include <vector>
+
+#include <natrix/subjects/match_cache.hh>
 
 namespace natrix::subjects {
 

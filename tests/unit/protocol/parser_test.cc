@@ -215,12 +215,30 @@ TEST(parser, overlong_line_without_newline_fails_before_it_ends) {
     EXPECT_EQ(p.error(), parse_error::max_control_line);
 }
 
-TEST(parser, connect_limit_applies_only_when_split_like_nats_server) {
+TEST(parser, connect_obeys_max_control_line_info_only_when_split) {
     parser_config cfg;
     cfg.max_control_line = 100;
-    std::string line = "CONNECT {\"name\":\"" + std::string(200, 'n') + "\"}\r\n";
-    EXPECT_EQ(run_whole(line, cfg).error, parse_error::none);
-    EXPECT_EQ(run_fixed(line, 150, cfg).error, parse_error::max_control_line);
+    std::string connect = "CONNECT {\"name\":\"" + std::string(200, 'n') + "\"}\r\n";
+    EXPECT_EQ(run_whole(connect, cfg).error, parse_error::max_control_line);
+    EXPECT_EQ(run_fixed(connect, 150, cfg).error, parse_error::max_control_line);
+    std::string ok = "CONNECT {\"name\":\"" + std::string(100 - 11, 'n') + "\"}\r\n";
+    EXPECT_EQ(run_whole(ok, cfg).error, parse_error::none);
+    std::string info = "INFO {\"x\":\"" + std::string(200, 'i') + "\"}\r\n";
+    EXPECT_EQ(run_whole(info, cfg).error, parse_error::none);
+    EXPECT_EQ(run_fixed(info, 150, cfg).error, parse_error::max_control_line);
+}
+
+TEST(parser, size_fields_keep_their_spelling) {
+    parser p;
+    p.set_headers(true);
+    std::string s = "PUB a 003\r\nabc\r\nHPUB b 012 0014\r\nNATS/1.0\r\n\r\nhi\r\n";
+    std::string_view in(s);
+    parsed_op op;
+    ASSERT_EQ(p.next(in, op), parse_status::op);
+    EXPECT_EQ(op.size_text, "003");
+    ASSERT_EQ(p.next(in, op), parse_status::op);
+    EXPECT_EQ(op.size_text, "0014");
+    EXPECT_EQ(op.header_size_text, "012");
 }
 
 TEST(parser, split_payload_is_bounded_and_assembled) {

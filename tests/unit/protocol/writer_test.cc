@@ -110,3 +110,15 @@ TEST(server_info, json_shape_and_trailing_space) {
     char small[10];
     EXPECT_EQ(write_info(small, sizeof small, info), n);
 }
+
+TEST(writer, echoes_the_publishers_size_spelling) {
+    char buf[256];
+    delivery d = write_delivery(buf, false, "s", "1", "", "abc", 0, "003");
+    EXPECT_EQ(as_string(buf, d), "MSG s 1 003\r\nabc\r\n");
+    std::string payload = "NATS/1.0\r\n\r\nhi";
+    d = write_delivery(buf, true, "s", "1", "r", payload, 12, "0014", "012");
+    EXPECT_EQ(as_string(buf, d), "HMSG s 1 r 012 0014\r\nNATS/1.0\r\n\r\nhi\r\n");
+    // Stripped: the size is computed, not echoed.
+    d = write_delivery(buf, false, "s", "1", "", payload, 12, "0014", "012");
+    EXPECT_EQ(as_string(buf, d), "MSG s 1 2\r\nhi\r\n");
+}
