@@ -5,16 +5,16 @@
 //
 // The 1M cases build large tries; skip them with
 //   --benchmark_filter='-.*/1000000'   (or run only them with '.*/1000000').
-#include <natrix/subjects/interest_map.hh>
-#include <natrix/subjects/subject_trie.hh>
-
-#include <benchmark/benchmark.h>
-#include <malloc.h>
-
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <benchmark/benchmark.h>
+#include <malloc.h>
+
+#include <natrix/subjects/interest_map.hh>
+#include <natrix/subjects/subject_trie.hh>
 
 using namespace natrix::subjects;
 
@@ -32,7 +32,9 @@ struct rng {
 };
 
 enum mix : int { literal = 0, star_heavy = 1, gt_heavy = 2 };
-const char* mix_name(int m) { return m == literal ? "literal" : m == star_heavy ? "star" : "gt"; }
+const char* mix_name(int m) {
+    return m == literal ? "literal" : m == star_heavy ? "star" : "gt";
+}
 
 // The literal subject space: 4 tokens, like "org3.svc42.inst017.e123456".
 // Token 3 is unique per index, so every literal subscription is distinct.
@@ -143,7 +145,8 @@ fixture& get(int m, std::uint32_t n, std::size_t cache) {
 
 void report_fanout(benchmark::State& state, std::uint64_t handles, std::uint64_t matches) {
     state.SetItemsProcessed(static_cast<std::int64_t>(matches));
-    state.counters["fanout"] = matches ? static_cast<double>(handles) / static_cast<double>(matches) : 0;
+    state.counters["fanout"] =
+        matches ? static_cast<double>(handles) / static_cast<double>(matches) : 0;
 }
 
 // Cached: a hot set of 1024 subjects, well inside the default 4096 entries.
@@ -253,7 +256,8 @@ void bm_interest_lookup(benchmark::State& state, bool cached) {
         benchmark::DoNotOptimize(&res);
     }
     state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
-    state.counters["shards"] = static_cast<double>(shards) / static_cast<double>(state.iterations());
+    state.counters["shards"] =
+        static_cast<double>(shards) / static_cast<double>(state.iterations());
     state.counters["bytes_per_entry"] = static_cast<double>(map.memory_bytes()) / n;
 }
 
@@ -287,7 +291,8 @@ void register_all() {
             ->MinTime(0.2);
     }
     benchmark::RegisterBenchmark("interest_lookup_cached", bm_interest_lookup, true)->Arg(100000);
-    benchmark::RegisterBenchmark("interest_lookup_uncached", bm_interest_lookup, false)->Arg(100000);
+    benchmark::RegisterBenchmark("interest_lookup_uncached", bm_interest_lookup, false)
+        ->Arg(100000);
 }
 
 } // namespace

@@ -5,7 +5,10 @@
 namespace natrix::subjects::detail {
 
 handle_list::handle_list(handle_list&& other) noexcept
-    : one_(nullptr), size_(other.size_), cap_(other.cap_), index_(std::move(other.index_)) {
+    : one_(nullptr)
+    , size_(other.size_)
+    , cap_(other.cap_)
+    , index_(std::move(other.index_)) {
     if (cap_ == 1) {
         one_ = other.one_;
     } else {

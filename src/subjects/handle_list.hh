@@ -7,12 +7,12 @@
 // past index_threshold handles a hash index keeps insert/erase O(1), so a
 // subject with 100k subscribers does not make each unsubscribe O(n).
 // Owned by a subject_trie: single-threaded, like its owner.
-#include <natrix/subjects/subject_trie.hh>
-
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <unordered_map>
+
+#include <natrix/subjects/subject_trie.hh>
 
 namespace natrix::subjects::detail {
 
@@ -20,7 +20,8 @@ class handle_list {
 public:
     static constexpr std::uint32_t index_threshold = 16;
 
-    handle_list() noexcept : one_(nullptr) {}
+    handle_list() noexcept
+        : one_(nullptr) {}
     ~handle_list() { release(); }
     handle_list(handle_list&& other) noexcept;
     handle_list& operator=(handle_list&& other) noexcept;

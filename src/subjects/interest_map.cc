@@ -1,10 +1,10 @@
-#include <natrix/subjects/interest_map.hh>
-#include <natrix/subjects/subject.hh>
-#include <natrix/subjects/subject_hash.hh>
-
 #include <algorithm>
 #include <array>
 #include <limits>
+
+#include <natrix/subjects/interest_map.hh>
+#include <natrix/subjects/subject.hh>
+#include <natrix/subjects/subject_hash.hh>
 
 namespace natrix::subjects {
 
@@ -27,7 +27,8 @@ std::size_t result_bytes(const interest_result& r) {
 int pick_queue_shard(const queue_interest& q, std::uint64_t random) noexcept {
     if (q.total == 0 || q.weights.empty()) return -1;
     // Scale to [0, total) by a multiply-high: no modulo bias worth noting and no division.
-    std::uint64_t r = static_cast<std::uint64_t>((static_cast<unsigned __int128>(random) * q.total) >> 64);
+    std::uint64_t r =
+        static_cast<std::uint64_t>((static_cast<unsigned __int128>(random) * q.total) >> 64);
     for (const auto& w : q.weights) {
         if (r < w.weight) return w.shard;
         r -= w.weight;
@@ -35,7 +36,8 @@ int pick_queue_shard(const queue_interest& q, std::uint64_t random) noexcept {
     return q.weights.back().shard;
 }
 
-interest_map::interest_map(std::size_t cache_capacity) : cache_(cache_capacity) {}
+interest_map::interest_map(std::size_t cache_capacity)
+    : cache_(cache_capacity) {}
 
 std::string interest_map::make_key(std::string_view pattern, std::string_view queue) {
     std::string key;
@@ -64,8 +66,8 @@ bool interest_map::apply(const interest_delta& d) {
     return changed;
 }
 
-bool interest_map::set_count(std::uint16_t shard, std::string_view pattern,
-                             std::string_view queue, std::uint32_t count) {
+bool interest_map::set_count(std::uint16_t shard, std::string_view pattern, std::string_view queue,
+                             std::uint32_t count) {
     const std::uint64_t bit = std::uint64_t{1} << shard;
     const auto by_shard = [](const shard_weight& w, std::uint16_t s) { return w.shard < s; };
     auto it = entries_.find(make_key(pattern, queue));
@@ -112,7 +114,8 @@ std::vector<interest_delta> interest_map::snapshot(std::uint16_t shard) const {
         if (!(e.mask & bit)) continue;
         for (const auto& w : e.counts) {
             if (w.shard == shard) {
-                out.push_back(interest_delta{shard, std::string(e.pattern), std::string(e.queue), w.weight});
+                out.push_back(
+                    interest_delta{shard, std::string(e.pattern), std::string(e.queue), w.weight});
                 break;
             }
         }

@@ -1,6 +1,6 @@
-#include <natrix/subjects/subject.hh>
-
 #include <cstring>
+
+#include <natrix/subjects/subject.hh>
 
 namespace natrix::subjects {
 
@@ -95,7 +95,8 @@ bool token_list::split(std::string_view subject) {
     std::size_t start = 0;
     for (;;) {
         const void* dot = std::memchr(p + start, token_separator, n - start);
-        const std::size_t end = dot ? static_cast<std::size_t>(static_cast<const char*>(dot) - p) : n;
+        const std::size_t end =
+            dot ? static_cast<std::size_t>(static_cast<const char*>(dot) - p) : n;
         if (end == start) return false;
         const std::string_view tok(p + start, end - start);
         if (size_ < inline_capacity) {

@@ -1,10 +1,10 @@
+#include <array>
+
 #include <natrix/subjects/subject.hh>
 #include <natrix/subjects/subject_hash.hh>
 #include <natrix/subjects/subject_trie.hh>
 
 #include "trie_node.hh"
-
-#include <array>
 
 namespace natrix::subjects {
 
@@ -48,8 +48,8 @@ void add_node(const node* n, match_result& out) {
 }
 
 std::size_t result_bytes(const match_result& r) {
-    std::size_t b = r.plain.capacity() * sizeof(sub_handle) +
-                    r.queues.capacity() * sizeof(queue_group_result);
+    std::size_t b =
+        r.plain.capacity() * sizeof(sub_handle) + r.queues.capacity() * sizeof(queue_group_result);
     for (const auto& q : r.queues) b += q.members.capacity() * sizeof(sub_handle);
     return b;
 }
@@ -72,7 +72,8 @@ private:
 } // namespace
 
 subject_trie::subject_trie(std::size_t cache_capacity)
-    : root_(node::create({})), cache_(cache_capacity) {}
+    : root_(node::create({}))
+    , cache_(cache_capacity) {}
 
 subject_trie::~subject_trie() {
     walk(root_, [](node* n) { node::destroy(n); });

@@ -86,7 +86,8 @@ void child_table::erase(const node* child, std::uint64_t hash) noexcept {
 node* node::create(std::string_view token) {
     void* mem = ::operator new(sizeof(node) + token.size());
     node* n = new (mem) node();
-    if (!token.empty()) std::memcpy(reinterpret_cast<char*>(n) + sizeof(node), token.data(), token.size());
+    if (!token.empty())
+        std::memcpy(reinterpret_cast<char*>(n) + sizeof(node), token.data(), token.size());
     n->token_len = static_cast<std::uint32_t>(token.size());
     return n;
 }

@@ -7,14 +7,15 @@
 // token's bytes are stored right after the node in the same allocation, so a
 // node costs one allocation. Children are found by (hash, token) with linear
 // probing; the hash is stored in the slot so a probe reads the child only on a
-// hash hit. A single child is kept inline. Owned by a subject_trie: single-threaded, like its owner.
-#include "handle_list.hh"
-
+// hash hit. A single child is kept inline. Owned by a subject_trie: single-threaded, like its
+// owner.
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "handle_list.hh"
 
 namespace natrix::subjects::detail {
 
@@ -22,7 +23,8 @@ struct node;
 
 class child_table {
 public:
-    child_table() noexcept : one_{0, nullptr} {}
+    child_table() noexcept
+        : one_{0, nullptr} {}
     ~child_table() {
         if (mask_) delete[] slots_; // the trie owns and frees the children
     }
@@ -61,8 +63,8 @@ private:
     // mostly single-child chains, and this saves a dependent cache miss (and
     // an allocation) per such level.
     union {
-        slot one_;     // mask_ == 0
-        slot* slots_;  // mask_ != 0: capacity mask_ + 1, a power of two >= 4
+        slot one_;    // mask_ == 0
+        slot* slots_; // mask_ != 0: capacity mask_ + 1, a power of two >= 4
     };
     std::uint32_t mask_ = 0;
     std::uint32_t count_ = 0;
@@ -105,7 +107,8 @@ struct node {
 
 node* child_table::find(std::string_view token, std::uint64_t hash) const noexcept {
     if (!mask_) {
-        return one_.child && one_.hash == hash && one_.child->token() == token ? one_.child : nullptr;
+        return one_.child && one_.hash == hash && one_.child->token() == token ? one_.child
+                                                                               : nullptr;
     }
     for (std::uint32_t i = static_cast<std::uint32_t>(hash) & mask_;; i = (i + 1) & mask_) {
         const slot& s = slots_[i];

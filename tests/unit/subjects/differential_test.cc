@@ -1,11 +1,5 @@
 // Randomized differential tests: subject_trie and interest_map against a
 // brute-force model built on subject_matches(). Seeded and deterministic.
-#include <natrix/subjects/interest_map.hh>
-#include <natrix/subjects/subject.hh>
-#include <natrix/subjects/subject_trie.hh>
-
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -14,6 +8,12 @@
 #include <string>
 #include <tuple>
 #include <vector>
+
+#include <gtest/gtest.h>
+
+#include <natrix/subjects/interest_map.hh>
+#include <natrix/subjects/subject.hh>
+#include <natrix/subjects/subject_trie.hh>
 
 using namespace natrix::subjects;
 
@@ -61,7 +61,8 @@ std::string instantiate(rng& r, const std::string& pattern) {
             s += vocab[r.below(4)];
         } else if (is_full_wildcard(t[i])) {
             const std::uint32_t extra = 1 + r.below(3);
-            for (std::uint32_t k = 0; k < extra; ++k) s += (k ? "." : "") + std::string(vocab[r.below(4)]);
+            for (std::uint32_t k = 0; k < extra; ++k)
+                s += (k ? "." : "") + std::string(vocab[r.below(4)]);
         } else {
             s += t[i];
         }
@@ -153,7 +154,8 @@ TEST(subjects_differential, trie_matches_brute_force) {
             ref_entry e{random_pattern(r), queues[r.below(4)], &handle_pool[r.below(40)]};
             const bool expected = std::find(ref.begin(), ref.end(), e) == ref.end();
             if (expected) ref.push_back(e);
-            for (auto& t : tries) ASSERT_EQ(t.insert(e.pattern, e.queue, e.h), expected) << e.pattern;
+            for (auto& t : tries)
+                ASSERT_EQ(t.insert(e.pattern, e.queue, e.h), expected) << e.pattern;
         } else if (k < 65) { // unsubscribe, mostly something present
             ref_entry e;
             if (!ref.empty() && r.chance(75)) {
@@ -164,7 +166,8 @@ TEST(subjects_differential, trie_matches_brute_force) {
             const auto it = std::find(ref.begin(), ref.end(), e);
             const bool expected = it != ref.end();
             if (expected) ref.erase(it);
-            for (auto& t : tries) ASSERT_EQ(t.remove(e.pattern, e.queue, e.h), expected) << e.pattern;
+            for (auto& t : tries)
+                ASSERT_EQ(t.remove(e.pattern, e.queue, e.h), expected) << e.pattern;
         } else { // publish a burst, often to recently used subjects so the caches hit
             const std::uint32_t burst = 1 + r.below(4);
             for (std::uint32_t b = 0; b < burst; ++b) {
@@ -173,7 +176,8 @@ TEST(subjects_differential, trie_matches_brute_force) {
                     s = hot[r.below(hot.size())];
                 } else {
                     s = (!ref.empty() && r.chance(40))
-                            ? instantiate(r, ref[r.below(static_cast<std::uint32_t>(ref.size()))].pattern)
+                            ? instantiate(
+                                  r, ref[r.below(static_cast<std::uint32_t>(ref.size()))].pattern)
                             : random_subject(r);
                     hot[r.below(hot.size())] = s;
                 }
@@ -281,9 +285,12 @@ void check_catch_up(rng& r, interest_map& live, const model& ref) {
         ASSERT_EQ(a, b) << "shard " << s;
     }
     for (int i = 0; i < 300; ++i) {
-        const std::string s = (!ref.empty() && r.chance(50))
-                                  ? instantiate(r, std::next(ref.begin(), r.below(static_cast<std::uint32_t>(ref.size())))->first.first)
-                                  : random_subject(r);
+        const std::string s =
+            (!ref.empty() && r.chance(50))
+                ? instantiate(
+                      r, std::next(ref.begin(), r.below(static_cast<std::uint32_t>(ref.size())))
+                             ->first.first)
+                : random_subject(r);
         const normalized_interest want = brute_lookup(ref, s);
         ASSERT_EQ(normalize(late.lookup(s)), want) << s;
         ASSERT_EQ(normalize(live.lookup(s)), want) << s;
@@ -307,11 +314,15 @@ TEST(subjects_differential, interest_map_matches_brute_force) {
             interest_delta d;
             if (!ref.empty() && (statements > 300 ? r.chance(70) : r.chance(25))) {
                 // Restate or drop something present.
-                const auto& [key, per_shard] = *std::next(ref.begin(), r.below(static_cast<std::uint32_t>(ref.size())));
-                const auto& [shard, count] = *std::next(per_shard.begin(), r.below(static_cast<std::uint32_t>(per_shard.size())));
-                d = interest_delta{shard, key.first, key.second, r.chance(60) ? 0u : count + r.below(3)};
+                const auto& [key, per_shard] =
+                    *std::next(ref.begin(), r.below(static_cast<std::uint32_t>(ref.size())));
+                const auto& [shard, count] = *std::next(
+                    per_shard.begin(), r.below(static_cast<std::uint32_t>(per_shard.size())));
+                d = interest_delta{shard, key.first, key.second,
+                                   r.chance(60) ? 0u : count + r.below(3)};
             } else {
-                const std::uint16_t shard = static_cast<std::uint16_t>(r.chance(80) ? r.below(8) : r.below(64));
+                const std::uint16_t shard =
+                    static_cast<std::uint16_t>(r.chance(80) ? r.below(8) : r.below(64));
                 d = interest_delta{shard, random_pattern(r), queues[r.below(4)], r.below(4)};
             }
             auto& per_shard = ref[{d.subject_pattern, d.queue}];
@@ -350,7 +361,10 @@ TEST(subjects_differential, interest_map_matches_brute_force) {
                     s = hot[r.below(hot.size())];
                 } else {
                     s = (!ref.empty() && r.chance(50))
-                            ? instantiate(r, std::next(ref.begin(), r.below(static_cast<std::uint32_t>(ref.size())))->first.first)
+                            ? instantiate(r,
+                                          std::next(ref.begin(),
+                                                    r.below(static_cast<std::uint32_t>(ref.size())))
+                                              ->first.first)
                             : random_subject(r);
                     hot[r.below(hot.size())] = s;
                 }

@@ -1,12 +1,12 @@
-#include <natrix/subjects/interest_map.hh>
-
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <limits>
 #include <map>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
+
+#include <natrix/subjects/interest_map.hh>
 
 using namespace natrix::subjects;
 
@@ -15,7 +15,9 @@ namespace {
 interest_delta D(std::uint16_t shard, std::string pattern, std::string queue, std::uint32_t count) {
     return interest_delta{shard, std::move(pattern), std::move(queue), count};
 }
-constexpr std::uint64_t bit(int s) { return std::uint64_t{1} << s; }
+constexpr std::uint64_t bit(int s) {
+    return std::uint64_t{1} << s;
+}
 
 const queue_interest* find_queue(const interest_result& r, std::string_view name) {
     for (const auto& q : r.queues)
@@ -107,7 +109,8 @@ TEST(interest_map, queue_weights_are_summed_per_shard_across_patterns) {
     const auto* o = find_queue(r, "other");
     ASSERT_NE(o, nullptr);
     EXPECT_EQ(o->weights, (std::vector<shard_weight>{{0, 1}}));
-    EXPECT_EQ(find_queue(m.lookup("foo.bar.baz"), "q")->weights, (std::vector<shard_weight>{{1, 1}, {3, 4}}));
+    EXPECT_EQ(find_queue(m.lookup("foo.bar.baz"), "q")->weights,
+              (std::vector<shard_weight>{{1, 1}, {3, 4}}));
 }
 
 TEST(interest_map, pick_queue_shard_follows_weights) {

@@ -1,8 +1,8 @@
-#include <natrix/subjects/match_cache.hh>
+#include <string>
 
 #include <gtest/gtest.h>
 
-#include <string>
+#include <natrix/subjects/match_cache.hh>
 
 using natrix::subjects::hash_subject;
 using natrix::subjects::match_cache;
@@ -15,7 +15,9 @@ int& put(cache& c, const std::string& k, int v) {
     r = v;
     return r;
 }
-const int* get(cache& c, const std::string& k) { return c.find(k, hash_subject(k)); }
+const int* get(cache& c, const std::string& k) {
+    return c.find(k, hash_subject(k));
+}
 } // namespace
 
 TEST(match_cache, disabled_with_zero_capacity) {

@@ -1,9 +1,9 @@
-#include <natrix/subjects/subject.hh>
+#include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
-#include <string>
-#include <vector>
+#include <natrix/subjects/subject.hh>
 
 using namespace natrix::subjects;
 
@@ -40,8 +40,8 @@ TEST(subject, whitespace_is_invalid_anywhere) {
 TEST(subject, valid_literal_subjects_follow_nats_server) {
     for (const char* s : {"foo", "foo.bar", "foo*.bar", "foo.>bar", "*foo", "a.b.c"})
         EXPECT_TRUE(is_valid_literal_subject(s)) << s;
-    for (const char* s : {"", ".", "foo.", ".foo", "foo..bar", "*", ">", "foo.*", "foo.>",
-                          "*.foo", "foo.*.bar"})
+    for (const char* s :
+         {"", ".", "foo.", ".foo", "foo..bar", "*", ">", "foo.*", "foo.>", "*.foo", "foo.*.bar"})
         EXPECT_FALSE(is_valid_literal_subject(s)) << s;
     // Like IsValidLiteralSubject, whitespace is the protocol parser's business.
     EXPECT_TRUE(is_valid_literal_subject("foo\fbar"));

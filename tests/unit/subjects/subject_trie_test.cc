@@ -1,11 +1,11 @@
-#include <natrix/subjects/subject_trie.hh>
-
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
+
+#include <natrix/subjects/subject_trie.hh>
 
 using namespace natrix::subjects;
 
@@ -13,7 +13,9 @@ namespace {
 
 // Distinct, stable handles.
 int slots[4096];
-sub_handle H(int i) { return &slots[i]; }
+sub_handle H(int i) {
+    return &slots[i];
+}
 
 std::vector<sub_handle> sorted(std::vector<sub_handle> v) {
     std::sort(v.begin(), v.end());
@@ -101,7 +103,8 @@ TEST_P(trie_both_caches, star_in_every_position) {
     const std::vector<std::string> toks{"a", "b", "c", "d"};
     for (int mask = 0; mask < 16; ++mask) {
         std::string p;
-        for (int i = 0; i < 4; ++i) p += (i ? "." : "") + ((mask >> i) & 1 ? std::string("*") : toks[i]);
+        for (int i = 0; i < 4; ++i)
+            p += (i ? "." : "") + ((mask >> i) & 1 ? std::string("*") : toks[i]);
         ASSERT_TRUE(t.insert(p, "", H(mask)));
     }
     std::vector<sub_handle> all;
@@ -248,11 +251,13 @@ TEST_P(trie_both_caches, many_subscribers_on_one_subject) {
 TEST_P(trie_both_caches, memory_is_returned_after_removal) {
     const std::size_t empty = t.memory_bytes();
     for (int i = 0; i < 2000; ++i)
-        ASSERT_TRUE(t.insert("svc." + std::to_string(i % 50) + ".item." + std::to_string(i), "", H(i)));
+        ASSERT_TRUE(
+            t.insert("svc." + std::to_string(i % 50) + ".item." + std::to_string(i), "", H(i)));
     const std::size_t full = t.memory_bytes();
     EXPECT_GT(full, empty + 2000 * 64);
     for (int i = 0; i < 2000; ++i)
-        ASSERT_TRUE(t.remove("svc." + std::to_string(i % 50) + ".item." + std::to_string(i), "", H(i)));
+        ASSERT_TRUE(
+            t.remove("svc." + std::to_string(i % 50) + ".item." + std::to_string(i), "", H(i)));
     EXPECT_EQ(t.node_count(), 0u);
     EXPECT_LT(t.memory_bytes(), empty + 1024);
 }
