@@ -7,7 +7,8 @@
 namespace natrix::bench_client {
 
 struct bench_error : std::runtime_error {
-    explicit bench_error(const std::string& what) : std::runtime_error(what) {}
+    explicit bench_error(const std::string& what)
+        : std::runtime_error(what) {}
 };
 
 } // namespace natrix::bench_client

@@ -3,15 +3,15 @@
 // parsed in place and an output buffer that callers fill with many ops and send at once. Owned
 // and used by exactly one thread (one client = one thread). No allocation per message: buffers
 // grow only when a single op is larger than they are.
-#include <natrix/bench_client/options.hh>
-#include <natrix/bench_client/server_op.hh>
-
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
+
+#include <natrix/bench_client/options.hh>
+#include <natrix/bench_client/server_op.hh>
 
 namespace natrix::bench_client {
 

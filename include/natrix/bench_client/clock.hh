@@ -22,6 +22,8 @@ inline void sleep_until_ns(std::uint64_t t) noexcept {
     }
 }
 
-inline void sleep_for_ns(std::uint64_t d) noexcept { sleep_until_ns(now_ns() + d); }
+inline void sleep_for_ns(std::uint64_t d) noexcept {
+    sleep_until_ns(now_ns() + d);
+}
 
 } // namespace natrix::bench_client

@@ -10,8 +10,8 @@ namespace natrix::bench_client {
 
 class latency_histogram {
 public:
-    static constexpr int sub_bits = 7;                      // 128 sub-buckets per power of two
-    static constexpr int half = 1 << sub_bits;              // 128
+    static constexpr int sub_bits = 7;         // 128 sub-buckets per power of two
+    static constexpr int half = 1 << sub_bits; // 128
     static constexpr int bucket_count = (64 - sub_bits) * half + half; // covers every uint64_t
 
     void record(std::uint64_t value) noexcept { record_n(value, 1); }

@@ -25,9 +25,9 @@ std::string_view scenario_name(scenario s) noexcept;
 bool scenario_from_name(std::string_view name, scenario& out) noexcept;
 
 struct server_url {
-    std::string host;  // name or address; IPv6 without brackets
+    std::string host; // name or address; IPv6 without brackets
     std::uint16_t port = 4222;
-    std::string user;  // from nats://user:pass@host
+    std::string user; // from nats://user:pass@host
     std::string pass;
     std::string token; // from nats://token@host
     std::string text() const;
@@ -38,24 +38,24 @@ bool parse_server_url(std::string_view text, server_url& out, std::string& error
 
 struct bench_options {
     scenario kind = scenario::pubsub;
-    std::vector<server_url> servers;    // clients are spread over them round-robin
-    std::string user, pass, token;      // override credentials in the URLs
+    std::vector<server_url> servers; // clients are spread over them round-robin
+    std::string user, pass, token;   // override credentials in the URLs
     std::string subject = "natrix.bench";
-    int subjects = 1;                   // pubsub: publisher i and subscriber j use subject i%K / j%K
-    int pubs = 1;                       // publishers (requesters for reqrep)
-    int subs = 1;                       // subscribers (members for queue, responders for reqrep)
-    int clients = 100;                  // conns
-    std::uint64_t size = 128;           // payload bytes
-    std::uint64_t count = 0;            // total messages (requests); 0 = run for duration
-    double duration_s = 0;              // measured time; 0 with count = 0 means 5 s
-    double rate = 0;                    // total msgs/s over all publishers; 0 = as fast as possible
-    double warmup_s = 0;                // traffic before the measured window, not reported
-    bool headers = false;               // HPUB/HMSG with a small header block
-    std::vector<int> cpus;              // threads are pinned round-robin to these
+    int subjects = 1;         // pubsub: publisher i and subscriber j use subject i%K / j%K
+    int pubs = 1;             // publishers (requesters for reqrep)
+    int subs = 1;             // subscribers (members for queue, responders for reqrep)
+    int clients = 100;        // conns
+    std::uint64_t size = 128; // payload bytes
+    std::uint64_t count = 0;  // total messages (requests); 0 = run for duration
+    double duration_s = 0;    // measured time; 0 with count = 0 means 5 s
+    double rate = 0;          // total msgs/s over all publishers; 0 = as fast as possible
+    double warmup_s = 0;      // traffic before the measured window, not reported
+    bool headers = false;     // HPUB/HMSG with a small header block
+    std::vector<int> cpus;    // threads are pinned round-robin to these
     std::uint64_t batch_bytes = 64 * 1024; // publisher write size
-    std::uint64_t max_inflight = 0;     // flow-control window in messages; 0 = automatic
-    double drain_timeout_s = 5;         // wait for stragglers after publishing ends
-    double ping_interval_s = 1;         // conns: PING every connection this often
+    std::uint64_t max_inflight = 0;        // flow-control window in messages; 0 = automatic
+    double drain_timeout_s = 5;            // wait for stragglers after publishing ends
+    double ping_interval_s = 1;            // conns: PING every connection this often
     std::string queue_group = "natrix-bench";
     bool json = false;
     bool allow_loss = false;
@@ -69,8 +69,8 @@ struct bench_options {
 
 struct parse_result {
     bool ok = false;
-    bool help = false;   // --help: print usage to stdout, exit 0
-    std::string error;   // set when !ok && !help
+    bool help = false; // --help: print usage to stdout, exit 0
+    std::string error; // set when !ok && !help
     bench_options options;
 };
 

@@ -2,11 +2,11 @@
 // The scenarios natrix-bench runs. Each one connects its clients, runs to the end (count,
 // duration, or abort set by SIGINT) and returns what it measured; failures are in
 // run_result::errors rather than thrown. Called from the main thread.
+#include <atomic>
+
 #include <natrix/bench_client/client_conn.hh>
 #include <natrix/bench_client/options.hh>
 #include <natrix/bench_client/run_result.hh>
-
-#include <atomic>
 
 namespace natrix::bench_client {
 

@@ -1,9 +1,6 @@
-#include <natrix/bench_client/bench_error.hh>
-#include <natrix/bench_client/client_conn.hh>
-#include <natrix/bench_client/clock.hh>
-
 #include <cerrno>
 #include <cstring>
+
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -11,6 +8,10 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <natrix/bench_client/bench_error.hh>
+#include <natrix/bench_client/client_conn.hh>
+#include <natrix/bench_client/clock.hh>
 
 namespace natrix::bench_client {
 
@@ -20,11 +21,21 @@ void json_escape_into(std::string& out, std::string_view s) {
     out += '"';
     for (char c : s) {
         switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
+        case '"':
+            out += "\\\"";
+            break;
+        case '\\':
+            out += "\\\\";
+            break;
+        case '\n':
+            out += "\\n";
+            break;
+        case '\r':
+            out += "\\r";
+            break;
+        case '\t':
+            out += "\\t";
+            break;
         default:
             if (static_cast<unsigned char>(c) < 0x20) {
                 char buf[8];
@@ -38,7 +49,9 @@ void json_escape_into(std::string& out, std::string_view s) {
     out += '"';
 }
 
-std::string errno_text(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
+std::string errno_text(const char* what) {
+    return std::string(what) + ": " + std::strerror(errno);
+}
 
 } // namespace
 
@@ -61,7 +74,8 @@ std::string_view json_value(std::string_view json, std::string_view key) {
 }
 
 std::string connect_line(const credentials& cred, std::string_view name) {
-    std::string s = "CONNECT {\"verbose\":false,\"pedantic\":false,\"tls_required\":false,\"name\":";
+    std::string s =
+        "CONNECT {\"verbose\":false,\"pedantic\":false,\"tls_required\":false,\"name\":";
     json_escape_into(s, name);
     s += ",\"lang\":\"cpp\",\"version\":\"natrix-bench 0.1.0\",\"protocol\":1,\"echo\":true,"
          "\"headers\":true,\"no_responders\":true";
@@ -80,10 +94,14 @@ std::string connect_line(const credentials& cred, std::string_view name) {
 }
 
 client_conn::client_conn(std::size_t in_capacity, std::size_t out_capacity)
-    : in_(new char[in_capacity]), in_cap_(in_capacity), out_(new char[out_capacity]),
-      out_cap_(out_capacity) {}
+    : in_(new char[in_capacity])
+    , in_cap_(in_capacity)
+    , out_(new char[out_capacity])
+    , out_cap_(out_capacity) {}
 
-client_conn::~client_conn() { close(); }
+client_conn::~client_conn() {
+    close();
+}
 
 void client_conn::close() noexcept {
     if (fd_ >= 0) ::close(fd_);
@@ -249,8 +267,8 @@ bool client_conn::next_op(server_op& op) {
     const std::size_t n = parse_server_op(in_.get() + rd_, wr_ - rd_, op);
     if (n == 0) return false;
     if (op.kind == op_kind::bad)
-        throw bench_error("unparsable data from server: '" +
-                          std::string(op.text.substr(0, 80)) + "'");
+        throw bench_error("unparsable data from server: '" + std::string(op.text.substr(0, 80)) +
+                          "'");
     rd_ += n;
     last_op_bytes_ = n;
     return true;
@@ -262,14 +280,16 @@ void client_conn::wait_pong(double timeout_s) {
     while (true) {
         while (next_op(op)) {
             switch (op.kind) {
-            case op_kind::pong: return;
+            case op_kind::pong:
+                return;
             case op_kind::ping:
                 append("PONG\r\n");
                 flush();
                 break;
             case op_kind::err:
                 throw bench_error("server error: " + std::string(op.text));
-            default: break;
+            default:
+                break;
             }
         }
         if (now_ns() > deadline) throw bench_error("no PONG from the server");

@@ -3,15 +3,9 @@
 // what is measured), each one complete when CONNECT+PING got its PONG; then it keeps them up for
 // --duration, sending each a PING every --ping-interval (and, with --rate, PUBs spread over
 // them); at the end every connection must answer one more PING.
-#include <natrix/bench_client/bench_error.hh>
-#include <natrix/bench_client/client_conn.hh>
-#include <natrix/bench_client/clock.hh>
-#include <natrix/bench_client/scenarios.hh>
-#include <natrix/bench_client/server_op.hh>
-#include <natrix/bench_client/worker_group.hh>
-
 #include <cerrno>
 #include <cstring>
+
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -19,6 +13,13 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <natrix/bench_client/bench_error.hh>
+#include <natrix/bench_client/client_conn.hh>
+#include <natrix/bench_client/clock.hh>
+#include <natrix/bench_client/scenarios.hh>
+#include <natrix/bench_client/server_op.hh>
+#include <natrix/bench_client/worker_group.hh>
 
 namespace natrix::bench_client {
 
@@ -63,7 +64,10 @@ resolved resolve(const server_url& u) {
 class conns_engine {
 public:
     conns_engine(const bench_options& o, std::atomic<bool>& abort, run_result& r)
-        : o_(o), abort_(abort), r_(r), cred_(credentials_of(o)) {}
+        : o_(o)
+        , abort_(abort)
+        , r_(r)
+        , cred_(credentials_of(o)) {}
     ~conns_engine() {
         for (auto& c : conns_)
             if (c.fd >= 0) ::close(c.fd);
@@ -200,7 +204,9 @@ void conns_engine::handle_input(std::size_t i) {
                 c.phase = conn_phase::wait_pong;
             }
             break;
-        case op_kind::ping: c.out += "PONG\r\n"; break;
+        case op_kind::ping:
+            c.out += "PONG\r\n";
+            break;
         case op_kind::pong:
             if (c.phase == conn_phase::wait_pong) {
                 c.phase = conn_phase::up;
@@ -224,8 +230,10 @@ void conns_engine::handle_input(std::size_t i) {
             }
             return fail(i, "server refused: " + text);
         }
-        case op_kind::bad: return fail(i, "unparsable data from the server");
-        default: break;
+        case op_kind::bad:
+            return fail(i, "unparsable data from the server");
+        default:
+            break;
         }
     }
     c.in.erase(0, off);
@@ -298,8 +306,7 @@ void conns_engine::run() {
     // Phase 2: hold them, lightly loaded.
     holding_ = true;
     const double interval_ns = o_.ping_interval_s * 1e9;
-    const std::uint64_t hold_end =
-        t_connected + static_cast<std::uint64_t>(o_.run_seconds() * 1e9);
+    const std::uint64_t hold_end = t_connected + static_cast<std::uint64_t>(o_.run_seconds() * 1e9);
     std::string pub_msg = "PUB " + o_.subject + " " + std::to_string(o_.size) + "\r\n" +
                           std::string(o_.size, 'x') + "\r\n";
     std::size_t ping_cursor = 0, pub_cursor = 0;
@@ -307,8 +314,8 @@ void conns_engine::run() {
         const std::uint64_t now = now_ns();
         if (now >= hold_end || up_ == 0) break;
         const double elapsed = static_cast<double>(now - t_connected);
-        const auto pings_due = static_cast<std::uint64_t>(elapsed / interval_ns *
-                                                          static_cast<double>(connected));
+        const auto pings_due =
+            static_cast<std::uint64_t>(elapsed / interval_ns * static_cast<double>(connected));
         for (std::size_t guard = 0; pings_sent_ < pings_due && guard < conns_.size(); ++guard) {
             auto& c = conns_[ping_cursor];
             const std::size_t idx = ping_cursor;
@@ -351,15 +358,14 @@ void conns_engine::run() {
     while (!abort_.load() && final_answers_ < up_ && now_ns() < final_deadline) poll_events(10);
 
     r_.config.emplace_back("clients", std::to_string(o_.clients) + " connections");
-    r_.config.emplace_back("hold", format_number(o_.run_seconds()) + " s, PING every " +
-                                       format_number(o_.ping_interval_s) + " s" +
-                                       (o_.rate > 0 ? ", " + format_rate(o_.rate) +
-                                                          " PUB/s of " + std::to_string(o_.size) +
-                                                          " B spread over them"
-                                                    : ""));
-    r_.config.emplace_back("pinning", o_.cpus.empty() ? "not pinned"
-                                                      : "thread on CPU " +
-                                                            std::to_string(o_.cpus[0]));
+    r_.config.emplace_back("hold",
+                           format_number(o_.run_seconds()) + " s, PING every " +
+                               format_number(o_.ping_interval_s) + " s" +
+                               (o_.rate > 0 ? ", " + format_rate(o_.rate) + " PUB/s of " +
+                                                  std::to_string(o_.size) + " B spread over them"
+                                            : ""));
+    r_.config.emplace_back(
+        "pinning", o_.cpus.empty() ? "not pinned" : "thread on CPU " + std::to_string(o_.cpus[0]));
     r_.figure("connected", static_cast<double>(connected));
     r_.figure("connect_failed", static_cast<double>(o_.clients) - static_cast<double>(connected));
     r_.figure("connect_seconds", connect_s);

@@ -1,7 +1,7 @@
-#include <natrix/bench_client/histogram.hh>
-
 #include <algorithm>
 #include <cmath>
+
+#include <natrix/bench_client/histogram.hh>
 
 namespace natrix::bench_client {
 

@@ -1,17 +1,20 @@
 // natrix-bench: the bundled NATS load generator. See docs/benchmarking.md.
-#include <natrix/bench_client/options.hh>
-#include <natrix/bench_client/scenarios.hh>
-
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+
 #include <unistd.h>
+
+#include <natrix/bench_client/options.hh>
+#include <natrix/bench_client/scenarios.hh>
 
 namespace {
 
 std::atomic<bool> g_abort{false};
 
-void on_interrupt(int) { g_abort.store(true); }
+void on_interrupt(int) {
+    g_abort.store(true);
+}
 
 } // namespace
 

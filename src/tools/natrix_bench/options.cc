@@ -1,10 +1,10 @@
-#include <natrix/bench_client/options.hh>
-
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstring>
 #include <optional>
+
+#include <natrix/bench_client/options.hh>
 
 namespace natrix::bench_client {
 
@@ -16,10 +16,10 @@ struct scenario_entry {
 };
 
 constexpr scenario_entry k_scenarios[] = {
-    {scenario::pub, "pub"},         {scenario::sub, "sub"},
-    {scenario::pubsub, "pubsub"},   {scenario::fanout, "fanout"},
-    {scenario::queue, "queue"},     {scenario::reqrep, "reqrep"},
-    {scenario::latency, "latency"}, {scenario::conns, "conns"},
+    {scenario::pub, "pub"},           {scenario::sub, "sub"},
+    {scenario::pubsub, "pubsub"},     {scenario::fanout, "fanout"},
+    {scenario::queue, "queue"},       {scenario::reqrep, "reqrep"},
+    {scenario::latency, "latency"},   {scenario::conns, "conns"},
     {scenario::tcp_bulk, "tcp-bulk"}, {scenario::tcp_pingpong, "tcp-pingpong"},
 };
 
@@ -152,10 +152,14 @@ bool parse_size(std::string_view text, std::uint64_t& out) {
     std::uint64_t v = 0;
     if (!parse_u64(num, v)) return false;
     std::uint64_t mult = 1;
-    if (suffix.empty() || suffix == "B" || suffix == "b") mult = 1;
-    else if (suffix == "K" || suffix == "k" || suffix == "KiB" || suffix == "KB") mult = 1024;
-    else if (suffix == "M" || suffix == "m" || suffix == "MiB" || suffix == "MB") mult = 1 << 20;
-    else return false;
+    if (suffix.empty() || suffix == "B" || suffix == "b")
+        mult = 1;
+    else if (suffix == "K" || suffix == "k" || suffix == "KiB" || suffix == "KB")
+        mult = 1024;
+    else if (suffix == "M" || suffix == "m" || suffix == "MiB" || suffix == "MB")
+        mult = 1 << 20;
+    else
+        return false;
     if (v > k_max_size / mult) return false;
     out = v * mult;
     return true;
@@ -166,11 +170,16 @@ bool parse_count(std::string_view text, std::uint64_t& out) {
     std::uint64_t v = 0;
     if (!parse_u64(num, v)) return false;
     std::uint64_t mult = 1;
-    if (suffix.empty()) mult = 1;
-    else if (suffix == "k" || suffix == "K") mult = 1000;
-    else if (suffix == "M" || suffix == "m") mult = 1000000;
-    else if (suffix == "G" || suffix == "g") mult = 1000000000;
-    else return false;
+    if (suffix.empty())
+        mult = 1;
+    else if (suffix == "k" || suffix == "K")
+        mult = 1000;
+    else if (suffix == "M" || suffix == "m")
+        mult = 1000000;
+    else if (suffix == "G" || suffix == "g")
+        mult = 1000000000;
+    else
+        return false;
     if (v > UINT64_MAX / mult / 2) return false;
     out = v * mult;
     return true;
@@ -180,10 +189,14 @@ bool parse_rate(std::string_view text, double& out) {
     auto [num, suffix] = split_suffix(text);
     double v = 0;
     if (!parse_double(num, v) || v < 0) return false;
-    if (suffix.empty()) out = v;
-    else if (suffix == "k" || suffix == "K") out = v * 1e3;
-    else if (suffix == "M" || suffix == "m") out = v * 1e6;
-    else return false;
+    if (suffix.empty())
+        out = v;
+    else if (suffix == "k" || suffix == "K")
+        out = v * 1e3;
+    else if (suffix == "M" || suffix == "m")
+        out = v * 1e6;
+    else
+        return false;
     return out <= 1e10;
 }
 
@@ -191,12 +204,18 @@ bool parse_duration(std::string_view text, double& seconds) {
     auto [num, suffix] = split_suffix(text);
     double v = 0;
     if (!parse_double(num, v) || v < 0) return false;
-    if (suffix.empty() || suffix == "s") seconds = v;
-    else if (suffix == "ms") seconds = v / 1e3;
-    else if (suffix == "us") seconds = v / 1e6;
-    else if (suffix == "m" || suffix == "min") seconds = v * 60;
-    else if (suffix == "h") seconds = v * 3600;
-    else return false;
+    if (suffix.empty() || suffix == "s")
+        seconds = v;
+    else if (suffix == "ms")
+        seconds = v / 1e3;
+    else if (suffix == "us")
+        seconds = v / 1e6;
+    else if (suffix == "m" || suffix == "min")
+        seconds = v * 60;
+    else if (suffix == "h")
+        seconds = v * 3600;
+    else
+        return false;
     return seconds <= 7 * 24 * 3600.0;
 }
 
@@ -309,17 +328,45 @@ parse_result parse_args(int argc, const char* const* argv) {
         // Boolean flags.
         if (flag({"--headers", "--json", "--allow-loss", "-q", "--quiet"})) {
             if (inline_value) return fail("option " + name + " takes no value");
-            if (name == "--headers") o.headers = true;
-            else if (name == "--json") o.json = true;
-            else if (name == "--allow-loss") o.allow_loss = true;
-            else o.progress = false;
+            if (name == "--headers")
+                o.headers = true;
+            else if (name == "--json")
+                o.json = true;
+            else if (name == "--allow-loss")
+                o.allow_loss = true;
+            else
+                o.progress = false;
             continue;
         }
-        static constexpr std::string_view k_value_options[] = {
-            "-s", "--server", "--user", "--pass", "--token", "--subject", "--subjects", "-p",
-            "--pubs", "-S", "--subs", "-c", "--clients", "-m", "--size", "-n", "--count", "-d",
-            "--duration", "-r", "--rate", "-w", "--warmup", "--cpus", "--batch", "--max-inflight",
-            "--queue", "--drain-timeout", "--ping-interval"};
+        static constexpr std::string_view k_value_options[] = {"-s",
+                                                               "--server",
+                                                               "--user",
+                                                               "--pass",
+                                                               "--token",
+                                                               "--subject",
+                                                               "--subjects",
+                                                               "-p",
+                                                               "--pubs",
+                                                               "-S",
+                                                               "--subs",
+                                                               "-c",
+                                                               "--clients",
+                                                               "-m",
+                                                               "--size",
+                                                               "-n",
+                                                               "--count",
+                                                               "-d",
+                                                               "--duration",
+                                                               "-r",
+                                                               "--rate",
+                                                               "-w",
+                                                               "--warmup",
+                                                               "--cpus",
+                                                               "--batch",
+                                                               "--max-inflight",
+                                                               "--queue",
+                                                               "--drain-timeout",
+                                                               "--ping-interval"};
         if (std::find(std::begin(k_value_options), std::end(k_value_options), name) ==
             std::end(k_value_options))
             return fail("unknown option '" + name + "'");
@@ -402,8 +449,9 @@ parse_result parse_args(int argc, const char* const* argv) {
             return fail("unknown option '" + name + "'");
         }
     }
-    if (!have_scenario) return fail("missing scenario (pub, sub, pubsub, fanout, queue, reqrep, "
-                                    "latency, conns, tcp-bulk, tcp-pingpong)");
+    if (!have_scenario)
+        return fail("missing scenario (pub, sub, pubsub, fanout, queue, reqrep, "
+                    "latency, conns, tcp-bulk, tcp-pingpong)");
 
     // Scenario defaults and the combinations that make no sense.
     const auto k = o.kind;
@@ -414,8 +462,8 @@ parse_result parse_args(int argc, const char* const* argv) {
     if (k == scenario::fanout || k == scenario::queue) def_subs = 4;
     o.pubs = pubs.value_or(def_pubs);
     o.subs = subs.value_or(def_subs);
-    const bool uses_clients = k != scenario::conns && k != scenario::tcp_bulk &&
-                              k != scenario::tcp_pingpong;
+    const bool uses_clients =
+        k != scenario::conns && k != scenario::tcp_bulk && k != scenario::tcp_pingpong;
     if (k == scenario::pub && o.subs != 0)
         return fail("pub has no subscribers (--subs); use pubsub or fanout");
     if (k == scenario::sub && o.pubs != 0)

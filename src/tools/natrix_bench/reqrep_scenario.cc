@@ -3,17 +3,18 @@
 // measured from just before the request is sent to just after its reply is read. A closed loop
 // waits for each reply before the next request, so its latencies are not corrected for
 // coordinated omission; use the latency scenario for open-loop numbers.
+#include <algorithm>
+#include <cstring>
+#include <memory>
+
+#include <unistd.h>
+
 #include <natrix/bench_client/bench_error.hh>
 #include <natrix/bench_client/client_conn.hh>
 #include <natrix/bench_client/clock.hh>
 #include <natrix/bench_client/payload_stamp.hh>
 #include <natrix/bench_client/scenarios.hh>
 #include <natrix/bench_client/worker_group.hh>
-
-#include <algorithm>
-#include <cstring>
-#include <memory>
-#include <unistd.h>
 
 namespace natrix::bench_client {
 
@@ -54,8 +55,8 @@ void wait_for_go(reqrep_run& s) {
 
 void run_responder(reqrep_run& s, responder& me, int client_index, std::atomic<int>& ready) {
     client_conn c;
-    c.open(server_for(s.o, client_index), s.cred,
-           "natrix-bench-responder-" + std::to_string(me.id), k_connect_timeout_s, &s.abort);
+    c.open(server_for(s.o, client_index), s.cred, "natrix-bench-responder-" + std::to_string(me.id),
+           k_connect_timeout_s, &s.abort);
     c.append("SUB " + s.o.subject + " " + s.o.queue_group + " 1\r\nPING\r\n");
     c.flush();
     c.wait_pong(k_connect_timeout_s);
@@ -100,23 +101,22 @@ void run_responder(reqrep_run& s, responder& me, int client_index, std::atomic<i
 void run_requester(reqrep_run& s, requester& me, int client_index, std::atomic<int>& ready) {
     const auto& o = s.o;
     client_conn c(1 << 20, 2 * (o.size + 512) + 4096);
-    c.open(server_for(o, client_index), s.cred,
-           "natrix-bench-requester-" + std::to_string(me.id), k_connect_timeout_s, &s.abort);
+    c.open(server_for(o, client_index), s.cred, "natrix-bench-requester-" + std::to_string(me.id),
+           k_connect_timeout_s, &s.abort);
     const std::uint64_t hdr = o.headers ? k_header_block.size() : 0;
     if (o.size + hdr > c.info().max_payload)
         throw bench_error("payload exceeds the server's max_payload " +
                           std::to_string(c.info().max_payload));
-    const std::string inbox = "_INBOX.natrix-bench." + std::to_string(getpid()) + "." +
-                              std::to_string(me.id);
+    const std::string inbox =
+        "_INBOX.natrix-bench." + std::to_string(getpid()) + "." + std::to_string(me.id);
     c.append("SUB " + inbox + " 1\r\nPING\r\n");
     c.flush();
     c.wait_pong(k_connect_timeout_s);
 
-    std::string msg = o.headers ? "HPUB " + o.subject + " " + inbox + " " + std::to_string(hdr) +
-                                      " " + std::to_string(hdr + o.size) + "\r\n" +
-                                      std::string(k_header_block)
-                                : "PUB " + o.subject + " " + inbox + " " +
-                                      std::to_string(o.size) + "\r\n";
+    std::string msg =
+        o.headers ? "HPUB " + o.subject + " " + inbox + " " + std::to_string(hdr) + " " +
+                        std::to_string(hdr + o.size) + "\r\n" + std::string(k_header_block)
+                  : "PUB " + o.subject + " " + inbox + " " + std::to_string(o.size) + "\r\n";
     const std::size_t stamp_at = msg.size();
     for (std::uint64_t i = 0; i < o.size; ++i) msg += static_cast<char>('a' + i % 26);
     msg += "\r\n";
@@ -191,8 +191,9 @@ run_result run_reqrep(const bench_options& o, std::atomic<bool>& abort) {
         auto q = std::make_unique<requester>();
         q->id = i;
         if (o.count)
-            q->quota = o.count / static_cast<std::uint64_t>(o.pubs) +
-                       (static_cast<std::uint64_t>(i) < o.count % static_cast<std::uint64_t>(o.pubs));
+            q->quota =
+                o.count / static_cast<std::uint64_t>(o.pubs) +
+                (static_cast<std::uint64_t>(i) < o.count % static_cast<std::uint64_t>(o.pubs));
         reqs.push_back(std::move(q));
     }
     for (int j = 0; j < o.subs; ++j) {
@@ -207,9 +208,8 @@ run_result run_reqrep(const bench_options& o, std::atomic<bool>& abort) {
         return ready.load() >= want;
     };
     for (auto& q : resps)
-        workers.spawn("responder " + std::to_string(q->id), [&s, p = q.get(), &ready] {
-            run_responder(s, *p, p->id, ready);
-        });
+        workers.spawn("responder " + std::to_string(q->id),
+                      [&s, p = q.get(), &ready] { run_responder(s, *p, p->id, ready); });
     bool ok = wait_ready(o.subs);
     if (ok) {
         for (auto& q : reqs)
@@ -246,8 +246,8 @@ run_result run_reqrep(const bench_options& o, std::atomic<bool>& abort) {
                                          std::to_string(o.subs) + " responder(s) in queue group " +
                                          o.queue_group);
     r.config.emplace_back("subject", o.subject);
-    r.config.emplace_back("payload", std::to_string(o.size) + " B" +
-                                         (o.headers ? " + header block" : ""));
+    r.config.emplace_back("payload",
+                          std::to_string(o.size) + " B" + (o.headers ? " + header block" : ""));
     std::string amount;
     if (o.count) amount = std::to_string(o.count) + " requests";
     if (o.count == 0 || o.duration_s > 0)

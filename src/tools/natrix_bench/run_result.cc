@@ -1,8 +1,8 @@
-#include <natrix/bench_client/run_result.hh>
-
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
+
+#include <natrix/bench_client/run_result.hh>
 
 namespace natrix::bench_client {
 
@@ -12,8 +12,8 @@ struct pct {
     const char* name;
     double p;
 };
-constexpr pct k_percentiles[] = {{"p50", 50},     {"p90", 90},       {"p99", 99},
-                                 {"p99_9", 99.9}, {"p99_99", 99.99}};
+constexpr pct k_percentiles[] = {
+    {"p50", 50}, {"p90", 90}, {"p99", 99}, {"p99_9", 99.9}, {"p99_99", 99.99}};
 
 void json_string(std::string& out, std::string_view s) {
     out += '"';
@@ -35,12 +35,16 @@ void json_string(std::string& out, std::string_view s) {
 void json_number(std::string& out, double v) {
     char buf[64];
     if (!std::isfinite(v)) v = 0;
-    if (v == std::floor(v) && std::fabs(v) < 9e15) std::snprintf(buf, sizeof buf, "%.0f", v);
-    else std::snprintf(buf, sizeof buf, "%.6g", v);
+    if (v == std::floor(v) && std::fabs(v) < 9e15)
+        std::snprintf(buf, sizeof buf, "%.0f", v);
+    else
+        std::snprintf(buf, sizeof buf, "%.6g", v);
     out += buf;
 }
 
-void json_u64(std::string& out, std::uint64_t v) { out += std::to_string(v); }
+void json_u64(std::string& out, std::uint64_t v) {
+    out += std::to_string(v);
+}
 
 std::string fmt(const char* f, double v) {
     char buf[64];
@@ -100,10 +104,10 @@ std::string render_table(const run_result& r) {
     for (const auto& [k, v] : r.config) out += "  " + k + ": " + v + "\n";
     auto row = [&](const char* name, const throughput& t) {
         char buf[160];
-        std::snprintf(buf, sizeof buf, "  %-8s %14" PRIu64 " msgs  %10s msg/s  %10s B/s  %10s B/s wire\n",
-                      name, t.msgs, format_rate(t.msgs_per_s()).c_str(),
-                      format_rate(t.bytes_per_s()).c_str(),
-                      format_rate(t.wire_bytes_per_s()).c_str());
+        std::snprintf(
+            buf, sizeof buf, "  %-8s %14" PRIu64 " msgs  %10s msg/s  %10s B/s  %10s B/s wire\n",
+            name, t.msgs, format_rate(t.msgs_per_s()).c_str(), format_rate(t.bytes_per_s()).c_str(),
+            format_rate(t.wire_bytes_per_s()).c_str());
         out += buf;
     };
     if (r.has_publish || r.has_deliver) out += "throughput (measured window)\n";
@@ -112,7 +116,7 @@ std::string render_table(const run_result& r) {
         row("deliver", r.deliver);
         if (r.per_subscriber)
             out += "  per subscriber: slowest " + format_rate(r.deliver_min_msgs_per_s) +
-               " msg/s, fastest " + format_rate(r.deliver_max_msgs_per_s) + " msg/s\n";
+                   " msg/s, fastest " + format_rate(r.deliver_max_msgs_per_s) + " msg/s\n";
     }
     if (r.latency && r.latency->count() > 0) {
         const auto& h = *r.latency;

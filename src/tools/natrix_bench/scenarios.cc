@@ -23,11 +23,15 @@ void describe_common(const bench_options& o, run_result& r) {
 
 run_result run_scenario(const bench_options& o, std::atomic<bool>& abort) {
     switch (o.kind) {
-    case scenario::reqrep: return run_reqrep(o, abort);
-    case scenario::conns: return run_conns(o, abort);
+    case scenario::reqrep:
+        return run_reqrep(o, abort);
+    case scenario::conns:
+        return run_conns(o, abort);
     case scenario::tcp_bulk:
-    case scenario::tcp_pingpong: return run_tcp(o, abort);
-    default: return run_stream(o, abort);
+    case scenario::tcp_pingpong:
+        return run_tcp(o, abort);
+    default:
+        return run_stream(o, abort);
     }
 }
 

@@ -1,7 +1,7 @@
-#include <natrix/bench_client/seq_bitmap.hh>
-
 #include <algorithm>
 #include <bit>
+
+#include <natrix/bench_client/seq_bitmap.hh>
 
 namespace natrix::bench_client {
 
@@ -21,8 +21,10 @@ group_delivery merge_group(std::span<const seq_bitmap* const> members, std::uint
         // Split the word into the part below expected and the part at or above it.
         const std::uint64_t base = static_cast<std::uint64_t>(w) * 64;
         std::uint64_t below_mask = ~0ull;
-        if (base >= expected) below_mask = 0;
-        else if (expected - base < 64) below_mask = (1ull << (expected - base)) - 1;
+        if (base >= expected)
+            below_mask = 0;
+        else if (expected - base < 64)
+            below_mask = (1ull << (expected - base)) - 1;
         r.delivered += static_cast<std::uint64_t>(std::popcount(any & below_mask));
         r.unexpected += static_cast<std::uint64_t>(std::popcount(any & ~below_mask));
     }

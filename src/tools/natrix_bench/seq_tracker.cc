@@ -1,6 +1,6 @@
-#include <natrix/bench_client/seq_tracker.hh>
-
 #include <algorithm>
+
+#include <natrix/bench_client/seq_tracker.hh>
 
 namespace natrix::bench_client {
 

@@ -1,12 +1,14 @@
-#include <natrix/bench_client/server_op.hh>
-
 #include <cstring>
+
+#include <natrix/bench_client/server_op.hh>
 
 namespace natrix::bench_client {
 
 namespace {
 
-bool is_space(char c) { return c == ' ' || c == '\t'; }
+bool is_space(char c) {
+    return c == ' ' || c == '\t';
+}
 
 // Splits the arguments of a control line into at most max tokens; returns the count, or
 // max + 1 if there are more.

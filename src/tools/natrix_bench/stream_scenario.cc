@@ -5,6 +5,12 @@
 // members together) has received by more than the window, and it appends a PING every half
 // window and pauses while two are unanswered, so the server has processed all but about one
 // window of what was sent. Subscribers publish their progress after every read.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+
 #include <natrix/bench_client/bench_error.hh>
 #include <natrix/bench_client/client_conn.hh>
 #include <natrix/bench_client/clock.hh>
@@ -13,12 +19,6 @@
 #include <natrix/bench_client/seq_bitmap.hh>
 #include <natrix/bench_client/seq_tracker.hh>
 #include <natrix/bench_client/worker_group.hh>
-
-#include <algorithm>
-#include <cmath>
-#include <cstdio>
-#include <cstring>
-#include <memory>
 
 namespace natrix::bench_client {
 
@@ -45,13 +45,13 @@ struct stream_run {
     std::atomic<bool>& abort;
     std::atomic<bool> go{false};
     credentials cred;
-    std::uint64_t start_ns = 0;   // publishing starts
-    std::uint64_t measure_ns = 0; // measured window starts (after warm-up)
+    std::uint64_t start_ns = 0;         // publishing starts
+    std::uint64_t measure_ns = 0;       // measured window starts (after warm-up)
     std::uint64_t stop_ns = UINT64_MAX; // publishing stops (duration mode)
-    std::uint64_t window = 0;     // flow-control window, messages
-    bool stamped = false;         // payloads carry a stamp
-    bool sub_only = false;        // the sub scenario: publishers are elsewhere
-    std::vector<int> pub_group;   // publisher id -> group index
+    std::uint64_t window = 0;           // flow-control window, messages
+    bool stamped = false;               // payloads carry a stamp
+    bool sub_only = false;              // the sub scenario: publishers are elsewhere
+    std::vector<int> pub_group;         // publisher id -> group index
 };
 
 struct stream_pub {
@@ -189,8 +189,10 @@ void run_subscriber(stream_run& s, stream_sub& me, std::atomic<int>& ready) {
             const std::uint64_t published = g.published.load(std::memory_order_acquire);
             const std::uint64_t have = g.queue ? g.delivered_progress() : me.total;
             if (have >= published) break;
-            if (drain_deadline == 0) drain_deadline = now + drain_ns;
-            else if (now > drain_deadline) break; // the checks will report what is missing
+            if (drain_deadline == 0)
+                drain_deadline = now + drain_ns;
+            else if (now > drain_deadline)
+                break; // the checks will report what is missing
         }
     }
 }
@@ -231,8 +233,10 @@ void run_publisher(stream_run& s, stream_pub& me, std::atomic<int>& ready) {
         c.read_some(wait);
         bool pong_due = false;
         while (c.next_op(op)) {
-            if (op.kind == op_kind::pong) --outstanding;
-            else if (op.kind == op_kind::ping) pong_due = true;
+            if (op.kind == op_kind::pong)
+                --outstanding;
+            else if (op.kind == op_kind::ping)
+                pong_due = true;
             else if (op.kind == op_kind::err)
                 throw bench_error("server error: " + std::string(op.text));
         }
@@ -257,8 +261,9 @@ void run_publisher(stream_run& s, stream_pub& me, std::atomic<int>& ready) {
                 sleep_until_ns(std::min(next, s.stop_ns));
                 continue;
             }
-            const auto due = static_cast<std::uint64_t>(static_cast<double>(now - s.start_ns) /
-                                                        interval) + 1 - seq;
+            const auto due =
+                static_cast<std::uint64_t>(static_cast<double>(now - s.start_ns) / interval) + 1 -
+                seq;
             k = std::min(k, std::max<std::uint64_t>(due, 1));
         }
         if (!g.subs.empty()) {
@@ -268,7 +273,8 @@ void run_publisher(stream_run& s, stream_pub& me, std::atomic<int>& ready) {
                    !s.abort.load(std::memory_order_relaxed)) {
                 if (outstanding > 0) service(false);
                 const std::uint64_t t = now_ns();
-                if (stalled_since == 0) stalled_since = t;
+                if (stalled_since == 0)
+                    stalled_since = t;
                 else if (t - stalled_since > drain_ns)
                     throw bench_error("subscribers stayed a whole flow window behind for the "
                                       "drain timeout: the server stopped delivering");
@@ -331,7 +337,8 @@ run_result run_stream(const bench_options& o, std::atomic<bool>& abort) {
     const bool queue = o.kind == scenario::queue;
     const int k = (o.kind == scenario::pubsub || o.kind == scenario::queue ||
                    o.kind == scenario::sub || o.kind == scenario::pub)
-                      ? o.subjects : 1;
+                      ? o.subjects
+                      : 1;
 
     std::vector<std::unique_ptr<subject_group>> groups;
     for (int i = 0; i < k; ++i) {
@@ -353,8 +360,9 @@ run_result run_stream(const bench_options& o, std::atomic<bool>& abort) {
         p->group = i % k;
         p->g = groups[static_cast<std::size_t>(p->group)].get();
         if (o.count) {
-            p->quota = o.count / static_cast<std::uint64_t>(o.pubs) +
-                       (static_cast<std::uint64_t>(i) < o.count % static_cast<std::uint64_t>(o.pubs));
+            p->quota =
+                o.count / static_cast<std::uint64_t>(o.pubs) +
+                (static_cast<std::uint64_t>(i) < o.count % static_cast<std::uint64_t>(o.pubs));
         }
         p->g->pubs.push_back(p.get());
         s.pub_group.push_back(p->group);
@@ -368,7 +376,8 @@ run_result run_stream(const bench_options& o, std::atomic<bool>& abort) {
         if (queue) {
             sb->bitmaps.resize(static_cast<std::size_t>(o.pubs));
             if (o.count)
-                for (auto& b : sb->bitmaps) b.reserve(o.count / static_cast<std::uint64_t>(o.pubs) + 1);
+                for (auto& b : sb->bitmaps)
+                    b.reserve(o.count / static_cast<std::uint64_t>(o.pubs) + 1);
         } else if (!s.sub_only) {
             sb->trackers.resize(static_cast<std::size_t>(o.pubs));
         }
@@ -404,13 +413,14 @@ run_result run_stream(const bench_options& o, std::atomic<bool>& abort) {
     s.go.store(true, std::memory_order_release);
 
     const bool long_run = o.run_seconds() + o.warmup_s >= 2 || o.count >= 5000000;
-    progress_line progress(
-        o.progress && ok && long_run, o.pubs ? "pub" : "", o.subs ? "sub" : "", [&] {
-            std::uint64_t a = 0, b = 0;
-            for (auto& p : pubs) a += p->sent.load(std::memory_order_relaxed);
-            for (auto& sb : subs) b += sb->received.load(std::memory_order_relaxed);
-            return std::make_pair(a, b);
-        });
+    progress_line progress(o.progress && ok && long_run, o.pubs ? "pub" : "", o.subs ? "sub" : "",
+                           [&] {
+                               std::uint64_t a = 0, b = 0;
+                               for (auto& p : pubs) a += p->sent.load(std::memory_order_relaxed);
+                               for (auto& sb : subs)
+                                   b += sb->received.load(std::memory_order_relaxed);
+                               return std::make_pair(a, b);
+                           });
     if (!ok) abort.store(true);
     workers.join();
     progress.stop();
@@ -532,12 +542,14 @@ run_result run_stream(const bench_options& o, std::atomic<bool>& abort) {
             ch.received += group_received;
             if (!s.stamped) {
                 ch.lost += group_published > group_received ? group_published - group_received : 0;
-                ch.duplicated += group_received > group_published ? group_received - group_published : 0;
+                ch.duplicated +=
+                    group_received > group_published ? group_received - group_published : 0;
                 continue;
             }
             for (auto* p : g->pubs) {
                 std::vector<const seq_bitmap*> members;
-                for (auto* m : g->subs) members.push_back(&m->bitmaps[static_cast<std::size_t>(p->id)]);
+                for (auto* m : g->subs)
+                    members.push_back(&m->bitmaps[static_cast<std::size_t>(p->id)]);
                 const auto d = merge_group(members, p->final_sent);
                 ch.lost += d.lost;
                 ch.duplicated += d.duplicated;

@@ -2,19 +2,20 @@
 // with no broker in between. They give this machine's ceiling for a broker's throughput (one
 // stream, large writes) and floor for its latency (one small message each way), so broker
 // figures can be read as a fraction of what the kernel's loopback path allows.
-#include <natrix/bench_client/bench_error.hh>
-#include <natrix/bench_client/clock.hh>
-#include <natrix/bench_client/scenarios.hh>
-#include <natrix/bench_client/worker_group.hh>
-
-#include <arpa/inet.h>
 #include <cerrno>
 #include <cstring>
 #include <memory>
+
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <natrix/bench_client/bench_error.hh>
+#include <natrix/bench_client/clock.hh>
+#include <natrix/bench_client/scenarios.hh>
+#include <natrix/bench_client/worker_group.hh>
 
 namespace natrix::bench_client {
 
@@ -22,7 +23,8 @@ namespace {
 
 struct fd_guard {
     int fd = -1;
-    explicit fd_guard(int f = -1) : fd(f) {}
+    explicit fd_guard(int f = -1)
+        : fd(f) {}
     ~fd_guard() {
         if (fd >= 0) ::close(fd);
     }
@@ -44,8 +46,7 @@ void loopback_pair(fd_guard& a, fd_guard& b) {
     check(::bind(listener.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0, "bind");
     check(::listen(listener.fd, 1) == 0, "listen");
     socklen_t len = sizeof addr;
-    check(::getsockname(listener.fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0,
-          "getsockname");
+    check(::getsockname(listener.fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0, "getsockname");
     a.fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     check(a.fd >= 0, "socket");
     check(::connect(a.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0, "connect");
@@ -203,8 +204,10 @@ run_result run_tcp(const bench_options& o, std::atomic<bool>& abort) {
     r.scenario = std::string(scenario_name(o.kind));
     const std::uint64_t t0 = now_ns();
     try {
-        if (o.kind == scenario::tcp_bulk) run_bulk(o, abort, r);
-        else run_pingpong(o, abort, r);
+        if (o.kind == scenario::tcp_bulk)
+            run_bulk(o, abort, r);
+        else
+            run_pingpong(o, abort, r);
     } catch (const bench_error& e) {
         r.errors.push_back(e.what());
     }

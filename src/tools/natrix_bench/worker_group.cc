@@ -1,13 +1,14 @@
-#include <natrix/bench_client/bench_error.hh>
-#include <natrix/bench_client/clock.hh>
-#include <natrix/bench_client/run_result.hh>
-#include <natrix/bench_client/worker_group.hh>
-
 #include <cstring>
+
 #include <pthread.h>
 #include <sched.h>
 #include <sys/prctl.h>
 #include <unistd.h>
+
+#include <natrix/bench_client/bench_error.hh>
+#include <natrix/bench_client/clock.hh>
+#include <natrix/bench_client/run_result.hh>
+#include <natrix/bench_client/worker_group.hh>
 
 namespace natrix::bench_client {
 
@@ -21,9 +22,12 @@ void pin_current_thread(int cpu) {
 }
 
 worker_group::worker_group(std::vector<int> cpus, std::atomic<bool>& abort)
-    : cpus_(std::move(cpus)), abort_(abort) {}
+    : cpus_(std::move(cpus))
+    , abort_(abort) {}
 
-worker_group::~worker_group() { join(); }
+worker_group::~worker_group() {
+    join();
+}
 
 void worker_group::spawn(std::string name, std::function<void()> fn) {
     const int cpu = cpus_.empty() ? -1 : cpus_[threads_.size() % cpus_.size()];
@@ -102,7 +106,9 @@ progress_line::progress_line(bool enabled, std::string first_name, std::string s
     });
 }
 
-progress_line::~progress_line() { stop(); }
+progress_line::~progress_line() {
+    stop();
+}
 
 void progress_line::stop() {
     stop_.store(true);

@@ -1,12 +1,12 @@
-#include <natrix/bench_client/histogram.hh>
-
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <cmath>
 #include <memory>
 #include <random>
 #include <vector>
+
+#include <gtest/gtest.h>
+
+#include <natrix/bench_client/histogram.hh>
 
 using natrix::bench_client::latency_histogram;
 
@@ -119,7 +119,8 @@ TEST(latency_histogram, merge_equals_recording_everything_once) {
     EXPECT_EQ(a->count(), all->count());
     EXPECT_EQ(a->min(), all->min());
     EXPECT_EQ(a->max(), all->max());
-    for (double p : {50.0, 90.0, 99.0, 99.9, 99.99}) EXPECT_EQ(a->percentile(p), all->percentile(p));
+    for (double p : {50.0, 90.0, 99.0, 99.9, 99.99})
+        EXPECT_EQ(a->percentile(p), all->percentile(p));
     a->reset();
     EXPECT_EQ(a->count(), 0u);
     EXPECT_EQ(a->percentile(50), 0u);

@@ -1,25 +1,25 @@
 // Runs the natrix-bench binary, as a user would, against a real nats-server on an ephemeral
 // loopback port (and against natrix when NATRIX_BIN names a binary whose engine runs), one short
 // run per scenario, and checks the JSON it prints: traffic flowed and nothing was lost.
-#include <gtest/gtest.h>
-#include <simdjson.h>
-
-#include <arpa/inet.h>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
-#include <fcntl.h>
 #include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <string>
+#include <simdjson.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <thread>
 #include <unistd.h>
-#include <vector>
 
 namespace {
 
@@ -193,13 +193,15 @@ struct target {
     std::unique_ptr<server_process> server;
 };
 
-std::string bench_bin() { return env_or("NATRIX_BENCH_BIN", "natrix-bench"); }
+std::string bench_bin() {
+    return env_or("NATRIX_BENCH_BIN", "natrix-bench");
+}
 // Debian installs nats-server in /usr/sbin; NATS_SERVER_BIN overrides.
 std::string nats_server_bin() {
     const std::string env = env_or("NATS_SERVER_BIN", "");
     if (!env.empty()) return env;
-    for (const char* p : {"/usr/sbin/nats-server", "/usr/bin/nats-server",
-                          "/usr/local/bin/nats-server"})
+    for (const char* p :
+         {"/usr/sbin/nats-server", "/usr/bin/nats-server", "/usr/local/bin/nats-server"})
         if (access(p, X_OK) == 0) return p;
     return "/usr/sbin/nats-server";
 }
@@ -209,13 +211,14 @@ protected:
     static void SetUpTestSuite() {
         targets_ = new std::vector<target>();
         if (access(nats_server_bin().c_str(), X_OK) == 0) {
-            auto s = std::make_unique<server_process>(nats_server_bin(), std::vector<std::string>{});
+            auto s =
+                std::make_unique<server_process>(nats_server_bin(), std::vector<std::string>{});
             if (s->listening()) targets_->push_back({"nats-server", std::move(s)});
         }
         const std::string natrix = env_or("NATRIX_BIN", "");
         if (!natrix.empty()) {
-            auto s = std::make_unique<server_process>(
-                natrix, std::vector<std::string>{"--shards", "1"});
+            auto s =
+                std::make_unique<server_process>(natrix, std::vector<std::string>{"--shards", "1"});
             if (s->listening()) {
                 targets_->push_back({"natrix", std::move(s)});
             } else {
@@ -329,12 +332,12 @@ TEST_F(natrix_bench_it, pubsub_one_to_one) {
 }
 
 TEST_F(natrix_bench_it, pubsub_several_subjects_with_headers) {
-    each_target({"pubsub", "-p", "2", "-S", "4", "--subjects", "2", "-n", "20000", "--headers",
-                 "-m", "64"},
-                [](simdjson::dom::element d) {
-                    // Each subject has one publisher (10000) and two subscribers.
-                    expect_clean(d, 40000);
-                });
+    each_target(
+        {"pubsub", "-p", "2", "-S", "4", "--subjects", "2", "-n", "20000", "--headers", "-m", "64"},
+        [](simdjson::dom::element d) {
+            // Each subject has one publisher (10000) and two subscribers.
+            expect_clean(d, 40000);
+        });
 }
 
 TEST_F(natrix_bench_it, pubsub_tiny_payload_checked_by_count) {
@@ -464,7 +467,8 @@ TEST(natrix_bench_failures, user_password_and_token_auth) {
     }
     server_process server(nats_server_bin(), {"--auth", "t0ken"});
     ASSERT_TRUE(server.listening());
-    auto r = run({bench_bin(), "reqrep", "-n", "100", "-s", server.url(), "--token", "t0ken", "-q"});
+    auto r =
+        run({bench_bin(), "reqrep", "-n", "100", "-s", server.url(), "--token", "t0ken", "-q"});
     EXPECT_EQ(r.rc, 0) << r.out << r.err;
     r = run({bench_bin(), "conns", "-c", "5", "-d", "100ms", "-s",
              "nats://t0ken@127.0.0.1:" + std::to_string(server.port()), "-q"});

@@ -1,9 +1,9 @@
-#include <natrix/bench_client/options.hh>
+#include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
-#include <string>
-#include <vector>
+#include <natrix/bench_client/options.hh>
 
 using namespace natrix::bench_client;
 
@@ -25,11 +25,36 @@ void expect_error(std::vector<std::string> args, const std::string& needle) {
 } // namespace
 
 TEST(options, full_command_line) {
-    const auto r = parse({"pubsub", "--server", "nats://alice:secret@127.0.0.1:4333,localhost",
-                          "-p", "3", "--subs=5", "--subjects", "2", "-m", "1KiB", "-n", "2M",
-                          "--rate", "50k", "-w", "500ms", "--headers", "--cpus", "0-2,5",
-                          "--batch", "32K", "--max-inflight", "10k", "--drain-timeout", "2s",
-                          "--json", "--allow-loss", "-q", "--subject", "a.b"});
+    const auto r = parse({"pubsub",
+                          "--server",
+                          "nats://alice:secret@127.0.0.1:4333,localhost",
+                          "-p",
+                          "3",
+                          "--subs=5",
+                          "--subjects",
+                          "2",
+                          "-m",
+                          "1KiB",
+                          "-n",
+                          "2M",
+                          "--rate",
+                          "50k",
+                          "-w",
+                          "500ms",
+                          "--headers",
+                          "--cpus",
+                          "0-2,5",
+                          "--batch",
+                          "32K",
+                          "--max-inflight",
+                          "10k",
+                          "--drain-timeout",
+                          "2s",
+                          "--json",
+                          "--allow-loss",
+                          "-q",
+                          "--subject",
+                          "a.b"});
     ASSERT_TRUE(r.ok) << r.error;
     const auto& o = r.options;
     EXPECT_EQ(o.kind, scenario::pubsub);

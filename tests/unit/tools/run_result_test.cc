@@ -1,7 +1,7 @@
-#include <natrix/bench_client/run_result.hh>
-
 #include <gtest/gtest.h>
 #include <simdjson.h>
+
+#include <natrix/bench_client/run_result.hh>
 
 using namespace natrix::bench_client;
 

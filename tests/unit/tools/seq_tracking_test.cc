@@ -1,10 +1,10 @@
-#include <natrix/bench_client/payload_stamp.hh>
-#include <natrix/bench_client/seq_bitmap.hh>
-#include <natrix/bench_client/seq_tracker.hh>
+#include <array>
 
 #include <gtest/gtest.h>
 
-#include <array>
+#include <natrix/bench_client/payload_stamp.hh>
+#include <natrix/bench_client/seq_bitmap.hh>
+#include <natrix/bench_client/seq_tracker.hh>
 
 using namespace natrix::bench_client;
 
@@ -20,8 +20,7 @@ TEST(seq_tracker, in_order_stream) {
 
 TEST(seq_tracker, gaps_late_arrivals_and_duplicates) {
     seq_tracker t;
-    for (std::uint64_t s : {0, 1, 2, 6, 7, 3, 5, 5, 7, 0, 20})
-        t.on_seq(s);
+    for (std::uint64_t s : {0, 1, 2, 6, 7, 3, 5, 5, 7, 0, 20}) t.on_seq(s);
     // Seen: 0 1 2 3 5 6 7 20; 3 and 5 came late; 5, 7 and 0 again are duplicates.
     EXPECT_EQ(t.received(), 8u);
     EXPECT_EQ(t.out_of_order(), 2u);

@@ -1,10 +1,10 @@
-#include <natrix/bench_client/client_conn.hh>
-#include <natrix/bench_client/server_op.hh>
+#include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
-#include <string>
-#include <vector>
+#include <natrix/bench_client/client_conn.hh>
+#include <natrix/bench_client/server_op.hh>
 
 using namespace natrix::bench_client;
 
@@ -14,18 +14,33 @@ namespace {
 std::string describe(const server_op& op) {
     std::string s;
     switch (op.kind) {
-    case op_kind::msg: s = "MSG"; break;
-    case op_kind::hmsg: s = "HMSG"; break;
-    case op_kind::ping: s = "PING"; break;
-    case op_kind::pong: s = "PONG"; break;
-    case op_kind::ok: s = "+OK"; break;
-    case op_kind::err: s = "-ERR"; break;
-    case op_kind::info: s = "INFO"; break;
-    case op_kind::bad: s = "BAD"; break;
+    case op_kind::msg:
+        s = "MSG";
+        break;
+    case op_kind::hmsg:
+        s = "HMSG";
+        break;
+    case op_kind::ping:
+        s = "PING";
+        break;
+    case op_kind::pong:
+        s = "PONG";
+        break;
+    case op_kind::ok:
+        s = "+OK";
+        break;
+    case op_kind::err:
+        s = "-ERR";
+        break;
+    case op_kind::info:
+        s = "INFO";
+        break;
+    case op_kind::bad:
+        s = "BAD";
+        break;
     }
     s += "|" + std::string(op.subject) + "|" + std::string(op.sid) + "|" + std::string(op.reply) +
-         "|" + std::string(op.headers) + "|" + std::string(op.payload) + "|" +
-         std::string(op.text);
+         "|" + std::string(op.headers) + "|" + std::string(op.payload) + "|" + std::string(op.text);
     return s;
 }
 
@@ -121,11 +136,11 @@ TEST(server_op, rejects_malformed_input) {
         EXPECT_GE(used, 1u) << s;
     };
     bad("FOO bar\r\n");
-    bad("MSG a\r\n");                  // too few arguments
-    bad("MSG a 1 x\r\n");              // size not a number
-    bad("MSG a 1 2 3 4\r\n");          // too many arguments
-    bad("MSG a 1 3\r\nabcXY");         // payload not followed by CRLF
-    bad("HMSG a 1 9 5\r\n");           // header size above total
+    bad("MSG a\r\n");          // too few arguments
+    bad("MSG a 1 x\r\n");      // size not a number
+    bad("MSG a 1 2 3 4\r\n");  // too many arguments
+    bad("MSG a 1 3\r\nabcXY"); // payload not followed by CRLF
+    bad("HMSG a 1 9 5\r\n");   // header size above total
     bad("\r\n");
     bad(std::string(k_max_control_line + 1, 'A'));
 }
