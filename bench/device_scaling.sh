@@ -66,6 +66,13 @@ fi
 CLIENT_CPUS="8-15"
 [ "$CORES" -lt 16 ] && CLIENT_CPUS="$((CORES / 2))-$((CORES - 1))"
 
+# Pinning must work (some sandboxes refuse sched_setaffinity); without it the series is unpinned.
+PIN_ARGS=()
+if ! "$BENCH" tcp-pingpong -d 0.2 -q --cpus "${CLIENT_CPUS%%-*}" >/dev/null 2>&1; then
+    echo "device_scaling: warning: cannot pin threads here; running unpinned" >&2
+    PIN_ARGS=(--no-pin)
+fi
+
 mkdir -p "$OUT"
 STAMP="$(date +%Y%m%d-%H%M%S)"
 RUN_DIR="$OUT/scaling-$STAMP"
@@ -77,7 +84,7 @@ for n in $SHARDS; do
     last=$((n - 1))
     echo "device_scaling: --- $n shard(s): brokers on CPUs 0-$last, clients on $CLIENT_CPUS ---" >&2
     python3 bench/compare --set scaling --pairs "$n" --shards "$n" \
-        --server-cpus "0-$last" --client-cpus "$CLIENT_CPUS" \
+        --server-cpus "0-$last" --client-cpus "$CLIENT_CPUS" ${PIN_ARGS[@]+"${PIN_ARGS[@]}"} \
         --rounds "$ROUNDS" --duration "$DURATION" --warmup "$WARMUP" \
         --natrix "$NATRIX" --nats-server "$NATS" --bench "$BENCH" --out "$RUN_DIR" \
         | tee "$RUN_DIR/shards-$n.txt" || echo "device_scaling: step with $n shard(s) reported failures" >&2
