@@ -453,6 +453,10 @@ void shard::loop() {
     bool idle_timing = false;
     while (!srv_.stopping()) {
         bool work = false;
+        // 0. submit last turn's SQEs and, with DEFER_TASKRUN, run the
+        // deferred completions now: without GETEVENTS they would only show
+        // up once we sleep, adding the whole spin time to every receive.
+        io_uring_submit_and_get_events(ring);
         // 1. completions, in one batch
         io_uring_cqe* cqe;
         unsigned head, n = 0;
@@ -492,7 +496,6 @@ void shard::loop() {
 
         if (work) {
             idle_timing = false;
-            io_uring_submit(ring);
             continue;
         }
         if (!idle_timing) {
@@ -501,10 +504,7 @@ void shard::loop() {
         }
         const bool may_sleep = cfg_.idle == idle_strategy::sleep ||
                                (cfg_.idle == idle_strategy::backoff && now - idle_since > cfg_.spin);
-        if (!may_sleep) {
-            io_uring_submit(ring);
-            continue;
-        }
+        if (!may_sleep) continue;
         // Sleeper pays: announce, re-check the rings (a producer may have
         // pushed before seeing the flag), then block in the kernel.
         sleeping_.store(true, std::memory_order_seq_cst);
