@@ -155,6 +155,7 @@ parse_status parser::next(std::string_view& in, parsed_op& out) {
         }
         in.remove_prefix(static_cast<const char*>(nl) - in.data() + 1);
         state_ = state::op_start;
+        out = parsed_op{};
         out.kind = pending_.kind;
         return parse_status::op;
     }
@@ -200,7 +201,13 @@ parser::line_result parser::try_line(const char* p, const char* end, parsed_op& 
     if (c.status == classify_status::partial) return line_result::partial;
 
     const char* arg = p + c.arg_off;
+    // Fields an op does not set are empty, never left over from the last op.
     out.kind = c.op->kind;
+    out.subject = out.reply = out.queue = out.sid = out.account = out.arg = out.payload = {};
+    out.size_text = out.header_size_text = {};
+    out.header_size = 0;
+    out.max_msgs = -1;
+    out.ntokens = 0;
     if (c.op->shape == arg_shape::tokens) {
         line_scan s;
         scan_(arg, end, s);
