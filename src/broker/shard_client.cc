@@ -95,8 +95,8 @@ bool shard::handle_op(client_connection& c, const protocol::parsed_op& op) {
         ++c.in_msgs;
         c.in_bytes += op.payload.size();
         c.last_in = clock::now(); // only messages count as activity for server PINGs
-        stats_.in_msgs.fetch_add(1, std::memory_order_relaxed);
-        stats_.in_bytes.fetch_add(op.payload.size(), std::memory_order_relaxed);
+        stats_.in_msgs.add(1);
+        stats_.in_bytes.add(op.payload.size());
         // nats-server checks, then acknowledges, then delivers (even after an
         // Invalid Publish Subject).
         if (c.opts.pedantic && !subjects::is_valid_literal_subject(op.subject))
@@ -198,7 +198,7 @@ void shard::handle_sub(client_connection& c, const protocol::parsed_op& op) {
     subscription* raw = s.get();
     trie_.insert(raw->subject, raw->queue, raw);
     c.subs.emplace(std::move(sid), std::move(s));
-    stats_.subscriptions.fetch_add(1, std::memory_order_relaxed);
+    stats_.subscriptions.add(1);
     change_interest(raw->subject, raw->queue, +1);
     if (c.opts.verbose) append(c, protocol::k_ok);
 }
@@ -218,7 +218,7 @@ void shard::handle_unsub(client_connection& c, const protocol::parsed_op& op) {
 void shard::remove_subscription(client_connection& c, subscription* s) {
     trie_.remove(s->subject, s->queue, s);
     change_interest(s->subject, s->queue, -1);
-    stats_.subscriptions.fetch_sub(1, std::memory_order_relaxed);
+    stats_.subscriptions.sub(1);
     c.subs.erase(s->sid); // destroys *s
 }
 

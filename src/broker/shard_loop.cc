@@ -288,8 +288,8 @@ void shard::on_accept(int res, unsigned flags) {
     // shorter first PING (see handle_connect).
     c.next_ping = c.start + cfg_.ping_interval;
 
-    stats_.connections.fetch_add(1, std::memory_order_relaxed);
-    stats_.total_connections.fetch_add(1, std::memory_order_relaxed);
+    stats_.connections.add(1);
+    stats_.total_connections.add(1);
     send_info(c);
     c.admitted = srv_.admit_connection();
     if (!c.admitted) {
@@ -405,7 +405,7 @@ void shard::close_connection(client_connection& c, const char* reason, bool abor
     ::close(c.fd);
     c.fd = -1;
     if (c.admitted) srv_.release_connection();
-    stats_.connections.fetch_sub(1, std::memory_order_relaxed);
+    stats_.connections.sub(1);
     // The slot is reused with a new generation; stale completions are ignored.
     c.out.clear();
     c.out.shrink_to_fit();
@@ -425,7 +425,7 @@ void shard::on_tick(clock::time_point now) {
                     static_cast<long long>(
                         std::chrono::duration_cast<std::chrono::seconds>(cfg_.write_deadline).count()),
                     c->pending_bytes());
-            stats_.slow_consumers.fetch_add(1, std::memory_order_relaxed);
+            stats_.slow_consumers.add(1);
             close_connection(*c, "Slow Consumer (Write Deadline)", true);
             continue;
         }
@@ -435,7 +435,7 @@ void shard::on_tick(clock::time_point now) {
         // an RTT has been measured (nats-server's processPingTimer).
         if (c->rtt_measured && now - c->last_in < cfg_.ping_interval) continue;
         if (c->pings_out + 1 > cfg_.ping_max) {
-            stats_.stale_connections.fetch_add(1, std::memory_order_relaxed);
+            stats_.stale_connections.add(1);
             LOG_DBG("cid:%llu - Stale Client Connection - Closing",
                     static_cast<unsigned long long>(c->cid));
             send_err(*c, protocol::proto_error::stale_connection);

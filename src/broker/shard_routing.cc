@@ -169,7 +169,7 @@ void shard::deliver(subscription* s, const message& m) {
         LOG_WRN("%s:%d - cid:%llu - Slow Consumer Detected: MaxPending of %lld Exceeded", c.ip.c_str(),
                 c.port, static_cast<unsigned long long>(c.cid),
                 static_cast<long long>(cfg_.max_pending));
-        stats_.slow_consumers.fetch_add(1, std::memory_order_relaxed);
+        stats_.slow_consumers.add(1);
         close_connection(c, "Slow Consumer (Pending Bytes)", true);
         return;
     }
@@ -182,8 +182,8 @@ void shard::deliver(subscription* s, const message& m) {
     }
     ++c.out_msgs;
     c.out_bytes += d.body.size();
-    stats_.out_msgs.fetch_add(1, std::memory_order_relaxed);
-    stats_.out_bytes.fetch_add(d.body.size(), std::memory_order_relaxed);
+    stats_.out_msgs.add(1);
+    stats_.out_bytes.add(d.body.size());
     ++s->delivered;
     if (s->max > 0 && s->delivered >= static_cast<std::uint64_t>(s->max)) remove_subscription(c, s);
 }
@@ -227,10 +227,10 @@ void shard::push_record(unsigned to, std::uint32_t type, std::string_view body) 
         if (char* p = r.try_reserve(type, body.size())) {
             std::memcpy(p, body.data(), body.size());
             touched_[to] = true;
-            stats_.ring_records_out.fetch_add(1, std::memory_order_relaxed);
+            stats_.ring_records_out.add(1);
             return;
         }
-        stats_.ring_full.fetch_add(1, std::memory_order_relaxed);
+        stats_.ring_full.add(1);
     }
     std::string rec;
     rec.reserve(4 + body.size());
@@ -254,7 +254,7 @@ void shard::flush_rings() {
                 std::memcpy(p, rec.data() + 4, rec.size() - 4);
                 of.pop_front();
                 touched_[t] = true;
-                stats_.ring_records_out.fetch_add(1, std::memory_order_relaxed);
+                stats_.ring_records_out.add(1);
             }
         }
         if (!touched_[t]) continue;
@@ -266,7 +266,7 @@ void shard::flush_rings() {
         shard& target = srv_.shard_at(t);
         if (target.sleeping_.load(std::memory_order_relaxed)) {
             target.wake();
-            stats_.wakeups_sent.fetch_add(1, std::memory_order_relaxed);
+            stats_.wakeups_sent.add(1);
         }
     }
 }
