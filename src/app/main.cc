@@ -98,13 +98,26 @@ int main(int argc, char** argv) {
     std::signal(SIGPIPE, SIG_IGN);
 
     natrix::broker::server srv(to_broker_config(o));
+    auto ldm_end = std::chrono::steady_clock::time_point::max();
     if (!srv.start(&err)) {
         LOG_ERR("natrix failed to start: %s", err.c_str());
         return 1;
     }
     for (;;) {
         int sig = 0;
-        if (sigwait(&sigs, &sig) != 0) continue;
+        if (srv.in_lame_duck()) {
+            // Lame duck ends by itself once every client is gone and the
+            // duration is over; SIGINT/SIGTERM still end it early.
+            timespec ts{0, 100 * 1000 * 1000};
+            siginfo_t si;
+            sig = sigtimedwait(&sigs, &si, &ts);
+            if (sig < 0) {
+                if (std::chrono::steady_clock::now() >= ldm_end && srv.open_connections() == 0) break;
+                continue;
+            }
+        } else if (sigwait(&sigs, &sig) != 0) {
+            continue;
+        }
         if (sig == SIGINT || sig == SIGTERM) {
             LOG_INF("Trapped \"%s\" signal", sig == SIGINT ? "interrupt" : "terminated");
             break;
@@ -113,7 +126,33 @@ int main(int argc, char** argv) {
             if (!natrix::util::log_reopen(&err)) LOG_ERR("%s", err.c_str());
             continue;
         }
-        LOG_WRN("signal %d ignored: config reload and lame duck mode are not implemented yet", sig);
+        if (sig == SIGHUP) {
+            LOG_INF("Trapped \"hangup\" signal: reloading configuration");
+            natrix::config::load_result next = natrix::config::load_server_options(argc, argv);
+            if (!next.ok()) {
+                LOG_ERR("Failed to reload configuration, keeping the running one: %s", next.error.c_str());
+                continue;
+            }
+            for (const auto& w : next.warnings) LOG_WRN("%s", w.text.c_str());
+            natrix::util::log_settings nls;
+            nls.debug = next.options.debug;
+            nls.trace = next.options.trace;
+            nls.logtime = next.options.logtime;
+            nls.file = next.options.log_file;
+            if (!natrix::util::log_configure(nls, &err)) LOG_ERR("%s", err.c_str());
+            if (!srv.reload(to_broker_config(next.options), &err)) {
+                LOG_ERR("Failed to reload configuration: %s", err.c_str());
+                continue;
+            }
+            LOG_INF("Reloaded server configuration");
+            continue;
+        }
+        if (sig == SIGUSR2) {
+            LOG_INF("Entering lame duck mode, stop accepting new clients");
+            srv.enter_lame_duck(o.lame_duck_grace_period, o.lame_duck_duration);
+            ldm_end = std::chrono::steady_clock::now() + o.lame_duck_duration;
+            continue;
+        }
     }
     srv.stop();
     LOG_INF("Server Exiting..");

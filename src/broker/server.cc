@@ -31,6 +31,7 @@ server::server(broker_config cfg) : cfg_(std::move(cfg)) {
     // wrap), or a big message could never be forwarded.
     const std::size_t need = std::bit_ceil(static_cast<std::size_t>(2 * (cfg_.max_payload + 65536)));
     if (cfg_.ring_bytes < need) cfg_.ring_bytes = need;
+    max_connections_.store(cfg_.max_connections, std::memory_order_relaxed);
 }
 
 server::~server() { stop(); }
@@ -38,7 +39,7 @@ server::~server() { stop(); }
 int server::port() const noexcept { return shards_.empty() ? 0 : shards_[0]->bound_port(); }
 
 bool server::admit_connection() noexcept {
-    const int max = cfg_.max_connections;
+    const int max = max_connections_.load(std::memory_order_relaxed);
     int cur = connections_.load(std::memory_order_relaxed);
     do {
         if (max > 0 && cur >= max) return false;
@@ -71,6 +72,52 @@ bool server::start(std::string* error) {
     LOG_INF("Listening for client connections on %s:%d", cfg_.host.c_str(), port());
     LOG_INF("Server is ready");
     return true;
+}
+
+bool server::reload(const broker_config& n, std::string* error) {
+    if (n.host != cfg_.host || (n.port != cfg_.port && n.port != 0) || n.shards != cfg_.shards ||
+        n.cpus != cfg_.cpus) {
+        if (error) *error = "listen address, shards and cpus cannot change on reload; restart natrix";
+        return false;
+    }
+    broker_config next = cfg_;
+    next.server_name = n.server_name;
+    next.max_payload = n.max_payload;
+    next.max_pending = n.max_pending;
+    next.max_connections = n.max_connections;
+    next.max_subscriptions = n.max_subscriptions;
+    next.max_control_line = n.max_control_line;
+    next.ping_interval = n.ping_interval;
+    next.ping_max = n.ping_max;
+    next.write_deadline = n.write_deadline;
+    next.idle = n.idle;
+    next.spin = n.spin;
+    // A ring must still hold the largest message twice over; a larger
+    // max_payload than the rings allow needs a restart.
+    if (static_cast<std::size_t>(2 * (next.max_payload + 65536)) > cfg_.ring_bytes) {
+        if (error) *error = "max_payload too large for the shard rings; restart natrix to raise it";
+        return false;
+    }
+    cfg_ = next;
+    max_connections_.store(next.max_connections, std::memory_order_relaxed);
+    auto done = collect<bool>([next](shard& s) {
+        s.apply_config(next);
+        return true;
+    });
+    for (const auto& d : done)
+        if (!d) {
+            if (error) *error = "a shard did not apply the new configuration in time";
+            return false;
+        }
+    return true;
+}
+
+void server::enter_lame_duck(std::chrono::nanoseconds grace, std::chrono::nanoseconds duration) {
+    if (lame_duck_.exchange(true)) return;
+    const auto now = clock::now();
+    const auto from = now + grace;
+    const auto until = now + std::max(duration, grace);
+    for (auto& s : shards_) s->post([from, until](shard& sh) { sh.enter_lame_duck(from, until); });
 }
 
 void server::stop() {

@@ -34,7 +34,7 @@ void shard::send_err(client_connection& c, proto_error e) {
     append(c, std::string_view(buf, n));
 }
 
-void shard::send_info(client_connection& c) {
+void shard::send_info(client_connection& c, bool lame_duck) {
     protocol::server_info info;
     info.server_id = cfg_.server_id;
     info.server_name = cfg_.server_name.empty() ? cfg_.server_id : cfg_.server_name;
@@ -46,6 +46,7 @@ void shard::send_info(client_connection& c) {
     info.max_payload = cfg_.max_payload;
     info.client_id = c.cid;
     info.client_ip = c.ip;
+    info.ldm = lame_duck;
     char buf[1024];
     std::size_t n = protocol::write_info(buf, sizeof buf, info);
     if (n <= sizeof buf) {
@@ -58,9 +59,18 @@ void shard::send_info(client_connection& c) {
 }
 
 void shard::process_input(client_connection& c, std::string_view data) {
-    c.last_in = clock::now();
+    c.last_activity = clock::now();
+    if (c.waiting_barrier) {
+        c.parked_input.append(data);
+        return;
+    }
     protocol::parsed_op op;
     while (!c.closed && !c.close_after_flush) {
+        if (c.waiting_barrier) {
+            // A PING is waiting on the interest barrier: keep the rest for later.
+            c.parked_input.assign(data);
+            return;
+        }
         const protocol::parse_status st = c.parser.next(data, op);
         if (st == protocol::parse_status::need_more) return;
         if (st == protocol::parse_status::error) {
@@ -94,7 +104,7 @@ bool shard::handle_op(client_connection& c, const protocol::parsed_op& op) {
     case op_kind::hpub: {
         ++c.in_msgs;
         c.in_bytes += op.payload.size();
-        c.last_in = clock::now(); // only messages count as activity for server PINGs
+        c.last_in = c.last_activity; // only messages count as activity for server PINGs
         stats_.in_msgs.add(1);
         stats_.in_bytes.add(op.payload.size());
         // nats-server checks, then acknowledges, then delivers (even after an
@@ -109,11 +119,24 @@ bool shard::handle_op(client_connection& c, const protocol::parsed_op& op) {
     case op_kind::sub: handle_sub(c, op); return true;
     case op_kind::unsub: handle_unsub(c, op); return true;
     case op_kind::ping:
+        if (c.pushed_remote) {
+            c.pushed_remote = false;
+            c.barrier_target = sent_seq_;
+            if (!peers_caught_up(c.barrier_target)) {
+                c.waiting_barrier = true;
+                barrier_waiters_.push_back(&c);
+                return true;
+            }
+        }
         append(c, protocol::k_pong);
         return true;
     case op_kind::pong:
         c.pings_out = 0;
-        c.rtt_measured = true;
+        if (c.ping_sent != clock::time_point{}) {
+            c.rtt = clock::now() - c.ping_sent;
+            c.ping_sent = {};
+            c.rtt_measured = true;
+        }
         return true;
     case op_kind::connect: handle_connect(c, op); return !c.close_after_flush;
     case op_kind::info:
@@ -200,6 +223,7 @@ void shard::handle_sub(client_connection& c, const protocol::parsed_op& op) {
     c.subs.emplace(std::move(sid), std::move(s));
     stats_.subscriptions.add(1);
     change_interest(raw->subject, raw->queue, +1);
+    if (nshards_ > 1) c.pushed_remote = true;
     if (c.opts.verbose) append(c, protocol::k_ok);
 }
 
@@ -213,6 +237,26 @@ void shard::handle_unsub(client_connection& c, const protocol::parsed_op& op) {
             remove_subscription(c, s);
     }
     if (c.opts.verbose) append(c, protocol::k_ok);
+}
+
+// Answers the PINGs that waited for their SUBs to reach every shard, then
+// carries on with the input parked behind them.
+void shard::resume_barrier_waiters() {
+    if (barrier_waiters_.empty()) return;
+    std::vector<client_connection*> waiting;
+    waiting.swap(barrier_waiters_);
+    for (client_connection* c : waiting) {
+        if (c->closed) continue;
+        if (!peers_caught_up(c->barrier_target)) {
+            barrier_waiters_.push_back(c);
+            continue;
+        }
+        c->waiting_barrier = false;
+        append(*c, protocol::k_pong);
+        std::string parked;
+        parked.swap(c->parked_input);
+        if (!parked.empty()) process_input(*c, parked);
+    }
 }
 
 void shard::remove_subscription(client_connection& c, subscription* s) {

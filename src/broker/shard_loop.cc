@@ -46,6 +46,7 @@ shard::shard(unsigned id, unsigned nshards, server& srv)
         inbox_.push_back(p == id ? nullptr : std::make_unique<rings::spsc_ring>(cfg_.ring_bytes));
     overflow_.resize(n);
     touched_.resize(n, false);
+    sent_seq_.resize(n, 0);
 }
 
 shard::~shard() {
@@ -266,7 +267,7 @@ void shard::on_accept(int res, unsigned flags) {
     c.generation = gen;
     // Client ids are unique server-wide and tell their shard: (cid-1) % shards.
     c.cid = 1 + id_ + next_cid_seq_++ * nshards_;
-    c.start = c.last_in = clock::now();
+    c.start = c.last_in = c.last_activity = clock::now();
     {
         sockaddr_storage ss{};
         socklen_t len = sizeof ss;
@@ -309,6 +310,11 @@ void shard::on_recv(std::uint32_t slot, std::uint32_t gen, int res, unsigned fla
     const unsigned bid = flags >> IORING_CQE_BUFFER_SHIFT;
     client_connection* c = lookup(slot, gen);
     if (c && !(flags & IORING_CQE_F_MORE)) c->recv_armed = false;
+    if (res > 0 && has_buf && (paused_ || !held_.empty())) {
+        // Back-pressure (or draining what was held): keep order, keep the buffer.
+        held_.push_back({slot, gen, bid, static_cast<std::uint32_t>(res)});
+        return;
+    }
     if (res > 0 && has_buf) {
         if (c && !c->close_after_flush) {
             const char* data = buffers_.get() + std::size_t(bid) * cfg_.recv_buffer_size;
@@ -388,6 +394,10 @@ void shard::close_connection(client_connection& c, const char* reason, bool abor
             static_cast<unsigned long long>(c.cid), reason);
     // Subscriptions go first so interest deltas reach the other shards.
     while (!c.subs.empty()) remove_subscription(c, c.subs.begin()->second.get());
+    if (c.waiting_barrier) {
+        std::erase(barrier_waiters_, &c);
+        c.waiting_barrier = false;
+    }
     if (c.recv_armed || c.send_pending) {
         io_uring_sqe* sqe = get_sqe(ring_.get());
         io_uring_prep_cancel_fd(sqe, c.fd, IORING_ASYNC_CANCEL_ALL);
@@ -443,6 +453,7 @@ void shard::on_tick(clock::time_point now) {
             continue;
         }
         ++c->pings_out;
+        if (c->ping_sent == clock::time_point{}) c->ping_sent = now;
         append(*c, protocol::k_ping);
     }
 }
@@ -479,17 +490,39 @@ void shard::loop() {
         if (drain_inboxes()) work = true;
         // 3. our records to other shards, then one send per touched connection
         flush_rings();
+        // Input held during back-pressure goes first once the overflow drained.
+        while (!paused_ && !held_.empty()) {
+            const held_input h = held_.front();
+            held_.pop_front();
+            if (client_connection* hc = lookup(h.slot, h.gen); hc && !hc->close_after_flush)
+                process_input(*hc, std::string_view(buffers_.get() + std::size_t(h.bid) * cfg_.recv_buffer_size, h.len));
+            return_buffer(h.bid);
+            flush_rings();
+            work = true;
+        }
+        if (!barrier_waiters_.empty()) {
+            resume_barrier_waiters();
+            flush_rings();
+            work = true;
+        }
         flush_connections();
+        if (control_pending_.load(std::memory_order_acquire)) {
+            run_control();
+            flush_connections();
+            work = true;
+        }
         free_slots_.insert(free_slots_.end(), closed_slots_.begin(), closed_slots_.end());
         closed_slots_.clear();
-        for (auto& c : slots_)
-            if (c && !c->closed && !c->recv_armed && c->admitted && !c->close_after_flush)
-                arm_recv(*c);
+        if (!paused_)
+            for (auto& c : slots_)
+                if (c && !c->closed && !c->recv_armed && c->admitted && !c->close_after_flush)
+                    arm_recv(*c);
         if (listening_ && !accept_armed_) arm_accept();
 
         const auto now = clock::now();
         if (now >= next_tick_) {
             on_tick(now);
+            if (lame_duck_) lame_duck_tick(now);
             next_tick_ = now + k_tick;
             flush_connections();
         }
@@ -508,7 +541,7 @@ void shard::loop() {
         // Sleeper pays: announce, re-check the rings (a producer may have
         // pushed before seeing the flag), then block in the kernel.
         sleeping_.store(true, std::memory_order_seq_cst);
-        if (rings_pending() || srv_.stopping()) {
+        if (rings_pending() || srv_.stopping() || control_pending_.load(std::memory_order_seq_cst)) {
             sleeping_.store(false, std::memory_order_relaxed);
             continue;
         }
@@ -556,6 +589,95 @@ void shard::shutdown_all() {
     }
     for (auto& c : slots_)
         if (c && !c->closed) close_connection(*c, "Server Shutdown");
+}
+
+void shard::post(std::function<void(shard&)> fn) {
+    {
+        std::lock_guard lock(control_mu_);
+        control_.push_back(std::move(fn));
+    }
+    control_pending_.store(true, std::memory_order_seq_cst);
+    wake();
+}
+
+void shard::run_control() {
+    std::vector<std::function<void(shard&)>> tasks;
+    {
+        std::lock_guard lock(control_mu_);
+        tasks.swap(control_);
+        control_pending_.store(false, std::memory_order_relaxed);
+    }
+    for (auto& t : tasks) t(*this);
+}
+
+void shard::apply_config(const broker_config& n) {
+    // Listener, shard count, cpus and buffer sizes are fixed for the life of
+    // the process; everything else applies to new work right away.
+    cfg_.server_name = n.server_name;
+    cfg_.max_payload = n.max_payload;
+    cfg_.max_pending = n.max_pending;
+    cfg_.max_connections = n.max_connections;
+    cfg_.max_subscriptions = n.max_subscriptions;
+    cfg_.max_control_line = n.max_control_line;
+    cfg_.ping_interval = n.ping_interval;
+    cfg_.ping_max = n.ping_max;
+    cfg_.write_deadline = n.write_deadline;
+    cfg_.idle = n.idle;
+    cfg_.spin = n.spin;
+}
+
+std::size_t shard::ring_bytes_in_use() const noexcept {
+    std::size_t n = 0;
+    for (unsigned p = 0; p < nshards_; ++p)
+        if (p != id_) n += inbox_[p]->used_bytes();
+    return n;
+}
+
+std::size_t shard::open_connections() const noexcept {
+    std::size_t n = 0;
+    for (const auto& c : slots_)
+        if (c && !c->closed) ++n;
+    return n;
+}
+
+void shard::enter_lame_duck(clock::time_point close_from, clock::time_point close_until) {
+    if (lame_duck_) return;
+    lame_duck_ = true;
+    ldm_close_from_ = close_from;
+    ldm_close_until_ = close_until;
+    listening_ = false;
+    if (accept_armed_) {
+        io_uring_sqe* sqe = get_sqe(ring_.get());
+        io_uring_prep_cancel64(sqe, pack(uop::accept), 0);
+        io_uring_sqe_set_data64(sqe, pack(uop::cancel));
+    }
+    if (listen_fd_ >= 0) {
+        ::close(listen_fd_);
+        listen_fd_ = -1;
+    }
+    // Clients that take async INFO learn to reconnect elsewhere.
+    for (auto& c : slots_)
+        if (c && !c->closed && c->connect_received && c->opts.protocol >= 1) send_info(*c, true);
+}
+
+// Closes clients spread evenly over [close_from, close_until].
+void shard::lame_duck_tick(clock::time_point now) {
+    if (now < ldm_close_from_) return;
+    const std::size_t open = open_connections();
+    if (open == 0) return;
+    std::size_t to_close = open;
+    if (now < ldm_close_until_) {
+        const double left = std::chrono::duration<double>(ldm_close_until_ - now).count();
+        const double tick = std::chrono::duration<double>(k_tick).count();
+        to_close = static_cast<std::size_t>(static_cast<double>(open) * tick / (left + tick)) + 1;
+    }
+    for (auto& c : slots_) {
+        if (!to_close) break;
+        if (c && !c->closed) {
+            close_connection(*c, "Server Shutdown (lame duck)");
+            --to_close;
+        }
+    }
 }
 
 } // namespace natrix::broker

@@ -94,6 +94,7 @@ void shard::publish(client_connection* from, std::string_view subject, std::stri
         }
         scratch_.append(payload);
         push_record(t, rec_message, scratch_);
+        if (from) from->pushed_remote = true;
         delivered = true;
     }
 
@@ -224,6 +225,7 @@ void shard::push_record(unsigned to, std::uint32_t type, std::string_view body) 
     rings::spsc_ring& r = srv_.shard_at(to).inbox(id_);
     auto& of = overflow_[to];
     if (of.empty()) {
+        ++sent_seq_[to];
         if (char* p = r.try_reserve(type, body.size())) {
             std::memcpy(p, body.data(), body.size());
             touched_[to] = true;
@@ -232,11 +234,25 @@ void shard::push_record(unsigned to, std::uint32_t type, std::string_view body) 
         }
         stats_.ring_full.add(1);
     }
+    if (!of.empty()) ++sent_seq_[to];
     std::string rec;
     rec.reserve(4 + body.size());
     put(rec, type);
     rec.append(body);
+    overflow_bytes_ += rec.size();
     of.push_back(std::move(rec));
+    pause_check();
+}
+
+void shard::pause_check() {
+    const std::size_t high = 8 * cfg_.ring_bytes, low = cfg_.ring_bytes;
+    if (!paused_ && overflow_bytes_ > high) {
+        paused_ = true;
+        LOG_DBG("shard %u: cross-shard overflow %zu bytes: pausing client input", id_, overflow_bytes_);
+    } else if (paused_ && overflow_bytes_ < low) {
+        paused_ = false;
+        LOG_DBG("shard %u: overflow drained: resuming client input", id_);
+    }
 }
 
 void shard::flush_rings() {
@@ -252,11 +268,13 @@ void shard::flush_rings() {
                 char* p = r.try_reserve(type, rec.size() - 4);
                 if (!p) break;
                 std::memcpy(p, rec.data() + 4, rec.size() - 4);
+                overflow_bytes_ -= rec.size();
                 of.pop_front();
                 touched_[t] = true;
                 stats_.ring_records_out.add(1);
             }
         }
+        if (paused_) pause_check();
         if (!touched_[t]) continue;
         touched_[t] = false;
         srv_.shard_at(t).inbox(id_).publish();
@@ -271,6 +289,16 @@ void shard::flush_rings() {
     }
 }
 
+// True once every other shard has processed every record this shard had
+// sent it when `target` was taken: deliveries are in the subscribers' output
+// queues and interest deltas are in effect.
+bool shard::peers_caught_up(const std::vector<std::uint64_t>& target) const noexcept {
+    for (unsigned t = 0; t < nshards_; ++t)
+        if (t != id_ && srv_.shard_at(t).consumed_from_[id_].load(std::memory_order_acquire) < target[t])
+            return false;
+    return true;
+}
+
 bool shard::rings_pending() const noexcept {
     for (unsigned p = 0; p < nshards_; ++p)
         if (p != id_ && !inbox_[p]->empty()) return true;
@@ -283,8 +311,13 @@ bool shard::drain_inboxes() {
     bool any = false;
     for (unsigned p = 0; p < nshards_; ++p) {
         if (p == id_) continue;
-        if (inbox_[p]->drain([this](rings::spsc_ring::record r) { on_record(r.type, r.body); }))
+        const std::size_t n =
+            inbox_[p]->drain([this](rings::spsc_ring::record r) { on_record(r.type, r.body); });
+        if (n) {
             any = true;
+            consumed_count_[p] += n;
+            consumed_from_[p].store(consumed_count_[p], std::memory_order_release);
+        }
     }
     return any;
 }

@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 namespace natrix::broker {
 
@@ -56,6 +57,13 @@ struct client_connection {
     bool dirty = false;
     clock::time_point send_started;
 
+    // A PING after records went to other shards waits for them (the shard's
+    // PONG barrier); meanwhile the client's further input is parked, in order.
+    bool pushed_remote = false;
+    bool waiting_barrier = false;
+    std::vector<std::uint64_t> barrier_target;
+    std::string parked_input;
+
     bool recv_armed = false;
     bool admitted = false; // counted against max_connections
     bool close_after_flush = false;
@@ -65,7 +73,10 @@ struct client_connection {
     int pings_out = 0;
     bool rtt_measured = false;
     clock::time_point next_ping;
-    clock::time_point last_in;
+    clock::time_point last_in;       // last message (PUB/HPUB) from the client
+    clock::time_point last_activity; // last bytes in either direction
+    clock::time_point ping_sent;     // our last PING, for the RTT
+    std::chrono::nanoseconds rtt{0};
 
     // Counters for monitoring.
     std::uint64_t in_msgs = 0, in_bytes = 0, out_msgs = 0, out_bytes = 0;

@@ -15,8 +15,11 @@
 #include <natrix/subjects/interest_map.hh>
 #include <natrix/subjects/subject_trie.hh>
 
+#include <array>
 #include <atomic>
 #include <deque>
+#include <functional>
+#include <mutex>
 #include <memory>
 #include <random>
 #include <string>
@@ -68,6 +71,27 @@ public:
     // Called from any thread: makes a sleeping shard look at its rings.
     void wake() noexcept;
     rings::spsc_ring& inbox(unsigned producer) noexcept { return *inbox_[producer]; }
+
+    // ---- control path (monitoring, reload, lame duck) ----
+    // Runs fn on this shard's thread at its next loop turn. A mutex guards
+    // the task list; the hot path only reads an atomic flag. Any thread.
+    void post(std::function<void(shard&)> fn);
+    // The following are for control tasks, i.e. only on this shard's thread.
+    const broker_config& config() const noexcept { return cfg_; }
+    void apply_config(const broker_config& cfg);
+    template <typename Fn>
+    void for_each_connection(Fn&& fn) const {
+        for (const auto& c : slots_)
+            if (c && !c->closed) fn(*c);
+    }
+    const subjects::subject_trie& trie() const noexcept { return trie_; }
+    const subjects::interest_map& interest() const noexcept { return interest_; }
+    std::size_t ring_bytes_in_use() const noexcept;
+    std::size_t overflow_bytes() const noexcept { return overflow_bytes_; }
+    // Lame duck: stop accepting, tell clients (INFO ldm:true), then close them
+    // one by one from `close_from` until `close_until`.
+    void enter_lame_duck(clock::time_point close_from, clock::time_point close_until);
+    std::size_t open_connections() const noexcept;
     const shard_stats& stats() const noexcept { return stats_; }
     // Port actually bound (after start-up); 0 before.
     int bound_port() const noexcept { return bound_port_.load(std::memory_order_acquire); }
@@ -104,7 +128,7 @@ private:
     void send_err(client_connection& c, protocol::proto_error e);
     void close_after_flush(client_connection& c);
     void append(client_connection& c, std::string_view bytes);
-    void send_info(client_connection& c);
+    void send_info(client_connection& c, bool lame_duck = false);
 
     // ---- routing (shard_routing.cc) ----
     // One published message as it travels: the sizes as the publisher
@@ -126,11 +150,17 @@ private:
     bool drain_inboxes();
     void on_record(std::uint32_t type, std::string_view body);
     bool rings_pending() const noexcept;
+    bool peers_caught_up(const std::vector<std::uint64_t>& target) const noexcept;
+    void resume_barrier_waiters();
+
+    void run_control();
+    void lame_duck_tick(clock::time_point now);
+    void pause_check();
 
     unsigned id_;
     unsigned nshards_;
     server& srv_;
-    const broker_config& cfg_;
+    broker_config cfg_; // this shard's copy; replaced on reload by a control task
     shard_stats stats_;
     std::atomic<int> bound_port_{0};
     std::atomic<bool> started_{false};
@@ -166,8 +196,41 @@ private:
     std::atomic<bool> sleeping_{false};
     std::mt19937_64 rng_;
 
+    // PONG barrier. In nats-server, once a client's PING is answered its
+    // earlier PUBs are in every subscriber's output queue and its SUBs are in
+    // effect for every publisher. Here both cross shards asynchronously, so a
+    // PING from a client that sent anything to other shards waits until those
+    // shards have consumed it. sent_seq_[t] counts records sent to shard t;
+    // consumed_from_[p] (written by this shard, read by shard p) counts the
+    // records this shard has processed from p.
+    std::vector<std::uint64_t> sent_seq_;
+    std::array<std::atomic<std::uint64_t>, subjects::max_shards> consumed_from_{};
+    std::array<std::uint64_t, subjects::max_shards> consumed_count_{};
+    std::vector<client_connection*> barrier_waiters_;
+
     clock::time_point next_tick_;
     std::string scratch_;
+
+    // control tasks
+    std::mutex control_mu_;
+    std::vector<std::function<void(shard&)>> control_;
+    std::atomic<bool> control_pending_{false};
+
+    // lame duck
+    bool lame_duck_ = false;
+    clock::time_point ldm_close_from_, ldm_close_until_;
+
+    // Back-pressure: while this shard's ring overflow is over the high
+    // watermark it stops reading from its clients (recv buffers are held,
+    // multishot recvs run dry, TCP pushes back); nothing is dropped.
+    std::size_t overflow_bytes_ = 0;
+    bool paused_ = false;
+    struct held_input {
+        std::uint32_t slot, gen;
+        unsigned bid;
+        std::uint32_t len;
+    };
+    std::deque<held_input> held_;
 };
 
 } // namespace natrix::broker
