@@ -382,6 +382,12 @@ void shard::flush_connections() {
         c->out.clear();
         c->inflight_off = 0;
         c->send_started = clock::now();
+        if (c->sample_start != clock::time_point{}) {
+            latency_.record(static_cast<std::uint64_t>(
+                std::chrono::duration_cast<std::chrono::nanoseconds>(c->send_started - c->sample_start)
+                    .count()));
+            c->sample_start = {};
+        }
         submit_send(*c);
     }
     dirty_.clear();

@@ -46,7 +46,8 @@ constexpr std::string_view k_no_responders_hdr = "NATS/1.0 503\r\n\r\n";
 void shard::publish(client_connection* from, std::string_view subject, std::string_view reply,
                     std::string_view payload, std::uint32_t header_size, std::string_view size_text,
                     std::string_view header_size_text) {
-    const message msg{subject, reply, payload, header_size, size_text, header_size_text};
+    const message msg{subject, reply, payload, header_size, size_text, header_size_text,
+                      take_sample() ? clock::now() : clock::time_point{}};
     const subjects::interest_result& ir = interest_.lookup(subject);
     const std::uint64_t self = 1ull << id_;
     // Queue groups: one shard per group, by member weight (server-wide
@@ -177,6 +178,8 @@ void shard::deliver(subscription* s, const message& m) {
     c.out.append(out, d.header_len);
     c.out.append(d.body);
     c.out.append(protocol::k_crlf);
+    if (m.sampled_at != clock::time_point{} && c.sample_start == clock::time_point{})
+        c.sample_start = m.sampled_at;
     if (!c.dirty) {
         c.dirty = true;
         dirty_.push_back(&c);
@@ -353,7 +356,7 @@ void shard::on_record(std::uint32_t type, std::string_view body) {
         p += 2 + len;
     }
     const message msg{subject, reply, std::string_view(p, h.payload_len), h.header_size, size_text,
-                      header_size_text};
+                      header_size_text, take_sample() ? clock::now() : clock::time_point{}};
     deliver_local(nullptr, msg, h.plain != 0, queues);
 }
 

@@ -56,6 +56,10 @@ struct client_connection {
     bool send_pending = false;
     bool dirty = false;
     clock::time_point send_started;
+    // Parse (or ring dequeue) time of the earliest timed message waiting in
+    // `out`; recorded in the shard's latency_histogram when its send is
+    // submitted. Epoch when none.
+    clock::time_point sample_start{};
 
     // A PING after records went to other shards waits for them (the shard's
     // PONG barrier); meanwhile the client's further input is parked, in order.

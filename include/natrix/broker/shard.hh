@@ -10,6 +10,7 @@
 // Cross-shard traffic goes only through the rings.
 #include <natrix/broker/broker_config.hh>
 #include <natrix/broker/client_connection.hh>
+#include <natrix/broker/latency_histogram.hh>
 #include <natrix/protocol/errors.hh>
 #include <natrix/rings/spsc_ring.hh>
 #include <natrix/subjects/interest_map.hh>
@@ -93,6 +94,7 @@ public:
     void enter_lame_duck(clock::time_point close_from, clock::time_point close_until);
     std::size_t open_connections() const noexcept;
     const shard_stats& stats() const noexcept { return stats_; }
+    const latency_histogram& publish_latency() const noexcept { return latency_; }
     // Port actually bound (after start-up); 0 before.
     int bound_port() const noexcept { return bound_port_.load(std::memory_order_acquire); }
     bool started() const noexcept { return started_.load(std::memory_order_acquire); }
@@ -137,7 +139,12 @@ private:
         std::string_view subject, reply, payload;
         std::uint32_t header_size = 0;
         std::string_view size_text, header_size_text;
+        clock::time_point sampled_at{}; // set for 1 in latency_histogram::sample_every
     };
+    // True for the messages whose publish-to-write latency is timed.
+    bool take_sample() noexcept {
+        return (++sample_tick_ & (latency_histogram::sample_every - 1)) == 0;
+    }
     void publish(client_connection* from, std::string_view subject, std::string_view reply,
                  std::string_view payload, std::uint32_t header_size, std::string_view size_text,
                  std::string_view header_size_text);
@@ -162,6 +169,8 @@ private:
     server& srv_;
     broker_config cfg_; // this shard's copy; replaced on reload by a control task
     shard_stats stats_;
+    latency_histogram latency_;
+    std::uint32_t sample_tick_ = 0;
     std::atomic<int> bound_port_{0};
     std::atomic<bool> started_{false};
     std::string start_error_;
