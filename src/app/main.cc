@@ -3,11 +3,13 @@
 // for signals; it never touches shard state.
 #include <natrix/broker/server.hh>
 #include <natrix/config/cli.hh>
+#include <natrix/monitor/monitor.hh>
 #include <natrix/util/log.hh>
 
 #include <csignal>
 #include <cstdio>
 #include <fstream>
+#include <memory>
 #include <unistd.h>
 
 namespace {
@@ -86,9 +88,6 @@ int main(int argc, char** argv) {
         }
         pf << ::getpid();
     }
-    if (o.http_port != 0)
-        LOG_WRN("monitoring (http_port) is not implemented yet; no HTTP listener started");
-
     // Signals are taken synchronously by this thread; shard threads inherit
     // the blocked mask and never see them.
     sigset_t sigs;
@@ -99,10 +98,26 @@ int main(int argc, char** argv) {
 
     natrix::broker::server srv(to_broker_config(o));
     auto ldm_end = std::chrono::steady_clock::time_point::max();
+    // Monitoring binds first so that its log line comes before the client
+    // listener's, as with nats-server; it serves once the shards run.
+    std::unique_ptr<natrix::monitor::monitor> mon;
+    if (o.http_port != 0) {
+        natrix::monitor::monitor_settings ms;
+        ms.host = o.http_host;
+        ms.port = o.http_port < 0 ? 0 : o.http_port;
+        ms.auth_timeout_s = std::chrono::duration<double>(o.auth_timeout).count();
+        mon = std::make_unique<natrix::monitor::monitor>(srv, ms);
+        if (!mon->listen(&err)) {
+            LOG_ERR("natrix failed to start: %s", err.c_str());
+            return 1;
+        }
+        LOG_INF("Starting http monitor on %s", mon->address().c_str());
+    }
     if (!srv.start(&err)) {
         LOG_ERR("natrix failed to start: %s", err.c_str());
         return 1;
     }
+    if (mon) mon->start();
     for (;;) {
         int sig = 0;
         if (srv.in_lame_duck()) {
@@ -144,6 +159,7 @@ int main(int argc, char** argv) {
                 LOG_ERR("Failed to reload configuration: %s", err.c_str());
                 continue;
             }
+            if (mon) mon->config_reloaded();
             LOG_INF("Reloaded server configuration");
             continue;
         }
@@ -154,6 +170,7 @@ int main(int argc, char** argv) {
             continue;
         }
     }
+    if (mon) mon->stop(); // before the shards, so no request waits on a stopping shard
     srv.stop();
     LOG_INF("Server Exiting..");
     if (!o.pid_file.empty()) ::unlink(o.pid_file.c_str());

@@ -1,0 +1,46 @@
+#pragma once
+// /varz: server identity, settings and totals with nats-server's field names,
+// types and order, plus a "natrix" object with per-shard figures. Pure
+// rendering from gathered data; any thread.
+#include <natrix/broker/broker_config.hh>
+#include <natrix/monitor/shard_figures.hh>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace natrix::monitor {
+
+// What does not change while the process runs.
+struct server_identity {
+    std::string server_id;
+    std::string host; // client listener
+    int port = 0;
+    std::string http_host;
+    int http_port = 0;
+    double auth_timeout_s = 2;
+    unsigned shards = 0;
+    std::string idle_strategy;
+};
+
+struct varz_input {
+    server_identity id;
+    broker::broker_config cfg; // the settings in force (they change on reload)
+    std::chrono::system_clock::time_point start, now, config_load_time;
+    std::vector<shard_figures> shards;
+    std::uint64_t mem = 0;
+    int cores = 0;
+    double cpu = 0;
+    std::map<std::string, std::uint64_t> http_req_stats;
+    bool lame_duck = false;
+};
+
+std::string render_varz(const varz_input& in);
+
+// Upper bound in ns of the bucket holding quantile q (0..1) of the samples;
+// 0 without samples. The last (open) bucket reports its lower bound.
+std::uint64_t latency_quantile_upper_ns(const broker::latency_histogram::snapshot& h, double q);
+
+} // namespace natrix::monitor

@@ -1,0 +1,246 @@
+#include <natrix/broker/shard.hh>
+#include <natrix/monitor/connz.hh>
+#include <natrix/monitor/go_format.hh>
+#include <natrix/monitor/json_writer.hh>
+
+#include <algorithm>
+#include <utility>
+
+namespace natrix::monitor {
+
+namespace {
+
+constexpr std::pair<std::string_view, connz_sort> sort_names[] = {
+    {"cid", connz_sort::cid},           {"start", connz_sort::start},
+    {"subs", connz_sort::subs},         {"pending", connz_sort::pending},
+    {"msgs_to", connz_sort::msgs_to},   {"msgs_from", connz_sort::msgs_from},
+    {"bytes_to", connz_sort::bytes_to}, {"bytes_from", connz_sort::bytes_from},
+    {"last", connz_sort::last},         {"idle", connz_sort::idle},
+    {"uptime", connz_sort::uptime},     {"rtt", connz_sort::rtt},
+};
+
+bool all_digits(std::string_view s) {
+    if (s.empty()) return false;
+    for (char c : s)
+        if (c < '0' || c > '9') return false;
+    return true;
+}
+
+// True when a goes before b; ties fall back to cid.
+bool conn_before(const conn_info& a, const conn_info& b, connz_sort by) {
+    const auto desc = [&](auto x, auto y) { return x != y ? x > y : a.cid < b.cid; };
+    const auto asc = [&](auto x, auto y) { return x != y ? x < y : a.cid < b.cid; };
+    switch (by) {
+    case connz_sort::cid: return a.cid < b.cid;
+    case connz_sort::start: return asc(a.start, b.start);
+    case connz_sort::subs: return desc(a.num_subs, b.num_subs);
+    case connz_sort::pending: return desc(a.pending_bytes, b.pending_bytes);
+    case connz_sort::msgs_to: return desc(a.out_msgs, b.out_msgs);
+    case connz_sort::msgs_from: return desc(a.in_msgs, b.in_msgs);
+    case connz_sort::bytes_to: return desc(a.out_bytes, b.out_bytes);
+    case connz_sort::bytes_from: return desc(a.in_bytes, b.in_bytes);
+    case connz_sort::last: return desc(a.last_activity, b.last_activity);
+    case connz_sort::idle: return asc(a.last_activity, b.last_activity); // longest idle first
+    case connz_sort::uptime: return asc(a.start, b.start);               // longest up first
+    case connz_sort::rtt: return desc(a.rtt, b.rtt);
+    }
+    return a.cid < b.cid;
+}
+
+std::vector<sub_info> list_subs(const broker::client_connection& c) {
+    std::vector<sub_info> out;
+    out.reserve(c.subs.size());
+    for (const auto& [sid, s] : c.subs)
+        out.push_back({s->subject, s->queue, s->sid, s->delivered, s->max, c.cid});
+    std::sort(out.begin(), out.end(), [](const sub_info& a, const sub_info& b) { return sid_less(a.sid, b.sid); });
+    return out;
+}
+
+} // namespace
+
+bool sid_less(std::string_view a, std::string_view b) {
+    if (all_digits(a) && all_digits(b) && a.size() != b.size()) return a.size() < b.size();
+    return a < b;
+}
+
+bool parse_connz_options(const query_params& q, connz_options* out, std::string* error) {
+    connz_options o;
+    if (auto s = q.get("sort"); s && !s->empty()) {
+        bool found = false;
+        for (const auto& [name, by] : sort_names)
+            if (*s == name) {
+                o.sort = by;
+                found = true;
+            }
+        if (!found) {
+            if (*s == "stop" || *s == "reason") {
+                *error = "sort by " + std::string(*s) + " only valid on closed connections";
+            } else {
+                *error = "invalid sorting option: " + std::string(*s);
+            }
+            return false;
+        }
+    }
+    if (auto s = q.get("subs"); s && *s == "detail") {
+        o.subs = subs_mode::detail;
+    } else {
+        std::optional<bool> b;
+        if (!q.get_bool("subs", &b, error)) return false;
+        if (b && *b) o.subs = subs_mode::list;
+    }
+    std::optional<long long> n;
+    if (!q.get_int("offset", &n, error)) return false;
+    if (n) {
+        if (*n < 0) {
+            *error = "offset must not be negative";
+            return false;
+        }
+        o.offset = static_cast<std::size_t>(*n);
+    }
+    if (!q.get_int("limit", &n, error)) return false;
+    if (n) {
+        if (*n < 0) {
+            *error = "limit must not be negative";
+            return false;
+        }
+        if (*n > 0) o.limit = static_cast<std::size_t>(*n);
+    }
+    if (!q.get_int("cid", &n, error)) return false;
+    if (n && *n > 0) o.cid = static_cast<std::uint64_t>(*n);
+    if (auto s = q.get("state"); s && !s->empty() && *s != "open" && *s != "any") {
+        if (*s == "closed")
+            *error = "state=closed is not supported: natrix does not keep closed connections";
+        else
+            *error = "invalid connection state: " + std::string(*s);
+        return false;
+    }
+    *out = o;
+    return true;
+}
+
+void sort_connections(std::vector<conn_info>& conns, connz_sort by) {
+    std::sort(conns.begin(), conns.end(),
+              [by](const conn_info& a, const conn_info& b) { return conn_before(a, b, by); });
+}
+
+shard_connections read_connections(const broker::shard& s, const connz_options& o) {
+    shard_connections out;
+    std::vector<const broker::client_connection*> src;
+    s.for_each_connection([&](const broker::client_connection& c) {
+        ++out.open;
+        if (o.cid && c.cid != o.cid) return;
+        conn_info ci;
+        ci.cid = c.cid;
+        ci.ip = c.ip;
+        ci.port = c.port;
+        ci.start = c.start;
+        ci.last_activity = c.last_activity;
+        ci.rtt = c.rtt;
+        ci.pending_bytes = c.pending_bytes();
+        ci.in_msgs = c.in_msgs;
+        ci.out_msgs = c.out_msgs;
+        ci.in_bytes = c.in_bytes;
+        ci.out_bytes = c.out_bytes;
+        ci.num_subs = static_cast<std::uint32_t>(c.subs.size());
+        ci.name = c.opts.name;
+        ci.lang = c.opts.lang;
+        ci.version = c.opts.version;
+        out.conns.push_back(std::move(ci));
+        src.push_back(&c);
+    });
+    // Sort an index so the subscription lists can be read for the kept ones only.
+    std::vector<std::size_t> idx(out.conns.size());
+    for (std::size_t i = 0; i < idx.size(); ++i) idx[i] = i;
+    const std::size_t keep = std::min(idx.size(), o.offset + o.limit);
+    const auto by = o.sort;
+    std::partial_sort(idx.begin(), idx.begin() + static_cast<std::ptrdiff_t>(keep), idx.end(),
+                      [&](std::size_t a, std::size_t b) { return conn_before(out.conns[a], out.conns[b], by); });
+    std::vector<conn_info> kept;
+    kept.reserve(keep);
+    for (std::size_t k = 0; k < keep; ++k) {
+        conn_info& ci = out.conns[idx[k]];
+        if (o.subs != subs_mode::none) ci.subs = list_subs(*src[idx[k]]);
+        kept.push_back(std::move(ci));
+    }
+    out.conns = std::move(kept);
+    return out;
+}
+
+connz_page merge_connections(std::vector<shard_connections> shards, const connz_options& o) {
+    connz_page page;
+    for (shard_connections& s : shards) {
+        page.total += s.open;
+        for (conn_info& c : s.conns) page.conns.push_back(std::move(c));
+    }
+    sort_connections(page.conns, o.sort);
+    const std::size_t from = std::min(o.offset, page.conns.size());
+    const std::size_t to = std::min(page.conns.size(), from + o.limit);
+    page.conns.erase(page.conns.begin() + static_cast<std::ptrdiff_t>(to), page.conns.end());
+    page.conns.erase(page.conns.begin(), page.conns.begin() + static_cast<std::ptrdiff_t>(from));
+    return page;
+}
+
+std::string render_connz(std::string_view server_id, std::chrono::system_clock::time_point now,
+                         std::chrono::steady_clock::time_point steady_now,
+                         std::chrono::system_clock::duration wall_offset, const connz_options& o,
+                         const connz_page& page) {
+    const auto wall = [&](std::chrono::steady_clock::time_point t) {
+        return std::chrono::system_clock::time_point(
+            std::chrono::duration_cast<std::chrono::system_clock::duration>(t.time_since_epoch()) + wall_offset);
+    };
+    json_writer w;
+    w.begin_object();
+    w.field("server_id", server_id);
+    w.field("now", format_rfc3339_nano(now));
+    w.field("num_connections", page.conns.size());
+    w.field("total", page.total);
+    w.field("offset", o.offset);
+    w.field("limit", o.cid ? std::size_t{1} : o.limit);
+    w.key("connections").begin_array();
+    for (const conn_info& c : page.conns) {
+        w.begin_object();
+        w.field("cid", c.cid);
+        w.field("kind", "Client");
+        w.field("type", "nats");
+        w.field("ip", c.ip);
+        w.field("port", c.port);
+        w.field("start", format_rfc3339_nano(wall(c.start)));
+        w.field("last_activity", format_rfc3339_nano(wall(c.last_activity)));
+        w.field("rtt", format_rtt(c.rtt));
+        w.field("uptime", format_uptime(steady_now - c.start));
+        w.field("idle", format_uptime(steady_now - c.last_activity));
+        w.field("pending_bytes", c.pending_bytes);
+        w.field("in_msgs", c.in_msgs);
+        w.field("out_msgs", c.out_msgs);
+        w.field("in_bytes", c.in_bytes);
+        w.field("out_bytes", c.out_bytes);
+        w.field("subscriptions", c.num_subs);
+        if (!c.name.empty()) w.field("name", c.name);
+        if (!c.lang.empty()) w.field("lang", c.lang);
+        if (!c.version.empty()) w.field("version", c.version);
+        if (o.subs == subs_mode::list && !c.subs.empty()) {
+            w.key("subscriptions_list").begin_array();
+            for (const sub_info& s : c.subs) w.value(s.subject);
+            w.end_array();
+        } else if (o.subs == subs_mode::detail && !c.subs.empty()) {
+            w.key("subscriptions_list_detail").begin_array();
+            for (const sub_info& s : c.subs) {
+                w.begin_object();
+                w.field("subject", s.subject);
+                if (!s.queue.empty()) w.field("qgroup", s.queue);
+                w.field("sid", s.sid);
+                w.field("msgs", s.msgs);
+                if (s.max > 0) w.field("max", s.max);
+                w.field("cid", s.cid);
+                w.end_object();
+            }
+            w.end_array();
+        }
+        w.end_object();
+    }
+    w.end_array();
+    w.end_object();
+    return w.take();
+}
+
+} // namespace natrix::monitor

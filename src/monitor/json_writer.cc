@@ -1,0 +1,207 @@
+#include <natrix/monitor/json_writer.hh>
+
+#include <cassert>
+#include <charconv>
+#include <cmath>
+
+namespace natrix::monitor {
+
+namespace {
+
+constexpr char hex[] = "0123456789abcdef";
+
+void append_u_escape(std::string& out, unsigned cp) {
+    out += "\\u";
+    out += hex[(cp >> 12) & 15];
+    out += hex[(cp >> 8) & 15];
+    out += hex[(cp >> 4) & 15];
+    out += hex[cp & 15];
+}
+
+// Length of the valid UTF-8 sequence at s[i], or 0 when it is not one
+// (overlong forms, surrogates and code points past U+10FFFF are invalid).
+std::size_t utf8_sequence(std::string_view s, std::size_t i, unsigned* cp) {
+    const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
+    const unsigned c0 = b(0);
+    std::size_t n;
+    unsigned v, min;
+    if (c0 >= 0xc2 && c0 <= 0xdf) {
+        n = 2, v = c0 & 0x1f, min = 0x80;
+    } else if (c0 >= 0xe0 && c0 <= 0xef) {
+        n = 3, v = c0 & 0x0f, min = 0x800;
+    } else if (c0 >= 0xf0 && c0 <= 0xf4) {
+        n = 4, v = c0 & 0x07, min = 0x10000;
+    } else {
+        return 0;
+    }
+    if (i + n > s.size()) return 0;
+    for (std::size_t k = 1; k < n; ++k) {
+        if ((b(k) & 0xc0) != 0x80) return 0;
+        v = (v << 6) | (b(k) & 0x3f);
+    }
+    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff)) return 0;
+    *cp = v;
+    return n;
+}
+
+} // namespace
+
+void append_json_string(std::string& out, std::string_view s) {
+    out += '"';
+    std::size_t i = 0;
+    while (i < s.size()) {
+        const unsigned char c = static_cast<unsigned char>(s[i]);
+        if (c < 0x80) {
+            switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            case '<':
+            case '>':
+            case '&': append_u_escape(out, c); break; // Go's HTML-safe escaping
+            default:
+                if (c < 0x20) append_u_escape(out, c);
+                else out += static_cast<char>(c);
+            }
+            ++i;
+            continue;
+        }
+        unsigned cp = 0;
+        const std::size_t n = utf8_sequence(s, i, &cp);
+        if (n == 0) {
+            out += "\\ufffd";
+            ++i;
+            continue;
+        }
+        if (cp == 0x2028 || cp == 0x2029) append_u_escape(out, cp);
+        else out.append(s.substr(i, n));
+        i += n;
+    }
+    out += '"';
+}
+
+std::string format_json_number(double v) {
+    if (!std::isfinite(v)) return "0"; // Go refuses these; a monitor answer must still parse
+    if (v == 0) return "0";
+    char buf[64];
+    const double a = std::fabs(v);
+    const bool exp = a < 1e-6 || a >= 1e21;
+    auto r = std::to_chars(buf, buf + sizeof buf, v,
+                           exp ? std::chars_format::scientific : std::chars_format::fixed);
+    std::string s(buf, r.ptr);
+    if (exp) {
+        // Both write at least two exponent digits; encoding/json then
+        // shortens e-07 to e-7 (but keeps e+21).
+        const std::size_t n = s.size();
+        if (n >= 4 && s[n - 4] == 'e' && s[n - 3] == '-' && s[n - 2] == '0') s.erase(n - 2, 1);
+    }
+    return s;
+}
+
+void json_writer::newline_indent(std::size_t depth) {
+    if (!pretty_) return;
+    out_ += '\n';
+    out_.append(depth * 2, ' ');
+}
+
+void json_writer::before_value() {
+    if (after_key_) {
+        after_key_ = false;
+        return;
+    }
+    if (stack_.empty()) {
+        assert(out_.empty() && "one top-level value");
+        return;
+    }
+    frame& f = stack_.back();
+    assert(!f.object && "object members need a key");
+    if (f.count++) out_ += ',';
+    newline_indent(stack_.size());
+}
+
+json_writer& json_writer::key(std::string_view k) {
+    assert(!stack_.empty() && stack_.back().object && !after_key_);
+    frame& f = stack_.back();
+    if (f.count++) out_ += ',';
+    newline_indent(stack_.size());
+    append_json_string(out_, k);
+    out_ += pretty_ ? ": " : ":";
+    after_key_ = true;
+    return *this;
+}
+
+json_writer& json_writer::begin_object() {
+    before_value();
+    out_ += '{';
+    stack_.push_back({true});
+    return *this;
+}
+
+json_writer& json_writer::end_object() {
+    assert(!stack_.empty() && stack_.back().object && !after_key_);
+    const bool any = stack_.back().count > 0;
+    stack_.pop_back();
+    if (any) newline_indent(stack_.size());
+    out_ += '}';
+    return *this;
+}
+
+json_writer& json_writer::begin_array() {
+    before_value();
+    out_ += '[';
+    stack_.push_back({false});
+    return *this;
+}
+
+json_writer& json_writer::end_array() {
+    assert(!stack_.empty() && !stack_.back().object);
+    const bool any = stack_.back().count > 0;
+    stack_.pop_back();
+    if (any) newline_indent(stack_.size());
+    out_ += ']';
+    return *this;
+}
+
+json_writer& json_writer::value(std::string_view s) {
+    before_value();
+    append_json_string(out_, s);
+    return *this;
+}
+
+json_writer& json_writer::value(bool b) {
+    before_value();
+    out_ += b ? "true" : "false";
+    return *this;
+}
+
+json_writer& json_writer::value(std::int64_t v) {
+    before_value();
+    char buf[24];
+    auto r = std::to_chars(buf, buf + sizeof buf, v);
+    out_.append(buf, r.ptr);
+    return *this;
+}
+
+json_writer& json_writer::value(std::uint64_t v) {
+    before_value();
+    char buf[24];
+    auto r = std::to_chars(buf, buf + sizeof buf, v);
+    out_.append(buf, r.ptr);
+    return *this;
+}
+
+json_writer& json_writer::value(double v) {
+    before_value();
+    out_ += format_json_number(v);
+    return *this;
+}
+
+json_writer& json_writer::null() {
+    before_value();
+    out_ += "null";
+    return *this;
+}
+
+} // namespace natrix::monitor

@@ -1,0 +1,116 @@
+#include <natrix/broker/shard.hh>
+#include <natrix/monitor/go_format.hh>
+#include <natrix/monitor/json_writer.hh>
+#include <natrix/monitor/subsz.hh>
+#include <natrix/subjects/subject.hh>
+
+#include <algorithm>
+
+namespace natrix::monitor {
+
+bool parse_subsz_options(const query_params& q, subsz_options* out, std::string* error) {
+    subsz_options o;
+    std::optional<bool> b;
+    if (!q.get_bool("subs", &b, error)) return false;
+    o.subs = b.value_or(false);
+    std::optional<long long> n;
+    if (!q.get_int("offset", &n, error)) return false;
+    if (n) {
+        if (*n < 0) {
+            *error = "offset must not be negative";
+            return false;
+        }
+        o.offset = static_cast<std::size_t>(*n);
+    }
+    if (!q.get_int("limit", &n, error)) return false;
+    if (n) {
+        if (*n < 0) {
+            *error = "limit must not be negative";
+            return false;
+        }
+        if (*n > 0) o.limit = static_cast<std::size_t>(*n);
+    }
+    if (auto t = q.get("test"); t && !t->empty()) {
+        if (!subjects::is_valid_literal_subject(*t)) {
+            *error = "invalid test subject, must be valid publish subject: " + std::string(*t);
+            return false;
+        }
+        o.test.assign(*t);
+    }
+    *out = std::move(o);
+    return true;
+}
+
+shard_subscriptions read_subscriptions(const broker::shard& s, const subsz_options& o) {
+    shard_subscriptions out;
+    out.stats = s.trie().stats();
+    if (!o.subs) return out;
+    s.for_each_connection([&](const broker::client_connection& c) {
+        for (const auto& [sid, sub] : c.subs) {
+            if (!o.test.empty() && !subjects::subject_matches(sub->subject, o.test)) continue;
+            out.subs.push_back({sub->subject, sub->queue, sub->sid, sub->delivered, sub->max, c.cid});
+        }
+    });
+    return out;
+}
+
+std::string render_subsz(std::string_view server_id, std::chrono::system_clock::time_point now,
+                         const subsz_options& o, std::vector<shard_subscriptions> shards) {
+    subjects::trie_stats t;
+    std::vector<sub_info> subs;
+    for (shard_subscriptions& s : shards) {
+        t.subscriptions += s.stats.subscriptions;
+        t.cache_entries += s.stats.cache_entries;
+        t.inserts += s.stats.inserts;
+        t.removes += s.stats.removes;
+        t.matches += s.stats.matches;
+        t.cache_hits += s.stats.cache_hits;
+        for (sub_info& si : s.subs) subs.push_back(std::move(si));
+    }
+    json_writer w;
+    w.begin_object();
+    if (o.subs) {
+        w.field("server_id", server_id);
+        w.field("now", format_rfc3339_nano(now));
+    }
+    w.field("num_subscriptions", t.subscriptions);
+    w.field("num_cache", t.cache_entries);
+    w.field("num_inserts", t.inserts);
+    w.field("num_removes", t.removes);
+    w.field("num_matches", t.matches);
+    w.field("cache_hit_rate", t.matches ? static_cast<double>(t.cache_hits) / static_cast<double>(t.matches) : 0.0);
+    // nats-server derives these from the result sizes in its match cache;
+    // natrix's cache does not keep them (docs/decisions/0006-monitoring.md).
+    w.field("max_fanout", 0);
+    w.field("avg_fanout", 0.0);
+    if (o.subs) {
+        std::sort(subs.begin(), subs.end(), [](const sub_info& a, const sub_info& b) {
+            return a.cid != b.cid ? a.cid < b.cid : sid_less(a.sid, b.sid);
+        });
+        w.field("total", subs.size());
+        w.field("offset", o.offset);
+        w.field("limit", o.limit);
+        const std::size_t from = std::min(o.offset, subs.size());
+        const std::size_t to = std::min(subs.size(), from + o.limit);
+        if (from < to) {
+            w.key("subscriptions_list").begin_array();
+            for (std::size_t i = from; i < to; ++i) {
+                const sub_info& s = subs[i];
+                w.begin_object();
+                w.field("account", "$G");
+                w.field("subject", s.subject);
+                if (!s.queue.empty()) w.field("qgroup", s.queue);
+                w.field("sid", s.sid);
+                w.field("msgs", s.msgs);
+                if (s.max > 0) w.field("max", s.max);
+                w.field("cid", s.cid);
+                w.end_object();
+            }
+            w.end_array();
+        }
+    }
+    w.end_object();
+    return w.take();
+}
+
+} // namespace natrix::monitor
