@@ -193,20 +193,9 @@ void shard::deliver(subscription* s, const message& m) {
 }
 
 void shard::change_interest(std::string_view subject, std::string_view queue, int delta) {
-    std::string key;
-    key.reserve(subject.size() + 1 + queue.size());
-    key.append(subject).push_back('\0');
-    key.append(queue);
-    auto it = local_interest_.find(key);
-    std::uint32_t count = it == local_interest_.end() ? 0 : it->second;
+    // This shard's own count lives in its copy of the interest map.
+    std::uint32_t count = interest_.count(static_cast<std::uint16_t>(id_), subject, queue);
     count = delta > 0 ? count + 1 : (count ? count - 1 : 0);
-    if (count == 0) {
-        if (it != local_interest_.end()) local_interest_.erase(it);
-    } else if (it == local_interest_.end()) {
-        local_interest_.emplace(std::move(key), count);
-    } else {
-        it->second = count;
-    }
     // Absolute counts: every shard (this one included) converges on the same
     // map whatever the interleaving of shards' deltas.
     subjects::interest_delta d{static_cast<std::uint16_t>(id_), std::string(subject),

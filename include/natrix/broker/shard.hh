@@ -196,7 +196,6 @@ private:
     // subjects
     subjects::subject_trie trie_;
     subjects::interest_map interest_;
-    std::unordered_map<std::string, std::uint32_t> local_interest_; // pattern '\0' queue -> count
 
     // rings: inbox_[p] is written by shard p; outbox(t) is shards[t]->inbox(id_)
     std::vector<std::unique_ptr<rings::spsc_ring>> inbox_;
