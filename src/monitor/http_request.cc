@@ -140,6 +140,7 @@ http_parse_status parse_http_request(std::string_view buf, std::size_t max_head,
     out->headers.clear();
     for (std::size_t i = 1; i < lines.size(); ++i) {
         const std::string_view line = lines[i];
+        if (line.empty()) return fail(error, "malformed header field");
         if (line.front() == ' ' || line.front() == '\t') return fail(error, "obsolete header folding");
         const std::size_t colon = line.find(':');
         if (colon == std::string_view::npos) return fail(error, "malformed header field");
