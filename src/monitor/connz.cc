@@ -16,7 +16,7 @@ constexpr std::pair<std::string_view, connz_sort> sort_names[] = {
     {"msgs_to", connz_sort::msgs_to},   {"msgs_from", connz_sort::msgs_from},
     {"bytes_to", connz_sort::bytes_to}, {"bytes_from", connz_sort::bytes_from},
     {"last", connz_sort::last},         {"idle", connz_sort::idle},
-    {"uptime", connz_sort::uptime},     {"rtt", connz_sort::rtt},
+    {"uptime", connz_sort::uptime},
 };
 
 bool all_digits(std::string_view s) {
@@ -42,7 +42,6 @@ bool conn_before(const conn_info& a, const conn_info& b, connz_sort by) {
     case connz_sort::last: return desc(a.last_activity, b.last_activity);
     case connz_sort::idle: return asc(a.last_activity, b.last_activity); // longest idle first
     case connz_sort::uptime: return asc(a.start, b.start);               // longest up first
-    case connz_sort::rtt: return desc(a.rtt, b.rtt);
     }
     return a.cid < b.cid;
 }

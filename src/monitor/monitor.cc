@@ -5,6 +5,8 @@
 #include <natrix/monitor/monitor.hh>
 #include <natrix/monitor/subsz.hh>
 
+#include <algorithm>
+
 namespace natrix::monitor {
 
 namespace {
@@ -95,6 +97,11 @@ http_response monitor::handle(const http_request& req) {
     if (!query_params::parse(req.query, &q, &err)) return http_response::text(400, err + "\n");
     if (srv_.stopping()) return http_response::text(503, "server is shutting down\n");
     const std::string& p = req.path;
+    static constexpr std::string_view known[] = {"/varz", "/connz", "/subsz", "/subscriptionsz", "/routez",
+                                                 "/gatewayz", "/healthz", "/metrics", "/"};
+    if (std::find(std::begin(known), std::end(known), p) == std::end(known))
+        return http_response::text(404, "404 page not found\n");
+    ++req_stats_[p]; // before answering: /varz counts itself, as in nats-server
     http_response r;
     bool json = true;
     if (p == "/varz") r = varz();
@@ -104,9 +111,7 @@ http_response monitor::handle(const http_request& req) {
     else if (p == "/gatewayz") r = gatewayz();
     else if (p == "/healthz") r = http_response::json("{\"status\":\"ok\"}");
     else if (p == "/metrics") r = metrics(), json = false;
-    else if (p == "/") r = root(), json = false;
-    else return http_response::text(404, "404 page not found\n");
-    ++req_stats_[p];
+    else r = root(), json = false;
     // JSONP, as nats-server: ?callback=fn wraps the answer.
     if (json && r.status == 200) {
         if (auto cb = q.get("callback"); cb && !cb->empty()) {

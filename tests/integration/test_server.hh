@@ -64,7 +64,12 @@ public:
             auto at = log.find("Listening for client connections on 127.0.0.1:");
             if (at != std::string::npos) {
                 port_ = std::atoi(log.c_str() + at + std::strlen("Listening for client connections on 127.0.0.1:"));
-                if (port_ > 0 && log.find("Server is ready") != std::string::npos) return;
+                if (port_ > 0 && log.find("Server is ready") != std::string::npos) {
+                    const char* http = "Starting http monitor on 127.0.0.1:";
+                    if (auto h = log.find(http); h != std::string::npos)
+                        http_port_ = std::atoi(log.c_str() + h + std::strlen(http));
+                    return;
+                }
             }
             int status;
             if (waitpid(pid_, &status, WNOHANG) == pid_) {
@@ -99,6 +104,38 @@ public:
     }
 
     int port() const { return port_; }
+    // The monitoring port from the log (0 when monitoring is off).
+    int http_port() const { return http_port_; }
+    pid_t pid() const { return pid_; }
+    std::string config_path() const { return dir_ + "/natrix.conf"; }
+    void signal(int sig) const {
+        if (pid_ > 0) kill(pid_, sig);
+    }
+    // Waits for the process to exit by itself; its exit status (128+signal
+    // when killed), or -1 if it is still running after `timeout`.
+    int wait_exit(std::chrono::milliseconds timeout) {
+        if (pid_ <= 0) return exit_status_;
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        int status = 0;
+        while (std::chrono::steady_clock::now() < deadline) {
+            if (waitpid(pid_, &status, WNOHANG) == pid_) {
+                pid_ = -1;
+                exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+                return exit_status_;
+            }
+            std::this_thread::sleep_for(10ms);
+        }
+        return -1;
+    }
+    // Waits until the log contains `needle` (true) or the timeout passes.
+    bool wait_log(const std::string& needle, std::chrono::milliseconds timeout = 5s) const {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (std::chrono::steady_clock::now() < deadline) {
+            if (read_log().find(needle) != std::string::npos) return true;
+            std::this_thread::sleep_for(10ms);
+        }
+        return false;
+    }
     unsigned shards() const { return 0; }
     std::string url() const { return "nats://127.0.0.1:" + std::to_string(port_); }
     std::string read_log() const {
@@ -112,6 +149,7 @@ private:
     std::string dir_, log_;
     pid_t pid_ = -1;
     int port_ = 0;
+    int http_port_ = 0;
     int exit_status_ = -1;
 };
 

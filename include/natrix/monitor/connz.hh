@@ -19,7 +19,8 @@ class shard;
 
 namespace natrix::monitor {
 
-enum class connz_sort { cid, start, subs, pending, msgs_to, msgs_from, bytes_to, bytes_from, last, idle, uptime, rtt };
+// nats-server 2.9.10's keys for open connections (no rtt sort in 2.9).
+enum class connz_sort { cid, start, subs, pending, msgs_to, msgs_from, bytes_to, bytes_from, last, idle, uptime };
 enum class subs_mode { none, list, detail };
 
 struct connz_options {
