@@ -43,7 +43,8 @@ public:
     };
     snapshot read() const noexcept {
         snapshot s;
-        for (unsigned i = 0; i < bucket_count; ++i) s.buckets[i] = buckets_[i].load(std::memory_order_relaxed);
+        for (unsigned i = 0; i < bucket_count; ++i)
+            s.buckets[i] = buckets_[i].load(std::memory_order_relaxed);
         s.count = count_.load(std::memory_order_relaxed);
         s.sum_ns = sum_ns_.load(std::memory_order_relaxed);
         return s;
