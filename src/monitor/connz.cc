@@ -1,10 +1,10 @@
+#include <algorithm>
+#include <utility>
+
 #include <natrix/broker/shard.hh>
 #include <natrix/monitor/connz.hh>
 #include <natrix/monitor/go_format.hh>
 #include <natrix/monitor/json_writer.hh>
-
-#include <algorithm>
-#include <utility>
 
 namespace natrix::monitor {
 
@@ -31,17 +31,28 @@ bool conn_before(const conn_info& a, const conn_info& b, connz_sort by) {
     const auto desc = [&](auto x, auto y) { return x != y ? x > y : a.cid < b.cid; };
     const auto asc = [&](auto x, auto y) { return x != y ? x < y : a.cid < b.cid; };
     switch (by) {
-    case connz_sort::cid: return a.cid < b.cid;
-    case connz_sort::start: return asc(a.start, b.start);
-    case connz_sort::subs: return desc(a.num_subs, b.num_subs);
-    case connz_sort::pending: return desc(a.pending_bytes, b.pending_bytes);
-    case connz_sort::msgs_to: return desc(a.out_msgs, b.out_msgs);
-    case connz_sort::msgs_from: return desc(a.in_msgs, b.in_msgs);
-    case connz_sort::bytes_to: return desc(a.out_bytes, b.out_bytes);
-    case connz_sort::bytes_from: return desc(a.in_bytes, b.in_bytes);
-    case connz_sort::last: return desc(a.last_activity, b.last_activity);
-    case connz_sort::idle: return asc(a.last_activity, b.last_activity); // longest idle first
-    case connz_sort::uptime: return asc(a.start, b.start);               // longest up first
+    case connz_sort::cid:
+        return a.cid < b.cid;
+    case connz_sort::start:
+        return asc(a.start, b.start);
+    case connz_sort::subs:
+        return desc(a.num_subs, b.num_subs);
+    case connz_sort::pending:
+        return desc(a.pending_bytes, b.pending_bytes);
+    case connz_sort::msgs_to:
+        return desc(a.out_msgs, b.out_msgs);
+    case connz_sort::msgs_from:
+        return desc(a.in_msgs, b.in_msgs);
+    case connz_sort::bytes_to:
+        return desc(a.out_bytes, b.out_bytes);
+    case connz_sort::bytes_from:
+        return desc(a.in_bytes, b.in_bytes);
+    case connz_sort::last:
+        return desc(a.last_activity, b.last_activity);
+    case connz_sort::idle:
+        return asc(a.last_activity, b.last_activity); // longest idle first
+    case connz_sort::uptime:
+        return asc(a.start, b.start); // longest up first
     }
     return a.cid < b.cid;
 }
@@ -51,7 +62,8 @@ std::vector<sub_info> list_subs(const broker::client_connection& c) {
     out.reserve(c.subs.size());
     for (const auto& [sid, s] : c.subs)
         out.push_back({s->subject, s->queue, s->sid, s->delivered, s->max, c.cid});
-    std::sort(out.begin(), out.end(), [](const sub_info& a, const sub_info& b) { return sid_less(a.sid, b.sid); });
+    std::sort(out.begin(), out.end(),
+              [](const sub_info& a, const sub_info& b) { return sid_less(a.sid, b.sid); });
     return out;
 }
 
@@ -152,8 +164,9 @@ shard_connections read_connections(const broker::shard& s, const connz_options& 
     for (std::size_t i = 0; i < idx.size(); ++i) idx[i] = i;
     const std::size_t keep = std::min(idx.size(), o.offset + o.limit);
     const auto by = o.sort;
-    std::partial_sort(idx.begin(), idx.begin() + static_cast<std::ptrdiff_t>(keep), idx.end(),
-                      [&](std::size_t a, std::size_t b) { return conn_before(out.conns[a], out.conns[b], by); });
+    std::partial_sort(
+        idx.begin(), idx.begin() + static_cast<std::ptrdiff_t>(keep), idx.end(),
+        [&](std::size_t a, std::size_t b) { return conn_before(out.conns[a], out.conns[b], by); });
     std::vector<conn_info> kept;
     kept.reserve(keep);
     for (std::size_t k = 0; k < keep; ++k) {
@@ -185,7 +198,8 @@ std::string render_connz(std::string_view server_id, std::chrono::system_clock::
                          const connz_page& page) {
     const auto wall = [&](std::chrono::steady_clock::time_point t) {
         return std::chrono::system_clock::time_point(
-            std::chrono::duration_cast<std::chrono::system_clock::duration>(t.time_since_epoch()) + wall_offset);
+            std::chrono::duration_cast<std::chrono::system_clock::duration>(t.time_since_epoch()) +
+            wall_offset);
     };
     json_writer w;
     w.begin_object();

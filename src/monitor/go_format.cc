@@ -1,8 +1,8 @@
-#include <natrix/config/go_duration.hh>
-#include <natrix/monitor/go_format.hh>
-
 #include <cstdio>
 #include <ctime>
+
+#include <natrix/config/go_duration.hh>
+#include <natrix/monitor/go_format.hh>
 
 namespace natrix::monitor {
 
@@ -40,7 +40,8 @@ std::string format_uptime(std::chrono::nanoseconds d) {
         std::snprintf(buf, sizeof buf, "%lldy%lldd%lldh%lldm%llds", tyrs, tdays % 365, thrs % 24,
                       tmins % 60, tsecs % 60);
     else if (tdays > 0)
-        std::snprintf(buf, sizeof buf, "%lldd%lldh%lldm%llds", tdays, thrs % 24, tmins % 60, tsecs % 60);
+        std::snprintf(buf, sizeof buf, "%lldd%lldh%lldm%llds", tdays, thrs % 24, tmins % 60,
+                      tsecs % 60);
     else if (thrs > 0)
         std::snprintf(buf, sizeof buf, "%lldh%lldm%llds", thrs, tmins % 60, tsecs % 60);
     else if (tmins > 0)

@@ -8,9 +8,24 @@ bool is_tchar(char c) {
     // RFC 9110 token characters.
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
     switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-':
-    case '.': case '^': case '_': case '`': case '|': case '~': return true;
-    default: return false;
+    case '!':
+    case '#':
+    case '$':
+    case '%':
+    case '&':
+    case '\'':
+    case '*':
+    case '+':
+    case '-':
+    case '.':
+    case '^':
+    case '_':
+    case '`':
+    case '|':
+    case '~':
+        return true;
+    default:
+        return false;
     }
 }
 
@@ -79,7 +94,8 @@ http_parse_status parse_http_request(std::string_view buf, std::size_t max_head,
         if (i > max_head) break;
     }
     if (end == std::string_view::npos)
-        return buf.size() >= max_head ? http_parse_status::too_large : http_parse_status::incomplete;
+        return buf.size() >= max_head ? http_parse_status::too_large
+                                      : http_parse_status::incomplete;
     if (after > max_head) return http_parse_status::too_large;
     // Empty lines before the request line are tolerated (RFC 9112 2.2).
     std::string_view head = buf.substr(0, end);
@@ -106,10 +122,12 @@ http_parse_status parse_http_request(std::string_view buf, std::size_t max_head,
     std::string_view target = rl.substr(sp1 + 1, sp2 - sp1 - 1);
     const std::string_view version = rl.substr(sp2 + 1);
     if (!is_token(method)) return fail(error, "malformed method");
-    if (version.size() != 8 || version.substr(0, 7) != "HTTP/1." || version[7] < '0' || version[7] > '9')
+    if (version.size() != 8 || version.substr(0, 7) != "HTTP/1." || version[7] < '0' ||
+        version[7] > '9')
         return fail(error, "unsupported HTTP version");
     for (char c : target)
-        if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return fail(error, "malformed target");
+        if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f)
+            return fail(error, "malformed target");
     out->method.assign(method);
     out->target.assign(target);
     out->version_minor = version[7] - '0';
@@ -123,7 +141,8 @@ http_parse_status parse_http_request(std::string_view buf, std::size_t max_head,
             if (same) {
                 target.remove_prefix(scheme.size());
                 const std::size_t slash = target.find_first_of("/?");
-                target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
+                target =
+                    slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
                 break;
             }
         }
@@ -131,17 +150,20 @@ http_parse_status parse_http_request(std::string_view buf, std::size_t max_head,
     if (target.empty() || target.front() != '/') return fail(error, "target must be a path");
     const std::size_t q = target.find('?');
     std::string_view raw_path = target.substr(0, q);
-    std::string_view query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
+    std::string_view query =
+        q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
     const std::size_t hash = query.find('#');
     if (hash != std::string_view::npos) query = query.substr(0, hash);
-    if (!url_decode(raw_path, false, &out->path)) return fail(error, "malformed percent escape in path");
+    if (!url_decode(raw_path, false, &out->path))
+        return fail(error, "malformed percent escape in path");
     out->query.assign(query);
 
     out->headers.clear();
     for (std::size_t i = 1; i < lines.size(); ++i) {
         const std::string_view line = lines[i];
         if (line.empty()) return fail(error, "malformed header field");
-        if (line.front() == ' ' || line.front() == '\t') return fail(error, "obsolete header folding");
+        if (line.front() == ' ' || line.front() == '\t')
+            return fail(error, "obsolete header folding");
         const std::size_t colon = line.find(':');
         if (colon == std::string_view::npos) return fail(error, "malformed header field");
         const std::string_view name = line.substr(0, colon);

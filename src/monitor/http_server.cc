@@ -1,9 +1,8 @@
-#include <natrix/monitor/http_server.hh>
-#include <natrix/util/log.hh>
-
-#include <arpa/inet.h>
 #include <cerrno>
 #include <cstring>
+#include <vector>
+
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -11,7 +10,9 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <vector>
+
+#include <natrix/monitor/http_server.hh>
+#include <natrix/util/log.hh>
 
 namespace natrix::monitor {
 
@@ -35,7 +36,9 @@ constexpr auto k_drain_time = std::chrono::milliseconds(500);
 
 } // namespace
 
-http_server::http_server(settings s, handler h) : settings_(std::move(s)), handler_(std::move(h)) {}
+http_server::http_server(settings s, handler h)
+    : settings_(std::move(s))
+    , handler_(std::move(h)) {}
 
 http_server::~http_server() {
     stop();
@@ -49,15 +52,18 @@ bool http_server::listen(std::string* error) {
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
     const std::string port_s = std::to_string(settings_.port);
-    const char* host = settings_.host.empty() || settings_.host == "0.0.0.0" ? nullptr
-                                                                               : settings_.host.c_str();
+    const char* host =
+        settings_.host.empty() || settings_.host == "0.0.0.0" ? nullptr : settings_.host.c_str();
     if (int r = getaddrinfo(host, port_s.c_str(), &hints, &res); r != 0) {
-        if (error) *error = "cannot resolve monitoring address '" + settings_.host + "': " + gai_strerror(r);
+        if (error)
+            *error =
+                "cannot resolve monitoring address '" + settings_.host + "': " + gai_strerror(r);
         return false;
     }
     std::string why;
     for (addrinfo* ai = res; ai; ai = ai->ai_next) {
-        int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
+        int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                          ai->ai_protocol);
         if (fd < 0) continue;
         int one = 1;
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -70,7 +76,9 @@ bool http_server::listen(std::string* error) {
     }
     freeaddrinfo(res);
     if (listen_fd_ < 0) {
-        if (error) *error = "cannot listen for monitoring on " + settings_.host + ":" + port_s + ": " + why;
+        if (error)
+            *error =
+                "cannot listen for monitoring on " + settings_.host + ":" + port_s + ": " + why;
         return false;
     }
     sockaddr_storage ss{};
@@ -116,12 +124,16 @@ void http_server::run() {
         http_response resp;
         bool head_only = false;
         switch (parse_http_request(c.in, settings_.max_request_bytes, &req, &head_len, &why)) {
-        case http_parse_status::incomplete: return false;
+        case http_parse_status::incomplete:
+            return false;
         case http_parse_status::too_large:
             resp = http_response::text(431, "request head larger than " +
-                                                std::to_string(settings_.max_request_bytes) + " bytes\n");
+                                                std::to_string(settings_.max_request_bytes) +
+                                                " bytes\n");
             break;
-        case http_parse_status::bad_request: resp = http_response::text(400, "bad request: " + why + "\n"); break;
+        case http_parse_status::bad_request:
+            resp = http_response::text(400, "bad request: " + why + "\n");
+            break;
         case http_parse_status::complete:
             head_only = req.method == "HEAD";
             if (req.method != "GET" && !head_only) {
@@ -131,7 +143,8 @@ void http_server::run() {
                 try {
                     resp = handler_(req);
                 } catch (const std::exception& e) {
-                    resp = http_response::text(500, std::string("internal error: ") + e.what() + "\n");
+                    resp =
+                        http_response::text(500, std::string("internal error: ") + e.what() + "\n");
                 }
             }
             break;
@@ -146,15 +159,19 @@ void http_server::run() {
     while (!stopping_.load(std::memory_order_acquire)) {
         pfds.clear();
         pfds.push_back({wake_fd_, POLLIN, 0});
-        pfds.push_back({listen_fd_, static_cast<short>(clients.size() < settings_.max_clients ? POLLIN : 0), 0});
+        pfds.push_back({listen_fd_,
+                        static_cast<short>(clients.size() < settings_.max_clients ? POLLIN : 0),
+                        0});
         auto now = steady::now();
         auto next = now + std::chrono::seconds(1);
         for (const client& c : clients) {
-            pfds.push_back({c.fd, static_cast<short>(c.state == client::phase::writing ? POLLOUT : POLLIN), 0});
+            pfds.push_back(
+                {c.fd, static_cast<short>(c.state == client::phase::writing ? POLLOUT : POLLIN),
+                 0});
             if (c.deadline < next) next = c.deadline;
         }
-        const int wait_ms = static_cast<int>(
-            std::max<long long>(0, std::chrono::duration_cast<std::chrono::milliseconds>(next - now).count() + 1));
+        const int wait_ms = static_cast<int>(std::max<long long>(
+            0, std::chrono::duration_cast<std::chrono::milliseconds>(next - now).count() + 1));
         const int n = ::poll(pfds.data(), pfds.size(), wait_ms);
         if (n < 0 && errno != EINTR) {
             LOG_ERR("http monitor: poll failed: %s", std::strerror(errno));
@@ -188,7 +205,8 @@ void http_server::run() {
             if (c.fd >= 0 && c.state == client::phase::writing) {
                 // Try right away: most answers fit in the socket buffer.
                 while (c.out_off < c.out.size()) {
-                    const ssize_t w = ::send(c.fd, c.out.data() + c.out_off, c.out.size() - c.out_off, MSG_NOSIGNAL);
+                    const ssize_t w = ::send(c.fd, c.out.data() + c.out_off,
+                                             c.out.size() - c.out_off, MSG_NOSIGNAL);
                     if (w < 0) {
                         if (errno != EAGAIN && errno != EINTR) close_client(c);
                         break;
@@ -209,7 +227,8 @@ void http_server::run() {
         if (pfds[1].revents & POLLIN) {
             for (;;) {
                 if (clients.size() >= settings_.max_clients) break;
-                const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                const int fd =
+                    ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
                 if (fd < 0) break;
                 client c;
                 c.fd = fd;

@@ -1,8 +1,8 @@
-#include <natrix/monitor/json_writer.hh>
-
 #include <cassert>
 #include <charconv>
 #include <cmath>
+
+#include <natrix/monitor/json_writer.hh>
 
 namespace natrix::monitor {
 
@@ -53,17 +53,31 @@ void append_json_string(std::string& out, std::string_view s) {
         const unsigned char c = static_cast<unsigned char>(s[i]);
         if (c < 0x80) {
             switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
             case '<':
             case '>':
-            case '&': append_u_escape(out, c); break; // Go's HTML-safe escaping
+            case '&':
+                append_u_escape(out, c);
+                break; // Go's HTML-safe escaping
             default:
-                if (c < 0x20) append_u_escape(out, c);
-                else out += static_cast<char>(c);
+                if (c < 0x20)
+                    append_u_escape(out, c);
+                else
+                    out += static_cast<char>(c);
             }
             ++i;
             continue;
@@ -75,8 +89,10 @@ void append_json_string(std::string& out, std::string_view s) {
             ++i;
             continue;
         }
-        if (cp == 0x2028 || cp == 0x2029) append_u_escape(out, cp);
-        else out.append(s.substr(i, n));
+        if (cp == 0x2028 || cp == 0x2029)
+            append_u_escape(out, cp);
+        else
+            out.append(s.substr(i, n));
         i += n;
     }
     out += '"';

@@ -1,8 +1,8 @@
+#include <cstdio>
+
 #include <natrix/broker/server.hh>
 #include <natrix/monitor/json_writer.hh>
 #include <natrix/monitor/metrics.hh>
-
-#include <cstdio>
 
 namespace natrix::monitor {
 
@@ -10,10 +10,14 @@ std::string escape_label_value(std::string_view v) {
     std::string out;
     out.reserve(v.size());
     for (char c : v) {
-        if (c == '\\') out += "\\\\";
-        else if (c == '"') out += "\\\"";
-        else if (c == '\n') out += "\\n";
-        else out += c;
+        if (c == '\\')
+            out += "\\\\";
+        else if (c == '"')
+            out += "\\\"";
+        else if (c == '\n')
+            out += "\\n";
+        else
+            out += c;
     }
     return out;
 }
@@ -48,7 +52,9 @@ void sample_double(std::string& out, const char* name, const std::string& labels
     out += '\n';
 }
 
-std::string shard_label(const shard_figures& f) { return "shard=\"" + std::to_string(f.shard) + "\""; }
+std::string shard_label(const shard_figures& f) {
+    return "shard=\"" + std::to_string(f.shard) + "\"";
+}
 
 struct per_shard_metric {
     const char* name;
@@ -78,17 +84,20 @@ const per_shard_metric per_shard[] = {
      [](const shard_figures& f) { return f.subscriptions; }},
     {"natrix_ring_bytes_in_use", "gauge", "Bytes waiting in the shard's inbound SPSC rings.",
      [](const shard_figures& f) { return f.ring_bytes_in_use; }},
-    {"natrix_ring_overflow_bytes", "gauge", "Bytes waiting for space in full rings to other shards.",
+    {"natrix_ring_overflow_bytes", "gauge",
+     "Bytes waiting for space in full rings to other shards.",
      [](const shard_figures& f) { return f.overflow_bytes; }},
     {"natrix_ring_records_out_total", "counter", "Records written to rings towards other shards.",
      [](const shard_figures& f) { return f.ring_records_out; }},
-    {"natrix_ring_full_total", "counter", "Records that found their ring full and went to overflow.",
+    {"natrix_ring_full_total", "counter",
+     "Records that found their ring full and went to overflow.",
      [](const shard_figures& f) { return f.ring_full; }},
     {"natrix_wakeups_sent_total", "counter", "Wakeups paid to sleeping shards.",
      [](const shard_figures& f) { return f.wakeups_sent; }},
     {"natrix_subject_matches_total", "counter", "Subject trie matches.",
      [](const shard_figures& f) { return f.trie.matches; }},
-    {"natrix_subject_cache_hits_total", "counter", "Subject trie matches served by the match cache.",
+    {"natrix_subject_cache_hits_total", "counter",
+     "Subject trie matches served by the match cache.",
      [](const shard_figures& f) { return f.trie.cache_hits; }},
 };
 
@@ -103,15 +112,18 @@ std::string render_metrics(const metrics_input& in) {
                escape_label_value(in.server_name) + "\",version=\"" + broker::natrix_version +
                "\",nats_protocol=\"" + broker::server_version + "\"",
            1);
-    header(out, "natrix_start_time_seconds", "gauge", "Start time of the server, in seconds since the epoch.");
+    header(out, "natrix_start_time_seconds", "gauge",
+           "Start time of the server, in seconds since the epoch.");
     sample_double(out, "natrix_start_time_seconds", "",
                   std::chrono::duration<double>(in.start.time_since_epoch()).count());
     header(out, "natrix_lame_duck", "gauge", "1 while the server is in lame duck mode.");
     sample(out, "natrix_lame_duck", "", in.lame_duck ? 1 : 0);
     header(out, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
     sample(out, "process_resident_memory_bytes", "", in.resident_bytes);
-    header(out, "process_cpu_seconds_total", "counter", "User and system CPU time spent in seconds.");
-    sample_double(out, "process_cpu_seconds_total", "", std::chrono::duration<double>(in.cpu_time).count());
+    header(out, "process_cpu_seconds_total", "counter",
+           "User and system CPU time spent in seconds.");
+    sample_double(out, "process_cpu_seconds_total", "",
+                  std::chrono::duration<double>(in.cpu_time).count());
 
     for (const per_shard_metric& m : per_shard) {
         header(out, m.name, m.type, m.help);
@@ -135,7 +147,8 @@ std::string render_metrics(const metrics_input& in) {
             cumulative += f.latency.buckets[i];
             char le[48];
             std::snprintf(le, sizeof le, "%.9g",
-                          static_cast<double>(broker::latency_histogram::bucket_upper_ns(i)) * 1e-9);
+                          static_cast<double>(broker::latency_histogram::bucket_upper_ns(i)) *
+                              1e-9);
             sample(out, bucket.c_str(), sl + ",le=\"" + le + "\"", cumulative);
         }
         sample(out, bucket.c_str(), sl + ",le=\"+Inf\"", total);

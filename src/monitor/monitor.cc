@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include <natrix/monitor/connz.hh>
 #include <natrix/monitor/go_format.hh>
 #include <natrix/monitor/json_writer.hh>
@@ -5,17 +7,18 @@
 #include <natrix/monitor/monitor.hh>
 #include <natrix/monitor/subsz.hh>
 
-#include <algorithm>
-
 namespace natrix::monitor {
 
 namespace {
 
 const char* idle_name(broker::idle_strategy s) {
     switch (s) {
-    case broker::idle_strategy::spin: return "spin";
-    case broker::idle_strategy::sleep: return "sleep";
-    case broker::idle_strategy::backoff: return "backoff";
+    case broker::idle_strategy::spin:
+        return "spin";
+    case broker::idle_strategy::sleep:
+        return "sleep";
+    case broker::idle_strategy::backoff:
+        return "backoff";
     }
     return "backoff";
 }
@@ -26,7 +29,8 @@ std::int64_t to_ns(std::chrono::system_clock::time_point t) {
 
 std::chrono::system_clock::time_point from_ns(std::int64_t ns) {
     return std::chrono::system_clock::time_point(
-        std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::nanoseconds(ns)));
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(
+            std::chrono::nanoseconds(ns)));
 }
 
 http_response unavailable() {
@@ -42,18 +46,26 @@ bool all_answered(const std::vector<std::optional<R>>& v) {
 
 // The endpoint list of the / page, in nats-server's order.
 constexpr std::pair<const char*, const char*> index_links[] = {
-    {"varz", "General"},   {"connz", "Connections"}, {"subsz", "Subscriptions"}, {"routez", "Routes"},
-    {"gatewayz", "Gateways"}, {"healthz", "Health Probe"}, {"metrics", "Prometheus Metrics"},
+    {"varz", "General"},
+    {"connz", "Connections"},
+    {"subsz", "Subscriptions"},
+    {"routez", "Routes"},
+    {"gatewayz", "Gateways"},
+    {"healthz", "Health Probe"},
+    {"metrics", "Prometheus Metrics"},
 };
 
 } // namespace
 
 monitor::monitor(broker::server& srv, monitor_settings s)
-    : srv_(srv), settings_(std::move(s)), start_(srv.start_time()), config_load_ns_(to_ns(srv.start_time())),
-      http_({settings_.host, settings_.port}, [this](const http_request& r) { return handle(r); }),
-      cpu_(std::chrono::steady_clock::now() -
-           std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::system_clock::now() -
-                                                                           srv.start_time())) {
+    : srv_(srv)
+    , settings_(std::move(s))
+    , start_(srv.start_time())
+    , config_load_ns_(to_ns(srv.start_time()))
+    , http_({settings_.host, settings_.port}, [this](const http_request& r) { return handle(r); })
+    , cpu_(std::chrono::steady_clock::now() -
+           std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+               std::chrono::system_clock::now() - srv.start_time())) {
     const broker::broker_config& c = srv.config();
     id_.server_id = c.server_id;
     id_.host = c.host;
@@ -64,7 +76,9 @@ monitor::monitor(broker::server& srv, monitor_settings s)
                        std::chrono::steady_clock::now().time_since_epoch());
 }
 
-monitor::~monitor() { stop(); }
+monitor::~monitor() {
+    stop();
+}
 
 bool monitor::listen(std::string* error) {
     if (!http_.listen(error)) return false;
@@ -80,7 +94,9 @@ void monitor::start() {
     http_.start();
 }
 
-void monitor::stop() { http_.stop(); }
+void monitor::stop() {
+    http_.stop();
+}
 
 std::string monitor::address() const {
     const std::string& h = settings_.host;
@@ -97,21 +113,30 @@ http_response monitor::handle(const http_request& req) {
     if (!query_params::parse(req.query, &q, &err)) return http_response::text(400, err + "\n");
     if (srv_.stopping()) return http_response::text(503, "server is shutting down\n");
     const std::string& p = req.path;
-    static constexpr std::string_view known[] = {"/varz", "/connz", "/subsz", "/subscriptionsz", "/routez",
-                                                 "/gatewayz", "/healthz", "/metrics", "/"};
+    static constexpr std::string_view known[] = {"/varz",           "/connz",   "/subsz",
+                                                 "/subscriptionsz", "/routez",  "/gatewayz",
+                                                 "/healthz",        "/metrics", "/"};
     if (std::find(std::begin(known), std::end(known), p) == std::end(known))
         return http_response::text(404, "404 page not found\n");
     ++req_stats_[p]; // before answering: /varz counts itself, as in nats-server
     http_response r;
     bool json = true;
-    if (p == "/varz") r = varz();
-    else if (p == "/connz") r = connz(q);
-    else if (p == "/subsz" || p == "/subscriptionsz") r = subsz(q);
-    else if (p == "/routez") r = routez();
-    else if (p == "/gatewayz") r = gatewayz();
-    else if (p == "/healthz") r = http_response::json("{\"status\":\"ok\"}");
-    else if (p == "/metrics") r = metrics(), json = false;
-    else r = root(), json = false;
+    if (p == "/varz")
+        r = varz();
+    else if (p == "/connz")
+        r = connz(q);
+    else if (p == "/subsz" || p == "/subscriptionsz")
+        r = subsz(q);
+    else if (p == "/routez")
+        r = routez();
+    else if (p == "/gatewayz")
+        r = gatewayz();
+    else if (p == "/healthz")
+        r = http_response::json("{\"status\":\"ok\"}");
+    else if (p == "/metrics")
+        r = metrics(), json = false;
+    else
+        r = root(), json = false;
     // JSONP, as nats-server: ?callback=fn wraps the answer.
     if (json && r.status == 200) {
         if (auto cb = q.get("callback"); cb && !cb->empty()) {
@@ -164,8 +189,8 @@ http_response monitor::connz(const query_params& q) {
     if (!parse_connz_options(q, &o, &err)) return http_response::text(400, err);
     // Captured by value: a task a slow shard runs after the timeout must not
     // reach into this stack frame.
-    auto got = srv_.collect<shard_connections>([o](broker::shard& s) { return read_connections(s, o); },
-                                               settings_.collect_timeout);
+    auto got = srv_.collect<shard_connections>(
+        [o](broker::shard& s) { return read_connections(s, o); }, settings_.collect_timeout);
     if (!all_answered(got)) return unavailable();
     std::vector<shard_connections> shards;
     shards.reserve(got.size());
@@ -180,12 +205,13 @@ http_response monitor::subsz(const query_params& q) {
     subsz_options o;
     std::string err;
     if (!parse_subsz_options(q, &o, &err)) return http_response::text(400, err);
-    auto got = srv_.collect<shard_subscriptions>([o](broker::shard& s) { return read_subscriptions(s, o); },
-                                                 settings_.collect_timeout);
+    auto got = srv_.collect<shard_subscriptions>(
+        [o](broker::shard& s) { return read_subscriptions(s, o); }, settings_.collect_timeout);
     if (!all_answered(got)) return unavailable();
     std::vector<shard_subscriptions> shards;
     for (auto& g : got) shards.push_back(std::move(*g));
-    return http_response::json(render_subsz(id_.server_id, std::chrono::system_clock::now(), o, std::move(shards)));
+    return http_response::json(
+        render_subsz(id_.server_id, std::chrono::system_clock::now(), o, std::move(shards)));
 }
 
 http_response monitor::routez() {
@@ -228,10 +254,11 @@ http_response monitor::metrics() {
 }
 
 http_response monitor::root() {
-    std::string b = "<html lang=\"en\">\n  <head><title>natrix monitoring</title></head>\n  <body>\n"
-                    "    <h1>natrix</h1>\n    <p>natrix " +
-                    std::string(broker::natrix_version) + " (nats-server protocol " + broker::server_version +
-                    ")</p>\n";
+    std::string b =
+        "<html lang=\"en\">\n  <head><title>natrix monitoring</title></head>\n  <body>\n"
+        "    <h1>natrix</h1>\n    <p>natrix " +
+        std::string(broker::natrix_version) + " (nats-server protocol " + broker::server_version +
+        ")</p>\n";
     for (const auto& [path, label] : index_links)
         b += "    <a href=./" + std::string(path) + ">" + label + "</a><br/>\n";
     b += "  </body>\n</html>\n";

@@ -1,9 +1,10 @@
-#include <natrix/monitor/process_usage.hh>
-
 #include <cstdio>
 #include <ctime>
+
 #include <sched.h>
 #include <unistd.h>
+
+#include <natrix/monitor/process_usage.hh>
 
 namespace natrix::monitor {
 
@@ -31,7 +32,8 @@ int usable_cpus() {
     return n > 0 ? static_cast<int>(n) : 1;
 }
 
-cpu_meter::cpu_meter(std::chrono::steady_clock::time_point since) : last_wall_(since) {}
+cpu_meter::cpu_meter(std::chrono::steady_clock::time_point since)
+    : last_wall_(since) {}
 
 double cpu_meter::percent() {
     const auto now = std::chrono::steady_clock::now();

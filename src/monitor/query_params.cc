@@ -1,8 +1,8 @@
-#include <natrix/monitor/http_request.hh>
-#include <natrix/monitor/query_params.hh>
-
 #include <cerrno>
 #include <cstdlib>
+
+#include <natrix/monitor/http_request.hh>
+#include <natrix/monitor/query_params.hh>
 
 namespace natrix::monitor {
 
@@ -45,15 +45,16 @@ bool query_params::get_int(std::string_view key, std::optional<long long>* out,
     const long long n = digits ? std::strtoll(s.c_str(), nullptr, 10) : 0;
     if (!digits || errno == ERANGE) {
         if (error)
-            *error = "Error decoding int for '" + std::string(key) + "': strconv.Atoi: parsing \"" + s +
-                     "\": " + (digits ? "value out of range" : "invalid syntax");
+            *error = "Error decoding int for '" + std::string(key) + "': strconv.Atoi: parsing \"" +
+                     s + "\": " + (digits ? "value out of range" : "invalid syntax");
         return false;
     }
     *out = n;
     return true;
 }
 
-bool query_params::get_bool(std::string_view key, std::optional<bool>* out, std::string* error) const {
+bool query_params::get_bool(std::string_view key, std::optional<bool>* out,
+                            std::string* error) const {
     out->reset();
     const auto v = get(key);
     if (!v || v->empty()) return true;
@@ -68,8 +69,8 @@ bool query_params::get_bool(std::string_view key, std::optional<bool>* out, std:
             return true;
         }
     if (error)
-        *error = "Error decoding boolean for '" + std::string(key) + "': strconv.ParseBool: parsing \"" +
-                 std::string(*v) + "\": invalid syntax";
+        *error = "Error decoding boolean for '" + std::string(key) +
+                 "': strconv.ParseBool: parsing \"" + std::string(*v) + "\": invalid syntax";
     return false;
 }
 

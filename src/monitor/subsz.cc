@@ -1,10 +1,10 @@
+#include <algorithm>
+
 #include <natrix/broker/shard.hh>
 #include <natrix/monitor/go_format.hh>
 #include <natrix/monitor/json_writer.hh>
 #include <natrix/monitor/subsz.hh>
 #include <natrix/subjects/subject.hh>
-
-#include <algorithm>
 
 namespace natrix::monitor {
 
@@ -48,7 +48,8 @@ shard_subscriptions read_subscriptions(const broker::shard& s, const subsz_optio
     s.for_each_connection([&](const broker::client_connection& c) {
         for (const auto& [sid, sub] : c.subs) {
             if (!o.test.empty() && !subjects::subject_matches(sub->subject, o.test)) continue;
-            out.subs.push_back({sub->subject, sub->queue, sub->sid, sub->delivered, sub->max, c.cid});
+            out.subs.push_back(
+                {sub->subject, sub->queue, sub->sid, sub->delivered, sub->max, c.cid});
         }
     });
     return out;
@@ -78,7 +79,8 @@ std::string render_subsz(std::string_view server_id, std::chrono::system_clock::
     w.field("num_inserts", t.inserts);
     w.field("num_removes", t.removes);
     w.field("num_matches", t.matches);
-    w.field("cache_hit_rate", t.matches ? static_cast<double>(t.cache_hits) / static_cast<double>(t.matches) : 0.0);
+    w.field("cache_hit_rate",
+            t.matches ? static_cast<double>(t.cache_hits) / static_cast<double>(t.matches) : 0.0);
     // nats-server derives these from the result sizes in its match cache;
     // natrix's cache does not keep them (docs/decisions/0006-monitoring.md).
     w.field("max_fanout", 0);

@@ -1,14 +1,14 @@
 // Monitoring endpoints against nats-server 2.9.10 (same config, same client
 // traffic, both answers compared field by field), and the operations
 // signals: SIGHUP reload and SIGUSR2 lame duck.
-#include "test_server.hh"
-
-#include <simdjson.h>
-
 #include <algorithm>
 #include <map>
 #include <memory>
 #include <set>
+
+#include <simdjson.h>
+
+#include "test_server.hh"
 
 namespace natrix::test {
 namespace {
@@ -39,13 +39,14 @@ http_answer http_request(int port, const std::string& method, const std::string&
         ::close(fd);
         return a;
     }
-    const std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    const std::string req =
+        method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
     ::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
     std::string all;
     const auto deadline = std::chrono::steady_clock::now() + 5s;
     for (;;) {
-        const auto left =
-            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
         pollfd p{fd, POLLIN, 0};
         if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
         char buf[65536];
@@ -64,13 +65,16 @@ http_answer http_request(int port, const std::string& method, const std::string&
     return a;
 }
 
-http_answer http_get(int port, const std::string& target) { return http_request(port, "GET", target); }
+http_answer http_get(int port, const std::string& target) {
+    return http_request(port, "GET", target);
+}
 
 // ---------------------------------------------------------- nats-server ----
 
 std::string nats_server_bin() {
     if (const char* b = std::getenv("NATS_SERVER_BIN")) return b;
-    for (const char* p : {"/usr/sbin/nats-server", "/usr/bin/nats-server", "/usr/local/bin/nats-server"})
+    for (const char* p :
+         {"/usr/sbin/nats-server", "/usr/bin/nats-server", "/usr/local/bin/nats-server"})
         if (::access(p, X_OK) == 0) return p;
     return "";
 }
@@ -91,7 +95,8 @@ public:
             int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
             dup2(fd, 1);
             dup2(fd, 2);
-            execl(bin.c_str(), bin.c_str(), "-a", "127.0.0.1", "-p", "-1", "-c", conf.c_str(), nullptr);
+            execl(bin.c_str(), bin.c_str(), "-a", "127.0.0.1", "-p", "-1", "-c", conf.c_str(),
+                  nullptr);
             _exit(127);
         }
         const auto deadline = std::chrono::steady_clock::now() + 10s;
@@ -136,21 +141,28 @@ private:
 // simdjson makes of them (Go writes float64 0 as "0").
 std::string json_type(simdjson::dom::element e) {
     switch (e.type()) {
-    case simdjson::dom::element_type::ARRAY: return "array";
-    case simdjson::dom::element_type::OBJECT: return "object";
+    case simdjson::dom::element_type::ARRAY:
+        return "array";
+    case simdjson::dom::element_type::OBJECT:
+        return "object";
     case simdjson::dom::element_type::INT64:
     case simdjson::dom::element_type::UINT64:
-    case simdjson::dom::element_type::DOUBLE: return "number";
-    case simdjson::dom::element_type::STRING: return "string";
-    case simdjson::dom::element_type::BOOL: return "bool";
-    case simdjson::dom::element_type::NULL_VALUE: return "null";
+    case simdjson::dom::element_type::DOUBLE:
+        return "number";
+    case simdjson::dom::element_type::STRING:
+        return "string";
+    case simdjson::dom::element_type::BOOL:
+        return "bool";
+    case simdjson::dom::element_type::NULL_VALUE:
+        return "null";
     }
     return "?";
 }
 
 // Every field nats-server returns must be in natrix's object with the same
 // JSON type, except the deliberate omissions (field -> reason).
-void expect_same_fields(simdjson::dom::element nats, simdjson::dom::element natrix, const std::string& where,
+void expect_same_fields(simdjson::dom::element nats, simdjson::dom::element natrix,
+                        const std::string& where,
                         const std::map<std::string, std::string>& omitted = {}) {
     simdjson::dom::object no, xo;
     ASSERT_EQ(nats.get(no), simdjson::SUCCESS) << where;
@@ -163,7 +175,8 @@ void expect_same_fields(simdjson::dom::element nats, simdjson::dom::element natr
             ADD_FAILURE() << where << ": natrix lacks \"" << key << "\" (" << json_type(v) << ")";
             continue;
         }
-        EXPECT_EQ(json_type(mine), json_type(v)) << where << ": \"" << key << "\" has another JSON type";
+        EXPECT_EQ(json_type(mine), json_type(v))
+            << where << ": \"" << key << "\" has another JSON type";
     }
 }
 
@@ -300,10 +313,28 @@ TEST_F(monitor_vs_nats, varz) {
                            // too under no_system_account).
                            {"system_account", "no system account in natrix"},
                        });
-    for (const char* f : {"proto", "max_connections", "ping_interval", "ping_max", "max_control_line",
-                          "max_payload", "max_pending", "write_deadline", "auth_timeout", "tls_timeout",
-                          "https_port", "connections", "total_connections", "routes", "remotes", "leafnodes",
-                          "in_msgs", "out_msgs", "in_bytes", "out_bytes", "slow_consumers", "subscriptions"})
+    for (const char* f : {"proto",
+                          "max_connections",
+                          "ping_interval",
+                          "ping_max",
+                          "max_control_line",
+                          "max_payload",
+                          "max_pending",
+                          "write_deadline",
+                          "auth_timeout",
+                          "tls_timeout",
+                          "https_port",
+                          "connections",
+                          "total_connections",
+                          "routes",
+                          "remotes",
+                          "leafnodes",
+                          "in_msgs",
+                          "out_msgs",
+                          "in_bytes",
+                          "out_bytes",
+                          "slow_consumers",
+                          "subscriptions"})
         EXPECT_EQ(num(x->root, f), num(n->root, f)) << f;
     for (const char* f : {"server_name", "version", "host", "http_host", "http_base_path"})
         EXPECT_EQ(str(x->root, f), str(n->root, f)) << f;
@@ -349,28 +380,34 @@ TEST_F(monitor_vs_nats, connz) {
         for (const char* name : {"a", "b"}) {
             const std::string where = target + " client " + name;
             expect_same_fields(nc[name], xc[name], where);
-            for (const char* f : {"pending_bytes", "in_msgs", "out_msgs", "in_bytes", "out_bytes", "subscriptions"})
+            for (const char* f :
+                 {"pending_bytes", "in_msgs", "out_msgs", "in_bytes", "out_bytes", "subscriptions"})
                 EXPECT_EQ(num(xc[name], f), num(nc[name], f)) << where << " " << f;
             for (const char* f : {"kind", "type", "ip", "lang", "version"})
                 EXPECT_EQ(str(xc[name], f), str(nc[name], f)) << where << " " << f;
             if (target.find("subs=1") != std::string::npos) {
                 std::multiset<std::string> ns, xs;
-                for (simdjson::dom::element s : simdjson::dom::array(nc[name]["subscriptions_list"]))
+                for (simdjson::dom::element s :
+                     simdjson::dom::array(nc[name]["subscriptions_list"]))
                     ns.insert(std::string(std::string_view(s)));
-                for (simdjson::dom::element s : simdjson::dom::array(xc[name]["subscriptions_list"]))
+                for (simdjson::dom::element s :
+                     simdjson::dom::array(xc[name]["subscriptions_list"]))
                     xs.insert(std::string(std::string_view(s)));
                 EXPECT_EQ(xs, ns) << where;
             }
             if (target.find("detail") != std::string::npos) {
                 std::map<std::string, simdjson::dom::element> nd, xd;
-                for (simdjson::dom::element s : simdjson::dom::array(nc[name]["subscriptions_list_detail"]))
+                for (simdjson::dom::element s :
+                     simdjson::dom::array(nc[name]["subscriptions_list_detail"]))
                     nd[str(s, "sid")] = s;
-                for (simdjson::dom::element s : simdjson::dom::array(xc[name]["subscriptions_list_detail"]))
+                for (simdjson::dom::element s :
+                     simdjson::dom::array(xc[name]["subscriptions_list_detail"]))
                     xd[str(s, "sid")] = s;
                 ASSERT_EQ(xd.size(), nd.size()) << where;
                 for (auto& [sid, s] : nd) {
                     ASSERT_TRUE(xd.count(sid)) << where << " sid " << sid;
-                    expect_same_fields(s, xd[sid], where + " sid " + sid, {{"cid", "cids are per server"}});
+                    expect_same_fields(s, xd[sid], where + " sid " + sid,
+                                       {{"cid", "cids are per server"}});
                     EXPECT_EQ(str(xd[sid], "subject"), str(s, "subject"));
                     EXPECT_EQ(str(xd[sid], "qgroup"), str(s, "qgroup"));
                     EXPECT_EQ(num(xd[sid], "msgs"), num(s, "msgs"));
@@ -392,8 +429,8 @@ TEST_F(monitor_vs_nats, connz_sort_and_paging) {
     EXPECT_EQ(by_name(x2->root).count("a"), 1u) << x2->text;
     EXPECT_EQ(by_name(n2->root).count("a"), 1u) << n2->text;
     // Every sort key nats-server accepts for open connections.
-    for (const char* key : {"cid", "start", "subs", "pending", "msgs_to", "msgs_from", "bytes_to", "bytes_from",
-                            "last", "idle", "uptime", "rtt"}) {
+    for (const char* key : {"cid", "start", "subs", "pending", "msgs_to", "msgs_from", "bytes_to",
+                            "bytes_from", "last", "idle", "uptime", "rtt"}) {
         // 2.9.10 has no rtt sort: both refuse it the same way.
         if (std::string_view(key) == "rtt") {
             const http_answer rn = http_get(nats_->http_port(), "/connz?sort=rtt");
@@ -403,8 +440,11 @@ TEST_F(monitor_vs_nats, connz_sort_and_paging) {
             continue;
         }
         const std::string t = std::string("/connz?sort=") + key;
-        EXPECT_EQ(http_get(natrix_->http_port(), t).status, http_get(nats_->http_port(), t).status) << t;
-        EXPECT_EQ(num(parse_json(http_get(natrix_->http_port(), t), t)->root, "num_connections"), 2u) << t;
+        EXPECT_EQ(http_get(natrix_->http_port(), t).status, http_get(nats_->http_port(), t).status)
+            << t;
+        EXPECT_EQ(num(parse_json(http_get(natrix_->http_port(), t), t)->root, "num_connections"),
+                  2u)
+            << t;
     }
     // One connection by cid.
     const std::string cid = std::to_string(natrix_traffic_->a->cid());
@@ -414,7 +454,8 @@ TEST_F(monitor_vs_nats, connz_sort_and_paging) {
 }
 
 TEST_F(monitor_vs_nats, connz_bad_queries_answer_like_nats_server) {
-    for (const char* t : {"/connz?sort=bogus", "/connz?sort=stop", "/connz?limit=abc", "/connz?offset=x1"}) {
+    for (const char* t :
+         {"/connz?sort=bogus", "/connz?sort=stop", "/connz?limit=abc", "/connz?offset=x1"}) {
         const http_answer n = http_get(nats_->http_port(), t);
         const http_answer x = http_get(natrix_->http_port(), t);
         EXPECT_EQ(x.status, 400) << t;
@@ -443,14 +484,15 @@ TEST_F(monitor_vs_nats, subsz) {
             EXPECT_EQ(num(x->root, f), num(n->root, f)) << f;
         std::multiset<std::string> ns, xs;
         const auto key = [](simdjson::dom::element s) {
-            return str(s, "account") + " " + str(s, "subject") + " " + str(s, "qgroup") + " " + str(s, "sid") + " " +
-                   std::to_string(num(s, "msgs"));
+            return str(s, "account") + " " + str(s, "subject") + " " + str(s, "qgroup") + " " +
+                   str(s, "sid") + " " + std::to_string(num(s, "msgs"));
         };
         simdjson::dom::array nl = n->root["subscriptions_list"], xl = x->root["subscriptions_list"];
         for (simdjson::dom::element s : nl) ns.insert(key(s));
         for (simdjson::dom::element s : xl) xs.insert(key(s));
         EXPECT_EQ(xs, ns);
-        expect_same_fields(nl.at(0), xl.at(0), "/subsz?subs=1 entry", {{"qgroup", "only on queue subscriptions"}});
+        expect_same_fields(nl.at(0), xl.at(0), "/subsz?subs=1 entry",
+                           {{"qgroup", "only on queue subscriptions"}});
     }
     {
         // test= filters the list to subscriptions matching a subject.
@@ -477,8 +519,9 @@ TEST_F(monitor_vs_nats, healthz_routez_gatewayz) {
         expect_same_fields(n->root, x->root, "/routez");
         EXPECT_EQ(num(x->root, "num_routes"), 0u);
         EXPECT_EQ(simdjson::dom::array(x->root["routes"]).size(), 0u);
-        EXPECT_EQ(str(x->root, "server_id"), str(parse_json(http_get(natrix_->http_port(), "/varz"), "varz")->root,
-                                                 "server_id"));
+        EXPECT_EQ(
+            str(x->root, "server_id"),
+            str(parse_json(http_get(natrix_->http_port(), "/varz"), "varz")->root, "server_id"));
     }
     {
         auto [n, x] = both("/gatewayz");
@@ -583,7 +626,8 @@ TEST(monitor_metrics, per_shard_counters_and_latency_histogram) {
         EXPECT_TRUE(m.count("natrix_wakeups_sent_total" + l));
         EXPECT_TRUE(m.count("natrix_slow_consumers_total" + l));
         // Histogram: cumulative buckets, +Inf equals _count.
-        const std::string bl = std::string("natrix_publish_to_write_seconds_bucket{shard=\"") + s + "\",le=\"";
+        const std::string bl =
+            std::string("natrix_publish_to_write_seconds_bucket{shard=\"") + s + "\",le=\"";
         double prev = 0;
         for (const auto& [k, v] : m)
             if (k.rfind(bl, 0) == 0 && k.find("+Inf") == std::string::npos) {
@@ -591,11 +635,13 @@ TEST(monitor_metrics, per_shard_counters_and_latency_histogram) {
                 EXPECT_LE(v, m.at(bl + "+Inf\"}")) << k;
                 prev = std::max(prev, v);
             }
-        const double c = m.at(std::string("natrix_publish_to_write_seconds_count{shard=\"") + s + "\"}");
+        const double c =
+            m.at(std::string("natrix_publish_to_write_seconds_count{shard=\"") + s + "\"}");
         EXPECT_EQ(m.at(bl + "+Inf\"}"), c);
         EXPECT_EQ(prev, c); // the largest finite bucket holds every sample under ~2 s
         if (c > 0) {
-            EXPECT_GT(m.at(std::string("natrix_publish_to_write_seconds_sum{shard=\"") + s + "\"}"), 0);
+            EXPECT_GT(m.at(std::string("natrix_publish_to_write_seconds_sum{shard=\"") + s + "\"}"),
+                      0);
         }
         count += c;
     }
@@ -632,7 +678,8 @@ TEST(monitor_signals, sighup_reload_changes_max_payload_for_new_connections) {
 
     raw_client after(srv.port());
     EXPECT_EQ(info_field(after.info(), "max_payload"), "2048");
-    after.send(connect_line("after") + "PUB big 1500\r\n" + std::string(1500, 'x') + "\r\nPING\r\n");
+    after.send(connect_line("after") + "PUB big 1500\r\n" + std::string(1500, 'x') +
+               "\r\nPING\r\n");
     const std::string ok = after.read_until("PONG\r\n");
     EXPECT_NE(ok, "") << "a 1500-byte PUB, over the old limit, was refused";
     EXPECT_EQ(ok.find("-ERR"), std::string::npos) << ok;
@@ -658,7 +705,8 @@ TEST(monitor_signals, sighup_reload_changes_max_payload_for_new_connections) {
 // natrix closes its clients soon after the grace period and exits once the
 // duration is over.
 TEST(monitor_signals, sigusr2_lame_duck_drains_clients_and_exits_zero) {
-    test_server srv(2, "lame_duck_grace_period: \"1s\"\nlame_duck_duration: \"30s\"\nhttp_port: -1\n");
+    test_server srv(2,
+                    "lame_duck_grace_period: \"1s\"\nlame_duck_duration: \"30s\"\nhttp_port: -1\n");
     ASSERT_GT(srv.http_port(), 0) << srv.read_log();
     std::vector<std::unique_ptr<raw_client>> clients;
     for (int i = 0; i < 4; ++i) {

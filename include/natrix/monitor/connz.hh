@@ -5,13 +5,13 @@
 // Each shard lists its own connections on its thread (read_connections, in
 // a server::collect task), already sorted and cut to offset+limit; the
 // monitor thread merges the shards' lists (merge_connections) and renders.
-#include <natrix/monitor/query_params.hh>
-
 #include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <natrix/monitor/query_params.hh>
 
 namespace natrix::broker {
 class shard;
@@ -20,7 +20,19 @@ class shard;
 namespace natrix::monitor {
 
 // nats-server 2.9.10's keys for open connections (no rtt sort in 2.9).
-enum class connz_sort { cid, start, subs, pending, msgs_to, msgs_from, bytes_to, bytes_from, last, idle, uptime };
+enum class connz_sort {
+    cid,
+    start,
+    subs,
+    pending,
+    msgs_to,
+    msgs_from,
+    bytes_to,
+    bytes_from,
+    last,
+    idle,
+    uptime
+};
 enum class subs_mode { none, list, detail };
 
 struct connz_options {

@@ -12,11 +12,11 @@
 namespace natrix::monitor {
 
 struct http_request {
-    std::string method;  // as sent: "GET"
-    std::string target;  // as sent: "/connz?limit=2"
-    std::string path;    // percent-decoded: "/connz"
-    std::string query;   // raw, without '?': "limit=2"
-    int version_minor = 1; // HTTP/1.<minor>
+    std::string method;                                       // as sent: "GET"
+    std::string target;                                       // as sent: "/connz?limit=2"
+    std::string path;                                         // percent-decoded: "/connz"
+    std::string query;                                        // raw, without '?': "limit=2"
+    int version_minor = 1;                                    // HTTP/1.<minor>
     std::vector<std::pair<std::string, std::string>> headers; // names as sent
 };
 
@@ -24,7 +24,7 @@ enum class http_parse_status {
     incomplete, // no blank line yet, and still under the size limit
     complete,   // *head_len bytes form the request head
     bad_request,
-    too_large,  // no complete head within max_head bytes
+    too_large, // no complete head within max_head bytes
 };
 
 // Parses the request head at the start of `buf`. Lines end in CRLF (a bare

@@ -8,14 +8,14 @@
 //
 // listen() and start()/stop() are called by the owner's (control) thread;
 // the handler runs on the server's own thread, one request at a time.
-#include <natrix/monitor/http_request.hh>
-#include <natrix/monitor/http_response.hh>
-
 #include <atomic>
 #include <chrono>
 #include <functional>
 #include <string>
 #include <thread>
+
+#include <natrix/monitor/http_request.hh>
+#include <natrix/monitor/http_response.hh>
 
 namespace natrix::monitor {
 

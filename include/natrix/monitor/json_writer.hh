@@ -18,7 +18,8 @@ namespace natrix::monitor {
 class json_writer {
 public:
     // pretty = false writes the compact form (json.Marshal).
-    explicit json_writer(bool pretty = true) : pretty_(pretty) {}
+    explicit json_writer(bool pretty = true)
+        : pretty_(pretty) {}
 
     json_writer& begin_object();
     json_writer& end_object();

@@ -2,13 +2,13 @@
 // /metrics: Prometheus text exposition (format 0.0.4) of the per-shard
 // counters and gauges, labelled shard="N", and the sampled publish-to-write
 // latency histogram in seconds. Pure rendering; any thread.
-#include <natrix/monitor/shard_figures.hh>
-
 #include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <natrix/monitor/shard_figures.hh>
 
 namespace natrix::monitor {
 

@@ -8,17 +8,17 @@
 // thread, which reads shard state only through server::collect control
 // tasks (each shard answers for itself on its own thread) and the server's
 // atomic/immutable accessors; it never touches a shard directly.
-#include <natrix/broker/server.hh>
-#include <natrix/monitor/http_server.hh>
-#include <natrix/monitor/process_usage.hh>
-#include <natrix/monitor/query_params.hh>
-#include <natrix/monitor/varz.hh>
-
 #include <atomic>
 #include <chrono>
 #include <map>
 #include <memory>
 #include <string>
+
+#include <natrix/broker/server.hh>
+#include <natrix/monitor/http_server.hh>
+#include <natrix/monitor/process_usage.hh>
+#include <natrix/monitor/query_params.hh>
+#include <natrix/monitor/varz.hh>
 
 namespace natrix::monitor {
 

@@ -16,7 +16,9 @@ public:
 
     std::optional<std::string_view> get(std::string_view key) const;
     bool has(std::string_view key) const { return get(key).has_value(); }
-    const std::vector<std::pair<std::string, std::string>>& items() const noexcept { return items_; }
+    const std::vector<std::pair<std::string, std::string>>& items() const noexcept {
+        return items_;
+    }
 
     // Go's strconv.Atoi on the first value: nullopt when absent or empty;
     // false with nats-server's message in *error when not an integer.

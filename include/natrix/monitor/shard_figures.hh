@@ -3,12 +3,12 @@
 // counters, gauges, trie statistics, latency histogram and current config.
 // read_shard_figures() runs on the shard's own thread (inside a
 // server::collect control task); the result is plain data for any thread.
+#include <cstdint>
+#include <vector>
+
 #include <natrix/broker/broker_config.hh>
 #include <natrix/broker/latency_histogram.hh>
 #include <natrix/subjects/subject_trie.hh>
-
-#include <cstdint>
-#include <vector>
 
 namespace natrix::broker {
 class shard;

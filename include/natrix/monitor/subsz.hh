@@ -3,14 +3,14 @@
 // with subs=1 the subscriptions themselves (offset, limit, test=<subject>).
 // read_subscriptions() runs on a shard's thread (server::collect); the rest
 // is plain data for the monitor thread.
-#include <natrix/monitor/connz.hh>
-#include <natrix/monitor/query_params.hh>
-#include <natrix/subjects/subject_trie.hh>
-
 #include <chrono>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <natrix/monitor/connz.hh>
+#include <natrix/monitor/query_params.hh>
+#include <natrix/subjects/subject_trie.hh>
 
 namespace natrix::monitor {
 

@@ -2,14 +2,14 @@
 // /varz: server identity, settings and totals with nats-server's field names,
 // types and order, plus a "natrix" object with per-shard figures. Pure
 // rendering from gathered data; any thread.
-#include <natrix/broker/broker_config.hh>
-#include <natrix/monitor/shard_figures.hh>
-
 #include <chrono>
 #include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
+
+#include <natrix/broker/broker_config.hh>
+#include <natrix/monitor/shard_figures.hh>
 
 namespace natrix::monitor {
 

@@ -1,7 +1,7 @@
-#include <natrix/monitor/connz.hh>
-
 #include <gtest/gtest.h>
 #include <simdjson.h>
+
+#include <natrix/monitor/connz.hh>
 
 namespace natrix::monitor {
 namespace {
@@ -15,8 +15,10 @@ connz_options opts(std::string_view query, std::string* err = nullptr) {
     connz_options o;
     std::string e;
     const bool ok = parse_connz_options(q, &o, &e);
-    if (err) *err = ok ? "" : e;
-    else EXPECT_TRUE(ok) << e;
+    if (err)
+        *err = ok ? "" : e;
+    else
+        EXPECT_TRUE(ok) << e;
     return o;
 }
 
@@ -31,12 +33,15 @@ TEST(connz_options, defaults) {
 
 TEST(connz_options, every_sort_key) {
     const std::pair<const char*, connz_sort> keys[] = {
-        {"cid", connz_sort::cid},         {"start", connz_sort::start},       {"subs", connz_sort::subs},
-        {"pending", connz_sort::pending}, {"msgs_to", connz_sort::msgs_to},   {"msgs_from", connz_sort::msgs_from},
-        {"bytes_to", connz_sort::bytes_to}, {"bytes_from", connz_sort::bytes_from}, {"last", connz_sort::last},
-        {"idle", connz_sort::idle},       {"uptime", connz_sort::uptime},
+        {"cid", connz_sort::cid},           {"start", connz_sort::start},
+        {"subs", connz_sort::subs},         {"pending", connz_sort::pending},
+        {"msgs_to", connz_sort::msgs_to},   {"msgs_from", connz_sort::msgs_from},
+        {"bytes_to", connz_sort::bytes_to}, {"bytes_from", connz_sort::bytes_from},
+        {"last", connz_sort::last},         {"idle", connz_sort::idle},
+        {"uptime", connz_sort::uptime},
     };
-    for (const auto& [name, by] : keys) EXPECT_EQ(opts(std::string("sort=") + name).sort, by) << name;
+    for (const auto& [name, by] : keys)
+        EXPECT_EQ(opts(std::string("sort=") + name).sort, by) << name;
     std::string err;
     opts("sort=rtt", &err); // not in 2.9.10
     EXPECT_EQ(err, "invalid sorting option: rtt");
@@ -70,8 +75,9 @@ TEST(connz_options, errors_carry_nats_server_messages) {
     EXPECT_NE(err.find("not supported"), std::string::npos);
 }
 
-conn_info conn(std::uint64_t cid, steady::time_point base, int start_s, int last_s, std::uint64_t in_msgs,
-               std::uint64_t out_msgs, std::uint32_t subs, std::uint64_t pending, int rtt_us) {
+conn_info conn(std::uint64_t cid, steady::time_point base, int start_s, int last_s,
+               std::uint64_t in_msgs, std::uint64_t out_msgs, std::uint32_t subs,
+               std::uint64_t pending, int rtt_us) {
     conn_info c;
     c.cid = cid;
     c.start = base + std::chrono::seconds(start_s);
@@ -106,16 +112,16 @@ TEST(connz_sort, directions_match_nats_server) {
     };
     using V = std::vector<std::uint64_t>;
     EXPECT_EQ(sorted(connz_sort::cid), (V{1, 2, 3}));
-    EXPECT_EQ(sorted(connz_sort::start), (V{2, 3, 1}));     // oldest first
-    EXPECT_EQ(sorted(connz_sort::uptime), (V{2, 3, 1}));    // longest up first
-    EXPECT_EQ(sorted(connz_sort::subs), (V{2, 3, 1}));      // most first
+    EXPECT_EQ(sorted(connz_sort::start), (V{2, 3, 1}));  // oldest first
+    EXPECT_EQ(sorted(connz_sort::uptime), (V{2, 3, 1})); // longest up first
+    EXPECT_EQ(sorted(connz_sort::subs), (V{2, 3, 1}));   // most first
     EXPECT_EQ(sorted(connz_sort::pending), (V{1, 2, 3}));
     EXPECT_EQ(sorted(connz_sort::msgs_from), (V{1, 2, 3}));
     EXPECT_EQ(sorted(connz_sort::bytes_from), (V{1, 2, 3}));
     EXPECT_EQ(sorted(connz_sort::msgs_to), (V{2, 1, 3}));
     EXPECT_EQ(sorted(connz_sort::bytes_to), (V{2, 1, 3}));
-    EXPECT_EQ(sorted(connz_sort::last), (V{1, 2, 3}));      // most recent first
-    EXPECT_EQ(sorted(connz_sort::idle), (V{3, 2, 1}));      // longest idle first
+    EXPECT_EQ(sorted(connz_sort::last), (V{1, 2, 3})); // most recent first
+    EXPECT_EQ(sorted(connz_sort::idle), (V{3, 2, 1})); // longest idle first
 }
 
 TEST(connz_sort, ties_fall_back_to_cid) {
@@ -168,8 +174,9 @@ TEST(connz_render, shape_and_values) {
     bare.ip = "::1";
     page.conns.push_back(bare);
     const auto now = std::chrono::system_clock::now();
-    const auto offset = now.time_since_epoch() -
-                        std::chrono::duration_cast<std::chrono::system_clock::duration>(b.time_since_epoch());
+    const auto offset =
+        now.time_since_epoch() -
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(b.time_since_epoch());
     for (subs_mode m : {subs_mode::none, subs_mode::list, subs_mode::detail}) {
         connz_options o;
         o.subs = m;
@@ -208,7 +215,8 @@ TEST(connz_render, shape_and_values) {
             simdjson::dom::element q = c0["subscriptions_list_detail"].at(1);
             EXPECT_EQ(std::string_view(q["qgroup"]), "q");
             EXPECT_EQ(std::int64_t(q["max"]), 10);
-            EXPECT_EQ(c0["subscriptions_list_detail"].at(0)["qgroup"].error(), simdjson::NO_SUCH_FIELD);
+            EXPECT_EQ(c0["subscriptions_list_detail"].at(0)["qgroup"].error(),
+                      simdjson::NO_SUCH_FIELD);
         }
     }
 }
@@ -216,7 +224,8 @@ TEST(connz_render, shape_and_values) {
 TEST(connz_render, cid_filter_reports_limit_one) {
     connz_options o;
     o.cid = 3;
-    const std::string s = render_connz("N", std::chrono::system_clock::now(), steady::now(), {}, o, {});
+    const std::string s =
+        render_connz("N", std::chrono::system_clock::now(), steady::now(), {}, o, {});
     simdjson::dom::parser p;
     simdjson::dom::element d;
     ASSERT_EQ(p.parse(s).get(d), simdjson::SUCCESS);

@@ -1,13 +1,13 @@
 // /varz, /subsz and /metrics rendering from gathered figures, and the
 // latency histogram they report.
-#include <natrix/monitor/metrics.hh>
-#include <natrix/monitor/subsz.hh>
-#include <natrix/monitor/varz.hh>
+#include <map>
 
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
-#include <map>
+#include <natrix/monitor/metrics.hh>
+#include <natrix/monitor/subsz.hh>
+#include <natrix/monitor/varz.hh>
 
 namespace natrix::monitor {
 namespace {
@@ -66,12 +66,52 @@ TEST(latency_histogram, quantile_upper_bounds) {
 // The fields nats-server 2.9.10's /varz has for a server without TLS,
 // clustering or a system account, in its order.
 const char* const nats_varz_fields[] = {
-    "server_id", "server_name", "version", "proto", "go", "host", "port", "max_connections",
-    "ping_interval", "ping_max", "http_host", "http_port", "http_base_path", "https_port", "auth_timeout",
-    "max_control_line", "max_payload", "max_pending", "cluster", "gateway", "leaf", "mqtt", "websocket",
-    "jetstream", "tls_timeout", "write_deadline", "start", "now", "uptime", "mem", "cores", "gomaxprocs",
-    "cpu", "connections", "total_connections", "routes", "remotes", "leafnodes", "in_msgs", "out_msgs",
-    "in_bytes", "out_bytes", "slow_consumers", "subscriptions", "http_req_stats", "config_load_time",
+    "server_id",
+    "server_name",
+    "version",
+    "proto",
+    "go",
+    "host",
+    "port",
+    "max_connections",
+    "ping_interval",
+    "ping_max",
+    "http_host",
+    "http_port",
+    "http_base_path",
+    "https_port",
+    "auth_timeout",
+    "max_control_line",
+    "max_payload",
+    "max_pending",
+    "cluster",
+    "gateway",
+    "leaf",
+    "mqtt",
+    "websocket",
+    "jetstream",
+    "tls_timeout",
+    "write_deadline",
+    "start",
+    "now",
+    "uptime",
+    "mem",
+    "cores",
+    "gomaxprocs",
+    "cpu",
+    "connections",
+    "total_connections",
+    "routes",
+    "remotes",
+    "leafnodes",
+    "in_msgs",
+    "out_msgs",
+    "in_bytes",
+    "out_bytes",
+    "slow_consumers",
+    "subscriptions",
+    "http_req_stats",
+    "config_load_time",
 };
 
 TEST(varz_render, fields_order_and_sums) {

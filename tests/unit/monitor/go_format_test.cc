@@ -1,6 +1,6 @@
-#include <natrix/monitor/go_format.hh>
-
 #include <gtest/gtest.h>
+
+#include <natrix/monitor/go_format.hh>
 
 namespace natrix::monitor {
 namespace {
@@ -8,7 +8,8 @@ namespace {
 using namespace std::chrono;
 
 system_clock::time_point at(long long secs, long long nanos) {
-    return system_clock::time_point(duration_cast<system_clock::duration>(seconds(secs) + nanoseconds(nanos)));
+    return system_clock::time_point(
+        duration_cast<system_clock::duration>(seconds(secs) + nanoseconds(nanos)));
 }
 
 TEST(go_format, rfc3339_nano_trims_fraction_like_go) {

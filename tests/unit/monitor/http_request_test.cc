@@ -1,8 +1,8 @@
+#include <gtest/gtest.h>
+
 #include <natrix/monitor/http_request.hh>
 #include <natrix/monitor/http_response.hh>
 #include <natrix/monitor/query_params.hh>
-
-#include <gtest/gtest.h>
 
 namespace natrix::monitor {
 namespace {
@@ -19,7 +19,8 @@ http_parse_status parse(std::string_view in, http_request* r, std::size_t* len =
 TEST(http_request, simple_get) {
     http_request r;
     std::size_t len = 0;
-    const std::string in = "GET /connz?limit=2&sort=cid HTTP/1.1\r\nHost: x\r\nUser-Agent:  curl/7 \r\n\r\nBODY";
+    const std::string in =
+        "GET /connz?limit=2&sort=cid HTTP/1.1\r\nHost: x\r\nUser-Agent:  curl/7 \r\n\r\nBODY";
     ASSERT_EQ(parse(in, &r, &len), http_parse_status::complete);
     EXPECT_EQ(len, in.size() - 4);
     EXPECT_EQ(r.method, "GET");
@@ -62,13 +63,13 @@ TEST(http_request, absolute_form_and_percent_decoded_path) {
 TEST(http_request, malformed_requests_are_bad) {
     http_request r;
     for (const char* in : {
-             "GET /varz\r\n\r\n",                  // no version
-             "GET  /varz HTTP/1.1\r\n\r\n",        // double space
-             "GET /varz HTTP/2.0\r\n\r\n",         // not HTTP/1.x
-             "GET /varz HTTP/1.1 x\r\n\r\n",       // extra field
-             "G(T /varz HTTP/1.1\r\n\r\n",         // bad method token
-             "GET varz HTTP/1.1\r\n\r\n",          // not a path
-             "GET /va%zz HTTP/1.1\r\n\r\n",        // bad escape
+             "GET /varz\r\n\r\n",            // no version
+             "GET  /varz HTTP/1.1\r\n\r\n",  // double space
+             "GET /varz HTTP/2.0\r\n\r\n",   // not HTTP/1.x
+             "GET /varz HTTP/1.1 x\r\n\r\n", // extra field
+             "G(T /varz HTTP/1.1\r\n\r\n",   // bad method token
+             "GET varz HTTP/1.1\r\n\r\n",    // not a path
+             "GET /va%zz HTTP/1.1\r\n\r\n",  // bad escape
              "GET /varz HTTP/1.1\r\nNoColon\r\n\r\n",
              "GET /varz HTTP/1.1\r\nA: b\r\n folded\r\n\r\n",
              "GET /varz HTTP/1.1\r\nBad Name: x\r\n\r\n",
@@ -158,7 +159,8 @@ TEST(http_response, serialization) {
     EXPECT_NE(s.find("\r\nAllow: GET, HEAD\r\n"), std::string::npos);
     EXPECT_NE(s.find("\r\nConnection: close\r\n\r\nno\n"), std::string::npos);
     const std::string h = serialize_response(r, true);
-    EXPECT_NE(h.find("\r\nContent-Length: 3\r\n"), std::string::npos); // HEAD: length of what GET would send
+    EXPECT_NE(h.find("\r\nContent-Length: 3\r\n"),
+              std::string::npos); // HEAD: length of what GET would send
     EXPECT_EQ(h.substr(h.size() - 4), "\r\n\r\n");
 }
 

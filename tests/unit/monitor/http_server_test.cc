@@ -1,13 +1,13 @@
-#include <natrix/monitor/http_server.hh>
-
-#include <gtest/gtest.h>
+#include <atomic>
 
 #include <arpa/inet.h>
-#include <atomic>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <natrix/monitor/http_server.hh>
 
 namespace natrix::monitor {
 namespace {
@@ -32,7 +32,8 @@ std::string read_all(int fd, std::chrono::milliseconds timeout = 3s) {
     std::string out;
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) break;
         pollfd p{fd, POLLIN, 0};
         if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
@@ -105,7 +106,8 @@ TEST_F(http_server_test, head_has_no_body) {
 }
 
 TEST_F(http_server_test, other_methods_get_405_without_reaching_the_handler) {
-    const std::string r = exchange(server_->port(), "POST /hello HTTP/1.1\r\nContent-Length: 2\r\n\r\nhi");
+    const std::string r =
+        exchange(server_->port(), "POST /hello HTTP/1.1\r\nContent-Length: 2\r\n\r\nhi");
     EXPECT_EQ(r.rfind("HTTP/1.1 405 Method Not Allowed\r\n", 0), 0u) << r;
     EXPECT_NE(r.find("Allow: GET, HEAD\r\n"), std::string::npos);
     EXPECT_EQ(calls_.load(), 0);
@@ -118,8 +120,8 @@ TEST_F(http_server_test, garbage_gets_400) {
 }
 
 TEST_F(http_server_test, oversized_head_gets_431) {
-    const std::string r =
-        exchange(server_->port(), "GET /hello HTTP/1.1\r\nX: " + std::string(2000, 'a') + "\r\n\r\n");
+    const std::string r = exchange(
+        server_->port(), "GET /hello HTTP/1.1\r\nX: " + std::string(2000, 'a') + "\r\n\r\n");
     EXPECT_EQ(r.rfind("HTTP/1.1 431 ", 0), 0u) << r.substr(0, 100);
     EXPECT_EQ(calls_.load(), 0);
 }

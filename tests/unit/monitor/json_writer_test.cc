@@ -1,10 +1,10 @@
-#include <natrix/monitor/json_writer.hh>
+#include <cstdint>
+#include <limits>
 
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
-#include <cstdint>
-#include <limits>
+#include <natrix/monitor/json_writer.hh>
 
 namespace natrix::monitor {
 namespace {
@@ -42,7 +42,15 @@ TEST(json_writer, pretty_matches_go_marshal_indent) {
 
 TEST(json_writer, compact_form) {
     json_writer w(false);
-    w.begin_object().field("status", "ok").key("n").begin_array().value(1).value(-2).null().end_array().end_object();
+    w.begin_object()
+        .field("status", "ok")
+        .key("n")
+        .begin_array()
+        .value(1)
+        .value(-2)
+        .null()
+        .end_array()
+        .end_object();
     EXPECT_EQ(w.str(), R"({"status":"ok","n":[1,-2,null]})");
 }
 
@@ -67,9 +75,11 @@ TEST(json_writer, escapes_like_go) {
     EXPECT_EQ(esc("µs é 日本"), "\"µs é 日本\"");
     EXPECT_EQ(esc("\xe2\x80\xa8\xe2\x80\xa9"), "\"\\u2028\\u2029\"");
     // Invalid UTF-8 becomes U+FFFD, one per bad byte.
-    EXPECT_EQ(esc("a\xff" "b"), "\"a\\ufffdb\"");
-    EXPECT_EQ(esc("\xc3"), "\"\\ufffd\"");            // truncated sequence
-    EXPECT_EQ(esc("\xc0\xaf"), "\"\\ufffd\\ufffd\""); // overlong
+    EXPECT_EQ(esc("a\xff"
+                  "b"),
+              "\"a\\ufffdb\"");
+    EXPECT_EQ(esc("\xc3"), "\"\\ufffd\"");                       // truncated sequence
+    EXPECT_EQ(esc("\xc0\xaf"), "\"\\ufffd\\ufffd\"");            // overlong
     EXPECT_EQ(esc("\xed\xa0\x80"), "\"\\ufffd\\ufffd\\ufffd\""); // surrogate
 }
 
@@ -87,10 +97,18 @@ TEST(json_writer, floats_in_go_form) {
 TEST(json_writer, output_parses_with_simdjson) {
     json_writer w;
     w.begin_object();
-    w.field("name", std::string("we\xff" "ird \"<name>\"\n"));
+    w.field("name", std::string("we\xff"
+                                "ird \"<name>\"\n"));
     w.field("rate", 0.25);
     w.field("big", std::uint64_t{1} << 63);
-    w.key("nested").begin_object().key("list").begin_array().value("a").value(false).end_array().end_object();
+    w.key("nested")
+        .begin_object()
+        .key("list")
+        .begin_array()
+        .value("a")
+        .value(false)
+        .end_array()
+        .end_object();
     w.end_object();
     simdjson::dom::parser p;
     simdjson::dom::element doc;
