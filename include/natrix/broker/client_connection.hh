@@ -56,10 +56,6 @@ struct client_connection {
     bool send_pending = false;
     bool dirty = false;
     clock::time_point send_started;
-    // Parse (or ring dequeue) time of the earliest timed message waiting in
-    // `out`; recorded in the shard's latency_histogram when its send is
-    // submitted. Epoch when none.
-    clock::time_point sample_start{};
 
     // A PING after records went to other shards waits for them (the shard's
     // PONG barrier); meanwhile the client's further input is parked, in order.
@@ -84,6 +80,11 @@ struct client_connection {
 
     // Counters for monitoring.
     std::uint64_t in_msgs = 0, in_bytes = 0, out_msgs = 0, out_bytes = 0;
+
+    // Parse (or ring dequeue) time of the earliest timed message waiting in
+    // `out`; recorded in the shard's latency_histogram when its send is
+    // submitted. Epoch when none.
+    clock::time_point sample_start{};
 
     std::size_t pending_bytes() const noexcept {
         return out.size() + (inflight.size() - inflight_off);
