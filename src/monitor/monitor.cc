@@ -137,9 +137,15 @@ http_response monitor::handle(const http_request& req) {
         r = metrics(), json = false;
     else
         r = root(), json = false;
-    // JSONP, as nats-server: ?callback=fn wraps the answer.
+    // JSONP, as nats-server: ?callback=fn wraps the answer. Only a plain
+    // JavaScript name is echoed back, so the parameter cannot inject script.
     if (json && r.status == 200) {
         if (auto cb = q.get("callback"); cb && !cb->empty()) {
+            const bool plain = std::all_of(cb->begin(), cb->end(), [](char c) {
+                return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                       c == '_' || c == '$' || c == '.';
+            });
+            if (!plain) return http_response::text(400, "invalid callback name");
             r.body = std::string(*cb) + "(" + r.body + ")";
             r.content_type = "application/javascript";
         }

@@ -561,6 +561,7 @@ TEST_F(monitor_vs_nats, index_page_and_http_errors) {
     const http_answer jsonp = http_get(natrix_->http_port(), "/healthz?callback=cb");
     EXPECT_EQ(jsonp.body, "cb({\"status\":\"ok\"})");
     EXPECT_EQ(jsonp.header("Content-Type"), "application/javascript");
+    EXPECT_EQ(http_get(natrix_->http_port(), "/healthz?callback=alert(1)//").status, 400);
 }
 
 // ------------------------------------------------------------ /metrics ----
