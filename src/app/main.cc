@@ -98,6 +98,7 @@ int main(int argc, char** argv) {
 
     natrix::broker::server srv(to_broker_config(o));
     auto ldm_end = std::chrono::steady_clock::time_point::max();
+    auto ldm_close_from = ldm_end;
     // Monitoring binds first so that its log line comes before the client
     // listener's, as with nats-server; it serves once the shards run.
     std::unique_ptr<natrix::monitor::monitor> mon;
@@ -127,7 +128,10 @@ int main(int argc, char** argv) {
             siginfo_t si;
             sig = sigtimedwait(&sigs, &si, &ts);
             if (sig < 0) {
-                if (std::chrono::steady_clock::now() >= ldm_end && srv.open_connections() == 0) break;
+                // Like nats-server: done as soon as the closing phase has
+                // begun and the last client is gone, or at the end anyway.
+                const auto now = std::chrono::steady_clock::now();
+                if ((now >= ldm_close_from && srv.open_connections() == 0) || now >= ldm_end) break;
                 continue;
             }
         } else if (sigwait(&sigs, &sig) != 0) {
@@ -166,7 +170,8 @@ int main(int argc, char** argv) {
         if (sig == SIGUSR2) {
             LOG_INF("Entering lame duck mode, stop accepting new clients");
             srv.enter_lame_duck(o.lame_duck_grace_period, o.lame_duck_duration);
-            ldm_end = std::chrono::steady_clock::now() + o.lame_duck_duration;
+            ldm_close_from = std::chrono::steady_clock::now() + o.lame_duck_grace_period;
+            ldm_end = std::chrono::steady_clock::now() + o.lame_duck_duration + std::chrono::seconds(1);
             continue;
         }
     }

@@ -630,6 +630,12 @@ void shard::apply_config(const broker_config& n) {
     cfg_.write_deadline = n.write_deadline;
     cfg_.idle = n.idle;
     cfg_.spin = n.spin;
+    // Existing clients take the new limits too (nats-server's reload does).
+    for (auto& c : slots_) {
+        if (!c || c->closed) continue;
+        c->parser.set_max_payload(n.max_payload);
+        c->parser.set_max_control_line(n.max_control_line);
+    }
 }
 
 std::size_t shard::ring_bytes_in_use() const noexcept {

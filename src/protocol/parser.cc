@@ -122,11 +122,32 @@ std::int64_t parse_size(std::string_view s) noexcept {
 
 parser::parser(const parser_config& config)
     : config_(config), scan_(scan_kernel(config.isa)) {
+    set_max_control_line(config_.max_control_line);
+}
+
+void parser::set_max_control_line(std::uint32_t v) {
+    config_.max_control_line = v;
     // Room for the longest op name and its separators on top of the limit.
-    std::uint32_t limit = config_.max_control_line;
+    std::uint32_t limit = v;
     if (config_.role != conn_role::client) limit *= 16; // routes carry long RS+/RMSG lines
-    scratch_cap_ = limit + 64;
-    scratch_.reset(new char[scratch_cap_]);
+    const std::uint32_t cap = limit + 64;
+    if (cap <= scratch_cap_) return;
+    std::unique_ptr<char[]> bigger(new char[cap]);
+    if (scratch_len_) std::memcpy(bigger.get(), scratch_.get(), scratch_len_);
+    // A split payload's fields point into the scratch: rebase them.
+    if (state_ == state::payload_partial) {
+        auto rebase = [&](std::string_view& f) {
+            if (!f.empty()) f = std::string_view(bigger.get() + (f.data() - scratch_.get()), f.size());
+        };
+        rebase(pending_.subject);
+        rebase(pending_.reply);
+        rebase(pending_.arg);
+        rebase(pending_.size_text);
+        rebase(pending_.header_size_text);
+        for (std::uint32_t i = 0; i < pending_.ntokens && i < max_op_tokens; ++i) rebase(pending_.tokens[i]);
+    }
+    scratch_ = std::move(bigger);
+    scratch_cap_ = cap;
 }
 
 std::size_t parser::buffered_bytes() const noexcept { return scratch_len_ + body_.capacity(); }

@@ -60,7 +60,9 @@ public:
     // CONNECT {"headers":true} enables HPUB for this connection.
     void set_headers(bool on) noexcept { headers_ = on; }
     void set_max_payload(std::int64_t v) noexcept { config_.max_payload = v; }
-    void set_max_control_line(std::uint32_t v) noexcept { config_.max_control_line = v; }
+    // Grows the scratch when the limit grows (config reload), keeping any
+    // partial line already buffered.
+    void set_max_control_line(std::uint32_t v);
     const parser_config& config() const noexcept { return config_; }
 
     // True when no partial operation is buffered.

@@ -308,3 +308,22 @@ TEST(parse_size, nats_server_rules) {
     EXPECT_EQ(parse_size("1a"), -1);
     EXPECT_EQ(parse_size(" 1"), -1);
 }
+
+TEST(parser, raising_max_control_line_keeps_a_split_line_and_payload_fields) {
+    parser_config cfg;
+    cfg.max_control_line = 64;
+    parser p(cfg);
+    std::string subject(100, 's');
+    std::string s = "PUB " + subject + " 5\r\nhello\r\n";
+    std::string_view first(s.data(), 20);
+    parsed_op op;
+    ASSERT_EQ(p.next(first, op), parse_status::need_more);
+    p.set_max_control_line(4096);
+    std::string_view rest(s.data() + 20, s.size() - 20 - 4);
+    ASSERT_EQ(p.next(rest, op), parse_status::need_more); // payload split too
+    p.set_max_control_line(8192);                         // fields now live in the new scratch
+    std::string_view tail(s.data() + s.size() - 4, 4);
+    ASSERT_EQ(p.next(tail, op), parse_status::op);
+    EXPECT_EQ(op.subject, subject);
+    EXPECT_EQ(op.payload, "hello");
+}
