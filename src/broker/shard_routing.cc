@@ -215,6 +215,15 @@ void shard::change_interest(std::string_view subject, std::string_view queue, in
 // overflow queue (in order) and go out first on the next flush.
 void shard::push_record(unsigned to, std::uint32_t type, std::string_view body) {
     rings::spsc_ring& r = srv_.shard_at(to).inbox(id_);
+    if (body.size() > r.max_record()) {
+        // Rings are sized for max_payload plus 64 KiB of fields; only a
+        // pathological record (hundreds of long queue names) gets here. It
+        // could never be sent and would wedge the pair: drop it, loudly.
+        stats_.ring_dropped.add();
+        LOG_ERR("shard %u: %zu-byte record for shard %u exceeds the ring's %zu-byte limit; dropped", id_,
+                body.size(), to, r.max_record());
+        return;
+    }
     auto& of = overflow_[to];
     if (of.empty()) {
         ++sent_seq_[to];

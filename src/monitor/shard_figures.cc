@@ -18,6 +18,7 @@ shard_figures read_shard_figures(const broker::shard& s) {
     f.stale_connections = st.stale_connections.get();
     f.ring_records_out = st.ring_records_out.get();
     f.ring_full = st.ring_full.get();
+    f.ring_dropped = st.ring_dropped.get();
     f.wakeups_sent = st.wakeups_sent.get();
     f.ring_bytes_in_use = s.ring_bytes_in_use();
     f.overflow_bytes = s.overflow_bytes();
@@ -41,6 +42,7 @@ shard_figures sum_figures(const std::vector<shard_figures>& shards) {
         t.stale_connections += f.stale_connections;
         t.ring_records_out += f.ring_records_out;
         t.ring_full += f.ring_full;
+        t.ring_dropped += f.ring_dropped;
         t.wakeups_sent += f.wakeups_sent;
         t.ring_bytes_in_use += f.ring_bytes_in_use;
         t.overflow_bytes += f.overflow_bytes;

@@ -4,6 +4,8 @@
 // and assert that they did.
 #include "test_server.hh"
 
+#include <atomic>
+
 #include <memory>
 #include <set>
 
@@ -292,4 +294,60 @@ TEST(engine_lifecycle, bad_config_fails_with_a_clear_error) {
     ::unlink(path);
     EXPECT_NE(WEXITSTATUS(status), 0);
     EXPECT_NE(out.find(std::string(path) + ":"), std::string::npos) << out;
+}
+
+// One publisher on shard A feeding 12 subscribers on shard B with 1 KiB
+// messages makes B do 12x the work of A, so A's ring to B fills and its
+// overflow grows past the watermark: A must pause reading its client (TCP
+// back-pressure, nothing dropped) and every subscriber must still get every
+// message, in order.
+TEST(engine_backpressure, ring_overflow_pauses_input_and_loses_nothing) {
+    test_server srv(2, "max_payload: 2048\nnatrix { ring_capacity: 4KB }\n", {"-D"});
+    constexpr std::size_t nsubs = 12;
+    std::vector<std::unique_ptr<raw_client>> subs;
+    unsigned sub_shard = 0;
+    for (int tries = 0; subs.size() < nsubs && tries < 500; ++tries) {
+        auto c = std::make_unique<raw_client>(srv.port());
+        if (subs.empty()) sub_shard = c->shard(2);
+        if (c->shard(2) != sub_shard) continue;
+        c->send(k_quiet + "SUB flood 1\r\nPING\r\n");
+        ASSERT_EQ(c->read_line(), "PONG\r\n");
+        subs.push_back(std::move(c));
+    }
+    ASSERT_EQ(subs.size(), nsubs);
+    std::unique_ptr<raw_client> pub;
+    do {
+        pub = std::make_unique<raw_client>(srv.port());
+    } while (pub->shard(2) == sub_shard);
+    pub->send(k_quiet);
+    constexpr int n = 6000;
+    auto body_of = [](int i) {
+        std::string b = std::to_string(i);
+        b.resize(1024, '.');
+        return b;
+    };
+    std::string batch;
+    for (int i = 0; i < n; ++i) batch += "PUB flood 1024\r\n" + body_of(i) + "\r\n";
+    // Readers keep up in the background so subscribers are never slow consumers.
+    std::atomic<bool> ok{true};
+    std::vector<std::thread> readers;
+    for (auto& s : subs) {
+        readers.emplace_back([&ok, &body_of, c = s.get()] {
+            for (int i = 0; i < n && ok; ++i) {
+                if (c->read_until("\r\n", 30s) != "MSG flood 1 1024\r\n" ||
+                    c->read_until("\r\n", 30s) != body_of(i) + "\r\n") {
+                    ok = false;
+                    return;
+                }
+            }
+        });
+    }
+    pub->send(batch + "PING\r\n");
+    EXPECT_EQ(pub->read_line(60s), "PONG\r\n");
+    for (auto& t : readers) t.join();
+    EXPECT_TRUE(ok.load()) << "a subscriber missed or reordered a message";
+    const std::string log = srv.read_log();
+    EXPECT_NE(log.find("pausing client input"), std::string::npos) << "back-pressure never engaged";
+    EXPECT_NE(log.find("resuming client input"), std::string::npos);
+    EXPECT_EQ(log.find("Slow Consumer"), std::string::npos) << log;
 }

@@ -56,7 +56,7 @@ struct shard_stats {
     shard_counter in_msgs, in_bytes, out_msgs, out_bytes;
     shard_counter connections, total_connections, subscriptions;
     shard_counter slow_consumers, stale_connections;
-    shard_counter ring_records_out, ring_full, wakeups_sent;
+    shard_counter ring_records_out, ring_full, wakeups_sent, ring_dropped;
 };
 
 class shard {
