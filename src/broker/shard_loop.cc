@@ -16,7 +16,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/eventfd.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -27,15 +26,6 @@ using namespace detail;
 namespace {
 constexpr unsigned k_sq_entries = 4096;
 constexpr auto k_tick = std::chrono::milliseconds(100);
-
-io_uring_sqe* get_sqe(io_uring* ring) {
-    io_uring_sqe* sqe = io_uring_get_sqe(ring);
-    if (!sqe) {
-        io_uring_submit(ring);
-        sqe = io_uring_get_sqe(ring);
-    }
-    return sqe;
-}
 } // namespace
 
 shard::shard(unsigned id, unsigned nshards, server& srv)
@@ -50,8 +40,6 @@ shard::shard(unsigned id, unsigned nshards, server& srv)
 }
 
 shard::~shard() {
-    if (ring_) io_uring_queue_exit(ring_.get());
-    if (buf_ring_) munmap(buf_ring_, cfg_.recv_buffer_count * sizeof(io_uring_buf));
     if (listen_fd_ >= 0) ::close(listen_fd_);
     if (wake_fd_ >= 0) ::close(wake_fd_);
     for (auto& c : slots_)
@@ -59,67 +47,12 @@ shard::~shard() {
 }
 
 bool shard::setup_ring() {
-    ring_ = std::make_unique<io_uring>();
-    io_uring_params p{};
-    p.flags = IORING_SETUP_SUBMIT_ALL | IORING_SETUP_CQSIZE | IORING_SETUP_SINGLE_ISSUER |
-              IORING_SETUP_DEFER_TASKRUN;
-    p.cq_entries = k_sq_entries * 4;
-    int r = io_uring_queue_init_params(k_sq_entries, ring_.get(), &p);
-    if (r == -EINVAL) {
-        // Kernels before 6.1: no SINGLE_ISSUER/DEFER_TASKRUN; cooperative task
-        // running is the next best thing.
-        p = io_uring_params{};
-        p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_COOP_TASKRUN;
-        p.cq_entries = k_sq_entries * 4;
-        r = io_uring_queue_init_params(k_sq_entries, ring_.get(), &p);
-    }
-    if (r < 0) {
-        start_error_ = std::string("io_uring is not available (") + std::strerror(-r) +
-                       "): natrix needs Linux >= 5.19 with io_uring enabled "
-                       "(check /proc/sys/kernel/io_uring_disabled and seccomp policies)";
-        ring_.reset();
-        return false;
-    }
-    if (!(p.features & IORING_FEAT_FAST_POLL)) {
-        start_error_ = "io_uring lacks IORING_FEAT_FAST_POLL: kernel too old";
-        return false;
-    }
-    std::unique_ptr<io_uring_probe, void (*)(io_uring_probe*)> probe(
-        io_uring_get_probe_ring(ring_.get()), io_uring_free_probe);
-    if (!probe || !io_uring_opcode_supported(probe.get(), IORING_OP_SEND) ||
-        !io_uring_opcode_supported(probe.get(), IORING_OP_ACCEPT)) {
-        start_error_ = "io_uring lacks SEND/ACCEPT opcodes: kernel too old";
-        return false;
-    }
-
-    // Provided buffer ring for multishot recv: one per shard, shared by all
-    // of its connections (memory does not grow with connection count).
-    const unsigned count = cfg_.recv_buffer_count;
-    const std::size_t ring_bytes = count * sizeof(io_uring_buf);
-    void* mem = mmap(nullptr, ring_bytes, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
-    if (mem == MAP_FAILED) {
-        start_error_ = "cannot map the recv buffer ring";
-        return false;
-    }
-    buf_ring_ = static_cast<io_uring_buf_ring*>(mem);
-    io_uring_buf_reg reg{};
-    reg.ring_addr = reinterpret_cast<std::uint64_t>(mem);
-    reg.ring_entries = count;
-    reg.bgid = buffer_group;
-    r = io_uring_register_buf_ring(ring_.get(), &reg, 0);
-    if (r < 0) {
-        start_error_ = std::string("io_uring provided buffer rings unsupported (") +
-                       std::strerror(-r) + "): natrix needs Linux >= 5.19";
-        return false;
-    }
-    io_uring_buf_ring_init(buf_ring_);
-    buffers_.reset(new char[std::size_t(count) * cfg_.recv_buffer_size]);
-    buf_mask_ = io_uring_buf_ring_mask(count);
-    for (unsigned i = 0; i < count; ++i)
-        io_uring_buf_ring_add(buf_ring_, buffers_.get() + std::size_t(i) * cfg_.recv_buffer_size,
-                              cfg_.recv_buffer_size, static_cast<unsigned short>(i), buf_mask_,
-                              static_cast<int>(i));
-    io_uring_buf_ring_advance(buf_ring_, static_cast<int>(count));
+    io::uring_settings us;
+    us.sq_entries = k_sq_entries;
+    us.buffer_count = cfg_.recv_buffer_count;
+    us.buffer_size = cfg_.recv_buffer_size;
+    us.buffer_group = buffer_group;
+    if (!uring_.open(us, &start_error_)) return false;
 
     wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (wake_fd_ < 0) {
@@ -190,20 +123,20 @@ void shard::run(int cpu) {
 }
 
 void shard::arm_accept() {
-    io_uring_sqe* sqe = get_sqe(ring_.get());
+    io_uring_sqe* sqe = uring_.sqe();
     io_uring_prep_multishot_accept(sqe, listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     io_uring_sqe_set_data64(sqe, pack(uop::accept));
     accept_armed_ = true;
 }
 
 void shard::arm_wakeup_read() {
-    io_uring_sqe* sqe = get_sqe(ring_.get());
+    io_uring_sqe* sqe = uring_.sqe();
     io_uring_prep_read(sqe, wake_fd_, &wake_value_, sizeof wake_value_, 0);
     io_uring_sqe_set_data64(sqe, pack(uop::wake));
 }
 
 void shard::arm_recv(client_connection& c) {
-    io_uring_sqe* sqe = get_sqe(ring_.get());
+    io_uring_sqe* sqe = uring_.sqe();
     io_uring_prep_recv_multishot(sqe, c.fd, nullptr, 0, 0);
     sqe->flags |= IOSQE_BUFFER_SELECT;
     sqe->buf_group = buffer_group;
@@ -228,11 +161,7 @@ client_connection* shard::lookup(std::uint32_t slot, std::uint32_t gen) noexcept
     return c;
 }
 
-void shard::return_buffer(unsigned bid) {
-    io_uring_buf_ring_add(buf_ring_, buffers_.get() + std::size_t(bid) * cfg_.recv_buffer_size,
-                          cfg_.recv_buffer_size, static_cast<unsigned short>(bid), buf_mask_, 0);
-    io_uring_buf_ring_advance(buf_ring_, 1);
-}
+void shard::return_buffer(unsigned bid) { uring_.return_buffer(bid); }
 
 void shard::on_accept(int res, unsigned flags) {
     if (!(flags & IORING_CQE_F_MORE)) accept_armed_ = false;
@@ -317,7 +246,7 @@ void shard::on_recv(std::uint32_t slot, std::uint32_t gen, int res, unsigned fla
     }
     if (res > 0 && has_buf) {
         if (c && !c->close_after_flush) {
-            const char* data = buffers_.get() + std::size_t(bid) * cfg_.recv_buffer_size;
+            const char* data = uring_.buffer(bid);
             process_input(*c, std::string_view(data, static_cast<std::size_t>(res)));
         }
         return_buffer(bid);
@@ -336,7 +265,7 @@ void shard::on_recv(std::uint32_t slot, std::uint32_t gen, int res, unsigned fla
 }
 
 void shard::submit_send(client_connection& c) {
-    io_uring_sqe* sqe = get_sqe(ring_.get());
+    io_uring_sqe* sqe = uring_.sqe();
     io_uring_prep_send(sqe, c.fd, c.inflight.data() + c.inflight_off,
                        c.inflight.size() - c.inflight_off, MSG_NOSIGNAL);
     io_uring_sqe_set_data64(sqe, pack(uop::send, c.slot, c.generation));
@@ -405,10 +334,10 @@ void shard::close_connection(client_connection& c, const char* reason, bool abor
         c.waiting_barrier = false;
     }
     if (c.recv_armed || c.send_pending) {
-        io_uring_sqe* sqe = get_sqe(ring_.get());
+        io_uring_sqe* sqe = uring_.sqe();
         io_uring_prep_cancel_fd(sqe, c.fd, IORING_ASYNC_CANCEL_ALL);
         io_uring_sqe_set_data64(sqe, pack(uop::cancel));
-        io_uring_submit(ring_.get()); // the cancel must reach the kernel before the close
+        io_uring_submit(uring_.get()); // the cancel must reach the kernel before the close
     }
     if (abort) {
         // Drop what the kernel still holds for this client (a slow consumer
@@ -465,7 +394,7 @@ void shard::on_tick(clock::time_point now) {
 }
 
 void shard::loop() {
-    io_uring* ring = ring_.get();
+    io_uring* ring = uring_.get();
     auto idle_since = clock::now();
     bool idle_timing = false;
     while (!srv_.stopping()) {
@@ -501,7 +430,7 @@ void shard::loop() {
             const held_input h = held_.front();
             held_.pop_front();
             if (client_connection* hc = lookup(h.slot, h.gen); hc && !hc->close_after_flush)
-                process_input(*hc, std::string_view(buffers_.get() + std::size_t(h.bid) * cfg_.recv_buffer_size, h.len));
+                process_input(*hc, std::string_view(uring_.buffer(h.bid), h.len));
             return_buffer(h.bid);
             flush_rings();
             work = true;
@@ -571,7 +500,7 @@ void shard::shutdown_all() {
     }
     // Graceful stop: give pending output up to a second to reach clients.
     flush_connections();
-    io_uring_submit(ring_.get());
+    io_uring_submit(uring_.get());
     const auto deadline = clock::now() + std::chrono::seconds(1);
     for (;;) {
         bool pending = false;
@@ -580,18 +509,18 @@ void shard::shutdown_all() {
         if (!pending || clock::now() > deadline) break;
         __kernel_timespec ts{0, 20 * 1000 * 1000};
         io_uring_cqe* cqe = nullptr;
-        io_uring_submit_and_wait_timeout(ring_.get(), &cqe, 1, &ts, nullptr);
+        io_uring_submit_and_wait_timeout(uring_.get(), &cqe, 1, &ts, nullptr);
         unsigned head, n = 0;
-        io_uring_for_each_cqe(ring_.get(), head, cqe) {
+        io_uring_for_each_cqe(uring_.get(), head, cqe) {
             ++n;
             const std::uint64_t ud = io_uring_cqe_get_data64(cqe);
             if (op_of(ud) == uop::send) on_send(slot_of(ud), gen_of(ud), cqe->res);
             else if (op_of(ud) == uop::recv && (cqe->flags & IORING_CQE_F_BUFFER))
                 return_buffer(cqe->flags >> IORING_CQE_BUFFER_SHIFT);
         }
-        io_uring_cq_advance(ring_.get(), n);
+        io_uring_cq_advance(uring_.get(), n);
         flush_connections();
-        io_uring_submit(ring_.get());
+        io_uring_submit(uring_.get());
     }
     for (auto& c : slots_)
         if (c && !c->closed) close_connection(*c, "Server Shutdown");
@@ -659,7 +588,7 @@ void shard::enter_lame_duck(clock::time_point close_from, clock::time_point clos
     ldm_close_until_ = close_until;
     listening_ = false;
     if (accept_armed_) {
-        io_uring_sqe* sqe = get_sqe(ring_.get());
+        io_uring_sqe* sqe = uring_.sqe();
         io_uring_prep_cancel64(sqe, pack(uop::accept), 0);
         io_uring_sqe_set_data64(sqe, pack(uop::cancel));
     }

@@ -10,6 +10,7 @@
 // Cross-shard traffic goes only through the rings.
 #include <natrix/broker/broker_config.hh>
 #include <natrix/broker/client_connection.hh>
+#include <natrix/io/uring.hh>
 #include <natrix/broker/latency_histogram.hh>
 #include <natrix/protocol/errors.hh>
 #include <natrix/rings/spsc_ring.hh>
@@ -26,9 +27,6 @@
 #include <string>
 #include <unordered_map>
 #include <vector>
-
-struct io_uring;
-struct io_uring_buf_ring;
 
 namespace natrix::broker {
 
@@ -174,10 +172,7 @@ private:
     std::string start_error_;
 
     // io
-    std::unique_ptr<io_uring> ring_;
-    io_uring_buf_ring* buf_ring_ = nullptr;
-    std::unique_ptr<char[]> buffers_;
-    unsigned buf_mask_ = 0;
+    io::uring uring_;
     int listen_fd_ = -1;
     int wake_fd_ = -1;
     std::uint64_t wake_value_ = 0;
