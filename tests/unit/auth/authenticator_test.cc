@@ -1,0 +1,205 @@
+#include <natrix/auth/authenticator.hh>
+
+#include <crypt.h>
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+namespace {
+
+using natrix::auth::auth_settings;
+using natrix::auth::authenticator;
+using natrix::auth::is_bcrypt;
+using natrix::auth::secret_matches;
+using natrix::protocol::connect_options;
+
+// A bcrypt hash of `password` with a fixed salt and cost 4 (fast), made by
+// libcrypt itself, as `nats server passwd` would.
+std::string bcrypt(const std::string& password, const char* prefix = "$2b$") {
+    const char rbytes[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+    char setting[CRYPT_GENSALT_OUTPUT_SIZE];
+    EXPECT_NE(crypt_gensalt_rn(prefix, 4, rbytes, sizeof rbytes, setting, sizeof setting), nullptr);
+    auto data = std::make_unique<crypt_data>();
+    const char* h = crypt_r(password.c_str(), setting, data.get());
+    EXPECT_NE(h, nullptr);
+    return h ? std::string(h) : std::string();
+}
+
+connect_options creds(std::string user, std::string pass, std::string token = "") {
+    connect_options o;
+    o.user = std::move(user);
+    o.pass = std::move(pass);
+    o.auth_token = std::move(token);
+    return o;
+}
+
+TEST(auth, nothing_configured_needs_nothing) {
+    authenticator a(auth_settings{});
+    EXPECT_FALSE(a.required());
+    EXPECT_TRUE(a.check(creds("", "")).ok);
+    EXPECT_TRUE(a.check(creds("x", "y", "z")).ok);
+}
+
+TEST(auth, is_bcrypt_follows_nats_server) {
+    EXPECT_TRUE(is_bcrypt("$2a$11$abc"));
+    EXPECT_TRUE(is_bcrypt("$2b$04$abc"));
+    EXPECT_TRUE(is_bcrypt("$2y$10$abc"));
+    EXPECT_TRUE(is_bcrypt("$2$10$abc"));
+    EXPECT_FALSE(is_bcrypt("$2c$10$abc"));
+    EXPECT_FALSE(is_bcrypt("$2a$1$abc"));
+    EXPECT_FALSE(is_bcrypt("2a$10$abc"));
+    EXPECT_FALSE(is_bcrypt("s3cret"));
+    EXPECT_FALSE(is_bcrypt(""));
+}
+
+TEST(auth, plain_secrets_compare_exactly) {
+    EXPECT_TRUE(secret_matches("s3cret", "s3cret"));
+    EXPECT_FALSE(secret_matches("s3cret", "s3cre"));
+    EXPECT_FALSE(secret_matches("s3cret", "s3cret "));
+    EXPECT_FALSE(secret_matches("s3cret", "S3cret"));
+    EXPECT_FALSE(secret_matches("s3cret", ""));
+}
+
+TEST(auth, token) {
+    auth_settings s;
+    s.token = "t0ken";
+    authenticator a(s);
+    EXPECT_TRUE(a.required());
+    auto r = a.check(creds("", "", "t0ken"));
+    EXPECT_TRUE(r.ok);
+    EXPECT_EQ(r.user, "");
+    r = a.check(creds("", "", "other"));
+    EXPECT_FALSE(r.ok);
+    EXPECT_EQ(r.reason, "wrong token");
+    r = a.check(creds("", ""));
+    EXPECT_FALSE(r.ok);
+    EXPECT_EQ(r.reason, "no token given");
+    // A user/password is not a token.
+    EXPECT_FALSE(a.check(creds("t0ken", "t0ken")).ok);
+}
+
+TEST(auth, bcrypt_token) {
+    auth_settings s;
+    s.token = bcrypt("t0ken");
+    ASSERT_TRUE(is_bcrypt(s.token)) << s.token;
+    authenticator a(s);
+    EXPECT_TRUE(a.check(creds("", "", "t0ken")).ok);
+    EXPECT_FALSE(a.check(creds("", "", "t0ke")).ok);
+    // The hash itself is not the token.
+    EXPECT_FALSE(a.check(creds("", "", s.token)).ok);
+}
+
+TEST(auth, single_user_password) {
+    auth_settings s;
+    s.users.push_back({"alice", "s3cret"});
+    authenticator a(s);
+    EXPECT_TRUE(a.required());
+    auto r = a.check(creds("alice", "s3cret"));
+    EXPECT_TRUE(r.ok);
+    EXPECT_EQ(r.user, "alice");
+    r = a.check(creds("alice", "nope"));
+    EXPECT_FALSE(r.ok);
+    EXPECT_EQ(r.reason, "wrong password for user \"alice\"");
+    r = a.check(creds("bob", "s3cret"));
+    EXPECT_FALSE(r.ok);
+    EXPECT_EQ(r.reason, "unknown user \"bob\"");
+    r = a.check(creds("", ""));
+    EXPECT_FALSE(r.ok);
+    EXPECT_EQ(r.reason, "no user name given");
+    EXPECT_FALSE(a.check(creds("", "", "s3cret")).ok);
+}
+
+TEST(auth, single_user_without_a_name_requires_nothing) {
+    // nats-server: auth is required only once the user has a name.
+    auth_settings s;
+    s.users.push_back({"", "pw"});
+    EXPECT_FALSE(authenticator(s).required());
+}
+
+TEST(auth, bcrypt_passwords_2a_and_2b) {
+    for (const char* prefix : {"$2b$", "$2a$"}) {
+        auth_settings s;
+        s.users.push_back({"alice", bcrypt("s3cret", prefix)});
+        ASSERT_EQ(s.users[0].password.substr(0, 4), prefix);
+        authenticator a(s);
+        EXPECT_TRUE(a.check(creds("alice", "s3cret")).ok) << prefix;
+        EXPECT_FALSE(a.check(creds("alice", "s3cre")).ok) << prefix;
+        EXPECT_FALSE(a.check(creds("alice", "")).ok) << prefix;
+        EXPECT_FALSE(a.check(creds("alice", s.users[0].password)).ok) << prefix;
+        EXPECT_FALSE(a.check(creds("alice", std::string("s3cret\0x", 8))).ok) << prefix;
+    }
+}
+
+auth_settings three_users() {
+    auth_settings s;
+    s.users_list = true;
+    s.users.push_back({"alice", "a-pass"});
+    s.users.push_back({"bob", bcrypt("b-pass")});
+    s.users.push_back({"carol", "c-pass"});
+    return s;
+}
+
+TEST(auth, users_list) {
+    authenticator a(three_users());
+    EXPECT_TRUE(a.required());
+    EXPECT_EQ(a.check(creds("alice", "a-pass")).user, "alice");
+    EXPECT_EQ(a.check(creds("bob", "b-pass")).user, "bob");
+    EXPECT_EQ(a.check(creds("carol", "c-pass")).user, "carol");
+    EXPECT_TRUE(a.check(creds("bob", "b-pass")).ok);
+    // Another user's password does not work.
+    EXPECT_FALSE(a.check(creds("alice", "c-pass")).ok);
+    EXPECT_FALSE(a.check(creds("carol", "a-pass")).ok);
+    EXPECT_FALSE(a.check(creds("bob", "a-pass")).ok);
+    EXPECT_EQ(a.check(creds("dave", "a-pass")).reason, "unknown user \"dave\"");
+    EXPECT_EQ(a.check(creds("", "a-pass")).reason, "no user name given");
+    EXPECT_FALSE(a.check(creds("", "", "a-pass")).ok);
+}
+
+TEST(auth, empty_users_list_lets_nobody_in) {
+    auth_settings s;
+    s.users_list = true;
+    authenticator a(s);
+    EXPECT_TRUE(a.required());
+    EXPECT_FALSE(a.check(creds("", "")).ok);
+    EXPECT_FALSE(a.check(creds("a", "b")).ok);
+}
+
+TEST(auth, no_auth_user_binds_clients_without_a_user_name) {
+    auth_settings s = three_users();
+    s.no_auth_user = "bob";
+    authenticator a(s);
+    EXPECT_EQ(a.no_auth_user(), "bob");
+    auto r = a.check(creds("", ""));
+    EXPECT_TRUE(r.ok);
+    EXPECT_EQ(r.user, "bob");
+    // A password or token alone does not change that; a user name does.
+    EXPECT_EQ(a.check(creds("", "whatever", "tok")).user, "bob");
+    EXPECT_EQ(a.check(creds("alice", "a-pass")).user, "alice");
+    EXPECT_FALSE(a.check(creds("alice", "b-pass")).ok);
+    EXPECT_FALSE(a.check(creds("bob", "wrong")).ok);
+}
+
+TEST(auth, validate_reports_config_mistakes) {
+    EXPECT_TRUE(authenticator::validate(three_users()).empty());
+    auth_settings dup = three_users();
+    dup.users.push_back({"alice", "x"});
+    ASSERT_EQ(authenticator::validate(dup).size(), 1u);
+    EXPECT_EQ(authenticator::validate(dup)[0], "Duplicate user \"alice\" detected");
+
+    auth_settings nau = three_users();
+    nau.no_auth_user = "zed";
+    ASSERT_EQ(authenticator::validate(nau).size(), 1u);
+    EXPECT_EQ(authenticator::validate(nau)[0],
+              "no_auth_user: \"zed\" not present as user or nkey in authorization block or "
+              "account configuration");
+
+    auth_settings single;
+    single.users.push_back({"alice", "pw"});
+    single.no_auth_user = "alice";
+    ASSERT_EQ(authenticator::validate(single).size(), 1u);
+    EXPECT_EQ(authenticator::validate(single)[0],
+              "no_auth_user: \"alice\" present, but users/nkeys are not defined");
+}
+
+} // namespace
