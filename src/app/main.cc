@@ -36,6 +36,18 @@ natrix::broker::broker_config to_broker_config(const natrix::config::server_opti
     b.ring_bytes = o.natrix.ring_capacity;
     b.recv_buffer_size = o.natrix.recv_buffer_size;
     b.recv_buffer_count = o.natrix.recv_buffer_count;
+    natrix::auth::auth_settings a;
+    a.token = o.authorization.token;
+    if (o.authorization.has_users) {
+        a.users_list = true;
+        for (const auto& u : o.authorization.users) a.users.push_back({u.user, u.password});
+    } else if (!o.authorization.user.empty() || !o.authorization.password.empty()) {
+        a.users.push_back({o.authorization.user, o.authorization.password});
+    }
+    a.no_auth_user = o.no_auth_user;
+    auto auth = std::make_shared<const natrix::auth::authenticator>(std::move(a));
+    if (auth->required()) b.auth = std::move(auth);
+    b.auth_timeout = o.auth_timeout;
     return b;
 }
 

@@ -47,6 +47,7 @@ void shard::send_info(client_connection& c, bool lame_duck) {
     info.client_id = c.cid;
     info.client_ip = c.ip;
     info.ldm = lame_duck;
+    info.auth_required = cfg_.auth && cfg_.auth->required();
     char buf[1024];
     std::size_t n = protocol::write_info(buf, sizeof buf, info);
     if (n <= sizeof buf) {
@@ -60,6 +61,25 @@ void shard::send_info(client_connection& c, bool lame_duck) {
 
 void shard::process_input(client_connection& c, std::string_view data) {
     c.last_activity = clock::now();
+    // Before CONNECT, when auth is required, nats-server looks at the first
+    // byte of the first op: anything but a CONNECT is an Authorization
+    // Violation, unless no_auth_user binds the client to that user right away.
+    if (c.auth_pending && !c.first_byte_seen && !data.empty()) {
+        c.first_byte_seen = true;
+        if (data[0] != 'C' && data[0] != 'c') {
+            const std::string& nau = cfg_.auth->no_auth_user();
+            if (nau.empty()) {
+                LOG_WRN("%s:%d - cid:%llu - authentication error: operation before CONNECT",
+                        c.ip.c_str(), c.port, static_cast<unsigned long long>(c.cid));
+                send_err(c, proto_error::authorization_violation);
+                close_after_flush(c);
+                return;
+            }
+            c.auth_pending = false;
+            c.auth_user = nau;
+            c.connect_received = true;
+        }
+    }
     if (c.waiting_barrier) {
         c.parked_input.append(data);
         return;
@@ -167,6 +187,20 @@ void shard::handle_connect(client_connection& c, const protocol::parsed_op& op) 
                 err.c_str());
         close_after_flush(c);
         return;
+    }
+    // Every CONNECT is checked, a second one too (a valid one switches the
+    // user); the client only ever hears Authorization Violation.
+    if (cfg_.auth && cfg_.auth->required()) {
+        auth::result r = cfg_.auth->check(c.opts);
+        if (!r.ok) {
+            LOG_WRN("%s:%d - cid:%llu - authentication error: %s", c.ip.c_str(), c.port,
+                    static_cast<unsigned long long>(c.cid), r.reason.c_str());
+            send_err(c, proto_error::authorization_violation);
+            close_after_flush(c);
+            return;
+        }
+        c.auth_pending = false;
+        c.auth_user = std::move(r.user);
     }
     if (!c.opts.account.empty() || c.opts.new_account) {
         LOG_WRN("%s:%d - cid:%llu - CONNECT with legacy account fields rejected", c.ip.c_str(),

@@ -217,6 +217,12 @@ void shard::on_accept(int res, unsigned flags) {
     // Until CONNECT, server PINGs run at ping_interval; CONNECT re-arms the
     // shorter first PING (see handle_connect).
     c.next_ping = c.start + cfg_.ping_interval;
+    // With auth required, the client has auth_timeout to pass a CONNECT
+    // (send_info below advertises auth_required).
+    if (cfg_.auth && cfg_.auth->required()) {
+        c.auth_pending = true;
+        c.auth_deadline = c.start + cfg_.auth_timeout;
+    }
 
     stats_.connections.add(1);
     stats_.total_connections.add(1);
@@ -372,6 +378,13 @@ void shard::on_tick(clock::time_point now) {
                     c->pending_bytes());
             stats_.slow_consumers.add(1);
             close_connection(*c, "Slow Consumer (Write Deadline)", true);
+            continue;
+        }
+        if (c->auth_pending && !c->close_after_flush && now >= c->auth_deadline) {
+            LOG_WRN("%s:%d - cid:%llu - authentication timeout", c->ip.c_str(), c->port,
+                    static_cast<unsigned long long>(c->cid));
+            send_err(*c, protocol::proto_error::authentication_timeout);
+            close_after_flush(*c);
             continue;
         }
         if (c->close_after_flush || now < c->next_ping) continue;

@@ -54,7 +54,7 @@ constexpr std::string_view unsupported_keys[] = {
     "proxy_protocol", "max_traced_msg_len", "max_sub_tokens", "max_subscription_tokens", "tls",
     "ocsp", "allow_non_tls", "write_timeout", "operator", "operators", "roots", "root",
     "root_operators", "root_operator", "resolver", "account_resolver", "accounts_resolver",
-    "resolver_tls", "resolver_preload", "resolver_pinned_accounts", "no_auth_user",
+    "resolver_tls", "resolver_preload", "resolver_pinned_accounts",
     "system_account", "system", "no_system_account", "no_system", "no_sys_acc",
     "no_header_support", "trusted", "trusted_keys", "connect_error_reports",
     "reconnect_error_reports", "websocket", "ws", "mqtt", "server_tags", "server_metadata",
@@ -188,6 +188,8 @@ private:
     void natrix_block(const value& v);
     void io_block(const value& v);
     void authorization_block(const std::string& key, const map_entry& e);
+    void auth_timeout(const value& v);
+    void auth_users(const value& v, std::string* ignored);
     void cpus(const value& v);
 
     options_result& r_;
@@ -329,6 +331,8 @@ void mapper::run(const value& root) {
             positive_duration(e.key, v, &o_.lame_duck_grace_period, std::chrono::seconds(10));
         } else if (key == "authorization") {
             authorization_block(e.key, e);
+        } else if (key == "no_auth_user") {
+            get_string(e.key, v, &o_.no_auth_user);
         } else if (key == "natrix") {
             natrix_block(v);
         } else if (std::find(std::begin(unsupported_keys), std::end(unsupported_keys), key) !=
@@ -347,43 +351,113 @@ void mapper::authorization_block(const std::string& key, const map_entry& e) {
         type_error(key, e.val, "a map");
         return;
     }
+    authorization_options a;
     std::string ignored;
-    for (const map_entry& a : e.val.as_map()) {
-        if (lowered(a.key) != "timeout") {
-            ignored += (ignored.empty() ? "" : ", ") + a.key;
-            continue;
-        }
-        // nats-server takes seconds as an integer or float; a duration
-        // string is accepted too.
-        const value& v = a.val;
-        duration d{};
-        if (v.is_integer() || v.is_float()) {
-            double s = v.is_integer() ? static_cast<double>(v.as_integer()) : v.as_float();
-            if (!(s >= 0 && s <= 86400.0 * 365)) {
-                error(v.pos(), "authorization timeout must be between 0 and one year of seconds");
-                continue;
-            }
-            d = duration(static_cast<std::int64_t>(std::llround(s * 1e9)));
-        } else if (v.is_string()) {
-            std::string why;
-            if (!parse_go_duration(v.as_string(), &d, &why)) {
-                error(v.pos(), "error parsing authorization timeout: " + why);
-                continue;
-            }
-            if (d.count() < 0) {
-                error(v.pos(), "authorization timeout must not be negative");
-                continue;
-            }
+    for (const map_entry& x : e.val.as_map()) {
+        const std::string k = lowered(x.key);
+        if (k == "timeout") {
+            auth_timeout(x.val);
+        } else if (k == "user" || k == "username") {
+            get_string(x.key, x.val, &a.user);
+        } else if (k == "pass" || k == "password") {
+            get_string(x.key, x.val, &a.password);
+        } else if (k == "token") {
+            get_string(x.key, x.val, &a.token);
+        } else if (k == "users") {
+            a.has_users = true;
+            o_.authorization.users.clear();
+            auth_users(x.val, &ignored);
+            a.users = std::move(o_.authorization.users);
         } else {
-            type_error("timeout", v, "a number of seconds");
-            continue;
+            ignored += (ignored.empty() ? "" : ", ") + x.key;
         }
-        o_.auth_timeout = d.count() == 0 ? duration(std::chrono::seconds(2)) : d;
     }
+    // nats-server's checks, reported at the block (opts.go).
+    if ((!a.user.empty() || !a.password.empty()) && !a.token.empty()) {
+        error(e.key_pos, "Cannot have a user/pass and token");
+        return;
+    }
+    if (a.has_users && !a.user.empty()) {
+        error(e.key_pos, "Can not have a single user/pass and a users array");
+        return;
+    }
+    if (a.has_users && !a.token.empty()) {
+        error(e.key_pos, "Can not have a token and a users array");
+        return;
+    }
+    for (std::size_t i = 0; i < a.users.size(); ++i)
+        for (std::size_t j = 0; j < i; ++j)
+            if (a.users[i].user == a.users[j].user) {
+                error(e.key_pos, "Duplicate user \"" + a.users[i].user + "\" detected");
+                return;
+            }
+    o_.authorization = std::move(a);
     if (!ignored.empty())
         warn(key, e.key_pos,
              "'" + key + "' (" + ignored +
-                 ") is not supported by natrix yet; ignored: clients are NOT authenticated");
+                 ") is not supported by natrix yet; ignored: these restrictions are NOT enforced");
+}
+
+void mapper::auth_timeout(const value& v) {
+    // nats-server takes seconds as an integer or float; a duration string is
+    // accepted too.
+    duration d{};
+    if (v.is_integer() || v.is_float()) {
+        double s = v.is_integer() ? static_cast<double>(v.as_integer()) : v.as_float();
+        if (!(s >= 0 && s <= 86400.0 * 365)) {
+            error(v.pos(), "authorization timeout must be between 0 and one year of seconds");
+            return;
+        }
+        d = duration(static_cast<std::int64_t>(std::llround(s * 1e9)));
+    } else if (v.is_string()) {
+        std::string why;
+        if (!parse_go_duration(v.as_string(), &d, &why)) {
+            error(v.pos(), "error parsing authorization timeout: " + why);
+            return;
+        }
+        if (d.count() < 0) {
+            error(v.pos(), "authorization timeout must not be negative");
+            return;
+        }
+    } else {
+        type_error("timeout", v, "a number of seconds");
+        return;
+    }
+    o_.auth_timeout = d.count() == 0 ? duration(std::chrono::seconds(2)) : d;
+}
+
+// users: [ {user, password}, ... ]; other per-user keys (nkey, permissions,
+// account, allowed_connection_types) are not implemented and are reported.
+void mapper::auth_users(const value& v, std::string* ignored) {
+    if (!v.is_array()) {
+        type_error("users", v, "an array");
+        return;
+    }
+    for (const value& u : v.as_array()) {
+        if (!u.is_map()) {
+            type_error("users", u, "a map");
+            continue;
+        }
+        auth_user_option entry;
+        bool named = false;
+        for (const map_entry& x : u.as_map()) {
+            const std::string k = lowered(x.key);
+            if (k == "user" || k == "username") {
+                named = get_string(x.key, x.val, &entry.user);
+            } else if (k == "pass" || k == "password") {
+                get_string(x.key, x.val, &entry.password);
+            } else {
+                const std::string what = "users." + x.key;
+                if (ignored->find(what) == std::string::npos)
+                    *ignored += (ignored->empty() ? "" : ", ") + what;
+            }
+        }
+        if (!named || entry.user.empty()) {
+            error(u.pos(), "User entry requires a user");
+            continue;
+        }
+        o_.authorization.users.push_back(std::move(entry));
+    }
 }
 
 void mapper::natrix_block(const value& v) {
@@ -539,6 +613,17 @@ std::vector<std::string> validate_options(const server_options& o) {
         errors.push_back("natrix.shards (" + std::to_string(o.natrix.shards) +
                          ") is more than the cpus listed in natrix.cpus (" +
                          std::to_string(o.natrix.cpus.size()) + ")");
+    if (!o.no_auth_user.empty()) {
+        const auto& a = o.authorization;
+        if (!a.has_users)
+            errors.push_back("no_auth_user: \"" + o.no_auth_user +
+                             "\" present, but users/nkeys are not defined");
+        else if (std::none_of(a.users.begin(), a.users.end(),
+                              [&](const auth_user_option& u) { return u.user == o.no_auth_user; }))
+            errors.push_back("no_auth_user: \"" + o.no_auth_user +
+                             "\" not present as user or nkey in authorization block or account "
+                             "configuration");
+    }
     return errors;
 }
 

@@ -3,8 +3,11 @@
 // shards (reload of the mutable ones comes with the operations issue).
 // Built by the control thread from config::server_options; each shard keeps
 // a const reference.
+#include <natrix/auth/authenticator.hh>
+
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -33,6 +36,11 @@ struct broker_config {
     std::size_t ring_bytes = 4 << 20;  // per ordered shard pair
     std::uint32_t recv_buffer_size = 64 * 1024;
     std::uint32_t recv_buffer_count = 256;
+
+    // Client authentication; null means none. Immutable and shared by all
+    // shards; fixed for the life of the process (not reloaded yet).
+    std::shared_ptr<const auth::authenticator> auth;
+    std::chrono::nanoseconds auth_timeout = std::chrono::seconds(2);
 };
 
 } // namespace natrix::broker

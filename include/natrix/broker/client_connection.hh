@@ -86,6 +86,13 @@ struct client_connection {
     // submitted. Epoch when none.
     clock::time_point sample_start{};
 
+    // Authentication: pending from accept (when required) until a CONNECT
+    // passes; then `auth_user` is who the client is (empty for a token).
+    bool auth_pending = false;
+    bool first_byte_seen = false; // nats-server checks the first op's first byte
+    clock::time_point auth_deadline;
+    std::string auth_user;
+
     std::size_t pending_bytes() const noexcept {
         return out.size() + (inflight.size() - inflight_off);
     }

@@ -278,7 +278,7 @@ TEST(server_options, monitoring) {
               "o.conf:1:12: 'http_port' must be between -1 and 65535, not 65536");
 }
 
-TEST(server_options, authorization_timeout_is_read_and_the_rest_reported) {
+TEST(server_options, authorization_timeout) {
     options_result r = load_config_string("authorization { timeout: 5 }", "o.conf");
     ASSERT_TRUE(r.ok());
     EXPECT_EQ(r.options.auth_timeout, 5s);
@@ -287,14 +287,6 @@ TEST(server_options, authorization_timeout_is_read_and_the_rest_reported) {
     EXPECT_EQ(load_ok("authorization { timeout: \"750ms\" }").auth_timeout, 750ms);
     EXPECT_EQ(load_ok("authorization { timeout: 0 }").auth_timeout, 2s);
 
-    r = load_config_string("authorization {\n  user: a\n  password: b\n  timeout: 3\n}", "o.conf");
-    ASSERT_TRUE(r.ok());
-    EXPECT_EQ(r.options.auth_timeout, 3s);
-    ASSERT_EQ(r.warnings.size(), 1u);
-    EXPECT_EQ(r.warnings[0].key, "authorization");
-    EXPECT_EQ(r.warnings[0].text, "o.conf:1:1: 'authorization' (user, password) is not supported "
-                                  "by natrix yet; ignored: clients are NOT authenticated");
-
     EXPECT_EQ(load_err("authorization: 5"), "o.conf:1:16: 'authorization' must be a map, not integer");
     EXPECT_EQ(load_err("authorization { timeout: -1 }"),
               "o.conf:1:26: authorization timeout must be between 0 and one year of seconds");
@@ -302,6 +294,57 @@ TEST(server_options, authorization_timeout_is_read_and_the_rest_reported) {
               "o.conf:1:26: 'timeout' must be a number of seconds, not array");
     EXPECT_EQ(load_err("authorization { timeout: \"x\" }"),
               "o.conf:1:26: error parsing authorization timeout: invalid duration \"x\"");
+}
+
+TEST(server_options, authorization_credentials) {
+    options_result r =
+        load_config_string("authorization {\n  user: a\n  password: b\n  timeout: 3\n}", "o.conf");
+    ASSERT_TRUE(r.ok()) << r.error_text();
+    EXPECT_EQ(r.options.auth_timeout, 3s);
+    EXPECT_TRUE(r.warnings.empty());
+    EXPECT_EQ(r.options.authorization.user, "a");
+    EXPECT_EQ(r.options.authorization.password, "b");
+    EXPECT_FALSE(r.options.authorization.has_users);
+
+    server_options o = load_ok("authorization { username: a, pass: \"$2a$11$xyz\" }");
+    EXPECT_EQ(o.authorization.user, "a");
+    EXPECT_EQ(o.authorization.password, "$2a$11$xyz");
+    EXPECT_EQ(load_ok("authorization { token: t0k }").authorization.token, "t0k");
+
+    o = load_ok("authorization { users: [ {user: a, password: x}, {username: b, pass: y} ] }\n"
+                "no_auth_user: b");
+    ASSERT_TRUE(o.authorization.has_users);
+    ASSERT_EQ(o.authorization.users.size(), 2u);
+    EXPECT_EQ(o.authorization.users[1].user, "b");
+    EXPECT_EQ(o.authorization.users[1].password, "y");
+    EXPECT_EQ(o.no_auth_user, "b");
+    EXPECT_TRUE(load_ok("authorization { users: [] }").authorization.has_users);
+
+    // Unsupported per-user and block keys load, but are reported.
+    r = load_config_string("authorization { users: [ {user: a, password: x, permissions: {}} ],"
+                           " default_permissions: {} }",
+                           "o.conf");
+    ASSERT_TRUE(r.ok()) << r.error_text();
+    ASSERT_EQ(r.warnings.size(), 1u);
+    EXPECT_EQ(r.warnings[0].text,
+              "o.conf:1:1: 'authorization' (users.permissions, default_permissions) is not "
+              "supported by natrix yet; ignored: these restrictions are NOT enforced");
+
+    EXPECT_EQ(load_err("authorization { user: a, password: b, token: c }"),
+              "o.conf:1:1: Cannot have a user/pass and token");
+    EXPECT_EQ(load_err("authorization { user: a, users: [] }"),
+              "o.conf:1:1: Can not have a single user/pass and a users array");
+    EXPECT_EQ(load_err("authorization { token: a, users: [] }"),
+              "o.conf:1:1: Can not have a token and a users array");
+    EXPECT_EQ(load_err("authorization { users: [ {user: a}, {user: a} ] }"),
+              "o.conf:1:1: Duplicate user \"a\" detected");
+    EXPECT_EQ(load_err("authorization { users: [ {password: a} ] }"),
+              "o.conf:1:26: User entry requires a user");
+    EXPECT_EQ(load_err("authorization { users: [ {user: a} ] }\nno_auth_user: b"),
+              "no_auth_user: \"b\" not present as user or nkey in authorization block or account "
+              "configuration");
+    EXPECT_EQ(load_err("authorization { user: a, password: b }\nno_auth_user: a"),
+              "no_auth_user: \"a\" present, but users/nkeys are not defined");
 }
 
 TEST(server_options, natrix_block) {
@@ -393,7 +436,7 @@ TEST(server_options, unsupported_nats_server_keys_are_warnings) {
                           "jetstream { store_dir: /tmp }", "tls { cert_file: x }",
                           "accounts { A: { users: [ {user: u, password: p} ] } }",
                           "websocket { port: 8080 }", "mqtt { port: 1883 }", "syslog: true",
-                          "system_account: SYS", "no_auth_user: u", "server_tags: [a, b]",
+                          "system_account: SYS", "server_tags: [a, b]",
                           "https_port: 8443", "max_traced_msg_len: 10"};
     for (const char* k : keys) {
         options_result r = load_config_string(k, "o.conf");
@@ -450,14 +493,12 @@ jetstream {
     EXPECT_EQ(o.http_port, 8222);
     EXPECT_EQ(o.auth_timeout, 3s);
     EXPECT_EQ(o.config_file, path);
-    ASSERT_EQ(r.warnings.size(), 3u);
-    EXPECT_EQ(r.warnings[0].key, "authorization");
-    EXPECT_EQ(r.warnings[0].text, path + ":10:1: 'authorization' (user, password) is not "
-                                         "supported by natrix yet; ignored: clients are NOT "
-                                         "authenticated");
-    EXPECT_EQ(r.warnings[1].key, "cluster");
-    EXPECT_EQ(r.warnings[1].text, path + ":16:1: 'cluster' is not supported by natrix yet; ignored");
-    EXPECT_EQ(r.warnings[2].key, "jetstream");
+    EXPECT_EQ(o.authorization.user, "a");
+    EXPECT_EQ(o.authorization.password, "b");
+    ASSERT_EQ(r.warnings.size(), 2u);
+    EXPECT_EQ(r.warnings[0].key, "cluster");
+    EXPECT_EQ(r.warnings[0].text, path + ":16:1: 'cluster' is not supported by natrix yet; ignored");
+    EXPECT_EQ(r.warnings[1].key, "jetstream");
     // The raw tree stays available for the modules that will implement these.
     ASSERT_TRUE(o.tree);
     EXPECT_EQ(o.tree->find("authorization")->find("user")->as_string(), "a");
