@@ -56,7 +56,7 @@ authenticator::authenticator(auth_settings s) : s_(std::move(s)) {
                 (!s_.users.empty() && !s_.users.front().name.empty());
 }
 
-result authenticator::check(const protocol::connect_options& o) const {
+result authenticator::check(const protocol::connect_options& o, bool use_no_auth_user) const {
     result r;
     if (!required_) {
         r.ok = true;
@@ -64,11 +64,13 @@ result authenticator::check(const protocol::connect_options& o) const {
     }
     if (s_.users_list) {
         std::string_view name = o.user;
-        bool bound = false;
-        if (name.empty() && !s_.no_auth_user.empty()) {
-            name = s_.no_auth_user;
-            bound = true;
-        }
+        std::string_view pass = o.pass;
+        // A CONNECT with no credentials at all stands for no_auth_user. Like
+        // nats-server, that user's configured password is then compared with
+        // itself: it passes when plain, and fails when it is a bcrypt hash.
+        const bool bound = use_no_auth_user && name.empty() && pass.empty() &&
+                           o.auth_token.empty() && !s_.no_auth_user.empty();
+        if (bound) name = s_.no_auth_user;
         if (name.empty()) {
             r.reason = "no user name given";
             return r;
@@ -79,7 +81,8 @@ result authenticator::check(const protocol::connect_options& o) const {
             r.reason = "unknown user \"" + std::string(name) + "\"";
             return r;
         }
-        if (!bound && !secret_matches(it->password, o.pass)) {
+        if (bound) pass = it->password;
+        if (!secret_matches(it->password, pass)) {
             r.reason = "wrong password for user \"" + it->name + "\"";
             return r;
         }

@@ -77,6 +77,7 @@ void shard::process_input(client_connection& c, std::string_view data) {
             }
             c.auth_pending = false;
             c.auth_user = nau;
+            c.bound_before_connect = true;
             c.connect_received = true;
         }
     }
@@ -191,7 +192,7 @@ void shard::handle_connect(client_connection& c, const protocol::parsed_op& op) 
     // Every CONNECT is checked, a second one too (a valid one switches the
     // user); the client only ever hears Authorization Violation.
     if (cfg_.auth && cfg_.auth->required()) {
-        auth::result r = cfg_.auth->check(c.opts);
+        auth::result r = cfg_.auth->check(c.opts, !c.bound_before_connect);
         if (!r.ok) {
             LOG_WRN("%s:%d - cid:%llu - authentication error: %s", c.ip.c_str(), c.port,
                     static_cast<unsigned long long>(c.cid), r.reason.c_str());

@@ -118,6 +118,10 @@ TEST_P(auth, bcrypt_users_and_no_auth_user) {
     EXPECT_NE(raw.info().find("\"auth_required\":true"), std::string::npos) << raw.info();
     raw.send("PING\r\n");
     EXPECT_EQ(raw.read_line(), "PONG\r\n");
+    // As nats-server 2.9.10: after that binding, an empty CONNECT is refused.
+    raw.send("CONNECT {\"verbose\":false}\r\n");
+    EXPECT_EQ(raw.read_line(), "-ERR 'Authorization Violation'\r\n");
+    EXPECT_TRUE(raw.closed_by_server(2s));
 }
 
 TEST_P(auth, raw_timeout_and_ops_before_connect) {

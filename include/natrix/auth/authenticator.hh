@@ -40,12 +40,15 @@ public:
 
     // True when clients must authenticate (INFO auth_required).
     bool required() const noexcept { return required_; }
-    // The user a client that sends no user name is bound to; "" when none.
-    // With it, ops before CONNECT are allowed too (nats-server's parser).
+    // The user a client that sends no credentials is bound to; "" when none.
+    // With it, ops before CONNECT are allowed too and bind the client to it
+    // without a check (nats-server's parser).
     const std::string& no_auth_user() const noexcept { return s_.no_auth_user; }
 
     // Checks the credentials of a CONNECT (merged with any earlier one).
-    result check(const protocol::connect_options& opts) const;
+    // nats-server does not apply no_auth_user to a CONNECT that follows a
+    // binding made before CONNECT: pass false for that case.
+    result check(const protocol::connect_options& opts, bool use_no_auth_user = true) const;
 
     // Config-level mistakes nats-server refuses at start-up (duplicate
     // users, no_auth_user naming nobody); empty when fine.

@@ -92,6 +92,7 @@ struct client_connection {
     bool first_byte_seen = false; // nats-server checks the first op's first byte
     clock::time_point auth_deadline;
     std::string auth_user;
+    bool bound_before_connect = false; // by no_auth_user, on an op before CONNECT
 
     std::size_t pending_bytes() const noexcept {
         return out.size() + (inflight.size() - inflight_off);
