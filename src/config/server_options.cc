@@ -391,6 +391,12 @@ void mapper::authorization_block(const std::string& key, const map_entry& e) {
                 error(e.key_pos, "Duplicate user \"" + a.users[i].user + "\" detected");
                 return;
             }
+    // nats-server's checkAuthforWarnings: a bcrypt hash looks like "$2[abxy]$NN$"
+    // (the auth module does the real check).
+    auto plain = [](const std::string& p) { return !p.empty() && p.rfind("$2", 0) != 0; };
+    bool plaintext = plain(a.password);
+    for (const auth_user_option& u : a.users) plaintext = plaintext || plain(u.password);
+    if (plaintext) warn(key, e.key_pos, "Plaintext passwords detected, use nkeys or bcrypt");
     o_.authorization = std::move(a);
     if (!ignored.empty())
         warn(key, e.key_pos,

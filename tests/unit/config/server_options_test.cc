@@ -301,12 +301,15 @@ TEST(server_options, authorization_credentials) {
         load_config_string("authorization {\n  user: a\n  password: b\n  timeout: 3\n}", "o.conf");
     ASSERT_TRUE(r.ok()) << r.error_text();
     EXPECT_EQ(r.options.auth_timeout, 3s);
-    EXPECT_TRUE(r.warnings.empty());
+    ASSERT_EQ(r.warnings.size(), 1u);
+    EXPECT_EQ(r.warnings[0].text, "o.conf:1:1: Plaintext passwords detected, use nkeys or bcrypt");
     EXPECT_EQ(r.options.authorization.user, "a");
     EXPECT_EQ(r.options.authorization.password, "b");
     EXPECT_FALSE(r.options.authorization.has_users);
 
-    server_options o = load_ok("authorization { username: a, pass: \"$2a$11$xyz\" }");
+    r = load_config_string("authorization { username: a, pass: \"$2a$11$xyz\" }", "o.conf");
+    EXPECT_TRUE(r.warnings.empty()) << "a bcrypt password is not plain text";
+    server_options o = r.options;
     EXPECT_EQ(o.authorization.user, "a");
     EXPECT_EQ(o.authorization.password, "$2a$11$xyz");
     EXPECT_EQ(load_ok("authorization { token: t0k }").authorization.token, "t0k");
@@ -321,8 +324,8 @@ TEST(server_options, authorization_credentials) {
     EXPECT_TRUE(load_ok("authorization { users: [] }").authorization.has_users);
 
     // Unsupported per-user and block keys load, but are reported.
-    r = load_config_string("authorization { users: [ {user: a, password: x, permissions: {}} ],"
-                           " default_permissions: {} }",
+    r = load_config_string("authorization { users: [ {user: a, password: \"$2b$04$x\", "
+                           "permissions: {}} ], default_permissions: {} }",
                            "o.conf");
     ASSERT_TRUE(r.ok()) << r.error_text();
     ASSERT_EQ(r.warnings.size(), 1u);
@@ -495,10 +498,12 @@ jetstream {
     EXPECT_EQ(o.config_file, path);
     EXPECT_EQ(o.authorization.user, "a");
     EXPECT_EQ(o.authorization.password, "b");
-    ASSERT_EQ(r.warnings.size(), 2u);
-    EXPECT_EQ(r.warnings[0].key, "cluster");
-    EXPECT_EQ(r.warnings[0].text, path + ":16:1: 'cluster' is not supported by natrix yet; ignored");
-    EXPECT_EQ(r.warnings[1].key, "jetstream");
+    ASSERT_EQ(r.warnings.size(), 3u);
+    EXPECT_EQ(r.warnings[0].key, "authorization");
+    EXPECT_EQ(r.warnings[0].text, path + ":10:1: Plaintext passwords detected, use nkeys or bcrypt");
+    EXPECT_EQ(r.warnings[1].key, "cluster");
+    EXPECT_EQ(r.warnings[1].text, path + ":16:1: 'cluster' is not supported by natrix yet; ignored");
+    EXPECT_EQ(r.warnings[2].key, "jetstream");
     // The raw tree stays available for the modules that will implement these.
     ASSERT_TRUE(o.tree);
     EXPECT_EQ(o.tree->find("authorization")->find("user")->as_string(), "a");
