@@ -51,6 +51,15 @@ natrix::broker::broker_config to_broker_config(const natrix::config::server_opti
     return b;
 }
 
+// Everything that decides who may connect, flattened for a change check.
+std::string auth_fingerprint(const natrix::config::server_options& o) {
+    const auto& a = o.authorization;
+    std::string f = a.user + '\0' + a.password + '\0' + a.token + '\0' + o.no_auth_user + '\0' +
+                    (a.has_users ? "1" : "0") + std::to_string(o.auth_timeout.count());
+    for (const auto& u : a.users) f += '\0' + u.user + '\0' + u.password;
+    return f;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -165,6 +174,9 @@ int main(int argc, char** argv) {
                 continue;
             }
             for (const auto& w : next.warnings) LOG_WRN("%s", w.text.c_str());
+            if (auth_fingerprint(next.options) != auth_fingerprint(o))
+                LOG_WRN("authorization changes are not applied by a reload yet: the credentials from "
+                        "start-up stay in force until natrix restarts");
             natrix::util::log_settings nls;
             nls.debug = next.options.debug;
             nls.trace = next.options.trace;
