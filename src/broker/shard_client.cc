@@ -266,10 +266,14 @@ void shard::handle_unsub(client_connection& c, const protocol::parsed_op& op) {
     auto it = c.subs.find(std::string(op.sid));
     if (it != c.subs.end()) {
         subscription* s = it->second.get();
-        if (op.max_msgs > 0 && static_cast<std::uint64_t>(op.max_msgs) > s->delivered)
+        if (op.max_msgs > 0 && static_cast<std::uint64_t>(op.max_msgs) > s->delivered) {
             s->max = op.max_msgs;
-        else
+        } else {
             remove_subscription(c, s);
+            // The next PONG must also vouch for this: a queue group's weights
+            // elsewhere must no longer count the member that left.
+            if (nshards_ > 1) c.pushed_remote = true;
+        }
     }
     if (c.opts.verbose) append(c, protocol::k_ok);
 }

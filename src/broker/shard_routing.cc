@@ -25,6 +25,7 @@ struct message_header {
     std::uint8_t nqueues; // queue groups this shard was picked for
     std::uint8_t size_text_len;
     std::uint8_t header_size_text_len;
+    std::uint8_t hops; // times a queue message was re-routed for want of a member
 };
 
 struct interest_header {
@@ -75,26 +76,7 @@ void shard::publish(client_connection* from, std::string_view subject, std::stri
         const unsigned t = static_cast<unsigned>(__builtin_ctzll(remote));
         remote &= remote - 1;
         static const std::vector<std::string_view> none;
-        const auto& qs = remote_queues.empty() ? none : remote_queues[t];
-        message_header h{static_cast<std::uint32_t>(payload.size()), header_size,
-                         static_cast<std::uint16_t>(subject.size()),
-                         static_cast<std::uint16_t>(reply.size()),
-                         static_cast<std::uint8_t>((ir.shards >> t) & 1),
-                         static_cast<std::uint8_t>(qs.size()),
-                         static_cast<std::uint8_t>(size_text.size()),
-                         static_cast<std::uint8_t>(header_size_text.size())};
-        scratch_.clear();
-        put(scratch_, h);
-        scratch_.append(subject);
-        scratch_.append(reply);
-        scratch_.append(size_text);
-        scratch_.append(header_size_text);
-        for (auto q : qs) {
-            put(scratch_, static_cast<std::uint16_t>(q.size()));
-            scratch_.append(q);
-        }
-        scratch_.append(payload);
-        push_record(t, rec_message, scratch_);
+        forward(t, msg, (ir.shards >> t) & 1, remote_queues.empty() ? none : remote_queues[t], 0);
         if (from) from->pushed_remote = true;
         delivered = true;
     }
@@ -115,10 +97,63 @@ void shard::publish(client_connection* from, std::string_view subject, std::stri
     }
 }
 
+void shard::forward(unsigned t, const message& m, bool plain,
+                    const std::vector<std::string_view>& queues, std::uint8_t hops) {
+    message_header h{static_cast<std::uint32_t>(m.payload.size()), m.header_size,
+                     static_cast<std::uint16_t>(m.subject.size()),
+                     static_cast<std::uint16_t>(m.reply.size()),
+                     static_cast<std::uint8_t>(plain),
+                     static_cast<std::uint8_t>(queues.size()),
+                     static_cast<std::uint8_t>(m.size_text.size()),
+                     static_cast<std::uint8_t>(m.header_size_text.size()),
+                     hops};
+    scratch_.clear();
+    put(scratch_, h);
+    scratch_.append(m.subject);
+    scratch_.append(m.reply);
+    scratch_.append(m.size_text);
+    scratch_.append(m.header_size_text);
+    for (auto q : queues) {
+        put(scratch_, static_cast<std::uint16_t>(q.size()));
+        scratch_.append(q);
+    }
+    scratch_.append(m.payload);
+    push_record(t, rec_message, scratch_);
+}
+
+// A queue message reached this shard after its last member here left (the
+// sender's interest map was a delta behind): pick another shard that still
+// has members, so the group still gets it exactly once. Bounded by `hops`.
+void shard::reroute_queues(const message& m, const std::vector<std::string_view>& groups,
+                           std::uint8_t hops) {
+    const subjects::interest_result& ir = interest_.lookup(m.subject);
+    std::vector<std::vector<std::string_view>> per_shard;
+    for (std::string_view name : groups) {
+        for (const subjects::queue_interest& q : ir.queues) {
+            if (q.name != name) continue;
+            subjects::queue_interest others{q.name, {}, 0};
+            for (const auto& w : q.weights)
+                if (w.shard != id_) {
+                    others.weights.push_back(w);
+                    others.total += w.weight;
+                }
+            const int t = subjects::pick_queue_shard(others, rng_());
+            if (t >= 0) {
+                if (per_shard.empty()) per_shard.resize(nshards_);
+                per_shard[static_cast<unsigned>(t)].push_back(name);
+            }
+            break;
+        }
+    }
+    for (unsigned t = 0; t < per_shard.size(); ++t)
+        if (!per_shard[t].empty()) forward(t, m, false, per_shard[t], hops);
+}
+
 // Delivers to this shard's subscribers. `plain` selects plain subscribers;
 // `queues` lists the groups this shard must serve (one member each).
 bool shard::deliver_local(client_connection* from, const message& msg, bool plain,
-                          const std::vector<std::string_view>& queues) {
+                          const std::vector<std::string_view>& queues,
+                          std::vector<std::string_view>* missed) {
     const subjects::match_result& m = trie_.match(msg.subject);
     // Collect first: delivering can auto-unsubscribe, which changes the trie
     // and invalidates `m`.
@@ -131,6 +166,7 @@ bool shard::deliver_local(client_connection* from, const message& msg, bool plai
         }
     }
     for (std::string_view qn : queues) {
+        bool served = false;
         for (const subjects::queue_group_result& g : m.queues) {
             if (g.name != qn || g.members.empty()) continue;
             // Random member, skipping the publisher's own when echo is off.
@@ -140,10 +176,12 @@ bool shard::deliver_local(client_connection* from, const message& msg, bool plai
                 auto* s = static_cast<subscription*>(const_cast<void*>(g.members[(start + k) % n]));
                 if (from && s->conn == from && !from->opts.echo) continue;
                 targets.push_back(s);
+                served = true;
                 break;
             }
             break;
         }
+        if (!served && missed) missed->push_back(qn);
     }
     for (subscription* s : targets) deliver(s, msg);
     return !targets.empty();
@@ -355,7 +393,9 @@ void shard::on_record(std::uint32_t type, std::string_view body) {
     }
     const message msg{subject, reply, std::string_view(p, h.payload_len), h.header_size, size_text,
                       header_size_text, take_sample() ? clock::now() : clock::time_point{}};
-    deliver_local(nullptr, msg, h.plain != 0, queues);
+    std::vector<std::string_view> missed;
+    deliver_local(nullptr, msg, h.plain != 0, queues, &missed);
+    if (!missed.empty() && h.hops + 1u < nshards_) reroute_queues(msg, missed, static_cast<std::uint8_t>(h.hops + 1));
 }
 
 } // namespace natrix::broker

@@ -147,7 +147,12 @@ private:
                  std::string_view payload, std::uint32_t header_size, std::string_view size_text,
                  std::string_view header_size_text);
     bool deliver_local(client_connection* from, const message& m, bool plain,
-                       const std::vector<std::string_view>& queues);
+                       const std::vector<std::string_view>& queues,
+                       std::vector<std::string_view>* missed = nullptr);
+    void forward(unsigned to, const message& m, bool plain,
+                 const std::vector<std::string_view>& queues, std::uint8_t hops);
+    void reroute_queues(const message& m, const std::vector<std::string_view>& groups,
+                        std::uint8_t hops);
     void deliver(subscription* s, const message& m);
     void change_interest(std::string_view subject, std::string_view queue, int delta);
     void push_record(unsigned to, std::uint32_t type, std::string_view body);
