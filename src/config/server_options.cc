@@ -433,7 +433,7 @@ void mapper::auth_timeout(const value& v) {
 }
 
 // users: [ {user, password}, ... ]; other per-user keys (nkey, permissions,
-// account, allowed_connection_types) are not implemented and are reported.
+// account, allowed_connection_types) are not supported yet; each is reported as a warning.
 void mapper::auth_users(const value& v, std::string* ignored) {
     if (!v.is_array()) {
         type_error("users", v, "an array");
