@@ -223,13 +223,8 @@ protected:
                 targets_->push_back({"natrix", std::move(s)});
             } else {
                 s->stop();
-                // The placeholder binary prints that its engine is not built and exits: skip it.
-                const std::string why =
-                    s->output().find("engine is not built yet") != std::string::npos
-                        ? "engine is not built yet"
-                        : "it did not listen; it said: " + s->output().substr(0, 200);
-                std::fprintf(stderr, "natrix at %s is not a running engine, skipping it: %s\n",
-                             natrix.c_str(), why.c_str());
+                ADD_FAILURE() << "natrix at " << natrix
+                              << " did not listen; it said: " << s->output().substr(0, 400);
             }
         }
     }
