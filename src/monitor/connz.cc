@@ -99,23 +99,8 @@ bool parse_connz_options(const query_params& q, connz_options* out, std::string*
         if (!q.get_bool("subs", &b, error)) return false;
         if (b && *b) o.subs = subs_mode::list;
     }
+    if (!q.get_paging(&o.offset, &o.limit, error)) return false;
     std::optional<long long> n;
-    if (!q.get_int("offset", &n, error)) return false;
-    if (n) {
-        if (*n < 0) {
-            *error = "offset must not be negative";
-            return false;
-        }
-        o.offset = static_cast<std::size_t>(*n);
-    }
-    if (!q.get_int("limit", &n, error)) return false;
-    if (n) {
-        if (*n < 0) {
-            *error = "limit must not be negative";
-            return false;
-        }
-        if (*n > 0) o.limit = static_cast<std::size_t>(*n);
-    }
     if (!q.get_int("cid", &n, error)) return false;
     if (n && *n > 0) o.cid = static_cast<std::uint64_t>(*n);
     if (auto s = q.get("state"); s && !s->empty() && *s != "open" && *s != "any") {

@@ -74,4 +74,25 @@ bool query_params::get_bool(std::string_view key, std::optional<bool>* out,
     return false;
 }
 
+bool query_params::get_paging(std::size_t* offset, std::size_t* limit, std::string* error) const {
+    std::optional<long long> n;
+    if (!get_int("offset", &n, error)) return false;
+    if (n) {
+        if (*n < 0) {
+            *error = "offset must not be negative";
+            return false;
+        }
+        *offset = static_cast<std::size_t>(*n);
+    }
+    if (!get_int("limit", &n, error)) return false;
+    if (n) {
+        if (*n < 0) {
+            *error = "limit must not be negative";
+            return false;
+        }
+        if (*n > 0) *limit = static_cast<std::size_t>(*n);
+    }
+    return true;
+}
+
 } // namespace natrix::monitor

@@ -13,23 +13,7 @@ bool parse_subsz_options(const query_params& q, subsz_options* out, std::string*
     std::optional<bool> b;
     if (!q.get_bool("subs", &b, error)) return false;
     o.subs = b.value_or(false);
-    std::optional<long long> n;
-    if (!q.get_int("offset", &n, error)) return false;
-    if (n) {
-        if (*n < 0) {
-            *error = "offset must not be negative";
-            return false;
-        }
-        o.offset = static_cast<std::size_t>(*n);
-    }
-    if (!q.get_int("limit", &n, error)) return false;
-    if (n) {
-        if (*n < 0) {
-            *error = "limit must not be negative";
-            return false;
-        }
-        if (*n > 0) o.limit = static_cast<std::size_t>(*n);
-    }
+    if (!q.get_paging(&o.offset, &o.limit, error)) return false;
     if (auto t = q.get("test"); t && !t->empty()) {
         if (!subjects::is_valid_literal_subject(*t)) {
             *error = "invalid test subject, must be valid publish subject: " + std::string(*t);

@@ -1,6 +1,7 @@
 #pragma once
 // A decoded URL query string ("a=1&b=x+y&c"), in order. get() returns the
 // first value of a key, as Go's url.Values.Get does. Plain data; any thread.
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,6 +26,9 @@ public:
     bool get_int(std::string_view key, std::optional<long long>* out, std::string* error) const;
     // Go's strconv.ParseBool (1 t T TRUE true True 0 f F FALSE false False).
     bool get_bool(std::string_view key, std::optional<bool>* out, std::string* error) const;
+    // `offset` and `limit` as /connz and /subsz read them: negative values are
+    // errors, absent ones leave *offset/*limit unchanged, limit=0 keeps the default.
+    bool get_paging(std::size_t* offset, std::size_t* limit, std::string* error) const;
 
 private:
     std::vector<std::pair<std::string, std::string>> items_;
