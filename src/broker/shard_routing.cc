@@ -156,8 +156,11 @@ bool shard::deliver_local(client_connection* from, const message& msg, bool plai
                           std::vector<std::string_view>* missed) {
     const subjects::match_result& m = trie_.match(msg.subject);
     // Collect first: delivering can auto-unsubscribe, which changes the trie
-    // and invalidates `m`.
+    // and invalidates `m`. The vector is the shard's, reused: no allocation
+    // per message.
     std::vector<subscription*> targets;
+    targets.swap(targets_scratch_);
+    targets.clear();
     if (plain) {
         for (subjects::sub_handle h : m.plain) {
             auto* s = static_cast<subscription*>(const_cast<void*>(h));
@@ -184,7 +187,9 @@ bool shard::deliver_local(client_connection* from, const message& msg, bool plai
         if (!served && missed) missed->push_back(qn);
     }
     for (subscription* s : targets) deliver(s, msg);
-    return !targets.empty();
+    const bool any = !targets.empty();
+    targets_scratch_.swap(targets);
+    return any;
 }
 
 void shard::deliver(subscription* s, const message& m) {

@@ -215,7 +215,8 @@ private:
     std::vector<client_connection*> barrier_waiters_;
 
     clock::time_point next_tick_;
-    std::string scratch_;
+    std::string scratch_;                           // record being built for a ring
+    std::vector<subscription*> targets_scratch_;    // deliver_local's target list
 
     // control tasks
     std::mutex control_mu_;
