@@ -242,8 +242,12 @@ class Connection:
     def pending(self, settle):
         """Frames (and CLOSED) that arrive within `settle` seconds, without waiting longer."""
         deadline = time.monotonic() + settle
-        while time.monotonic() < deadline and not self.closed:
-            self._read_some(deadline - time.monotonic())
+        # Always read what has already arrived, even with settle=0; then keep reading
+        # until the deadline, and past it (up to a second) while bytes keep coming.
+        while not self.closed:
+            got = self._read_some(max(0.0, deadline - time.monotonic()))
+            if time.monotonic() >= deadline and (not got or time.monotonic() > deadline + 1.0):
+                break
         out = list(self.frames)
         self.frames.clear()
         if self.closed and not self.eof_consumed:
