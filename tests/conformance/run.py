@@ -58,7 +58,8 @@ _OP = re.compile(rb"(?im)^[ \t]*(sub|pub|hpub)[ \t]+([^ \t\r\n]+)(?:[ \t]+([^ \t
 
 def subjects_of(case):
     """(subscribed patterns, published subjects incl. reply subjects) found in the bytes a
-    case sends. Over-approximates: anything that looks like an op counts."""
+    case sends. Over-approximates: anything that looks like an op counts, and a subject
+    with a "${name}" value in it (known only at run time) counts as ">", any subject."""
     sent = {}
     for s in steps.flatten(case.steps):
         if isinstance(s, steps.Send):
@@ -67,7 +68,7 @@ def subjects_of(case):
     for data in sent.values():
         for m in _OP.finditer(data):
             op = m.group(1).lower()
-            args = [a.decode("latin-1") for a in m.groups()[1:] if a]
+            args = [">" if b"${" in a else a.decode("latin-1") for a in m.groups()[1:] if a]
             if op == b"sub":
                 subs.add(args[0])
             else:
@@ -83,6 +84,8 @@ def subject_matches(pattern, subject):
     for i, tok in enumerate(p):
         if tok == ">":
             return len(s) > i
+        if i < len(s) and s[i] == ">":   # a published ">" stands for any subject
+            return True
         if i >= len(s):
             return False
         if tok != "*" and tok != s[i] and s[i] not in ("*", ">"):
@@ -118,6 +121,21 @@ def judge(case, ref, nat, labels):
                                          lineterm="", n=3))
         diag.extend(info_differences(ref.transcript, nat.transcript))
     return False, diag
+
+
+def refusal(server):
+    """The outcome of a rejects_config case on one server, as a Side: it must exit with a
+    non-zero status before it accepts a connection."""
+    side = steps.Side(servers.HOST, server.port)
+    if server.proc is not None and server.error and not server.alive() \
+            and server.proc.returncode != 0:
+        side.record("server: exited with a non-zero status without accepting connections")
+    elif server.proc is None:
+        side.fail(f"could not run the server: {server.error}")
+    else:
+        side.fail("the server accepted the config"
+                  + ("" if server.alive() else f" (exited with status {server.proc.returncode})"))
+    return side
 
 
 def info_differences(a, b):
@@ -246,6 +264,11 @@ def main():
     def run_case(c):
         ref_srv, nat_srv = c._servers
         t0 = time.monotonic()
+        if c.rejects_config:
+            sides = [refusal(s) for s in (ref_srv, nat_srv)]
+            ok, diag = judge(c, sides[0], sides[1], labels)
+            results[c.name] = (ok, diag, sides[0], time.monotonic() - t0)
+            return
         errors = []
         for s in (ref_srv, nat_srv):
             if s.error:

@@ -8,6 +8,11 @@ failure a side stops running steps: later ones would only repeat the damage. The
 Frames are written as the server sends them, minus the final CRLF; a MSG/HMSG frame
 includes CRLF and its payload: "MSG foo 1 5\\r\\nhello". Strings are sent and compared as
 latin-1, so any byte can be written as "\\xNN".
+
+Values a server chooses at random (a service-import reply subject, the nonce) can flow into
+later steps: capture() saves parts of a received frame as named values, send() replaces
+"${name}" with them, and Late values in CONNECT options (sign_nonce) are computed when the
+step runs. Transcripts show the "${name}" and Late placeholders, never the values.
 """
 import json
 import re
@@ -29,15 +34,21 @@ class Case:
     known_difference: reason text when natrix deliberately differs (see
         docs/protocol_compatibility.md); the case still runs and is reported as TODO.
     isolated: run on the group's servers with no other case running at the same time.
+    rejects_config: the case has no steps; both servers must refuse `config`, exiting with a
+        non-zero status before they accept a connection.
     """
 
-    def __init__(self, name, steps, config="", tags=(), known_difference=None, isolated=False):
+    def __init__(self, name, steps, config="", tags=(), known_difference=None, isolated=False,
+                 rejects_config=False):
         self.name = name
         self.steps = list(steps)
         self.config = config.strip()
         self.tags = tuple(tags)
         self.known_difference = known_difference
         self.isolated = isolated
+        self.rejects_config = rejects_config
+        if rejects_config and self.steps:
+            raise ValueError(f"{name}: a rejects_config case has no steps")
 
 
 class Side:
@@ -49,6 +60,7 @@ class Side:
         self.conns = {}
         self.transcript = []
         self.failures = []
+        self.values = {}   # name -> text saved by capture(), used as ${name} in send()
 
     def record(self, line):
         self.transcript.append(line)
@@ -108,6 +120,65 @@ class Re(Pattern):
 
     def describe(self):
         return f"/{self.regex.pattern}/"
+
+
+class Capture(Pattern):
+    """A frame template: literal text in which each "${name}" stands for one token (no
+    blank, CR or LF). Matched against the frame as received (before normalization); on a
+    match the tokens are saved in the side's values for later "${name}" in send()."""
+
+    _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+    def __init__(self, template):
+        self.template = template
+        parts, pos = [], 0
+        for m in self._VAR.finditer(template):
+            parts.append(re.escape(template[pos:m.start()]))
+            parts.append(f"(?P<{m.group(1)}>[^ \t\r\n]+)")
+            pos = m.end()
+        parts.append(re.escape(template[pos:]))
+        self.regex = re.compile("".join(parts), re.S)
+
+    def matches(self, frame):
+        return self.regex.fullmatch(frame.raw) is not None
+
+    def captured(self, frame):
+        return self.regex.fullmatch(frame.raw).groupdict()
+
+    def describe(self):
+        return f"'{wire.escape(self.template)}' (capturing)"
+
+
+def capture(template):
+    """Frame pattern for expect(): `template` is the exact frame with "${name}" for each
+    token to save, e.g. capture(msg("svc.q", 1, "hi", reply="${rep}")) saves the reply
+    subject as "rep"; a later send(c, pub("${rep}", "ok")) publishes to it."""
+    return Capture(template)
+
+
+class Late:
+    """A CONNECT option value computed when the connect step runs: fn(side, client name)
+    returns the value; `shown` is what the transcript records instead."""
+
+    def __init__(self, fn, shown):
+        self.fn, self.shown = fn, shown
+
+
+def sign_nonce(keypair, of=None, encoding="url"):
+    """CONNECT "sig" value: `keypair` (nkeys.KeyPair) signs the nonce from the INFO that
+    client `of` received (default: the connecting client itself). encoding "url" =
+    base64url without padding (what clients send), "std" = standard base64 with padding."""
+    import nkeys
+
+    def fn(side, name):
+        who = of or name
+        nonce = (side.conn(who).first_info or {}).get("nonce")
+        if not isinstance(nonce, str):
+            raise KeyError(f"client {who!r} got no nonce in INFO")
+        sig = keypair.sign(nonce)
+        return nkeys.sig_url(sig) if encoding == "url" else nkeys.sig_std(sig)
+    whose = f"{of}'s" if of else "own"
+    return Late(fn, f"<{encoding} signature of {whose} nonce by {keypair.public_key[:8]}...>")
 
 
 INFO = AnyInfo()
@@ -188,9 +259,15 @@ class Connect(Step):
         c.first_info = f.info
         c.first_info_raw = f.raw_line
         if self.opts is not None:
-            body = self.opts if isinstance(self.opts, str) else \
-                json.dumps(self.opts, separators=(",", ":"))
-            Send(self.name, f"CONNECT {body}\r\n").run(side)
+            if isinstance(self.opts, str):
+                Send(self.name, f"CONNECT {self.opts}\r\n").run(side)
+                return
+            real = {k: (v.fn(side, self.name) if isinstance(v, Late) else v)
+                    for k, v in self.opts.items()}
+            shown = {k: (v.shown if isinstance(v, Late) else v) for k, v in self.opts.items()}
+            body = json.dumps(real, separators=(",", ":"))
+            Send(self.name, f"CONNECT {body}\r\n",
+                 shown=f"CONNECT {json.dumps(shown, separators=(',', ':'))}\r\n").run(side)
 
 
 def connect(name, opts=None, pings="strip"):
@@ -224,9 +301,13 @@ def close(name):
 
 # -- sending ------------------------------------------------------------------------------
 
+_VALUE_REF = re.compile(rb"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
 class Send(Step):
-    def __init__(self, name, data, chunk=None, gap=None):
+    def __init__(self, name, data, chunk=None, gap=None, shown=None):
         self.name = name
+        self.shown = shown
         if isinstance(data, (list, tuple)):   # explicit pieces
             self.pieces = [_data(d) for d in data]
         elif chunk:
@@ -240,9 +321,18 @@ class Send(Step):
         self.gap = gap if gap is not None else (0.001 if chunk else 0.01)
 
     def run(self, side):
-        side.record(f"{self.name}> {wire.escape(self.data.decode('latin-1'))}{self.how}")
+        text = self.shown if self.shown is not None else self.data.decode('latin-1')
+        side.record(f"{self.name}> {wire.escape(text)}{self.how}")
         c = side.conn(self.name)
-        for n, piece in enumerate(self.pieces):
+        pieces = self.pieces
+        if b"${" in self.data:
+            def value(m):
+                key = m.group(1).decode()
+                if key not in side.values:
+                    raise KeyError(f"no value captured as {key!r} before this send")
+                return side.values[key].encode("latin-1")
+            pieces = [_VALUE_REF.sub(value, p) for p in pieces]
+        for n, piece in enumerate(pieces):
             if n and self.gap:
                 time.sleep(self.gap)
             # A failed write means the server closed first; the following expect steps see it.
@@ -255,7 +345,9 @@ class Send(Step):
 
 def send(name, data, chunk=None, gap=None):
     """Sends raw bytes: at once; or in `chunk`-byte writes 1 ms apart (chunk=1: byte by
-    byte); or, when data is a list, as those pieces 10 ms apart (gap overrides either)."""
+    byte); or, when data is a list, as those pieces 10 ms apart (gap overrides either).
+    "${name}" is replaced by the value capture() saved under that name (within one piece:
+    the payload size is counted on the text as written, so use it in subjects only)."""
     return Send(name, data, chunk, gap)
 
 
@@ -292,6 +384,8 @@ class Expect(Step):
                 got = "the connection closed" if f is wire.CLOSED else "another frame"
                 side.fail(f"{self.name}: expected {_show(pattern)}, {got}")
                 return
+            if isinstance(pattern, Capture):
+                side.values.update(pattern.captured(f))
             last = f
         _check_at(side, self.name, "the last expected frame", last.at if last else None, self.at)
 

@@ -3,9 +3,11 @@
 A *frame* is one complete unit the server sent, as text (bytes decoded as latin-1 so that
 every byte survives): a control line without its CRLF, and for MSG/HMSG the control line,
 CRLF and the payload (without the payload's closing CRLF). INFO frames are normalized
-(see normalize_info) so that the two servers' transcripts compare equal when they agree.
+(see normalize_info), and so are random service-import reply subjects in MSG/HMSG lines
+(normalize_msg_line), so that the two servers' transcripts compare equal when they agree.
 """
 import json
+import re
 import select
 import socket
 import time
@@ -19,6 +21,17 @@ INFO_VALUE_IGNORED = (
 )
 
 CLOSED = "<closed by server>"
+
+# Service-import reply subjects (nats-server accounts.go newServiceReply: "_R_." + 6 base62
+# characters fixed per account + "." + 6 per request) are random: in MSG/HMSG control
+# lines each one reads as SERVICE_REPLY. The frame's `raw` text keeps the real subject.
+_SERVICE_REPLY_RE = re.compile(r"(?<![^ \t])_R_\.[0-9A-Za-z]{6}\.[0-9A-Za-z]{6}(?![^ \t])")
+SERVICE_REPLY = "_R_.<random6>.<random6>"
+
+
+def normalize_msg_line(line):
+    """MSG/HMSG control line with random service-import reply subjects replaced."""
+    return _SERVICE_REPLY_RE.sub(SERVICE_REPLY, line) if "_R_." in line else line
 
 
 def json_type(v):
@@ -84,15 +97,17 @@ def escape(text, limit=400):
 
 
 class Frame:
-    """One server frame. `text` is what transcripts compare; `info` is the parsed INFO."""
+    """One server frame. `text` is what transcripts compare; `info` is the parsed INFO;
+    `raw` is the frame as received, before any normalization."""
 
-    __slots__ = ("text", "info", "raw_line", "at")
+    __slots__ = ("text", "info", "raw_line", "at", "raw")
 
-    def __init__(self, text, info=None, raw_line=None, at=0.0):
+    def __init__(self, text, info=None, raw_line=None, at=0.0, raw=None):
         self.text = text
         self.info = info
         self.raw_line = raw_line
         self.at = at
+        self.raw = text if raw is None else raw
 
     @property
     def op(self):
@@ -209,13 +224,15 @@ class Connection:
                     self.frames.append(Frame(line + "\r\n" + payload + "<missing CRLF after payload>", at=at))
                     self.buf = self.buf[end:]
                     continue
-                self.frames.append(Frame(line + "\r\n" + payload, at=at))
+                raw = line + "\r\n" + payload
+                self.frames.append(Frame(normalize_msg_line(line) + "\r\n" + payload, at=at,
+                                         raw=raw))
                 self.buf = self.buf[end + 2:]
                 continue
             self.buf = self.buf[nl + 2:]
             if head == "INFO":
                 text, info = normalize_info(line)
-                self.frames.append(Frame(text, info=info, raw_line=line, at=at))
+                self.frames.append(Frame(text, info=info, raw_line=line, at=at, raw=line))
                 continue
             if head == "PING" and line == "PING" and self.strip_pings:
                 self.stripped_pings += 1
