@@ -88,14 +88,30 @@ def _keypair(seed32):
 
 
 class KeyPair:
-    """A key pair from an encoded seed ("SU..."), or from 32 raw seed bytes."""
+    """A key pair from an encoded seed ("SU..."), or from 32 raw seed bytes. libsodium is
+    loaded on first use, and not at all for a known `public` key until something is signed:
+    case modules can build key pairs at import time on a machine without it."""
 
-    def __init__(self, seed, type_prefix=PREFIX_USER):
+    def __init__(self, seed, public=None, type_prefix=PREFIX_USER):
         if isinstance(seed, str):
             type_prefix, seed = decode_seed(seed)
         self.type_prefix = type_prefix
         self.raw_seed = bytes(seed)
-        self.raw_public, self._secret = _keypair(self.raw_seed)
+        self._public = public
+        self._pair = None
+
+    def _keys(self):
+        if self._pair is None:
+            self._pair = _keypair(self.raw_seed)
+        return self._pair
+
+    @property
+    def raw_public(self):
+        return self._keys()[0]
+
+    @property
+    def _secret(self):
+        return self._keys()[1]
 
     @property
     def seed(self):
@@ -103,7 +119,9 @@ class KeyPair:
 
     @property
     def public_key(self):
-        return encode(self.type_prefix, self.raw_public)
+        if self._public is None:
+            self._public = encode(self.type_prefix, self.raw_public)
+        return self._public
 
     def sign(self, data):
         """Detached Ed25519 signature (64 bytes) of `data` (bytes or ASCII text)."""
@@ -148,7 +166,7 @@ KNOWN = [
 
 def self_test():
     for seed, public in KNOWN:
-        kp = KeyPair(seed)
+        kp = KeyPair(seed)   # derives the public key
         assert kp.type_prefix == PREFIX_USER, seed
         assert kp.seed == seed, (kp.seed, seed)
         assert kp.public_key == public, (kp.public_key, public)
