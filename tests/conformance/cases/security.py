@@ -7,7 +7,7 @@ accounts.go, opts.go. Keys are nats-server's own test keys (see nkeys.py).
 """
 from nkeys import KNOWN, KeyPair
 from steps import (Case, capture, check_info, connect, exactly_once, expect, expect_close,
-                   hpub, msg, pub, ready, send, sign_nonce, sleep)
+                   expect_unordered, hpub, msg, pub, ready, send, sign_nonce, sleep)
 
 SEC = ("security",)
 AUTH = ("security", "auth")
@@ -198,6 +198,18 @@ PERM_CASES = [
         expect("p", "PONG"),
         expect("w", msg("pm.pub.r", 1, "x", reply="pm.forbidden.reply")),
     ], config=PERMS, tags=SEC),
+    # The subject in the error is quoted as Go's %q does it (strconv.Quote): quotes and
+    # backslashes escaped, control bytes and invalid UTF-8 as \xNN, printable UTF-8
+    # kept, non-printable code points as \uNNNN.
+    Case("security/perm_error_quotes_subject_like_go", [
+        login("p", "pubber", "p"),
+        send("p", pub('pm.q"x', "1") + pub("pm.q\\x", "2") + pub("pm.q\x01", "3")
+             + pub("pm.q\xc3\xa9", "4") + pub("pm.q\xff", "5") + pub("pm.q\x7f", "6")
+             + pub("pm.q\xe2\x80\xa8", "7") + "PING\r\n"),
+        expect("p", pub_denied('pm.q\\"x'), pub_denied("pm.q\\\\x"), pub_denied("pm.q\\x01"),
+               pub_denied("pm.q\xc3\xa9"), pub_denied("pm.q\\xff"), pub_denied("pm.q\\x7f"),
+               pub_denied("pm.q\\u2028"), "PONG"),
+    ], config=PERMS, tags=SEC),
     # A verbose client gets -ERR instead of +OK for a denied publish or subscription.
     Case("security/perm_denied_verbose", [
         login("p", "subber", "s", verbose=True),
@@ -289,11 +301,16 @@ PERM_CASES = [
              "SUB pm.q.ver 4\r\nPING\r\n"),
         expect("q", sub_denied("pm.q.ver", "v2"), sub_denied("pm.q.ver"), "PONG"),
     ], config=PERMS, tags=SEC),
-    # A queue entry in the deny list denies only that group, not plain subscriptions.
+    # A queue entry in the deny list denies only that group, not plain subscriptions, and
+    # does not filter what a wildcard subscription receives.
     Case("security/perm_queue_deny_entry", [
-        login("q", "queuer", "q"),
-        send("q", "SUB pm.q.any.x badq 1\r\nSUB pm.q.any.x goodq 2\r\nSUB pm.q.any.x 3\r\nPING\r\n"),
+        login("w", "watcher", "w"), login("q", "queuer", "q"),
+        send("q", "SUB pm.q.any.x badq 1\r\nSUB pm.q.any.x goodq 2\r\nSUB pm.q.any.x 3\r\n"
+             "SUB pm.q.any.> 4\r\nPING\r\n"),
         expect("q", sub_denied("pm.q.any.x", "badq"), "PONG"),
+        send("w", pub("pm.q.any.x", "m")),
+        expect_unordered("q", msg("pm.q.any.x", 2, "m"), msg("pm.q.any.x", 3, "m"),
+                         msg("pm.q.any.x", 4, "m")),
     ], config=PERMS, tags=SEC),
     # allow_responses without a publish block: only replies to received requests, one each.
     Case("security/perm_allow_responses_one_reply", [
