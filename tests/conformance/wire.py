@@ -4,7 +4,8 @@ A *frame* is one complete unit the server sent, as text (bytes decoded as latin-
 every byte survives): a control line without its CRLF, and for MSG/HMSG the control line,
 CRLF and the payload (without the payload's closing CRLF). INFO frames are normalized
 (see normalize_info), and so are random service-import reply subjects in MSG/HMSG lines
-(normalize_msg_line), so that the two servers' transcripts compare equal when they agree.
+(normalize_msg_line) and the measured rtt in a Nats-Request-Info header (normalize_hmsg),
+so that the two servers' transcripts compare equal when they agree.
 """
 import json
 import re
@@ -32,6 +33,28 @@ SERVICE_REPLY = "_R_.<random6>.<random6>"
 def normalize_msg_line(line):
     """MSG/HMSG control line with random service-import reply subjects replaced."""
     return _SERVICE_REPLY_RE.sub(SERVICE_REPLY, line) if "_R_." in line else line
+
+
+# A request that crosses accounts reaches a headers-capable responder with a header
+# Nats-Request-Info: {"acc":"B","rtt":391514} (client.go processServiceImport), where rtt is
+# the requester's measured round trip in nanoseconds. Transcripts show that number as <rtt>.
+_REQUEST_INFO_RTT = re.compile(r'(Nats-Request-Info: \{[^\r\n]*?"rtt":)[0-9]+')
+_HMSG_SIZES = re.compile(r"([0-9]+)([ \t]+)([0-9]+)$")
+
+
+def normalize_hmsg(line, payload):
+    """(control line, headers+payload) of an HMSG with the rtt in Nats-Request-Info replaced
+    and both sizes adjusted to match. Left alone unless the sizes were right to begin with,
+    so that a wrong size still shows."""
+    if "Nats-Request-Info:" not in payload:
+        return line, payload
+    m = _HMSG_SIZES.search(line)
+    end = payload.find("\r\n\r\n")
+    if not m or end < 0 or int(m.group(1)) != end + 4 or int(m.group(3)) != len(payload):
+        return line, payload
+    head = _REQUEST_INFO_RTT.sub(r"\1<rtt>", payload[:end + 4])
+    payload = head + payload[end + 4:]
+    return line[:m.start()] + f"{len(head)}{m.group(2)}{len(payload)}", payload
 
 
 def json_type(v):
@@ -225,8 +248,10 @@ class Connection:
                     self.buf = self.buf[end:]
                     continue
                 raw = line + "\r\n" + payload
-                self.frames.append(Frame(normalize_msg_line(line) + "\r\n" + payload, at=at,
-                                         raw=raw))
+                text_line = normalize_msg_line(line)
+                if head == "HMSG":
+                    text_line, payload = normalize_hmsg(text_line, payload)
+                self.frames.append(Frame(text_line + "\r\n" + payload, at=at, raw=raw))
                 self.buf = self.buf[end + 2:]
                 continue
             self.buf = self.buf[nl + 2:]

@@ -6,8 +6,9 @@ Source of the expected behaviour: nats-server 2.9.10, server/auth.go, client.go,
 accounts.go, opts.go. Keys are nats-server's own test keys (see nkeys.py).
 """
 from nkeys import KNOWN, KeyPair
+from wire import SERVICE_REPLY
 from steps import (Case, capture, check_info, connect, exactly_once, expect, expect_close,
-                   expect_unordered, hpub, msg, pub, ready, send, sign_nonce, sleep)
+                   expect_unordered, hmsg, hpub, msg, pub, ready, send, sign_nonce, sleep)
 
 SEC = ("security",)
 AUTH = ("security", "auth")
@@ -489,6 +490,9 @@ accounts {{
 """
 
 
+REQUEST_INFO_B = 'NATS/1.0\r\nNats-Request-Info: {"acc":"B","rtt":<rtt>}\r\n\r\n'
+
+
 def accounts_ready():
     """a (account A), b (account B), c (account C), logged in."""
     return [login("a", "a", "a"), login("b", "b", "b"), login("c", "c", "c")]
@@ -639,6 +643,21 @@ ACCOUNT_CASES = [
         expect("a", capture(msg("ac.svc.remap", 1, "q", reply="${rep}"))),
         send("a", pub("${rep}", "done")),
         expect("b", msg("inbox.b.t", 1, "done")),
+    ], config=ACCOUNTS, tags=SEC),
+    # A responder that supports headers gets each cross-account request with a header
+    # Nats-Request-Info: {"acc":<requesting account>,"rtt":<requester's rtt in ns>}, after
+    # the request's own headers (client.go processServiceImport). The harness reads the rtt
+    # value as <rtt>. A responder without headers gets plain MSGs (the other cases).
+    Case("security/acct_service_request_info_header", [
+        login("a", "a", "a", headers=True), login("b", "b", "b", headers=True),
+        send("a", "SUB ac.svc.> 1\r\nPING\r\n"), expect("a", "PONG"),
+        send("b", pub("ac.svc.echo", "plain", reply="inbox.b.h")
+             + hpub("ac.svc.echo", "NATS/1.0\r\nX: y\r\n\r\n", "with header", reply="inbox.b.h")
+             + pub("ac.svc.echo", "no reply")),
+        expect("a", hmsg("ac.svc.echo", 1, REQUEST_INFO_B, "plain", reply=SERVICE_REPLY),
+               hmsg("ac.svc.echo", 1, "NATS/1.0\r\nX: y\r\n" + REQUEST_INFO_B[10:],
+                    "with header", reply=SERVICE_REPLY),
+               hmsg("ac.svc.echo", 1, REQUEST_INFO_B, "no reply")),
     ], config=ACCOUNTS, tags=SEC),
     # A request without a reply subject arrives without one.
     Case("security/acct_service_request_without_reply", [
