@@ -14,7 +14,16 @@
 
 namespace {
 
-natrix::broker::broker_config to_broker_config(const natrix::config::server_options& o) {
+// The authenticator for the options' security settings; null when clients
+// need not authenticate. Errors (a bad NKey checksum...) go to *errors.
+std::shared_ptr<const natrix::auth::authenticator> make_authenticator(
+    const natrix::config::server_options& o, std::vector<std::string>* errors) {
+    auto auth = std::make_shared<const natrix::auth::authenticator>(o.security, errors);
+    return auth->required() ? auth : nullptr;
+}
+
+natrix::broker::broker_config to_broker_config(const natrix::config::server_options& o,
+                                               std::shared_ptr<const natrix::auth::authenticator> auth) {
     natrix::broker::broker_config b;
     b.host = o.host;
     b.port = o.port;
@@ -36,28 +45,9 @@ natrix::broker::broker_config to_broker_config(const natrix::config::server_opti
     b.ring_bytes = o.natrix.ring_capacity;
     b.recv_buffer_size = o.natrix.recv_buffer_size;
     b.recv_buffer_count = o.natrix.recv_buffer_count;
-    natrix::auth::auth_settings a;
-    a.token = o.authorization.token;
-    if (o.authorization.has_users) {
-        a.users_list = true;
-        for (const auto& u : o.authorization.users) a.users.push_back({u.user, u.password});
-    } else if (!o.authorization.user.empty() || !o.authorization.password.empty()) {
-        a.users.push_back({o.authorization.user, o.authorization.password});
-    }
-    a.no_auth_user = o.no_auth_user;
-    auto auth = std::make_shared<const natrix::auth::authenticator>(std::move(a));
-    if (auth->required()) b.auth = std::move(auth);
+    b.auth = std::move(auth);
     b.auth_timeout = o.auth_timeout;
     return b;
-}
-
-// Everything that decides who may connect, flattened for a change check.
-std::string auth_fingerprint(const natrix::config::server_options& o) {
-    const auto& a = o.authorization;
-    std::string f = a.user + '\0' + a.password + '\0' + a.token + '\0' + o.no_auth_user + '\0' +
-                    (a.has_users ? "1" : "0") + std::to_string(o.auth_timeout.count());
-    for (const auto& u : a.users) f += '\0' + u.user + '\0' + u.password;
-    return f;
 }
 
 } // namespace
@@ -117,7 +107,14 @@ int main(int argc, char** argv) {
     pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
     std::signal(SIGPIPE, SIG_IGN);
 
-    natrix::broker::server srv(to_broker_config(o));
+    std::vector<std::string> auth_errors;
+    std::shared_ptr<const natrix::auth::authenticator> auth = make_authenticator(o, &auth_errors);
+    if (!auth_errors.empty()) {
+        for (const auto& e : auth_errors) std::fprintf(stderr, "natrix: %s\n", e.c_str());
+        return 1;
+    }
+    natrix::config::security_options security = o.security;
+    natrix::broker::server srv(to_broker_config(o, auth));
     auto ldm_end = std::chrono::steady_clock::time_point::max();
     auto ldm_close_from = ldm_end;
     // Monitoring binds first so that its log line comes before the client
@@ -174,19 +171,30 @@ int main(int argc, char** argv) {
                 continue;
             }
             for (const auto& w : next.warnings) LOG_WRN("%s", w.text.c_str());
-            if (auth_fingerprint(next.options) != auth_fingerprint(o))
-                LOG_WRN("authorization changes are not applied by a reload yet: the credentials from "
-                        "start-up stay in force until natrix restarts");
+            // A new authenticator only when who-may-do-what changed: every
+            // client is then judged again (bcrypt included).
+            std::shared_ptr<const natrix::auth::authenticator> next_auth = auth;
+            if (!(next.options.security == security)) {
+                std::vector<std::string> errs;
+                next_auth = make_authenticator(next.options, &errs);
+                if (!errs.empty()) {
+                    for (const auto& e : errs) LOG_ERR("Failed to reload configuration: %s", e.c_str());
+                    continue;
+                }
+            }
             natrix::util::log_settings nls;
             nls.debug = next.options.debug;
             nls.trace = next.options.trace;
             nls.logtime = next.options.logtime;
             nls.file = next.options.log_file;
             if (!natrix::util::log_configure(nls, &err)) LOG_ERR("%s", err.c_str());
-            if (!srv.reload(to_broker_config(next.options), &err)) {
+            if (!srv.reload(to_broker_config(next.options, next_auth), &err)) {
                 LOG_ERR("Failed to reload configuration: %s", err.c_str());
                 continue;
             }
+            if (next_auth != auth) LOG_INF("Reloaded authorization: users, passwords and permissions");
+            auth = std::move(next_auth);
+            security = next.options.security;
             if (mon) mon->config_reloaded();
             LOG_INF("Reloaded server configuration");
             continue;

@@ -1,4 +1,5 @@
 #include <natrix/auth/authenticator.hh>
+#include <natrix/auth/nkey.hh>
 
 #include <crypt.h>
 #include <sodium.h>
@@ -48,59 +49,143 @@ bool secret_matches(std::string_view configured, std::string_view given) {
     return equal_hashed(configured, given);
 }
 
-authenticator::authenticator(auth_settings s) : s_(std::move(s)) {
+authenticator::authenticator(const config::security_options& s, std::vector<std::string>* errors)
+    : token_(s.token), users_list_(s.users_list), no_auth_user_(s.no_auth_user),
+      accounts_(std::make_shared<const account_set>(s.accounts, errors)) {
     if (sodium_init() < 0) std::abort(); // cannot compare secrets safely without it
+    if (users_list_) {
+        for (const config::user_option& u : s.users) {
+            user_record r{u.user, u.password, u.nkey, global_account, nullptr};
+            if (!u.account.empty()) {
+                const std::optional<account_id> a = accounts_->find(u.account);
+                if (!a) {
+                    if (errors) errors->push_back("user's account \"" + u.account + "\" is not defined");
+                    continue;
+                }
+                r.account = *a;
+            }
+            if (u.permissions) r.perms = std::make_shared<const permissions>(*u.permissions);
+            if (!u.nkey.empty()) {
+                if (!nkey::decode_public(u.nkey, nkey::key_type::user).ok()) {
+                    if (errors) errors->push_back("Not a valid public nkey for a user: \"" + u.nkey + "\"");
+                    continue;
+                }
+                nkey_users_ = true;
+            }
+            users_.push_back(std::move(r));
+        }
+    } else if (!s.user.empty() || !s.password.empty()) {
+        users_.push_back(user_record{s.user, s.password, {}, global_account, nullptr});
+        single_user_ = true;
+    }
     // As nats-server's configureAuthorization: a users array (even empty), a
     // token, or a single user with a name.
-    required_ = s_.users_list || !s_.token.empty() ||
-                (!s_.users.empty() && !s_.users.front().name.empty());
+    required_ = users_list_ || !token_.empty() || (single_user_ && !users_.front().name.empty());
 }
 
-result authenticator::check(const protocol::connect_options& o, bool use_no_auth_user) const {
+const authenticator::user_record* authenticator::find_user(std::string_view name) const noexcept {
+    for (const user_record& u : users_)
+        if (u.nkey.empty() && u.name == name) return &u;
+    return nullptr;
+}
+
+const authenticator::user_record* authenticator::find_nkey(std::string_view key) const noexcept {
+    for (const user_record& u : users_)
+        if (!u.nkey.empty() && u.nkey == key) return &u;
+    return nullptr;
+}
+
+result authenticator::accept(const user_record& u) const {
+    result r;
+    r.ok = true;
+    r.user = u.nkey.empty() ? u.name : u.nkey;
+    r.account = u.account;
+    r.perms = u.perms;
+    return r;
+}
+
+result authenticator::bind_no_auth_user() const {
+    const user_record* u = find_user(no_auth_user_);
+    if (!u) u = find_nkey(no_auth_user_);
+    if (!u) {
+        result r;
+        r.reason = "no_auth_user \"" + no_auth_user_ + "\" is not a user";
+        return r;
+    }
+    return accept(*u);
+}
+
+bool authenticator::expensive(const protocol::connect_options& o, bool use_no_auth_user) const {
+    if (!required_ || !token_.empty()) return !token_.empty() && is_bcrypt(token_);
+    if (nkey_users_ && !o.nkey.empty()) return false;
+    std::string_view name = o.user;
+    if (use_no_auth_user && name.empty() && o.pass.empty() && o.auth_token.empty())
+        name = no_auth_user_;
+    const user_record* u = single_user_ ? &users_.front() : find_user(name);
+    return u && is_bcrypt(u->password);
+}
+
+result authenticator::check(const protocol::connect_options& o, std::string_view nonce,
+                            bool use_no_auth_user) const {
     result r;
     if (!required_) {
         r.ok = true;
         return r;
     }
-    if (s_.users_list) {
+    if (users_list_) {
+        // NKey users first, as nats-server: a CONNECT with an nkey is judged
+        // by its signature of this connection's nonce.
+        if (nkey_users_ && !o.nkey.empty()) {
+            const user_record* u = find_nkey(o.nkey);
+            if (!u) {
+                r.reason = "unknown nkey \"" + o.nkey + "\"";
+                return r;
+            }
+            if (o.sig.empty()) {
+                r.reason = "nkey \"" + o.nkey + "\" sent no signature";
+                return r;
+            }
+            if (!nkey::verify_nonce(o.nkey, nonce, o.sig)) {
+                r.reason = "signature of nkey \"" + o.nkey + "\" does not verify the nonce";
+                return r;
+            }
+            return accept(*u);
+        }
         std::string_view name = o.user;
         std::string_view pass = o.pass;
         // A CONNECT with no credentials at all stands for no_auth_user. Like
         // nats-server, that user's configured password is then compared with
         // itself: it passes when plain, and fails when it is a bcrypt hash.
         const bool bound = use_no_auth_user && name.empty() && pass.empty() &&
-                           o.auth_token.empty() && !s_.no_auth_user.empty();
-        if (bound) name = s_.no_auth_user;
+                           o.auth_token.empty() && !no_auth_user_.empty();
+        if (bound) name = no_auth_user_;
         if (name.empty()) {
             r.reason = "no user name given";
             return r;
         }
-        auto it = std::find_if(s_.users.begin(), s_.users.end(),
-                               [&](const user_entry& u) { return u.name == name; });
-        if (it == s_.users.end()) {
+        const user_record* u = find_user(name);
+        if (!u) {
             r.reason = "unknown user \"" + std::string(name) + "\"";
             return r;
         }
-        if (bound) pass = it->password;
-        if (!secret_matches(it->password, pass)) {
-            r.reason = "wrong password for user \"" + it->name + "\"";
+        if (bound) pass = u->password;
+        if (!secret_matches(u->password, pass)) {
+            r.reason = "wrong password for user \"" + u->name + "\"";
             return r;
         }
-        r.ok = true;
-        r.user = it->name;
-        return r;
+        return accept(*u);
     }
-    if (!s_.token.empty()) {
+    if (!token_.empty()) {
         if (o.auth_token.empty()) {
             r.reason = "no token given";
-        } else if (!secret_matches(s_.token, o.auth_token)) {
+        } else if (!secret_matches(token_, o.auth_token)) {
             r.reason = "wrong token";
         } else {
             r.ok = true;
         }
         return r;
     }
-    const user_entry& u = s_.users.front();
+    const user_record& u = users_.front();
     if (o.user != u.name) {
         r.reason = o.user.empty() ? "no user name given" : "unknown user \"" + o.user + "\"";
         return r;
@@ -109,34 +194,7 @@ result authenticator::check(const protocol::connect_options& o, bool use_no_auth
         r.reason = "wrong password for user \"" + u.name + "\"";
         return r;
     }
-    r.ok = true;
-    r.user = u.name;
-    return r;
-}
-
-std::vector<std::string> authenticator::validate(const auth_settings& s) {
-    std::vector<std::string> errs;
-    if (s.users_list) {
-        for (std::size_t i = 0; i < s.users.size(); ++i)
-            for (std::size_t j = 0; j < i; ++j)
-                if (s.users[i].name == s.users[j].name) {
-                    errs.push_back("Duplicate user \"" + s.users[i].name + "\" detected");
-                    break;
-                }
-    }
-    if (!s.no_auth_user.empty()) {
-        if (!s.users_list) {
-            errs.push_back("no_auth_user: \"" + s.no_auth_user +
-                           "\" present, but users/nkeys are not defined");
-        } else if (std::none_of(s.users.begin(), s.users.end(), [&](const user_entry& u) {
-                       return u.name == s.no_auth_user;
-                   })) {
-            errs.push_back("no_auth_user: \"" + s.no_auth_user +
-                           "\" not present as user or nkey in authorization block or account "
-                           "configuration");
-        }
-    }
-    return errs;
+    return accept(u);
 }
 
 } // namespace natrix::auth

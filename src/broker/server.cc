@@ -1,4 +1,5 @@
 #include <natrix/broker/server.hh>
+#include <natrix/auth/nkey.hh>
 #include <natrix/runtime/cpu_topology.hh>
 #include <natrix/util/log.hh>
 
@@ -92,6 +93,21 @@ bool server::reload(const broker_config& n, std::string* error) {
     next.write_deadline = n.write_deadline;
     next.idle = n.idle;
     next.spin = n.spin;
+    next.auth_timeout = n.auth_timeout;
+    // Users, passwords and permissions reload; the set of accounts does not
+    // (each shard sized its subject spaces by it).
+    const auth::account_set none;
+    const auth::account_set& old_acc = cfg_.auth ? cfg_.auth->accounts() : none;
+    const auth::account_set& new_acc = n.auth ? n.auth->accounts() : none;
+    bool same_accounts = old_acc.size() == new_acc.size();
+    for (std::size_t i = 0; same_accounts && i < old_acc.size(); ++i)
+        same_accounts = old_acc.at(static_cast<auth::account_id>(i)).name ==
+                        new_acc.at(static_cast<auth::account_id>(i)).name;
+    if (!same_accounts) {
+        if (error) *error = "accounts cannot be added, removed or reordered on reload; restart natrix";
+        return false;
+    }
+    next.auth = n.auth;
     // A ring must still hold the largest message twice over; a larger
     // max_payload than the rings allow needs a restart.
     if (static_cast<std::size_t>(2 * (next.max_payload + 65536)) > cfg_.ring_bytes) {
@@ -120,7 +136,23 @@ void server::enter_lame_duck(std::chrono::nanoseconds grace, std::chrono::nanose
     for (auto& s : shards_) s->post([from, until](shard& sh) { sh.enter_lame_duck(from, until); });
 }
 
+void server::check_credentials_async(unsigned shard_id, std::uint32_t slot, std::uint32_t gen,
+                                     std::shared_ptr<const auth::authenticator> auth,
+                                     protocol::connect_options opts, std::string nonce,
+                                     bool use_no_auth_user) {
+    auth_worker_.submit([this, shard_id, slot, gen, auth = std::move(auth), opts = std::move(opts),
+                         nonce = std::move(nonce), use_no_auth_user]() mutable {
+        auth::result r = auth->check(opts, nonce, use_no_auth_user);
+        auth::nkey::wipe(opts.pass);
+        shards_[shard_id]->post([slot, gen, auth = std::move(auth), r = std::move(r)](shard& s) mutable {
+            s.complete_auth(slot, gen, std::move(auth), std::move(r));
+        });
+    });
+}
+
 void server::stop() {
+    // Credential checks in flight post to the shards: finish them first.
+    auth_worker_.stop();
     if (stopping_.exchange(true)) {
         for (auto& t : threads_)
             if (t.joinable()) t.join();

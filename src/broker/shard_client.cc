@@ -48,6 +48,7 @@ void shard::send_info(client_connection& c, bool lame_duck) {
     info.client_ip = c.ip;
     info.ldm = lame_duck;
     info.auth_required = cfg_.auth && cfg_.auth->required();
+    info.nonce = c.nonce;
     char buf[1024];
     std::size_t n = protocol::write_info(buf, sizeof buf, info);
     if (n <= sizeof buf) {
@@ -75,20 +76,24 @@ void shard::process_input(client_connection& c, std::string_view data) {
                 close_after_flush(c);
                 return;
             }
+            auth::result r = cfg_.auth->bind_no_auth_user();
             c.auth_pending = false;
             c.auth_user = nau;
+            c.account = r.account;
+            c.perms = std::move(r.perms);
             c.bound_before_connect = true;
             c.connect_received = true;
         }
     }
-    if (c.waiting_barrier) {
+    if (c.waiting_barrier || c.auth_in_flight) {
         c.parked_input.append(data);
         return;
     }
     protocol::parsed_op op;
     while (!c.closed && !c.close_after_flush) {
-        if (c.waiting_barrier) {
-            // A PING is waiting on the interest barrier: keep the rest for later.
+        if (c.waiting_barrier || c.auth_in_flight) {
+            // A PING is waiting on the interest barrier, or a CONNECT on its
+            // credential check: keep the rest for later.
             c.parked_input.assign(data);
             return;
         }
@@ -122,21 +127,7 @@ bool shard::handle_op(client_connection& c, const protocol::parsed_op& op) {
     using protocol::op_kind;
     switch (op.kind) {
     case op_kind::pub:
-    case op_kind::hpub: {
-        ++c.in_msgs;
-        c.in_bytes += op.payload.size();
-        c.last_in = c.last_activity; // only messages count as activity for server PINGs
-        stats_.in_msgs.add(1);
-        stats_.in_bytes.add(op.payload.size());
-        // nats-server checks, then acknowledges, then delivers (even after an
-        // Invalid Publish Subject).
-        if (c.opts.pedantic && !subjects::is_valid_literal_subject(op.subject))
-            send_err(c, proto_error::invalid_publish_subject);
-        if (c.opts.verbose) append(c, protocol::k_ok);
-        publish(&c, op.subject, op.reply, op.payload, op.header_size, op.size_text,
-                op.header_size_text);
-        return true;
-    }
+    case op_kind::hpub: return handle_pub(c, op);
     case op_kind::sub: handle_sub(c, op); return true;
     case op_kind::unsub: handle_unsub(c, op); return true;
     case op_kind::ping:
@@ -191,8 +182,38 @@ void shard::handle_connect(client_connection& c, const protocol::parsed_op& op) 
     }
     // Every CONNECT is checked, a second one too (a valid one switches the
     // user); the client only ever hears Authorization Violation.
+    if (!cfg_.auth || !cfg_.auth->required()) {
+        finish_connect(c, auth::result{true, {}, auth::global_account, nullptr, {}});
+        return;
+    }
+    const bool use_nau = !c.bound_before_connect;
+    if (cfg_.auth->expensive(c.opts, use_nau)) {
+        // bcrypt takes tens of milliseconds: it runs on the auth worker so
+        // that this shard's other clients are not held up. The client's
+        // further input waits (parked) for the verdict.
+        c.auth_in_flight = true;
+        srv_.check_credentials_async(id_, c.slot, c.generation, cfg_.auth, c.opts, c.nonce, use_nau);
+        return;
+    }
+    finish_connect(c, cfg_.auth->check(c.opts, c.nonce, use_nau));
+}
+
+void shard::complete_auth(std::uint32_t slot, std::uint32_t gen,
+                          std::shared_ptr<const auth::authenticator> checked_by, auth::result r) {
+    client_connection* c = lookup(slot, gen);
+    if (!c || c->closed) return;
+    c->auth_in_flight = false;
+    // A reload replaced the authenticator meanwhile: judge again.
+    if (checked_by != cfg_.auth && cfg_.auth) r = cfg_.auth->check(c->opts, c->nonce, !c->bound_before_connect);
+    finish_connect(*c, std::move(r));
+    if (c->closed || c->close_after_flush || c->auth_in_flight) return;
+    std::string parked;
+    parked.swap(c->parked_input);
+    if (!parked.empty()) process_input(*c, parked);
+}
+
+void shard::finish_connect(client_connection& c, auth::result r) {
     if (cfg_.auth && cfg_.auth->required()) {
-        auth::result r = cfg_.auth->check(c.opts, !c.bound_before_connect);
         if (!r.ok) {
             LOG_WRN("%s:%d - cid:%llu - authentication error: %s", c.ip.c_str(), c.port,
                     static_cast<unsigned long long>(c.cid), r.reason.c_str());
@@ -200,8 +221,23 @@ void shard::handle_connect(client_connection& c, const protocol::parsed_op& op) 
             close_after_flush(c);
             return;
         }
+        if (r.account != c.account && !c.subs.empty()) {
+            // A second CONNECT may not carry live subscriptions across accounts.
+            LOG_WRN("%s:%d - cid:%llu - authentication error: CONNECT switches account with live "
+                    "subscriptions",
+                    c.ip.c_str(), c.port, static_cast<unsigned long long>(c.cid));
+            send_err(c, proto_error::authorization_violation);
+            close_after_flush(c);
+            return;
+        }
         c.auth_pending = false;
         c.auth_user = std::move(r.user);
+        c.account = r.account;
+        if (c.perms != r.perms) {
+            c.perms = std::move(r.perms);
+            c.pub_cache.clear();
+            c.replies.clear();
+        }
     }
     if (!c.opts.account.empty() || c.opts.new_account) {
         LOG_WRN("%s:%d - cid:%llu - CONNECT with legacy account fields rejected", c.ip.c_str(),
@@ -232,13 +268,126 @@ void shard::handle_connect(client_connection& c, const protocol::parsed_op& op) 
     if (c.opts.verbose) append(c, protocol::k_ok);
 }
 
+void shard::send_text_err(client_connection& c, std::string_view text) {
+    char buf[1024];
+    std::size_t n = protocol::write_err(buf, sizeof buf, text);
+    if (n <= sizeof buf) {
+        append(c, std::string_view(buf, n));
+        return;
+    }
+    std::string big(n, '\0');
+    protocol::write_err(big.data(), big.size(), text);
+    append(c, big);
+}
+
+namespace {
+
+// Reply prefixes only the server may hand out (nats-server isReservedReply).
+bool reserved_reply(std::string_view r) {
+    auto starts = [&](std::string_view p) { return r.size() > p.size() && r.substr(0, p.size()) == p; };
+    return (r.size() > 3 && r.substr(0, 4) == "_R_.") || starts("$JS.ACK.") || starts("$GNR.");
+}
+
+template <typename Fmt, typename... Args>
+std::string format_error(Fmt fmt, Args... args) {
+    std::string text(256, '\0');
+    std::size_t n = fmt(text.data(), text.size(), args...);
+    if (n >= text.size()) {
+        // Truncated: size it from the subject lengths (quoting at most 6x).
+        text.assign(64 + 6 * (0 + ... + std::string_view(args).size()), '\0');
+        n = fmt(text.data(), text.size(), args...);
+    }
+    text.resize(n);
+    return text;
+}
+
+constexpr std::size_t k_pub_cache_limit = 128;     // nats-server maxPermCacheSize
+constexpr std::size_t k_reply_allowance_limit = 4096; // nats-server replyPermLimit
+
+} // namespace
+
+bool shard::handle_pub(client_connection& c, const protocol::parsed_op& op) {
+    ++c.in_msgs;
+    c.in_bytes += op.payload.size();
+    c.last_in = c.last_activity; // only messages count as activity for server PINGs
+    stats_.in_msgs.add(1);
+    stats_.in_bytes.add(op.payload.size());
+    // nats-server's order: subject syntax (pedantic; the message still goes
+    // out), the reserved $GNR prefix and permissions (the message is
+    // dropped), reserved replies, then +OK, then delivery.
+    if (c.opts.pedantic && !subjects::is_valid_literal_subject(op.subject))
+        send_err(c, proto_error::invalid_publish_subject);
+    const bool gnr = op.subject.size() > 5 && op.subject.substr(0, 5) == "$GNR.";
+    if (gnr || (c.perms && c.perms->restricts_publish() && !publish_permitted(c, op.subject))) {
+        LOG_WRN("%s:%d - cid:%llu - Publish Violation - User \"%s\", Subject \"%.*s\"", c.ip.c_str(),
+                c.port, static_cast<unsigned long long>(c.cid), c.auth_user.c_str(),
+                static_cast<int>(op.subject.size()), op.subject.data());
+        send_text_err(c, format_error(protocol::format_pub_permission_violation, op.subject));
+        return true;
+    }
+    if (!op.reply.empty() && reserved_reply(op.reply)) {
+        LOG_WRN("%s:%d - cid:%llu - Publish Violation - User \"%s\", Reply \"%.*s\"", c.ip.c_str(),
+                c.port, static_cast<unsigned long long>(c.cid), c.auth_user.c_str(),
+                static_cast<int>(op.reply.size()), op.reply.data());
+        send_text_err(c, format_error(protocol::format_reply_permission_violation, op.reply));
+        return true;
+    }
+    if (c.opts.verbose) append(c, protocol::k_ok);
+    publish(&c, c.account, op.subject, op.reply, op.payload, op.header_size, op.size_text,
+            op.header_size_text);
+    return true;
+}
+
+// The static allow/deny verdict (cached per subject), then, when that says
+// no, the allowances allow_responses granted (never cached).
+bool shard::publish_permitted(client_connection& c, std::string_view subject) {
+    bool allowed;
+    const std::string key(subject);
+    if (auto it = c.pub_cache.find(key); it != c.pub_cache.end()) {
+        allowed = it->second;
+    } else {
+        allowed = c.perms->publish_allowed(subject);
+        if (c.pub_cache.size() >= k_pub_cache_limit) c.pub_cache.clear();
+        c.pub_cache.emplace(key, allowed);
+    }
+    if (allowed || !c.perms->responses()) return allowed;
+    auto it = c.replies.find(key);
+    if (it == c.replies.end()) return false;
+    const config::response_permission& rp = *c.perms->responses();
+    ++it->second.sent;
+    if ((rp.max_msgs > 0 && it->second.sent > rp.max_msgs) ||
+        (rp.expires.count() > 0 && clock::now() - it->second.at > rp.expires)) {
+        c.replies.erase(it);
+        return false;
+    }
+    return true;
+}
+
+void shard::note_reply(client_connection& c, std::string_view reply) {
+    const config::response_permission& rp = *c.perms->responses();
+    if (c.replies.size() >= k_reply_allowance_limit) {
+        // nats-server's pruneReplyPerms: drop the used-up and the expired.
+        const clock::time_point now = clock::now();
+        std::erase_if(c.replies, [&](const auto& kv) {
+            return (rp.max_msgs > 0 && kv.second.sent >= rp.max_msgs) ||
+                   (rp.expires.count() > 0 && now - kv.second.at > rp.expires);
+        });
+    }
+    c.replies[std::string(reply)] = client_connection::reply_allowance{clock::now(), 0};
+}
+
 void shard::handle_sub(client_connection& c, const protocol::parsed_op& op) {
-    if (!subjects::is_valid_subject(op.subject)) {
-        send_err(c, proto_error::invalid_subject);
+    // nats-server's order: permissions, the subscription limit, a live sid
+    // (silently kept), then the subject's syntax.
+    if (c.perms && (!c.perms->subscribe_allowed(op.subject, op.queue) || op.queue == "_sys_")) {
+        LOG_WRN("%s:%d - cid:%llu - Subscription Violation - User \"%s\", Subject \"%.*s\", SID %.*s",
+                c.ip.c_str(), c.port, static_cast<unsigned long long>(c.cid), c.auth_user.c_str(),
+                static_cast<int>(op.subject.size()), op.subject.data(), static_cast<int>(op.sid.size()),
+                op.sid.data());
+        send_text_err(c, format_error(protocol::format_sub_permission_violation, op.subject, op.queue));
         return;
     }
     std::string sid(op.sid);
-    // The limit is checked before the duplicate sid (2.9.10 order).
     if (cfg_.max_subscriptions > 0 && c.subs.size() >= static_cast<std::size_t>(cfg_.max_subscriptions)) {
         send_err(c, proto_error::maximum_subscriptions_exceeded);
         return;
@@ -248,16 +397,21 @@ void shard::handle_sub(client_connection& c, const protocol::parsed_op& op) {
         if (c.opts.verbose) append(c, protocol::k_ok);
         return;
     }
+    if (!subjects::is_valid_subject(op.subject)) {
+        send_err(c, proto_error::invalid_subject);
+        return;
+    }
+    if (c.perms && !c.deny_filter && c.perms->needs_delivery_filter(op.subject)) c.deny_filter = true;
     auto s = std::make_unique<subscription>();
     s->conn = &c;
     s->subject.assign(op.subject);
     s->queue.assign(op.queue);
     s->sid = sid;
     subscription* raw = s.get();
-    trie_.insert(raw->subject, raw->queue, raw);
+    space(c.account).trie.insert(raw->subject, raw->queue, raw);
     c.subs.emplace(std::move(sid), std::move(s));
     stats_.subscriptions.add(1);
-    change_interest(raw->subject, raw->queue, +1);
+    change_interest(c.account, raw->subject, raw->queue, +1);
     if (nshards_ > 1) c.pushed_remote = true;
     if (c.opts.verbose) append(c, protocol::k_ok);
 }
@@ -276,6 +430,50 @@ void shard::handle_unsub(client_connection& c, const protocol::parsed_op& op) {
         }
     }
     if (c.opts.verbose) append(c, protocol::k_ok);
+}
+
+// After a reload: a client whose credentials no longer pass is cut, as in
+// nats-server; one that stays takes its user's new permissions and loses
+// the subscriptions they no longer allow (each reported with its sid).
+void shard::reauthorize(client_connection& c) {
+    if (c.auth_pending || c.auth_in_flight || !c.connect_received) return; // judged at CONNECT
+    auth::result r;
+    if (!cfg_.auth || !cfg_.auth->required())
+        r = auth::result{true, {}, auth::global_account, nullptr, {}};
+    else if (c.bound_before_connect && c.opts.user.empty() && c.opts.nkey.empty() && c.opts.auth_token.empty())
+        r = cfg_.auth->bind_no_auth_user();
+    else
+        r = cfg_.auth->check(c.opts, c.nonce, !c.bound_before_connect);
+    if (!r.ok || r.account != c.account) {
+        LOG_WRN("%s:%d - cid:%llu - authentication error after reload: %s", c.ip.c_str(), c.port,
+                static_cast<unsigned long long>(c.cid),
+                r.ok ? "the user moved to another account" : r.reason.c_str());
+        send_err(c, proto_error::authorization_violation);
+        close_after_flush(c);
+        return;
+    }
+    c.auth_user = std::move(r.user);
+    c.perms = std::move(r.perms);
+    c.pub_cache.clear();
+    c.deny_filter = false;
+    if (!c.perms) return;
+    std::vector<subscription*> revoked;
+    for (auto& [sid, s] : c.subs) {
+        const bool ok = c.perms->subscribe_allowed(s->subject, {}) ||
+                        (!s->queue.empty() && c.perms->subscribe_allowed(s->subject, s->queue));
+        if (!ok)
+            revoked.push_back(s.get());
+        else if (c.perms->needs_delivery_filter(s->subject))
+            c.deny_filter = true;
+    }
+    for (subscription* s : revoked) {
+        LOG_WRN("Removed sub \"%s\" (sid \"%s\") for user \"%s\" - not authorized", s->subject.c_str(),
+                s->sid.c_str(), c.auth_user.c_str());
+        send_text_err(c, format_error(protocol::format_sub_permission_revoked, std::string_view(s->subject),
+                                      std::string_view(s->sid)));
+        remove_subscription(c, s);
+    }
+    if (!revoked.empty() && nshards_ > 1) c.pushed_remote = true;
 }
 
 // Answers the PINGs that waited for their SUBs to reach every shard, then
@@ -299,8 +497,8 @@ void shard::resume_barrier_waiters() {
 }
 
 void shard::remove_subscription(client_connection& c, subscription* s) {
-    trie_.remove(s->subject, s->queue, s);
-    change_interest(s->subject, s->queue, -1);
+    space(c.account).trie.remove(s->subject, s->queue, s);
+    change_interest(c.account, s->subject, s->queue, -1);
     stats_.subscriptions.sub(1);
     c.subs.erase(s->sid); // destroys *s
 }

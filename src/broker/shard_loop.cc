@@ -4,6 +4,7 @@
 
 #include <natrix/broker/server.hh>
 #include <natrix/broker/shard.hh>
+#include <natrix/auth/nkey.hh>
 #include <natrix/protocol/writer.hh>
 #include <natrix/runtime/cpu_topology.hh>
 #include <natrix/util/log.hh>
@@ -30,13 +31,33 @@ constexpr auto k_tick = std::chrono::milliseconds(100);
 
 shard::shard(unsigned id, unsigned nshards, server& srv)
     : id_(id), nshards_(nshards), srv_(srv), cfg_(srv.config()),
-      rng_(0x9e3779b97f4a7c15ull * (id + 1)) {
+      rng_(std::random_device{}() ^ (0x9e3779b97f4a7c15ull * (id + 1))) {
     const unsigned n = nshards;
     for (unsigned p = 0; p < n; ++p)
         inbox_.push_back(p == id ? nullptr : std::make_unique<rings::spsc_ring>(cfg_.ring_bytes));
     overflow_.resize(n);
     touched_.resize(n, false);
     sent_seq_.resize(n, 0);
+    accounts_ = cfg_.auth ? cfg_.auth->shared_accounts() : std::make_shared<const auth::account_set>();
+    for (std::size_t a = 0; a < accounts_->size(); ++a)
+        spaces_.push_back(std::make_unique<account_space>());
+    reply_prefix_.resize(accounts_->size());
+}
+
+subjects::trie_stats shard::subscription_stats() const noexcept {
+    subjects::trie_stats t;
+    for (const auto& sp : spaces_) {
+        const subjects::trie_stats x = sp->trie.stats();
+        t.subscriptions += x.subscriptions;
+        t.cache_entries += x.cache_entries;
+        t.inserts += x.inserts;
+        t.removes += x.removes;
+        t.matches += x.matches;
+        t.cache_hits += x.cache_hits;
+        t.cache_misses += x.cache_misses;
+        t.cache_evictions += x.cache_evictions;
+    }
+    return t;
 }
 
 shard::~shard() {
@@ -223,6 +244,7 @@ void shard::on_accept(int res, unsigned flags) {
         c.auth_pending = true;
         c.auth_deadline = c.start + cfg_.auth_timeout;
     }
+    if (cfg_.auth && cfg_.auth->uses_nonce()) c.nonce = auth::nkey::generate_nonce();
 
     stats_.connections.add(1);
     stats_.total_connections.add(1);
@@ -365,6 +387,10 @@ void shard::close_connection(client_connection& c, const char* reason, bool abor
 }
 
 void shard::on_tick(clock::time_point now) {
+    if (!service_replies_.empty() && now >= next_reply_sweep_) {
+        next_reply_sweep_ = now + std::chrono::seconds(1);
+        expire_service_replies(now);
+    }
     for (auto& up : slots_) {
         client_connection* c = up.get();
         if (!c || c->closed) continue;
@@ -572,11 +598,19 @@ void shard::apply_config(const broker_config& n) {
     cfg_.write_deadline = n.write_deadline;
     cfg_.idle = n.idle;
     cfg_.spin = n.spin;
+    cfg_.auth_timeout = n.auth_timeout;
+    const bool auth_changed = n.auth != cfg_.auth;
+    if (auth_changed) {
+        cfg_.auth = n.auth;
+        // Same accounts (server::reload checks), maybe other imports/exports.
+        if (cfg_.auth) accounts_ = cfg_.auth->shared_accounts();
+    }
     // Existing clients take the new limits too (nats-server's reload does).
     for (auto& c : slots_) {
         if (!c || c->closed) continue;
         c->parser.set_max_payload(n.max_payload);
         c->parser.set_max_control_line(n.max_control_line);
+        if (auth_changed) reauthorize(*c);
     }
 }
 

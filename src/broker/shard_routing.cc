@@ -26,10 +26,12 @@ struct message_header {
     std::uint8_t size_text_len;
     std::uint8_t header_size_text_len;
     std::uint8_t hops; // times a queue message was re-routed for want of a member
+    std::uint16_t account;
 };
 
 struct interest_header {
     std::uint32_t count;
+    std::uint16_t account;
     std::uint16_t shard;
     std::uint16_t pattern_len;
     std::uint16_t queue_len;
@@ -44,12 +46,35 @@ constexpr std::string_view k_no_responders_hdr = "NATS/1.0 503\r\n\r\n";
 
 } // namespace
 
-void shard::publish(client_connection* from, std::string_view subject, std::string_view reply,
-                    std::string_view payload, std::uint32_t header_size, std::string_view size_text,
-                    std::string_view header_size_text) {
+bool shard::publish(client_connection* from, auth::account_id acct, std::string_view subject,
+                    std::string_view reply, std::string_view payload, std::uint32_t header_size,
+                    std::string_view size_text, std::string_view header_size_text) {
     const message msg{subject, reply, payload, header_size, size_text, header_size_text,
                       take_sample() ? clock::now() : clock::time_point{}};
-    const subjects::interest_result& ir = interest_.lookup(subject);
+    bool delivered = publish_here(from, acct, msg);
+    if (accounts_->any_routes()) delivered = publish_imports(acct, msg) || delivered;
+
+    if (!delivered && from && from->opts.no_responders && !reply.empty()) {
+        // Nobody will answer: send the 503 status to the requester's own
+        // subscription on its reply subject (nats-server 2.9.10's format).
+        for (auto& [sid, s] : from->subs) {
+            if (!subjects::subject_matches(s->subject, reply)) continue;
+            char hdr[512];
+            const std::size_t n = protocol::write_hmsg_header(
+                hdr, reply, s->sid, {}, k_no_responders_hdr.size(), k_no_responders_hdr.size());
+            append(*from, std::string_view(hdr, n));
+            append(*from, k_no_responders_hdr);
+            append(*from, protocol::k_crlf);
+            break;
+        }
+    }
+    return delivered;
+}
+
+// Delivery within one account: this shard's subscribers, then the shards
+// whose interest the replicated map shows.
+bool shard::publish_here(client_connection* from, auth::account_id acct, const message& msg) {
+    const subjects::interest_result& ir = space(acct).interest.lookup(msg.subject);
     const std::uint64_t self = 1ull << id_;
     // Queue groups: one shard per group, by member weight (server-wide
     // exactly-once); that shard then picks the member.
@@ -67,37 +92,114 @@ void shard::publish(client_connection* from, std::string_view subject, std::stri
             queue_targets |= 1ull << s;
         }
     }
+    const std::uint64_t plain_shards = ir.shards;
     bool delivered = false;
-    if ((ir.shards & self) || !local_queues.empty())
-        delivered = deliver_local(from, msg, ir.shards & self, local_queues);
+    if ((plain_shards & self) || !local_queues.empty())
+        delivered = deliver_local(from, acct, msg, plain_shards & self, local_queues);
 
-    std::uint64_t remote = (ir.shards & ~self) | queue_targets;
+    std::uint64_t remote = (plain_shards & ~self) | queue_targets;
     while (remote) {
         const unsigned t = static_cast<unsigned>(__builtin_ctzll(remote));
         remote &= remote - 1;
         static const std::vector<std::string_view> none;
-        forward(t, msg, (ir.shards >> t) & 1, remote_queues.empty() ? none : remote_queues[t], 0);
+        forward(t, acct, msg, (plain_shards >> t) & 1, remote_queues.empty() ? none : remote_queues[t], 0);
         if (from) from->pushed_remote = true;
         delivered = true;
     }
+    return delivered;
+}
 
-    if (!delivered && from && from->opts.no_responders && !reply.empty()) {
-        // Nobody will answer: send the 503 status to the requester's own
-        // subscription on its reply subject (nats-server 2.9.10's format).
-        for (auto& [sid, s] : from->subs) {
-            if (!subjects::subject_matches(s->subject, reply)) continue;
-            char hdr[512];
-            const std::size_t n = protocol::write_hmsg_header(
-                hdr, reply, s->sid, {}, k_no_responders_hdr.size(), k_no_responders_hdr.size());
-            append(*from, std::string_view(hdr, n));
-            append(*from, k_no_responders_hdr);
-            append(*from, protocol::k_crlf);
-            break;
-        }
+// Imports, one level deep like nats-server's shadow subscriptions: a message
+// that arrives through an import is not exported again.
+bool shard::publish_imports(auth::account_id acct, const message& msg) {
+    const auth::account& a = accounts_->at(acct);
+    bool delivered = false;
+    for (const auth::stream_route& r : a.stream_exports) {
+        if (!subjects::subject_matches(r.subject, msg.subject)) continue;
+        const std::string mapped = r.map.apply(msg.subject);
+        message m = msg;
+        m.subject = mapped;
+        delivered = publish_here(nullptr, r.importer, m) || delivered;
+    }
+    for (const auth::service_route& r : a.service_imports) {
+        if (!subjects::subject_matches(r.local, msg.subject)) continue;
+        const std::string mapped = r.map.apply(msg.subject);
+        const std::string reply = msg.reply.empty() ? std::string() : service_reply(r, acct, msg.reply);
+        message m = msg;
+        m.subject = mapped;
+        m.reply = reply;
+        delivered = publish_here(nullptr, r.exporter, m) || delivered;
+    }
+    return delivered;
+}
+
+namespace {
+
+constexpr std::string_view k_base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+void append_base62(std::string& out, std::uint64_t v, int n) {
+    for (int i = 0; i < n; ++i) {
+        out += k_base62[v % 62];
+        v /= 62;
     }
 }
 
-void shard::forward(unsigned t, const message& m, bool plain,
+} // namespace
+
+// A private reply subject in the exporter's account that leads back to the
+// requester's reply in its own account.
+std::string shard::service_reply(const auth::service_route& r, auth::account_id importer,
+                                 std::string_view reply) {
+    std::string& prefix = reply_prefix_[r.exporter];
+    if (prefix.empty()) {
+        // First request into this account from this shard: subscribe to
+        // every reply under a prefix of our own, so responses come back here.
+        prefix = "_R_.";
+        append_base62(prefix, rng_(), 6);
+        prefix += '.';
+        auto s = std::make_unique<subscription>();
+        s->subject = prefix + ">";
+        s->sid = "_R_";
+        space(r.exporter).trie.insert(s->subject, {}, s.get());
+        change_interest(r.exporter, s->subject, {}, +1);
+        internal_subs_.push_back(std::move(s));
+    }
+    std::string token;
+    do {
+        token = prefix;
+        append_base62(token, rng_(), 6);
+    } while (service_replies_.count(token));
+    pending_reply p;
+    p.importer = importer;
+    p.reply.assign(reply);
+    p.singleton = r.responses == config::response_type::singleton;
+    p.expires = clock::now() + r.threshold;
+    service_replies_.emplace(token, std::move(p));
+    return token;
+}
+
+// A response reached one of our _R_ subscriptions: deliver it to the
+// requester's reply subject in the requester's account.
+void shard::on_service_reply(const message& m) {
+    auto it = service_replies_.find(std::string(m.subject));
+    if (it == service_replies_.end()) return; // answered already, expired or forged
+    if (clock::now() > it->second.expires) {
+        service_replies_.erase(it);
+        return;
+    }
+    const pending_reply p = it->second;
+    if (p.singleton) service_replies_.erase(it);
+    message back = m;
+    back.subject = p.reply;
+    back.reply = {}; // the responder's subjects mean nothing in the requester's account
+    publish_here(nullptr, p.importer, back);
+}
+
+void shard::expire_service_replies(clock::time_point now) {
+    std::erase_if(service_replies_, [now](const auto& kv) { return now > kv.second.expires; });
+}
+
+void shard::forward(unsigned t, auth::account_id acct, const message& m, bool plain,
                     const std::vector<std::string_view>& queues, std::uint8_t hops) {
     message_header h{static_cast<std::uint32_t>(m.payload.size()), m.header_size,
                      static_cast<std::uint16_t>(m.subject.size()),
@@ -106,7 +208,8 @@ void shard::forward(unsigned t, const message& m, bool plain,
                      static_cast<std::uint8_t>(queues.size()),
                      static_cast<std::uint8_t>(m.size_text.size()),
                      static_cast<std::uint8_t>(m.header_size_text.size()),
-                     hops};
+                     hops,
+                     acct};
     scratch_.clear();
     put(scratch_, h);
     scratch_.append(m.subject);
@@ -124,9 +227,9 @@ void shard::forward(unsigned t, const message& m, bool plain,
 // A queue message reached this shard after its last member here left (the
 // sender's interest map was a delta behind): pick another shard that still
 // has members, so the group still gets it exactly once. Bounded by `hops`.
-void shard::reroute_queues(const message& m, const std::vector<std::string_view>& groups,
-                           std::uint8_t hops) {
-    const subjects::interest_result& ir = interest_.lookup(m.subject);
+void shard::reroute_queues(auth::account_id acct, const message& m,
+                           const std::vector<std::string_view>& groups, std::uint8_t hops) {
+    const subjects::interest_result& ir = space(acct).interest.lookup(m.subject);
     std::vector<std::vector<std::string_view>> per_shard;
     for (std::string_view name : groups) {
         for (const subjects::queue_interest& q : ir.queues) {
@@ -146,15 +249,15 @@ void shard::reroute_queues(const message& m, const std::vector<std::string_view>
         }
     }
     for (unsigned t = 0; t < per_shard.size(); ++t)
-        if (!per_shard[t].empty()) forward(t, m, false, per_shard[t], hops);
+        if (!per_shard[t].empty()) forward(t, acct, m, false, per_shard[t], hops);
 }
 
 // Delivers to this shard's subscribers. `plain` selects plain subscribers;
 // `queues` lists the groups this shard must serve (one member each).
-bool shard::deliver_local(client_connection* from, const message& msg, bool plain,
-                          const std::vector<std::string_view>& queues,
+bool shard::deliver_local(client_connection* from, auth::account_id acct, const message& msg,
+                          bool plain, const std::vector<std::string_view>& queues,
                           std::vector<std::string_view>* missed) {
-    const subjects::match_result& m = trie_.match(msg.subject);
+    const subjects::match_result& m = space(acct).trie.match(msg.subject);
     // Collect first: delivering can auto-unsubscribe, which changes the trie
     // and invalidates `m`. The vector is the shard's, reused: no allocation
     // per message.
@@ -193,8 +296,14 @@ bool shard::deliver_local(client_connection* from, const message& msg, bool plai
 }
 
 void shard::deliver(subscription* s, const message& m) {
+    if (!s->conn) {
+        on_service_reply(m);
+        return;
+    }
     client_connection& c = *s->conn;
     if (c.closed || c.close_after_flush) return;
+    // A wildcard subscription never receives what a deny clause forbids.
+    if (c.deny_filter && c.perms->delivery_denied(m.subject)) return;
     const bool headers = c.opts.headers;
     char hdr[64 + 2 * 256];
     std::string big;
@@ -231,21 +340,24 @@ void shard::deliver(subscription* s, const message& m) {
     c.out_bytes += d.body.size();
     stats_.out_msgs.add(1);
     stats_.out_bytes.add(d.body.size());
+    if (c.perms && c.perms->responses() && !m.reply.empty()) note_reply(c, m.reply);
     ++s->delivered;
     if (s->max > 0 && s->delivered >= static_cast<std::uint64_t>(s->max)) remove_subscription(c, s);
 }
 
-void shard::change_interest(std::string_view subject, std::string_view queue, int delta) {
+void shard::change_interest(auth::account_id acct, std::string_view subject, std::string_view queue,
+                            int delta) {
+    subjects::interest_map& interest = space(acct).interest;
     // This shard's own count lives in its copy of the interest map.
-    std::uint32_t count = interest_.count(static_cast<std::uint16_t>(id_), subject, queue);
+    std::uint32_t count = interest.count(static_cast<std::uint16_t>(id_), subject, queue);
     count = delta > 0 ? count + 1 : (count ? count - 1 : 0);
     // Absolute counts: every shard (this one included) converges on the same
     // map whatever the interleaving of shards' deltas.
     subjects::interest_delta d{static_cast<std::uint16_t>(id_), std::string(subject),
                                std::string(queue), count};
-    interest_.apply(d);
+    interest.apply(d);
     std::string body;
-    put(body, interest_header{count, static_cast<std::uint16_t>(id_),
+    put(body, interest_header{count, acct, static_cast<std::uint16_t>(id_),
                               static_cast<std::uint16_t>(subject.size()),
                               static_cast<std::uint16_t>(queue.size())});
     body.append(subject);
@@ -374,7 +486,7 @@ void shard::on_record(std::uint32_t type, std::string_view body) {
         p += sizeof h;
         subjects::interest_delta d{h.shard, std::string(p, h.pattern_len),
                                    std::string(p + h.pattern_len, h.queue_len), h.count};
-        interest_.apply(d);
+        if (h.account < spaces_.size()) space(h.account).interest.apply(d);
         return;
     }
     if (type != rec_message) return;
@@ -398,9 +510,11 @@ void shard::on_record(std::uint32_t type, std::string_view body) {
     }
     const message msg{subject, reply, std::string_view(p, h.payload_len), h.header_size, size_text,
                       header_size_text, take_sample() ? clock::now() : clock::time_point{}};
+    if (h.account >= spaces_.size()) return;
     std::vector<std::string_view> missed;
-    deliver_local(nullptr, msg, h.plain != 0, queues, &missed);
-    if (!missed.empty() && h.hops + 1u < nshards_) reroute_queues(msg, missed, static_cast<std::uint8_t>(h.hops + 1));
+    deliver_local(nullptr, h.account, msg, h.plain != 0, queues, &missed);
+    if (!missed.empty() && h.hops + 1u < nshards_)
+        reroute_queues(h.account, msg, missed, static_cast<std::uint8_t>(h.hops + 1));
 }
 
 } // namespace natrix::broker

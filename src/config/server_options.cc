@@ -4,6 +4,8 @@
 #include <natrix/config/cpu_list.hh>
 #include <natrix/config/go_duration.hh>
 
+#include "options_mapper.hh"
+
 #include <algorithm>
 #include <iterator>
 #include <charconv>
@@ -47,7 +49,7 @@ namespace {
 // implement yet. Accepted with a warning so that a nats-server config loads.
 constexpr std::string_view unsupported_keys[] = {
     "client_advertise", "trace_verbose", "trace_headers", "logtime_utc", "mappings", "maps",
-    "disable_sublist_cache", "no_sublist_cache", "accounts", "default_sentinel", "https",
+    "disable_sublist_cache", "no_sublist_cache", "default_sentinel", "https",
     "https_port", "http_base_path", "cluster", "gateway", "leaf", "leafnodes", "store_dir",
     "storedir", "jetstream", "logfile_size_limit", "log_size_limit", "logfile_max_num",
     "log_max_num", "syslog", "remote_syslog", "ports_file_dir", "prof_port", "prof_block_rate",
@@ -61,141 +63,18 @@ constexpr std::string_view unsupported_keys[] = {
     "feature_flags", "default_js_domain", "ocsp_cache", "no_fast_producer_stall",
     "max_closed_clients", "proxies"};
 
+bool is_power_of_two(std::int64_t v) { return v > 0 && (v & (v - 1)) == 0; }
+
+} // namespace
+
+namespace detail {
+
 std::string lowered(std::string_view s) {
     std::string out(s);
     for (char& c : out)
         if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
     return out;
 }
-
-bool is_power_of_two(std::int64_t v) { return v > 0 && (v & (v - 1)) == 0; }
-
-// One pass over a tree, collecting errors and warnings into a result.
-class mapper {
-public:
-    explicit mapper(options_result& r) : r_(r), o_(r.options) {}
-
-    void run(const value& root);
-
-private:
-    void error(const position& p, const std::string& msg) {
-        r_.errors.push_back(p.to_string() + ": " + msg);
-    }
-    void warn(const std::string& key, const position& p, const std::string& msg) {
-        r_.warnings.push_back(config_warning{key, p.to_string() + ": " + msg});
-    }
-    void type_error(const std::string& key, const value& v, std::string_view expected) {
-        error(v.pos(), "'" + key + "' must be " + std::string(expected) + ", not " +
-                           std::string(kind_name(v.kind())));
-    }
-    void unknown(const std::string& key, const map_entry& e) {
-        if (e.used_as_variable) return; // nats-server skips keys used as $variables
-        if (strict_)
-            error(e.key_pos, "unknown field \"" + key + "\"");
-        else
-            warn(key, e.key_pos, "unknown field \"" + key + "\" ignored (strict_config is off)");
-    }
-
-    bool get_int(const std::string& key, const value& v, std::int64_t* out) {
-        if (!v.is_integer()) {
-            type_error(key, v, "an integer");
-            return false;
-        }
-        *out = v.as_integer();
-        return true;
-    }
-    bool get_string(const std::string& key, const value& v, std::string* out) {
-        if (!v.is_string()) {
-            type_error(key, v, "a string");
-            return false;
-        }
-        *out = v.as_string();
-        return true;
-    }
-    bool get_bool(const std::string& key, const value& v, bool* out) {
-        if (!v.is_bool()) {
-            type_error(key, v, "a boolean (true/false, yes/no, on/off)");
-            return false;
-        }
-        *out = v.as_bool();
-        return true;
-    }
-    // Integer in [lo, hi].
-    bool get_range(const std::string& key, const value& v, std::int64_t lo, std::int64_t hi,
-                   std::int64_t* out) {
-        if (!get_int(key, v, out)) return false;
-        if (*out < lo || *out > hi) {
-            error(v.pos(), "'" + key + "' must be between " + std::to_string(lo) + " and " +
-                               std::to_string(hi) + ", not " + std::to_string(*out));
-            return false;
-        }
-        return true;
-    }
-    // A duration string ("2s"); an integer means seconds, as nats-server
-    // accepts for old configs, with the same warning it gives.
-    bool get_duration(const std::string& key, const value& v, duration* out) {
-        if (v.is_integer()) {
-            std::int64_t s = v.as_integer();
-            if (s > INT64_MAX / 1'000'000'000 || s < INT64_MIN / 1'000'000'000) {
-                error(v.pos(), "'" + key + "' is out of range");
-                return false;
-            }
-            // An unquoted 1m is the integer 1000000 (m = mega), not a minute.
-            std::string hint = s != 0 && s % 1000 == 0
-                                   ? "; note that unquoted 1m or 2k are numbers (1000000, 2000): "
-                                     "quote durations, e.g. \"1m\""
-                                   : "";
-            warn(key, v.pos(),
-                 "invalid use of field \"" + key + "\": " + key +
-                     " should be converted to a duration (a plain number is read as seconds" +
-                     hint + ")");
-            *out = std::chrono::seconds(s);
-            return true;
-        }
-        if (!v.is_string()) {
-            type_error(key, v, "a duration string such as \"30s\"");
-            return false;
-        }
-        std::string why;
-        if (!parse_go_duration(v.as_string(), out, &why)) {
-            error(v.pos(), "error parsing " + key + ": " + why);
-            return false;
-        }
-        return true;
-    }
-    // A positive duration; zero selects the default (nats-server's rule).
-    void positive_duration(const std::string& key, const value& v, duration* field,
-                           duration fallback) {
-        duration d{};
-        if (!get_duration(key, v, &d)) return;
-        if (d.count() < 0) {
-            error(v.pos(), "'" + key + "' must not be negative");
-            return;
-        }
-        *field = d.count() == 0 ? fallback : d;
-    }
-    // A port: -1 = any free port (stored as 0), 0 = `fallback`.
-    bool get_port(const std::string& key, const value& v, int fallback, int* out) {
-        std::int64_t p = 0;
-        if (!get_range(key, v, -1, 65535, &p)) return false;
-        *out = p == -1 ? 0 : p == 0 ? fallback : static_cast<int>(p);
-        return true;
-    }
-    // listen/http: "host:port", ":port", "[v6]:port" or a bare port.
-    bool get_host_port(const std::string& key, const value& v, std::string* host, int* port,
-                       bool http);
-
-    void natrix_block(const value& v);
-    void io_block(const value& v);
-    void authorization_block(const std::string& key, const map_entry& e);
-    void auth_timeout(const value& v);
-    void auth_users(const value& v, std::string* ignored);
-    void cpus(const value& v);
-
-    options_result& r_;
-    server_options& o_;
-    bool strict_ = true;
-};
 
 bool mapper::get_host_port(const std::string& key, const value& v, std::string* host, int* port,
                            bool http) {
@@ -331,8 +210,10 @@ void mapper::run(const value& root) {
             positive_duration(e.key, v, &o_.lame_duck_grace_period, std::chrono::seconds(10));
         } else if (key == "authorization") {
             authorization_block(e.key, e);
+        } else if (key == "accounts") {
+            accounts_block(e);
         } else if (key == "no_auth_user") {
-            get_string(e.key, v, &o_.no_auth_user);
+            get_string(e.key, v, &o_.security.no_auth_user);
         } else if (key == "natrix") {
             natrix_block(v);
         } else if (std::find(std::begin(unsupported_keys), std::end(unsupported_keys), key) !=
@@ -342,128 +223,9 @@ void mapper::run(const value& root) {
             unknown(e.key, e);
         }
     }
+    check_security(root.pos());
     // Monitoring binds where clients do unless `http` names its own host.
     if (!config_sets_http_host(root)) o_.http_host = o_.host;
-}
-
-void mapper::authorization_block(const std::string& key, const map_entry& e) {
-    if (!e.val.is_map()) {
-        type_error(key, e.val, "a map");
-        return;
-    }
-    authorization_options a;
-    std::string ignored;
-    for (const map_entry& x : e.val.as_map()) {
-        const std::string k = lowered(x.key);
-        if (k == "timeout") {
-            auth_timeout(x.val);
-        } else if (k == "user" || k == "username") {
-            get_string(x.key, x.val, &a.user);
-        } else if (k == "pass" || k == "password") {
-            get_string(x.key, x.val, &a.password);
-        } else if (k == "token") {
-            get_string(x.key, x.val, &a.token);
-        } else if (k == "users") {
-            a.has_users = true;
-            o_.authorization.users.clear();
-            auth_users(x.val, &ignored);
-            a.users = std::move(o_.authorization.users);
-        } else {
-            ignored += (ignored.empty() ? "" : ", ") + x.key;
-        }
-    }
-    // nats-server's checks, reported at the block (opts.go).
-    if ((!a.user.empty() || !a.password.empty()) && !a.token.empty()) {
-        error(e.key_pos, "Cannot have a user/pass and token");
-        return;
-    }
-    if (a.has_users && !a.user.empty()) {
-        error(e.key_pos, "Can not have a single user/pass and a users array");
-        return;
-    }
-    if (a.has_users && !a.token.empty()) {
-        error(e.key_pos, "Can not have a token and a users array");
-        return;
-    }
-    for (std::size_t i = 0; i < a.users.size(); ++i)
-        for (std::size_t j = 0; j < i; ++j)
-            if (a.users[i].user == a.users[j].user) {
-                error(e.key_pos, "Duplicate user \"" + a.users[i].user + "\" detected");
-                return;
-            }
-    // nats-server's checkAuthforWarnings: a bcrypt hash looks like "$2[abxy]$NN$"
-    // (the auth module does the real check).
-    auto plain = [](const std::string& p) { return !p.empty() && p.rfind("$2", 0) != 0; };
-    bool plaintext = plain(a.password);
-    for (const auth_user_option& u : a.users) plaintext = plaintext || plain(u.password);
-    if (plaintext) warn(key, e.key_pos, "Plaintext passwords detected, use nkeys or bcrypt");
-    o_.authorization = std::move(a);
-    if (!ignored.empty())
-        warn(key, e.key_pos,
-             "'" + key + "' (" + ignored +
-                 ") is not supported by natrix yet; ignored: these restrictions are NOT enforced");
-}
-
-void mapper::auth_timeout(const value& v) {
-    // nats-server takes seconds as an integer or float; a duration string is
-    // accepted too.
-    duration d{};
-    if (v.is_integer() || v.is_float()) {
-        double s = v.is_integer() ? static_cast<double>(v.as_integer()) : v.as_float();
-        if (!(s >= 0 && s <= 86400.0 * 365)) {
-            error(v.pos(), "authorization timeout must be between 0 and one year of seconds");
-            return;
-        }
-        d = duration(static_cast<std::int64_t>(std::llround(s * 1e9)));
-    } else if (v.is_string()) {
-        std::string why;
-        if (!parse_go_duration(v.as_string(), &d, &why)) {
-            error(v.pos(), "error parsing authorization timeout: " + why);
-            return;
-        }
-        if (d.count() < 0) {
-            error(v.pos(), "authorization timeout must not be negative");
-            return;
-        }
-    } else {
-        type_error("timeout", v, "a number of seconds");
-        return;
-    }
-    o_.auth_timeout = d.count() == 0 ? duration(std::chrono::seconds(2)) : d;
-}
-
-// users: [ {user, password}, ... ]; other per-user keys (nkey, permissions,
-// account, allowed_connection_types) are not supported yet; each is reported as a warning.
-void mapper::auth_users(const value& v, std::string* ignored) {
-    if (!v.is_array()) {
-        type_error("users", v, "an array");
-        return;
-    }
-    for (const value& u : v.as_array()) {
-        if (!u.is_map()) {
-            type_error("users", u, "a map");
-            continue;
-        }
-        auth_user_option entry;
-        bool named = false;
-        for (const map_entry& x : u.as_map()) {
-            const std::string k = lowered(x.key);
-            if (k == "user" || k == "username") {
-                named = get_string(x.key, x.val, &entry.user);
-            } else if (k == "pass" || k == "password") {
-                get_string(x.key, x.val, &entry.password);
-            } else {
-                const std::string what = "users." + x.key;
-                if (ignored->find(what) == std::string::npos)
-                    *ignored += (ignored->empty() ? "" : ", ") + what;
-            }
-        }
-        if (!named || entry.user.empty()) {
-            error(u.pos(), "User entry requires a user");
-            continue;
-        }
-        o_.authorization.users.push_back(std::move(entry));
-    }
 }
 
 void mapper::natrix_block(const value& v) {
@@ -574,7 +336,10 @@ void mapper::cpus(const value& v) {
     o_.natrix.cpus = std::move(list);
 }
 
-} // namespace
+} // namespace detail
+
+using detail::lowered;
+using detail::mapper;
 
 bool config_sets_http_host(const value& root) {
     bool set = false;
@@ -619,14 +384,14 @@ std::vector<std::string> validate_options(const server_options& o) {
         errors.push_back("natrix.shards (" + std::to_string(o.natrix.shards) +
                          ") is more than the cpus listed in natrix.cpus (" +
                          std::to_string(o.natrix.cpus.size()) + ")");
-    if (!o.no_auth_user.empty()) {
-        const auto& a = o.authorization;
-        if (!a.has_users)
-            errors.push_back("no_auth_user: \"" + o.no_auth_user +
-                             "\" present, but users/nkeys are not defined");
-        else if (std::none_of(a.users.begin(), a.users.end(),
-                              [&](const auth_user_option& u) { return u.user == o.no_auth_user; }))
-            errors.push_back("no_auth_user: \"" + o.no_auth_user +
+    const security_options& sec = o.security;
+    const std::string& nau = sec.no_auth_user;
+    if (!nau.empty()) {
+        if (!sec.users_list)
+            errors.push_back("no_auth_user: \"" + nau + "\" present, but users/nkeys are not defined");
+        else if (std::none_of(sec.users.begin(), sec.users.end(),
+                              [&](const user_option& u) { return u.user == nau || u.nkey == nau; }))
+            errors.push_back("no_auth_user: \"" + nau +
                              "\" not present as user or nkey in authorization block or account "
                              "configuration");
     }

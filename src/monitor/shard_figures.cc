@@ -22,7 +22,7 @@ shard_figures read_shard_figures(const broker::shard& s) {
     f.wakeups_sent = st.wakeups_sent.get();
     f.ring_bytes_in_use = s.ring_bytes_in_use();
     f.overflow_bytes = s.overflow_bytes();
-    f.trie = s.trie().stats();
+    f.trie = s.subscription_stats();
     f.latency = s.publish_latency().read();
     return f;
 }

@@ -27,7 +27,7 @@ bool parse_subsz_options(const query_params& q, subsz_options* out, std::string*
 
 shard_subscriptions read_subscriptions(const broker::shard& s, const subsz_options& o) {
     shard_subscriptions out;
-    out.stats = s.trie().stats();
+    out.stats = s.subscription_stats();
     if (!o.subs) return out;
     s.for_each_connection([&](const broker::client_connection& c) {
         for (const auto& [sid, sub] : c.subs) {

@@ -81,4 +81,20 @@ std::size_t format_sub_permission_violation(char* buf, std::size_t cap, std::str
     return n < cap ? n : cap;
 }
 
+std::size_t format_reply_permission_violation(char* buf, std::size_t cap, std::string_view reply) {
+    std::size_t n = append(buf, cap, 0, "Permissions Violation for Publish with Reply of ");
+    n += quote_go(n < cap ? buf + n : buf, n < cap ? cap - n : 0, reply);
+    return n < cap ? n : cap;
+}
+
+std::size_t format_sub_permission_revoked(char* buf, std::size_t cap, std::string_view subject,
+                                          std::string_view sid) {
+    std::size_t n = append(buf, cap, 0, "Permissions Violation for Subscription to ");
+    n += quote_go(n < cap ? buf + n : buf, n < cap ? cap - n : 0, subject);
+    n = append(buf, cap, n, " (sid ");
+    n += quote_go(n < cap ? buf + n : buf, n < cap ? cap - n : 0, sid);
+    n = append(buf, cap, n, ")");
+    return n < cap ? n : cap;
+}
+
 } // namespace natrix::protocol

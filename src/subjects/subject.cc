@@ -86,6 +86,19 @@ bool subject_matches(std::string_view pattern, std::string_view literal) noexcep
     }
 }
 
+bool is_subset_match(std::string_view subject, std::string_view pattern) noexcept {
+    token_list a, b;
+    if (!a.split(subject) || !b.split(pattern)) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (i >= b.size()) return false;
+        if (is_full_wildcard(b[i])) return true;
+        if (is_full_wildcard(a[i])) return false;
+        if (is_single_wildcard(b[i])) continue;
+        if (is_single_wildcard(a[i]) || a[i] != b[i]) return false;
+    }
+    return a.size() == b.size();
+}
+
 bool token_list::split(std::string_view subject) {
     size_ = 0;
     overflow_.clear();

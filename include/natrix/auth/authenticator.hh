@@ -1,62 +1,84 @@
 #pragma once
-// Client authentication for the `authorization` block, with nats-server
-// 2.9.10's semantics: one token, one user/password, or a users list; each
-// secret plain or bcrypt ($2a$/$2b$...). The client is only ever told
-// "Authorization Violation"; the reason in `result` is for the server log.
+// Client authentication for `authorization {}` and `accounts {}` with
+// nats-server 2.9.10's semantics: one token, one user/password, or a users
+// list whose entries are user/password (plain or bcrypt $2a$/$2b$...) or
+// NKey users who sign the INFO nonce with Ed25519. A passing CONNECT binds
+// the client to a user, that user's account and permissions. The client is
+// only ever told "Authorization Violation"; `result::reason` is for the log.
 //
-// Built once by the control thread from the config, then immutable: every
-// shard holds the same instance through a shared_ptr<const authenticator> and
-// calls check() concurrently from its own thread. check() only reads members
-// (bcrypt runs crypt_rn on a per-call buffer), so no locking is needed.
+// Built by the control thread from the config (again on reload), then
+// immutable: shards share it through shared_ptr<const authenticator> and
+// call check() concurrently; check() only reads members, so no locking.
+#include <natrix/auth/accounts.hh>
+#include <natrix/auth/permissions.hh>
+#include <natrix/config/security_options.hh>
 #include <natrix/protocol/connect_options.hh>
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace natrix::auth {
 
-struct user_entry {
-    std::string name;
-    std::string password; // plain or bcrypt
-};
-
-struct auth_settings {
-    std::string token;             // authorization { token }
-    std::vector<user_entry> users; // the single user/password, or users: [...]
-    bool users_list = false;       // users came from `users: [...]` (even empty)
-    std::string no_auth_user;      // top-level no_auth_user; needs users_list
-};
-
 struct result {
     bool ok = false;
-    std::string user;   // the user the connection is bound to ("" for a token)
-    std::string reason; // why it failed, for the log only
+    std::string user;                         // who ("" for a token); an NKey user's key
+    account_id account = global_account;      // where the client's subjects live
+    std::shared_ptr<const permissions> perms; // null: may do anything
+    std::string reason;                       // why it failed, for the log only
 };
 
 class authenticator {
 public:
-    explicit authenticator(auth_settings s);
+    // Errors in the settings (bad NKeys, transforms) go to *errors when
+    // given; the config module reports the nats-server-compatible ones.
+    explicit authenticator(const config::security_options& s,
+                           std::vector<std::string>* errors = nullptr);
 
     // True when clients must authenticate (INFO auth_required).
     bool required() const noexcept { return required_; }
+    // True when some user is an NKey user: INFO then carries a nonce.
+    bool uses_nonce() const noexcept { return nkey_users_; }
     // The user a client that sends no credentials is bound to; "" when none.
     // With it, ops before CONNECT are allowed too and bind the client to it
-    // without a check (nats-server's parser).
-    const std::string& no_auth_user() const noexcept { return s_.no_auth_user; }
+    // without a check (nats-server's parser): see bind_no_auth_user().
+    const std::string& no_auth_user() const noexcept { return no_auth_user_; }
+    result bind_no_auth_user() const;
 
-    // Checks the credentials of a CONNECT (merged with any earlier one).
-    // nats-server does not apply no_auth_user to a CONNECT that follows a
-    // binding made before CONNECT: pass false for that case.
-    result check(const protocol::connect_options& opts, bool use_no_auth_user = true) const;
+    const account_set& accounts() const noexcept { return *accounts_; }
+    std::shared_ptr<const account_set> shared_accounts() const noexcept { return accounts_; }
 
-    // Config-level mistakes nats-server refuses at start-up (duplicate
-    // users, no_auth_user naming nobody); empty when fine.
-    static std::vector<std::string> validate(const auth_settings& s);
+    // Checks the credentials of a CONNECT (merged with any earlier one);
+    // `nonce` is the one this connection's INFO carried. nats-server does not
+    // apply no_auth_user to a CONNECT that follows a binding made before
+    // CONNECT: pass false for that case.
+    result check(const protocol::connect_options& opts, std::string_view nonce = {},
+                 bool use_no_auth_user = true) const;
+    // True when check() would verify a bcrypt hash (tens of milliseconds):
+    // callers on a latency-sensitive thread run it elsewhere.
+    bool expensive(const protocol::connect_options& opts, bool use_no_auth_user = true) const;
 
 private:
-    auth_settings s_;
+    struct user_record {
+        std::string name;     // empty for an NKey user
+        std::string password; // plain or bcrypt
+        std::string nkey;
+        account_id account = global_account;
+        std::shared_ptr<const permissions> perms;
+    };
+    const user_record* find_user(std::string_view name) const noexcept;
+    const user_record* find_nkey(std::string_view key) const noexcept;
+    result accept(const user_record& u) const;
+
+    std::vector<user_record> users_;
+    std::string token_;
+    bool users_list_ = false;
+    bool single_user_ = false;
     bool required_ = false;
+    bool nkey_users_ = false;
+    std::string no_auth_user_;
+    std::shared_ptr<const account_set> accounts_;
 };
 
 // nats-server's isBcrypt: "$2" + optional a/b/x/y + "$" + two digits + "$".

@@ -4,6 +4,7 @@
 // Lives on the shard that accepted it, for its whole life; only that shard's
 // thread touches it. Other shards never hold pointers to it: they reach its
 // subscriptions only by sending a message record to this shard.
+#include <natrix/auth/authenticator.hh>
 #include <natrix/protocol/connect_options.hh>
 #include <natrix/protocol/parser.hh>
 
@@ -93,6 +94,23 @@ struct client_connection {
     clock::time_point auth_deadline;
     std::string auth_user;
     bool bound_before_connect = false; // by no_auth_user, on an op before CONNECT
+    std::string nonce;                 // sent in INFO when NKey users exist
+    // A bcrypt check runs on the auth worker; input waits in parked_input.
+    bool auth_in_flight = false;
+
+    // Where the client's subjects live, and what it may do (null: anything).
+    auth::account_id account = auth::global_account;
+    std::shared_ptr<const auth::permissions> perms;
+    // A wildcard SUB covers a denied subject: deliveries are checked.
+    bool deny_filter = false;
+    // Publish verdicts of the static rules, per subject (bounded).
+    std::unordered_map<std::string, bool> pub_cache;
+    // allow_responses: reply subjects of requests delivered to this client.
+    struct reply_allowance {
+        clock::time_point at;
+        int sent = 0;
+    };
+    std::unordered_map<std::string, reply_allowance> replies;
 
     std::size_t pending_bytes() const noexcept {
         return out.size() + (inflight.size() - inflight_off);

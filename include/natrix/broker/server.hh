@@ -2,6 +2,7 @@
 // The broker process: owns the shards and their threads. Created and driven
 // by the control (main) thread; shards reach it only for the read-only
 // config, the peer list (to find rings) and the global connection count.
+#include <natrix/broker/auth_worker.hh>
 #include <natrix/broker/broker_config.hh>
 #include <natrix/broker/shard.hh>
 
@@ -66,8 +67,16 @@ public:
     bool admit_connection() noexcept;
     void release_connection() noexcept { connections_.fetch_sub(1, std::memory_order_relaxed); }
 
+    // Checks a CONNECT's credentials on the auth worker and hands the verdict
+    // to shard `shard_id` (shard::complete_auth). Any shard thread.
+    void check_credentials_async(unsigned shard_id, std::uint32_t slot, std::uint32_t gen,
+                                 std::shared_ptr<const auth::authenticator> auth,
+                                 protocol::connect_options opts, std::string nonce,
+                                 bool use_no_auth_user);
+
 private:
     broker_config cfg_;
+    auth_worker auth_worker_;
     std::vector<std::unique_ptr<shard>> shards_;
     std::vector<std::thread> threads_;
     std::atomic<bool> stopping_{false};

@@ -8,6 +8,7 @@
 //    and by the control thread;
 //  - stats(): relaxed atomic counters any thread may read.
 // Cross-shard traffic goes only through the rings.
+#include <natrix/auth/accounts.hh>
 #include <natrix/broker/broker_config.hh>
 #include <natrix/broker/client_connection.hh>
 #include <natrix/io/uring.hh>
@@ -77,14 +78,17 @@ public:
     void post(std::function<void(shard&)> fn);
     // The following are for control tasks, i.e. only on this shard's thread.
     const broker_config& config() const noexcept { return cfg_; }
+    // The auth worker's verdict on a CONNECT (see server::check_credentials_async).
+    void complete_auth(std::uint32_t slot, std::uint32_t gen,
+                       std::shared_ptr<const auth::authenticator> checked_by, auth::result r);
     void apply_config(const broker_config& cfg);
     template <typename Fn>
     void for_each_connection(Fn&& fn) const {
         for (const auto& c : slots_)
             if (c && !c->closed) fn(*c);
     }
-    const subjects::subject_trie& trie() const noexcept { return trie_; }
-    const subjects::interest_map& interest() const noexcept { return interest_; }
+    // Local subscriptions over every account (internal ones included).
+    subjects::trie_stats subscription_stats() const noexcept;
     std::size_t ring_bytes_in_use() const noexcept;
     std::size_t overflow_bytes() const noexcept { return overflow_bytes_; }
     // Lame duck: stop accepting, tell clients (INFO ldm:true), then close them
@@ -122,6 +126,15 @@ private:
     void process_input(client_connection& c, std::string_view data);
     bool handle_op(client_connection& c, const protocol::parsed_op& op);
     void handle_connect(client_connection& c, const protocol::parsed_op& op);
+    // Applies a credential check's verdict (inline, or from the auth worker).
+    void finish_connect(client_connection& c, auth::result r);
+    bool handle_pub(client_connection& c, const protocol::parsed_op& op);
+    bool publish_permitted(client_connection& c, std::string_view subject);
+    // allow_responses: a request delivered to c lets it answer on `reply`.
+    void note_reply(client_connection& c, std::string_view reply);
+    void send_text_err(client_connection& c, std::string_view text);
+    // Reload: re-checks every client against a new authenticator.
+    void reauthorize(client_connection& c);
     void handle_sub(client_connection& c, const protocol::parsed_op& op);
     void handle_unsub(client_connection& c, const protocol::parsed_op& op);
     void remove_subscription(client_connection& c, subscription* s);
@@ -143,18 +156,29 @@ private:
     bool take_sample() noexcept {
         return (++sample_tick_ & (latency_histogram::sample_every - 1)) == 0;
     }
-    void publish(client_connection* from, std::string_view subject, std::string_view reply,
-                 std::string_view payload, std::uint32_t header_size, std::string_view size_text,
-                 std::string_view header_size_text);
-    bool deliver_local(client_connection* from, const message& m, bool plain,
+    // Publishes in account `acct`; `from` is the publishing client (null for
+    // messages the server republishes through imports). True when someone
+    // (anywhere) is to receive it.
+    bool publish(client_connection* from, auth::account_id acct, std::string_view subject,
+                 std::string_view reply, std::string_view payload, std::uint32_t header_size,
+                 std::string_view size_text, std::string_view header_size_text);
+    bool publish_here(client_connection* from, auth::account_id acct, const message& msg);
+    // Stream and service imports of a message published in `acct`.
+    bool publish_imports(auth::account_id acct, const message& msg);
+    std::string service_reply(const auth::service_route& r, auth::account_id importer,
+                              std::string_view reply);
+    void on_service_reply(const message& m);
+    void expire_service_replies(clock::time_point now);
+    bool deliver_local(client_connection* from, auth::account_id acct, const message& m, bool plain,
                        const std::vector<std::string_view>& queues,
                        std::vector<std::string_view>* missed = nullptr);
-    void forward(unsigned to, const message& m, bool plain,
+    void forward(unsigned to, auth::account_id acct, const message& m, bool plain,
                  const std::vector<std::string_view>& queues, std::uint8_t hops);
-    void reroute_queues(const message& m, const std::vector<std::string_view>& groups,
-                        std::uint8_t hops);
+    void reroute_queues(auth::account_id acct, const message& m,
+                        const std::vector<std::string_view>& groups, std::uint8_t hops);
     void deliver(subscription* s, const message& m);
-    void change_interest(std::string_view subject, std::string_view queue, int delta);
+    void change_interest(auth::account_id acct, std::string_view subject, std::string_view queue,
+                         int delta);
     void push_record(unsigned to, std::uint32_t type, std::string_view body);
     void flush_rings();
     bool drain_inboxes();
@@ -191,9 +215,30 @@ private:
     std::vector<client_connection*> dirty_;
     std::uint64_t next_cid_seq_ = 0;
 
-    // subjects
-    subjects::subject_trie trie_;
-    subjects::interest_map interest_;
+    // subjects: one space per account (index = auth::account_id), fixed at
+    // start-up; accounts never share a trie or an interest map.
+    struct account_space {
+        subjects::subject_trie trie;
+        subjects::interest_map interest;
+    };
+    std::vector<std::unique_ptr<account_space>> spaces_;
+    account_space& space(auth::account_id a) noexcept { return *spaces_[a]; }
+    std::shared_ptr<const auth::account_set> accounts_; // imports and exports
+
+    // Service imports: requests published here get a private reply subject
+    // _R_.<prefix>.<token> in the exporting account. An internal subscription
+    // on _R_.<prefix>.> (one per exporting account, made on first use) brings
+    // the responses back to this shard, which maps them to the requester.
+    struct pending_reply {
+        auth::account_id importer = 0;
+        std::string reply;
+        bool singleton = true;
+        clock::time_point expires;
+    };
+    std::unordered_map<std::string, pending_reply> service_replies_;
+    std::vector<std::string> reply_prefix_; // per exporting account; "" until used
+    std::vector<std::unique_ptr<subscription>> internal_subs_;
+    clock::time_point next_reply_sweep_{};
 
     // rings: inbox_[p] is written by shard p; outbox(t) is shards[t]->inbox(id_)
     std::vector<std::unique_ptr<rings::spsc_ring>> inbox_;

@@ -8,12 +8,13 @@
 //  - supported: the fields below (top-level keys are case-insensitive, as in
 //    nats-server; later keys override earlier ones);
 //  - unsupported: keys nats-server knows that natrix does not implement yet
-//    (nkeys, permissions, accounts, cluster, tls, jetstream, ...). They are
+//    (cluster, tls, jetstream, ...). They are
 //    accepted so that a nats-server config loads, and each one yields a
 //    warning for the caller to log: they are never silently "working";
 //  - unknown: an error, like nats-server, unless the key was used as a
 //    `$variable` or `natrix { strict_config: false }` turns these into warnings.
 #include <natrix/config/config_value.hh>
+#include <natrix/config/security_options.hh>
 
 #include <chrono>
 #include <cstdint>
@@ -41,19 +42,6 @@ struct natrix_tuning {
     bool strict_config = true;
 };
 
-// The `authorization` block's credentials (plain data; the auth module
-// builds its authenticator from them).
-struct auth_user_option {
-    std::string user;
-    std::string password; // plain or bcrypt
-};
-struct authorization_options {
-    std::string user, password; // the single user
-    std::string token;
-    std::vector<auth_user_option> users;
-    bool has_users = false; // `users: [...]` present (even empty)
-};
-
 struct server_options {
     std::string host = "0.0.0.0";
     int port = 4222; // 0 = any free port (config/flag value -1, as nats-server)
@@ -76,8 +64,7 @@ struct server_options {
     duration lame_duck_duration = std::chrono::minutes(2);
     duration lame_duck_grace_period = std::chrono::seconds(10);
     duration auth_timeout = std::chrono::seconds(2); // authorization { timeout }
-    authorization_options authorization;
-    std::string no_auth_user;
+    security_options security; // authorization {}, accounts {}, no_auth_user
     natrix_tuning natrix;
     std::string config_file; // empty = the built-in default
     // The whole parsed file, for options that later modules read themselves

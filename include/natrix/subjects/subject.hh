@@ -35,6 +35,15 @@ bool is_literal(std::string_view subject) noexcept;
 // O(length); used by tests and by permission checks.
 bool subject_matches(std::string_view pattern, std::string_view literal) noexcept;
 
+// Is every subject that `subject` (itself possibly a pattern) matches also
+// matched by `pattern`? nats-server's isSubsetMatch: used to check an import
+// against exports, a queue name against a permission, and whether a
+// wildcard SUB overlaps a denied subject.
+bool is_subset_match(std::string_view subject, std::string_view pattern) noexcept;
+
+// True when some token is a wildcard (nats-server subjectHasWildcard).
+inline bool has_wildcard(std::string_view subject) noexcept;
+
 // A subject split at '.', kept on the caller's stack for up to 32 tokens
 // (the common case, as in nats-server) and spilled to the heap beyond that.
 // The views point into the subject passed to split(); it must outlive them.
@@ -64,6 +73,8 @@ private:
     std::array<std::string_view, inline_capacity> inline_;
     std::vector<std::string_view> overflow_;
 };
+
+inline bool has_wildcard(std::string_view subject) noexcept { return !is_literal(subject); }
 
 inline bool is_single_wildcard(std::string_view token) noexcept {
     return token.size() == 1 && token[0] == single_wildcard;

@@ -303,35 +303,41 @@ TEST(server_options, authorization_credentials) {
     EXPECT_EQ(r.options.auth_timeout, 3s);
     ASSERT_EQ(r.warnings.size(), 1u);
     EXPECT_EQ(r.warnings[0].text, "o.conf:1:1: Plaintext passwords detected, use nkeys or bcrypt");
-    EXPECT_EQ(r.options.authorization.user, "a");
-    EXPECT_EQ(r.options.authorization.password, "b");
-    EXPECT_FALSE(r.options.authorization.has_users);
+    EXPECT_EQ(r.options.security.user, "a");
+    EXPECT_EQ(r.options.security.password, "b");
+    EXPECT_FALSE(r.options.security.users_list);
 
     r = load_config_string("authorization { username: a, pass: \"$2a$11$xyz\" }", "o.conf");
     EXPECT_TRUE(r.warnings.empty()) << "a bcrypt password is not plain text";
     server_options o = r.options;
-    EXPECT_EQ(o.authorization.user, "a");
-    EXPECT_EQ(o.authorization.password, "$2a$11$xyz");
-    EXPECT_EQ(load_ok("authorization { token: t0k }").authorization.token, "t0k");
+    EXPECT_EQ(o.security.user, "a");
+    EXPECT_EQ(o.security.password, "$2a$11$xyz");
+    EXPECT_EQ(load_ok("authorization { token: t0k }").security.token, "t0k");
 
     o = load_ok("authorization { users: [ {user: a, password: x}, {username: b, pass: y} ] }\n"
                 "no_auth_user: b");
-    ASSERT_TRUE(o.authorization.has_users);
-    ASSERT_EQ(o.authorization.users.size(), 2u);
-    EXPECT_EQ(o.authorization.users[1].user, "b");
-    EXPECT_EQ(o.authorization.users[1].password, "y");
-    EXPECT_EQ(o.no_auth_user, "b");
-    EXPECT_TRUE(load_ok("authorization { users: [] }").authorization.has_users);
+    ASSERT_TRUE(o.security.users_list);
+    ASSERT_EQ(o.security.users.size(), 2u);
+    EXPECT_EQ(o.security.users[1].user, "b");
+    EXPECT_EQ(o.security.users[1].password, "y");
+    EXPECT_EQ(o.security.no_auth_user, "b");
+    EXPECT_TRUE(load_ok("authorization { users: [] }").security.users_list);
 
-    // Unsupported per-user and block keys load, but are reported.
-    r = load_config_string("authorization { users: [ {user: a, password: \"$2b$04$x\", "
-                           "permissions: {}} ], default_permissions: {} }",
-                           "o.conf");
-    ASSERT_TRUE(r.ok()) << r.error_text();
-    ASSERT_EQ(r.warnings.size(), 1u);
-    EXPECT_EQ(r.warnings[0].text,
-              "o.conf:1:1: 'authorization' (users.permissions, default_permissions) is not "
-              "supported by natrix yet; ignored: these restrictions are NOT enforced");
+    // Per-user permissions, and default_permissions for users without their own.
+    o = load_ok("authorization { users: [ {user: a, password: \"$2b$04$x\", "
+                "permissions: {publish: [\"x.>\"]}}, {user: b, password: \"$2b$04$y\"} ], "
+                "default_permissions: {subscribe: {deny: \"secret.>\"}} }");
+    ASSERT_EQ(o.security.users.size(), 2u);
+    ASSERT_TRUE(o.security.users[0].permissions.has_value());
+    ASSERT_TRUE(o.security.users[0].permissions->publish.has_value());
+    EXPECT_EQ(*o.security.users[0].permissions->publish->allow, std::vector<std::string>{"x.>"});
+    EXPECT_FALSE(o.security.users[0].permissions->subscribe.has_value());
+    ASSERT_TRUE(o.security.users[1].permissions.has_value());
+    EXPECT_EQ(o.security.users[1].permissions->subscribe->deny, std::vector<std::string>{"secret.>"});
+    EXPECT_EQ(load_err("authorization { users: [ {user: a, permissions: {publish: \"a..b\"}} ] }"),
+              "o.conf:1:59: subject \"a..b\" is not a valid subject");
+    EXPECT_EQ(load_err("authorization { users: [ {user: a, permissions: {pubish: x}} ] }"),
+              "o.conf:1:50: Unknown field \"pubish\" parsing permissions");
 
     EXPECT_EQ(load_err("authorization { user: a, password: b, token: c }"),
               "o.conf:1:1: Cannot have a user/pass and token");
@@ -437,7 +443,6 @@ TEST(server_options, strict_config_off_turns_unknown_keys_into_warnings) {
 TEST(server_options, unsupported_nats_server_keys_are_warnings) {
     const char* keys[] = {"cluster { port: 6222 }", "gateway { name: g }", "leafnodes { port: 7422 }",
                           "jetstream { store_dir: /tmp }", "tls { cert_file: x }",
-                          "accounts { A: { users: [ {user: u, password: p} ] } }",
                           "websocket { port: 8080 }", "mqtt { port: 1883 }", "syslog: true",
                           "system_account: SYS", "server_tags: [a, b]",
                           "https_port: 8443", "max_traced_msg_len: 10"};
@@ -496,8 +501,8 @@ jetstream {
     EXPECT_EQ(o.http_port, 8222);
     EXPECT_EQ(o.auth_timeout, 3s);
     EXPECT_EQ(o.config_file, path);
-    EXPECT_EQ(o.authorization.user, "a");
-    EXPECT_EQ(o.authorization.password, "b");
+    EXPECT_EQ(o.security.user, "a");
+    EXPECT_EQ(o.security.password, "b");
     ASSERT_EQ(r.warnings.size(), 3u);
     EXPECT_EQ(r.warnings[0].key, "authorization");
     EXPECT_EQ(r.warnings[0].text, path + ":10:1: Plaintext passwords detected, use nkeys or bcrypt");
@@ -519,3 +524,69 @@ TEST(server_options, parse_errors_come_through_with_position) {
     EXPECT_EQ(r.error_text(), "/nonexistent/x.conf: cannot read config file: No such file or "
                               "directory");
 }
+
+namespace {
+
+using namespace natrix::config;
+
+TEST(server_options, accounts_with_users_exports_and_imports) {
+    server_options o = load_ok(R"(
+accounts {
+  A: {
+    users: [ {user: a, password: "$2b$04$x"} ]
+    exports: [ {stream: "pub.>"}, {service: "svc.>", response: stream, threshold: "5s"},
+               {stream: "priv.>", accounts: [B]} ]
+  }
+  B: {
+    users: [ {nkey: UDXU4RCSJNZOIQHZNWXHXORDPRTGNJAHAHFRGZNEEJCPQTT2M7NLCNF4} ]
+    imports: [ {stream: {account: A, subject: "pub.>"}, prefix: from_a},
+               {stream: {account: A, subject: "priv.x"}, to: "mine.x"},
+               {service: {account: A, subject: "svc.time"}, to: "time"} ]
+    default_permissions: { publish: "time" }
+  }
+}
+)");
+    const security_options& s = o.security;
+    ASSERT_EQ(s.accounts.size(), 2u);
+    EXPECT_TRUE(s.users_list);
+    ASSERT_EQ(s.users.size(), 2u);
+    EXPECT_EQ(s.users[0].account, "A");
+    EXPECT_EQ(s.users[1].account, "B");
+    EXPECT_EQ(s.users[1].nkey, "UDXU4RCSJNZOIQHZNWXHXORDPRTGNJAHAHFRGZNEEJCPQTT2M7NLCNF4");
+    ASSERT_TRUE(s.users[1].permissions.has_value()) << "default_permissions apply";
+    const account_option& a = s.accounts[0];
+    ASSERT_EQ(a.exports.size(), 3u);
+    EXPECT_FALSE(a.exports[0].service);
+    EXPECT_TRUE(a.exports[1].service);
+    EXPECT_EQ(a.exports[1].responses, response_type::stream);
+    EXPECT_EQ(a.exports[1].response_threshold, 5s);
+    EXPECT_EQ(a.exports[2].accounts, std::vector<std::string>{"B"});
+    const account_option& b = s.accounts[1];
+    ASSERT_EQ(b.imports.size(), 3u);
+    EXPECT_EQ(b.imports[0].prefix, "from_a");
+    EXPECT_EQ(b.imports[1].to, "mine.x");
+    EXPECT_TRUE(b.imports[2].service);
+}
+
+TEST(server_options, accounts_errors_follow_nats_server) {
+    EXPECT_EQ(load_err("accounts { $G: {} }"), "o.conf:1:12: \"$G\" is a Reserved Account");
+    EXPECT_EQ(load_err("accounts { A: {}, B: { imports: [ {stream: {account: A, subject: x}} ] } }"),
+              "o.conf:1:1: Error adding stream import \"x\": stream import not authorized");
+    EXPECT_EQ(load_err("accounts { A: { exports: [ {stream: \"x.>\", accounts: [C]} ] } }"),
+              "o.conf:1:1: \"C\" account not defined for stream export");
+    EXPECT_EQ(load_err("accounts { A: { exports: [ {stream: \"x.>\", accounts: [A]} ] }, "
+                       "B: { imports: [ {stream: {account: A, subject: \"x.y\"}} ] } }"),
+              "o.conf:1:1: Error adding stream import \"x.y\": stream import not authorized");
+    EXPECT_EQ(load_err("accounts { B: { imports: [ {service: {account: Z, subject: x}} ] } }"),
+              "o.conf:1:1: \"Z\" account not defined for service import");
+    EXPECT_EQ(load_err("accounts { A: { users: [ {user: u} ] }, B: { users: [ {user: u} ] } }"),
+              "o.conf:1:1: Duplicate user \"u\" detected");
+    EXPECT_EQ(load_err("authorization { user: x, password: y }\naccounts { A: { users: [ {user: u} ] } }"),
+              "o.conf:2:1: Can not have a single user/pass and accounts");
+    EXPECT_EQ(load_err("accounts { A: { users: [ {nkey: Ubad} ] } }"),
+              "o.conf:1:26: Not a valid public nkey for a user");
+    EXPECT_EQ(load_err("accounts { A: { exports: [ {stream: x, response: singleton} ] } }"),
+              "o.conf:1:28: Detected response directive on non-service");
+}
+
+} // namespace
