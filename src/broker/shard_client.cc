@@ -47,7 +47,9 @@ void shard::send_info(client_connection& c, bool lame_duck) {
     info.client_id = c.cid;
     info.client_ip = c.ip;
     info.ldm = lame_duck;
-    info.auth_required = cfg_.auth && cfg_.auth->required();
+    // With no_auth_user a client may stay silent, so nats-server does not
+    // advertise auth_required (the auth timer still runs).
+    info.auth_required = cfg_.auth && cfg_.auth->required() && cfg_.auth->no_auth_user().empty();
     info.nonce = c.nonce;
     char buf[1024];
     std::size_t n = protocol::write_info(buf, sizeof buf, info);
@@ -285,7 +287,7 @@ namespace {
 // Reply prefixes only the server may hand out (nats-server isReservedReply).
 bool reserved_reply(std::string_view r) {
     auto starts = [&](std::string_view p) { return r.size() > p.size() && r.substr(0, p.size()) == p; };
-    return (r.size() > 3 && r.substr(0, 4) == "_R_.") || starts("$JS.ACK.") || starts("$GNR.");
+    return (r.size() > 3 && r.substr(0, 4) == "_R_.") || starts("$JS.ACK.") || starts("_GR_.");
 }
 
 template <typename Fmt, typename... Args>
@@ -313,11 +315,11 @@ bool shard::handle_pub(client_connection& c, const protocol::parsed_op& op) {
     stats_.in_msgs.add(1);
     stats_.in_bytes.add(op.payload.size());
     // nats-server's order: subject syntax (pedantic; the message still goes
-    // out), the reserved $GNR prefix and permissions (the message is
+    // out), the reserved _GR_. gateway prefix and permissions (the message is
     // dropped), reserved replies, then +OK, then delivery.
     if (c.opts.pedantic && !subjects::is_valid_literal_subject(op.subject))
         send_err(c, proto_error::invalid_publish_subject);
-    const bool gnr = op.subject.size() > 5 && op.subject.substr(0, 5) == "$GNR.";
+    const bool gnr = op.subject.size() > 5 && op.subject.substr(0, 5) == "_GR_.";
     if (gnr || (c.perms && c.perms->restricts_publish() && !publish_permitted(c, op.subject))) {
         LOG_WRN("%s:%d - cid:%llu - Publish Violation - User \"%s\", Subject \"%.*s\"", c.ip.c_str(),
                 c.port, static_cast<unsigned long long>(c.cid), c.auth_user.c_str(),
@@ -379,7 +381,7 @@ void shard::note_reply(client_connection& c, std::string_view reply) {
 void shard::handle_sub(client_connection& c, const protocol::parsed_op& op) {
     // nats-server's order: permissions, the subscription limit, a live sid
     // (silently kept), then the subject's syntax.
-    if (c.perms && (!c.perms->subscribe_allowed(op.subject, op.queue) || op.queue == "_sys_")) {
+    if (op.queue == "_sys_" || (c.perms && !c.perms->subscribe_allowed(op.subject, op.queue))) {
         LOG_WRN("%s:%d - cid:%llu - Subscription Violation - User \"%s\", Subject \"%.*s\", SID %.*s",
                 c.ip.c_str(), c.port, static_cast<unsigned long long>(c.cid), c.auth_user.c_str(),
                 static_cast<int>(op.subject.size()), op.subject.data(), static_cast<int>(op.sid.size()),

@@ -52,7 +52,7 @@ bool shard::publish(client_connection* from, auth::account_id acct, std::string_
     const message msg{subject, reply, payload, header_size, size_text, header_size_text,
                       take_sample() ? clock::now() : clock::time_point{}};
     bool delivered = publish_here(from, acct, msg);
-    if (accounts_->any_routes()) delivered = publish_imports(acct, msg) || delivered;
+    if (accounts_->any_routes()) delivered = publish_imports(from, acct, msg) || delivered;
 
     if (!delivered && from && from->opts.no_responders && !reply.empty()) {
         // Nobody will answer: send the 503 status to the requester's own
@@ -111,7 +111,7 @@ bool shard::publish_here(client_connection* from, auth::account_id acct, const m
 
 // Imports, one level deep like nats-server's shadow subscriptions: a message
 // that arrives through an import is not exported again.
-bool shard::publish_imports(auth::account_id acct, const message& msg) {
+bool shard::publish_imports(client_connection* from, auth::account_id acct, const message& msg) {
     const auth::account& a = accounts_->at(acct);
     bool delivered = false;
     for (const auth::stream_route& r : a.stream_exports) {
@@ -125,9 +125,30 @@ bool shard::publish_imports(auth::account_id acct, const message& msg) {
         if (!subjects::subject_matches(r.local, msg.subject)) continue;
         const std::string mapped = r.map.apply(msg.subject);
         const std::string reply = msg.reply.empty() ? std::string() : service_reply(r, acct, msg.reply);
+        // Responders learn who asks (nats-server's Nats-Request-Info header,
+        // after the request's own headers; header-less clients never see it).
+        std::string info = "Nats-Request-Info: {\"acc\":\"";
+        for (char ch : a.name) {
+            if (ch == '"' || ch == '\\') info += '\\';
+            info += ch;
+        }
+        info += "\",\"rtt\":" + std::to_string(from ? from->rtt.count() : 0) + "}\r\n\r\n";
+        std::string payload;
+        if (msg.header_size >= 4) {
+            payload.assign(msg.payload.substr(0, msg.header_size - 2));
+        } else {
+            payload = "NATS/1.0\r\n";
+        }
+        payload += info;
+        const auto header_size = static_cast<std::uint32_t>(payload.size());
+        payload.append(msg.payload.substr(msg.header_size));
         message m = msg;
         m.subject = mapped;
         m.reply = reply;
+        m.payload = payload;
+        m.header_size = header_size;
+        m.size_text = {};
+        m.header_size_text = {};
         delivered = publish_here(nullptr, r.exporter, m) || delivered;
     }
     return delivered;

@@ -1,5 +1,7 @@
 #include <natrix/protocol/errors.hh>
 
+#include <cstdint>
+
 #include <array>
 #include <cstdio>
 
@@ -26,26 +28,95 @@ constexpr std::array<proto_error_info, static_cast<std::size_t>(proto_error::cou
 
 // Go's %q: printable ASCII as is, quotes and backslashes escaped, the rest
 // as \xNN. Subjects are nearly always printable, so this stays simple.
+// Decodes one UTF-8 sequence at s[i]; returns its length and sets *cp, or 0
+// for an invalid or truncated sequence (Go then prints the byte as \xNN).
+std::size_t utf8_rune(std::string_view s, std::size_t i, std::uint32_t* cp) {
+    const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
+    const unsigned char c = b(0);
+    std::size_t len;
+    std::uint32_t v;
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    } else if (c >= 0xc2 && c <= 0xdf) {
+        len = 2, v = c & 0x1f;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        len = 3, v = c & 0x0f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        len = 4, v = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (i + len > s.size()) return 0;
+    for (std::size_t k = 1; k < len; ++k) {
+        if ((b(k) & 0xc0) != 0x80) return 0;
+        v = (v << 6) | (b(k) & 0x3f);
+    }
+    // Overlong forms, surrogates and values past U+10FFFF are invalid.
+    if ((len == 3 && v < 0x800) || (len == 4 && (v < 0x10000 || v > 0x10ffff)) ||
+        (v >= 0xd800 && v <= 0xdfff))
+        return 0;
+    *cp = v;
+    return len;
+}
+
+// Go's unicode.IsPrint for the runes a subject is likely to hold: control,
+// format, separator and private-use ranges are not printable. (Unassigned
+// code points are taken as printable: an approximation.)
+bool go_printable(std::uint32_t r) {
+    if (r < 0x20 || r == 0x7f) return false;
+    if (r < 0x7f) return true;
+    if (r <= 0x9f || r == 0xa0 || r == 0xad) return false;
+    if (r == 0x61c || (r >= 0x200b && r <= 0x200f) || (r >= 0x2028 && r <= 0x202f) ||
+        (r >= 0x205f && r <= 0x206f) || r == 0x3000 || r == 0xfeff || (r >= 0xfff9 && r <= 0xfffb) ||
+        (r >= 0xe000 && r <= 0xf8ff) || r >= 0xf0000 || r == 0x1680 || (r >= 0x2000 && r <= 0x200a))
+        return false;
+    return true;
+}
+
+// Go's %q (strconv.Quote), as nats-server quotes subjects in -ERR texts.
 std::size_t quote_go(char* buf, std::size_t cap, std::string_view s) {
     std::size_t n = 0;
     auto put = [&](char c) {
         if (n < cap) buf[n] = c;
         ++n;
     };
+    static constexpr char hex[] = "0123456789abcdef";
+    auto put_hex = [&](std::uint32_t v, int digits) {
+        for (int d = digits - 1; d >= 0; --d) put(hex[(v >> (4 * d)) & 15]);
+    };
     put('"');
-    for (unsigned char c : s) {
-        if (c == '"' || c == '\\') {
-            put('\\');
-            put(static_cast<char>(c));
-        } else if (c >= 0x20 && c < 0x7f) {
-            put(static_cast<char>(c));
-        } else {
-            static constexpr char hex[] = "0123456789abcdef";
-            put('\\');
-            put('x');
-            put(hex[c >> 4]);
-            put(hex[c & 15]);
+    for (std::size_t i = 0; i < s.size();) {
+        std::uint32_t r = 0;
+        const std::size_t len = utf8_rune(s, i, &r);
+        if (len == 0) {
+            put('\\'), put('x'), put_hex(static_cast<unsigned char>(s[i]), 2);
+            ++i;
+            continue;
         }
+        if (r == '"' || r == '\\') {
+            put('\\'), put(static_cast<char>(r));
+        } else if (go_printable(r)) {
+            for (std::size_t k = 0; k < len; ++k) put(s[i + k]);
+        } else {
+            switch (r) {
+            case '\a': put('\\'), put('a'); break;
+            case '\b': put('\\'), put('b'); break;
+            case '\f': put('\\'), put('f'); break;
+            case '\n': put('\\'), put('n'); break;
+            case '\r': put('\\'), put('r'); break;
+            case '\t': put('\\'), put('t'); break;
+            case '\v': put('\\'), put('v'); break;
+            default:
+                if (r < 0x20 || r == 0x7f)
+                    put('\\'), put('x'), put_hex(r, 2);
+                else if (r < 0x10000)
+                    put('\\'), put('u'), put_hex(r, 4);
+                else
+                    put('\\'), put('U'), put_hex(r, 8);
+            }
+        }
+        i += len;
     }
     put('"');
     return n;

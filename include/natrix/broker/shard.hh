@@ -164,7 +164,7 @@ private:
                  std::string_view size_text, std::string_view header_size_text);
     bool publish_here(client_connection* from, auth::account_id acct, const message& msg);
     // Stream and service imports of a message published in `acct`.
-    bool publish_imports(auth::account_id acct, const message& msg);
+    bool publish_imports(client_connection* from, auth::account_id acct, const message& msg);
     std::string service_reply(const auth::service_route& r, auth::account_id importer,
                               std::string_view reply);
     void on_service_reply(const message& m);

@@ -37,7 +37,7 @@ inline bool error_closes(proto_error e) noexcept { return error_info(e).closes_c
 std::size_t format_pub_permission_violation(char* buf, std::size_t cap, std::string_view subject);
 std::size_t format_sub_permission_violation(char* buf, std::size_t cap, std::string_view subject,
                                             std::string_view queue);
-// A reply subject a client may not use (reserved: _R_., $JS.ACK., $GNR.).
+// A reply subject a client may not use (reserved: _R_., $JS.ACK., _GR_.).
 std::size_t format_reply_permission_violation(char* buf, std::size_t cap, std::string_view reply);
 // A subscription removed because a reload took the permission away.
 std::size_t format_sub_permission_revoked(char* buf, std::size_t cap, std::string_view subject,
