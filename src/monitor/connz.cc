@@ -99,6 +99,9 @@ bool parse_connz_options(const query_params& q, connz_options* out, std::string*
         if (!q.get_bool("subs", &b, error)) return false;
         if (b && *b) o.subs = subs_mode::list;
     }
+    std::optional<bool> auth;
+    if (!q.get_bool("auth", &auth, error)) return false;
+    o.auth = auth && *auth;
     if (!q.get_paging(&o.offset, &o.limit, error)) return false;
     std::optional<long long> n;
     if (!q.get_int("cid", &n, error)) return false;
@@ -141,6 +144,10 @@ shard_connections read_connections(const broker::shard& s, const connz_options& 
         ci.name = c.opts.name;
         ci.lang = c.opts.lang;
         ci.version = c.opts.version;
+        if (o.auth) {
+            ci.authorized_user = c.auth_user;
+            if (c.account != auth::global_account) ci.account = s.account_name(c.account);
+        }
         out.conns.push_back(std::move(ci));
         src.push_back(&c);
     });
@@ -216,6 +223,8 @@ std::string render_connz(std::string_view server_id, std::chrono::system_clock::
         if (!c.name.empty()) w.field("name", c.name);
         if (!c.lang.empty()) w.field("lang", c.lang);
         if (!c.version.empty()) w.field("version", c.version);
+        if (!c.authorized_user.empty()) w.field("authorized_user", c.authorized_user);
+        if (!c.account.empty()) w.field("account", c.account);
         if (o.subs == subs_mode::list && !c.subs.empty()) {
             w.key("subscriptions_list").begin_array();
             for (const sub_info& s : c.subs) w.value(s.subject);

@@ -67,6 +67,8 @@ std::string render_varz(const varz_input& in) {
     w.field("go", broker::server_go_field);
     w.field("host", in.id.host);
     w.field("port", in.id.port);
+    // As nats-server's INFO: no_auth_user lets silent clients in.
+    if (c.auth && c.auth->required() && c.auth->no_auth_user().empty()) w.field("auth_required", true);
     w.field("max_connections", c.max_connections);
     if (c.max_subscriptions > 0) w.field("max_subscriptions", c.max_subscriptions);
     // Go marshals time.Duration as integer nanoseconds.

@@ -758,4 +758,48 @@ TEST(monitor_signals, sigusr2_lame_duck_drains_clients_and_exits_zero) {
 }
 
 } // namespace
+// /varz auth_required and /connz?auth=1 (authorized_user, account) under
+// the same accounts config on both servers.
+TEST(monitor_auth, varz_and_connz_show_who_is_connected) {
+    if (nats_server_bin().empty()) GTEST_SKIP() << "nats-server not installed";
+    const std::string config = "http_port: -1\nno_system_account: true\n"
+                               "accounts { A: { users: [ {user: ua, password: pa} ] } }\n"
+                               "authorization { users: [ {user: g, password: pg} ] }\n";
+    test_server natrix(1, config);
+    nats_server_process nats(config);
+    ASSERT_GT(natrix.http_port(), 0) << natrix.read_log();
+    ASSERT_TRUE(nats.running());
+    for (int port : {natrix.port(), nats.port()}) {
+        for (const char* login : {"{\"user\":\"ua\",\"pass\":\"pa\"}", "{\"user\":\"g\",\"pass\":\"pg\"}"}) {
+            auto c = std::make_unique<raw_client>(port);
+            std::string connect = std::string("CONNECT ") + login;
+            connect.insert(connect.size() - 1, ",\"verbose\":false");
+            c->send(connect + "\r\nPING\r\n");
+            ASSERT_EQ(c->read_line(), "PONG\r\n");
+            static std::vector<std::unique_ptr<raw_client>> keep;
+            keep.push_back(std::move(c));
+        }
+    }
+    for (int http : {natrix.http_port(), nats.http_port()}) {
+        const std::string who = http == natrix.http_port() ? "natrix" : "nats-server";
+        auto varz = parse_json(http_get(http, "/varz"), who + " /varz");
+        bool required = false;
+        EXPECT_EQ(varz->root["auth_required"].get(required), simdjson::SUCCESS) << who;
+        EXPECT_TRUE(required) << who;
+        auto connz = parse_json(http_get(http, "/connz?auth=1"), who + " /connz");
+        std::vector<std::string> seen;
+        for (simdjson::dom::element c : simdjson::dom::array(connz->root["connections"])) {
+            std::string_view user, account = "-";
+            EXPECT_EQ(c["authorized_user"].get(user), simdjson::SUCCESS) << who;
+            if (c["account"].get(account) != simdjson::SUCCESS) account = "-";
+            seen.push_back(std::string(user) + "/" + std::string(account));
+        }
+        std::sort(seen.begin(), seen.end());
+        EXPECT_EQ(seen, (std::vector<std::string>{"g/-", "ua/A"})) << who;
+        auto plain = parse_json(http_get(http, "/connz"), who + " /connz");
+        for (simdjson::dom::element c : simdjson::dom::array(plain->root["connections"]))
+            EXPECT_TRUE(c["authorized_user"].error()) << who << ": only with auth=1";
+    }
+}
+
 } // namespace natrix::test

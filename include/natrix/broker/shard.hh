@@ -87,6 +87,7 @@ public:
         for (const auto& c : slots_)
             if (c && !c->closed) fn(*c);
     }
+    const std::string& account_name(auth::account_id a) const noexcept { return accounts_->at(a).name; }
     // Local subscriptions over every account (internal ones included).
     subjects::trie_stats subscription_stats() const noexcept;
     std::size_t ring_bytes_in_use() const noexcept;

@@ -41,6 +41,7 @@ struct connz_options {
     std::size_t offset = 0;
     std::size_t limit = 1024; // nats-server's DefaultConnListSize
     std::uint64_t cid = 0;    // only this connection (0: all)
+    bool auth = false;        // auth=1: who each client is, and its account
 };
 
 // Fills *out from the query; false with a nats-server-style message (an HTTP
@@ -65,6 +66,7 @@ struct conn_info {
     std::uint64_t in_msgs = 0, out_msgs = 0, in_bytes = 0, out_bytes = 0;
     std::uint32_t num_subs = 0;
     std::string name, lang, version;
+    std::string authorized_user, account; // with auth=1; account omitted for $G
     std::vector<sub_info> subs; // only with subs=1/detail, sorted by sid
 };
 
