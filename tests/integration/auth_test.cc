@@ -158,6 +158,37 @@ TEST_P(auth, raw_timeout_and_ops_before_connect) {
     }
 }
 
+// A bcrypt check runs beside the shard, not on it: while one client's slow
+// login is being verified, another client of the same (only) shard is
+// served, and the slow client's pipelined ops wait for its verdict.
+TEST(auth_worker, bcrypt_login_does_not_hold_up_the_shard) {
+    // Cost 12: ~0.3 s here, far longer than a PING round trip.
+    const char rbytes[16] = {1, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 44, 33, 22, 11, 0};
+    char setting[CRYPT_GENSALT_OUTPUT_SIZE];
+    ASSERT_NE(crypt_gensalt_rn("$2b$", 12, rbytes, sizeof rbytes, setting, sizeof setting), nullptr);
+    auto data = std::make_unique<crypt_data>();
+    const std::string hash = crypt_r("slow-pass", setting, data.get());
+    test_server srv(1, "authorization { users: [ {user: fast, password: f}, "
+                       "{user: slow, password: \"" + hash + "\"} ] }");
+    raw_client fast(srv.port());
+    fast.send("CONNECT {\"verbose\":false,\"user\":\"fast\",\"pass\":\"f\"}\r\nPING\r\n");
+    ASSERT_EQ(fast.read_line(), "PONG\r\n");
+    raw_client slow(srv.port());
+    slow.send("CONNECT {\"verbose\":false,\"user\":\"slow\",\"pass\":\"slow-pass\"}\r\n"
+              "SUB after.login 1\r\nPING\r\n");
+    // The fast client's round trips complete while the slow one waits.
+    for (int i = 0; i < 3; ++i) {
+        fast.send("PING\r\n");
+        ASSERT_EQ(fast.read_line(), "PONG\r\n");
+    }
+    EXPECT_EQ(slow.drain(0ms), "") << "the slow login answered before the fast client was served";
+    // Then the verdict, and the parked SUB and PING run in order.
+    EXPECT_EQ(slow.read_line(10s), "PONG\r\n");
+    fast.send("PUB after.login 2\r\nok\r\nPING\r\n");
+    ASSERT_EQ(fast.read_line(), "PONG\r\n");
+    EXPECT_EQ(slow.read_line(), "MSG after.login 1 2\r\n");
+}
+
 INSTANTIATE_TEST_SUITE_P(shards, auth, ::testing::Values(1u, 2u));
 
 int main(int argc, char** argv) {

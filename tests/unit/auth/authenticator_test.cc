@@ -1,4 +1,5 @@
 #include <natrix/auth/authenticator.hh>
+#include <natrix/auth/nkey.hh>
 
 #include <crypt.h>
 #include <gtest/gtest.h>
@@ -199,6 +200,73 @@ TEST(auth, no_auth_user_with_a_bcrypt_password_fails_on_connect_as_nats_server) 
     EXPECT_FALSE(r.ok);
     EXPECT_EQ(r.reason, "wrong password for user \"bob\"");
     EXPECT_TRUE(a.check(creds("bob", "b-pass")).ok);
+}
+
+TEST(auth, nkey_users_sign_this_connections_nonce) {
+    namespace nkey = natrix::auth::nkey;
+    const nkey::keypair user = nkey::keypair::generate(nkey::key_type::user);
+    const nkey::keypair other = nkey::keypair::generate(nkey::key_type::user);
+    auth_settings s;
+    s.users_list = true;
+    s.users.push_back({"", "", user.public_key(), "", std::nullopt});
+    s.users.push_back({"pw", "p", "", "", std::nullopt});
+    authenticator a(s);
+    EXPECT_TRUE(a.uses_nonce());
+    const std::string nonce = nkey::generate_nonce();
+    auto sign = [](const nkey::keypair& k, const std::string& text) {
+        const nkey::signature sig = k.sign({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()});
+        return nkey::base64url_encode(sig);
+    };
+    connect_options o;
+    o.nkey = user.public_key();
+    o.sig = sign(user, nonce);
+    auto r = a.check(o, nonce);
+    EXPECT_TRUE(r.ok) << r.reason;
+    EXPECT_EQ(r.user, user.public_key());
+    // Another nonce (a replay), another key's signature, no signature, an unknown key.
+    EXPECT_FALSE(a.check(o, nkey::generate_nonce()).ok);
+    o.sig = sign(other, nonce);
+    EXPECT_FALSE(a.check(o, nonce).ok);
+    o.sig.clear();
+    EXPECT_EQ(a.check(o, nonce).reason, "nkey \"" + user.public_key() + "\" sent no signature");
+    o.nkey = other.public_key();
+    o.sig = sign(other, nonce);
+    EXPECT_EQ(a.check(o, nonce).reason, "unknown nkey \"" + other.public_key() + "\"");
+    // Password users still log in beside NKey users.
+    EXPECT_TRUE(a.check(creds("pw", "p"), nonce).ok);
+}
+
+TEST(auth, users_are_bound_to_their_account_and_permissions) {
+    auth_settings s;
+    s.users_list = true;
+    natrix::config::permissions_option perms;
+    perms.publish = natrix::config::subject_permission{std::vector<std::string>{"a.>"}, {}};
+    s.users.push_back({"g", "g", "", "", std::nullopt});
+    s.users.push_back({"x", "x", "", "X", perms});
+    s.accounts.push_back({"X", {}, {}});
+    authenticator a(s);
+    auto g = a.check(creds("g", "g"));
+    ASSERT_TRUE(g.ok);
+    EXPECT_EQ(g.account, natrix::auth::global_account);
+    EXPECT_EQ(g.perms, nullptr);
+    auto x = a.check(creds("x", "x"));
+    ASSERT_TRUE(x.ok);
+    EXPECT_EQ(a.accounts().at(x.account).name, "X");
+    ASSERT_NE(x.perms, nullptr);
+    EXPECT_TRUE(x.perms->publish_allowed("a.b"));
+    EXPECT_FALSE(x.perms->publish_allowed("b"));
+}
+
+TEST(auth, a_corrupt_nkey_is_a_settings_error) {
+    auth_settings s;
+    s.users_list = true;
+    std::string key = natrix::auth::nkey::keypair::generate(natrix::auth::nkey::key_type::user).public_key();
+    key[10] = key[10] == 'A' ? 'B' : 'A';
+    s.users.push_back({"", "", key, "", std::nullopt});
+    std::vector<std::string> errors;
+    authenticator a(s, &errors);
+    ASSERT_EQ(errors.size(), 1u);
+    EXPECT_NE(errors[0].find("Not a valid public nkey for a user"), std::string::npos);
 }
 
 } // namespace
