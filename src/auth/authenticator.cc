@@ -125,6 +125,23 @@ bool authenticator::expensive(const protocol::connect_options& o, bool use_no_au
     return u && is_bcrypt(u->password);
 }
 
+result authenticator::recheck(const protocol::connect_options& o, std::string_view nonce,
+                              bool use_no_auth_user, const authenticator* previous) const {
+    if (previous && required_ && previous->required_ && token_.empty() && previous->token_.empty() &&
+        (o.nkey.empty() || !nkey_users_)) {
+        std::string_view name = o.user;
+        if (use_no_auth_user && name.empty() && o.pass.empty() && o.auth_token.empty())
+            name = no_auth_user_;
+        const user_record* now = single_user_ ? &users_.front() : find_user(name);
+        const user_record* before =
+            previous->single_user_ ? &previous->users_.front() : previous->find_user(name);
+        if (now && before && now->name == name && before->name == name && now->password == before->password &&
+            is_bcrypt(now->password))
+            return accept(*now); // verified against this very hash at CONNECT
+    }
+    return check(o, nonce, use_no_auth_user);
+}
+
 result authenticator::check(const protocol::connect_options& o, std::string_view nonce,
                             bool use_no_auth_user) const {
     result r;

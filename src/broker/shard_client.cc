@@ -437,7 +437,7 @@ void shard::handle_unsub(client_connection& c, const protocol::parsed_op& op) {
 // After a reload: a client whose credentials no longer pass is cut, as in
 // nats-server; one that stays takes its user's new permissions and loses
 // the subscriptions they no longer allow (each reported with its sid).
-void shard::reauthorize(client_connection& c) {
+void shard::reauthorize(client_connection& c, const auth::authenticator* previous) {
     if (c.auth_pending || c.auth_in_flight || !c.connect_received) return; // judged at CONNECT
     auth::result r;
     if (!cfg_.auth || !cfg_.auth->required())
@@ -445,7 +445,7 @@ void shard::reauthorize(client_connection& c) {
     else if (c.bound_before_connect && c.opts.user.empty() && c.opts.nkey.empty() && c.opts.auth_token.empty())
         r = cfg_.auth->bind_no_auth_user();
     else
-        r = cfg_.auth->check(c.opts, c.nonce, !c.bound_before_connect);
+        r = cfg_.auth->recheck(c.opts, c.nonce, !c.bound_before_connect, previous);
     if (!r.ok || r.account != c.account) {
         LOG_WRN("%s:%d - cid:%llu - authentication error after reload: %s", c.ip.c_str(), c.port,
                 static_cast<unsigned long long>(c.cid),

@@ -600,6 +600,7 @@ void shard::apply_config(const broker_config& n) {
     cfg_.spin = n.spin;
     cfg_.auth_timeout = n.auth_timeout;
     const bool auth_changed = n.auth != cfg_.auth;
+    std::shared_ptr<const auth::authenticator> previous = cfg_.auth;
     if (auth_changed) {
         cfg_.auth = n.auth;
         // Same accounts (server::reload checks), maybe other imports/exports.
@@ -610,7 +611,7 @@ void shard::apply_config(const broker_config& n) {
         if (!c || c->closed) continue;
         c->parser.set_max_payload(n.max_payload);
         c->parser.set_max_control_line(n.max_control_line);
-        if (auth_changed) reauthorize(*c);
+        if (auth_changed) reauthorize(*c, previous.get());
     }
 }
 

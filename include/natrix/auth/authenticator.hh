@@ -55,6 +55,11 @@ public:
     // CONNECT: pass false for that case.
     result check(const protocol::connect_options& opts, std::string_view nonce = {},
                  bool use_no_auth_user = true) const;
+    // After a reload: judges a connected client again. A user whose secret
+    // (and name) is unchanged since `previous` is not re-verified, so a
+    // reload costs bcrypt time only for the users it changed.
+    result recheck(const protocol::connect_options& opts, std::string_view nonce,
+                   bool use_no_auth_user, const authenticator* previous) const;
     // True when check() would verify a bcrypt hash (tens of milliseconds):
     // callers on a latency-sensitive thread run it elsewhere.
     bool expensive(const protocol::connect_options& opts, bool use_no_auth_user = true) const;

@@ -135,7 +135,7 @@ private:
     void note_reply(client_connection& c, std::string_view reply);
     void send_text_err(client_connection& c, std::string_view text);
     // Reload: re-checks every client against a new authenticator.
-    void reauthorize(client_connection& c);
+    void reauthorize(client_connection& c, const auth::authenticator* previous);
     void handle_sub(client_connection& c, const protocol::parsed_op& op);
     void handle_unsub(client_connection& c, const protocol::parsed_op& op);
     void remove_subscription(client_connection& c, subscription* s);

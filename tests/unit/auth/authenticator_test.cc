@@ -269,4 +269,24 @@ TEST(auth, a_corrupt_nkey_is_a_settings_error) {
     EXPECT_NE(errors[0].find("Not a valid public nkey for a user"), std::string::npos);
 }
 
+TEST(auth, recheck_after_reload_verifies_only_changed_users) {
+    auth_settings before = three_users(); // bob has a bcrypt password
+    authenticator old_auth(before);
+    auth_settings after = three_users();
+    after.users[0].password = "new-a-pass";
+    authenticator new_auth(after);
+    // bob's hash did not change: his session (verified at CONNECT) is kept
+    // without running bcrypt again, which is observable here because the
+    // options carry a password that would not verify.
+    EXPECT_TRUE(new_auth.recheck(creds("bob", "not-checked"), "", true, &old_auth).ok);
+    // Without the previous authenticator, or once the hash changes, it is verified.
+    EXPECT_FALSE(new_auth.recheck(creds("bob", "not-checked"), "", true, nullptr).ok);
+    after.users[1].password = bcrypt("other");
+    authenticator changed(after);
+    EXPECT_FALSE(changed.recheck(creds("bob", "b-pass"), "", true, &old_auth).ok);
+    // alice's plain password changed: the old one no longer passes.
+    EXPECT_FALSE(new_auth.recheck(creds("alice", "a-pass"), "", true, &old_auth).ok);
+    EXPECT_TRUE(new_auth.recheck(creds("alice", "new-a-pass"), "", true, &old_auth).ok);
+}
+
 } // namespace
