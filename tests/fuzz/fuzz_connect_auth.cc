@@ -499,9 +499,19 @@ struct expectation {
     const user_model* model = nullptr;
 };
 
+// NATRIX_FUZZ_TRACE=1: print every verdict (for reading a reproducer).
+bool tracing() {
+    static const bool on = std::getenv("NATRIX_FUZZ_TRACE") != nullptr;
+    return on;
+}
+
 void check_result(const world& w, const auth::authenticator& a, const auth::result& r,
                   const expectation& e, const protocol::connect_options& o,
                   std::string_view nonce, std::string_view subject, std::string_view queue) {
+    if (tracing())
+        std::fprintf(stderr, "  ok=%d model=%s user=\"%s\" account=%u perms=%d reason=%s\n", r.ok,
+                     e.known ? (e.ok ? "ok" : "fail") : "?", r.user.c_str(), unsigned(r.account),
+                     bool(r.perms), r.reason.c_str());
     check(r.account < a.accounts().size(), "result.account out of range");
     check(r.ok == r.reason.empty(), "a failure says why, a success does not");
     if (e.known) {
@@ -664,6 +674,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (hd.has(5)) o.jwt = made.jwt;
     }
     const bool use_no_auth = hd.use_no_auth_user();
+    if (tracing())
+        std::fprintf(stderr, "user=\"%s\" pass=\"%s\" token=\"%s\" nkey=\"%s\" sig=\"%s\" nonce=\"%.*s\"\n",
+                     o.user.c_str(), o.pass.c_str(), o.auth_token.c_str(), o.nkey.c_str(),
+                     o.sig.c_str(), int(nonce.size()), nonce.data());
 
     auto judge = [&](const auth::authenticator& a, const expectation& e, bool may_bcrypt) {
         const bool slow = a.expensive(o, use_no_auth);
