@@ -338,6 +338,33 @@ TEST_P(security, reload_changes_a_password) {
     EXPECT_EQ(natsConnection_Flush(bob->nc), NATS_OK);
 }
 
+TEST_P(security, reload_revokes_permissions_and_moves_nobody_across_accounts) {
+    test_server srv(GetParam(), "authorization { users: [ {user: u, password: p, permissions: "
+                                "{subscribe: [\"a.>\", \"b.>\"]}} ] }");
+    raw_client c(srv.port());
+    c.send("CONNECT {\"verbose\":false,\"user\":\"u\",\"pass\":\"p\"}\r\nSUB a.x 1\r\nSUB b.x 2\r\nPING\r\n");
+    ASSERT_EQ(c.read_line(), "PONG\r\n");
+    std::ofstream(srv.config_path()) << "authorization { users: [ {user: u, password: p, permissions: "
+                                        "{subscribe: \"a.>\", publish: \"a.>\"}} ] }";
+    srv.signal(SIGHUP);
+    ASSERT_TRUE(srv.wait_log("Reloaded authorization"));
+    // nats-server's text for a subscription the reload took away, with its sid.
+    EXPECT_EQ(c.read_line(), "-ERR 'Permissions Violation for Subscription to \"b.x\" (sid \"2\")'\r\n");
+    // The connection stays; the new publish rule applies; a.x still receives.
+    c.send("PUB b.x 1\r\nx\r\nPUB a.x 1\r\ny\r\nPING\r\n");
+    EXPECT_EQ(c.read_line(), "-ERR 'Permissions Violation for Publish to \"b.x\"'\r\n");
+    EXPECT_EQ(c.read_line(), "MSG a.x 1 1\r\n");
+    EXPECT_EQ(c.read_line(), "y\r\n");
+    EXPECT_EQ(c.read_line(), "PONG\r\n");
+    EXPECT_TRUE(srv.wait_log("Removed sub \"b.x\" (sid \"2\")"));
+    // Accounts cannot change on reload: refused, the running config stays.
+    std::ofstream(srv.config_path()) << "accounts { X: { users: [ {user: u, password: p} ] } }";
+    srv.signal(SIGHUP);
+    EXPECT_TRUE(srv.wait_log("accounts cannot be added, removed or reordered on reload"));
+    c.send("PING\r\n");
+    EXPECT_EQ(c.read_line(), "PONG\r\n");
+}
+
 INSTANTIATE_TEST_SUITE_P(shards, security, ::testing::Values(1u, 2u));
 
 } // namespace
