@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include <natrix/auth/nkey.hh>
 #include <natrix/bench_client/options.hh>
 #include <natrix/bench_client/server_op.hh>
 
@@ -17,7 +18,14 @@ namespace natrix::bench_client {
 
 struct credentials {
     std::string user, pass, token;
+    // An nkey user's key pair, shared by every connection of a run (signing is const and
+    // thread-safe); null without --nkey-seed.
+    std::shared_ptr<const auth::nkey::keypair> nkey;
+    bool empty() const noexcept { return user.empty() && pass.empty() && token.empty() && !nkey; }
 };
+
+// The credentials a connection to `url` uses: the command line's, else the URL's.
+credentials credentials_for(const credentials& cred, const server_url& url);
 
 struct server_info {
     std::uint64_t max_payload = 1 << 20;
@@ -29,8 +37,11 @@ struct server_info {
 
 // Extracts the raw JSON value of "key" from a flat JSON object (strings without quotes).
 std::string_view json_value(std::string_view json, std::string_view key);
-// The CONNECT line natrix-bench sends (verbose and pedantic off, headers on).
-std::string connect_line(const credentials& cred, std::string_view name);
+// The CONNECT line natrix-bench sends (verbose and pedantic off, headers on). With an nkey it
+// carries the public key and the signature of `nonce` (INFO's; signed even when empty, as
+// nats.go does, so a server without nkey users still accepts it).
+std::string connect_line(const credentials& cred, std::string_view name,
+                         std::string_view nonce = {});
 
 class client_conn {
 public:

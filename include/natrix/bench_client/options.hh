@@ -40,6 +40,9 @@ struct bench_options {
     scenario kind = scenario::pubsub;
     std::vector<server_url> servers; // clients are spread over them round-robin
     std::string user, pass, token;   // override credentials in the URLs
+    // --nkey-seed / --nkey-seed-file: a user seed ("SU..."), checked when parsed. Every
+    // connection sends its public key and signs the INFO nonce with it (nats-server's nkey users).
+    std::string nkey_seed;
     std::string subject = "natrix.bench";
     int subjects = 1;         // pubsub: publisher i and subscriber j use subject i%K / j%K
     int pubs = 1;             // publishers (requesters for reqrep)

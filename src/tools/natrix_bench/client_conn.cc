@@ -73,7 +73,16 @@ std::string_view json_value(std::string_view json, std::string_view key) {
     return v;
 }
 
-std::string connect_line(const credentials& cred, std::string_view name) {
+credentials credentials_for(const credentials& cred, const server_url& url) {
+    if (!cred.empty()) return cred;
+    credentials c;
+    c.user = url.user;
+    c.pass = url.pass;
+    c.token = url.token;
+    return c;
+}
+
+std::string connect_line(const credentials& cred, std::string_view name, std::string_view nonce) {
     std::string s =
         "CONNECT {\"verbose\":false,\"pedantic\":false,\"tls_required\":false,\"name\":";
     json_escape_into(s, name);
@@ -88,6 +97,14 @@ std::string connect_line(const credentials& cred, std::string_view name) {
         json_escape_into(s, cred.user);
         s += ",\"pass\":";
         json_escape_into(s, cred.pass);
+    }
+    if (cred.nkey) {
+        const auto sig = cred.nkey->sign(
+            {reinterpret_cast<const std::uint8_t*>(nonce.data()), nonce.size()});
+        s += ",\"nkey\":";
+        json_escape_into(s, cred.nkey->public_key());
+        s += ",\"sig\":";
+        json_escape_into(s, auth::nkey::base64url_encode(sig));
     }
     s += "}\r\n";
     return s;
@@ -181,17 +198,12 @@ void client_conn::open(const server_url& url, const credentials& cred, std::stri
     info_.auth_required = json_value(op.text, "auth_required") == "true";
     info_.server_name = json_value(op.text, "server_name");
     info_.version = json_value(op.text, "version");
-    if (!json_value(op.text, "nonce").empty() && cred.user.empty() && cred.token.empty() &&
-        info_.auth_required)
-        throw bench_error(url.text() + " asks for nkey/JWT authentication, which natrix-bench "
-                                       "does not support yet");
-    credentials c = cred;
-    if (c.user.empty() && c.pass.empty() && c.token.empty()) {
-        c.user = url.user;
-        c.pass = url.pass;
-        c.token = url.token;
-    }
-    append(connect_line(c, name));
+    const credentials c = credentials_for(cred, url);
+    const std::string_view nonce = json_value(op.text, "nonce");
+    if (!nonce.empty() && c.empty() && info_.auth_required)
+        throw bench_error(url.text() + " asks for nkey/JWT authentication: give --nkey-seed or "
+                                       "--nkey-seed-file (JWT is not supported)");
+    append(connect_line(c, name, nonce));
     append("PING\r\n");
     flush();
     wait_pong(timeout_s);

@@ -194,12 +194,11 @@ void conns_engine::handle_input(std::size_t i) {
         switch (op.kind) {
         case op_kind::info:
             if (c.phase == conn_phase::wait_info) {
-                c.out += connect_line(cred_.user.empty() && cred_.token.empty()
-                                          ? credentials{server_for(o_, c.server).user,
-                                                        server_for(o_, c.server).pass,
-                                                        server_for(o_, c.server).token}
-                                          : cred_,
-                                      "natrix-bench-conn-" + std::to_string(i));
+                // An nkey login signs this connection's own nonce: the signature is part of
+                // the handshake being timed.
+                c.out += connect_line(credentials_for(cred_, server_for(o_, c.server)),
+                                      "natrix-bench-conn-" + std::to_string(i),
+                                      json_value(op.text, "nonce"));
                 c.out += "PING\r\n";
                 c.phase = conn_phase::wait_pong;
             }

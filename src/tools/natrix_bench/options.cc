@@ -1,9 +1,12 @@
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <optional>
 
+#include <natrix/auth/nkey.hh>
 #include <natrix/bench_client/options.hh>
 
 namespace natrix::bench_client {
@@ -64,6 +67,52 @@ bool valid_token(std::string_view s, bool allow_wildcards) {
     }
     if (s.front() == '.' || s.back() == '.' || s.find("..") != std::string_view::npos) return false;
     return true;
+}
+
+std::string_view trim(std::string_view s) {
+    const auto b = s.find_first_not_of(" \t\r\n");
+    if (b == std::string_view::npos) return {};
+    return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
+}
+
+// The seed in a seed file, as natrix-keys reads one: the whole (trimmed) content, or in a
+// .creds file the first line that looks like a seed.
+std::string_view find_seed(std::string_view text) {
+    const std::string_view all = trim(text);
+    if (all.find('\n') == std::string_view::npos) return all;
+    while (!text.empty()) {
+        const auto nl = text.find('\n');
+        const std::string_view line = trim(text.substr(0, nl));
+        if (line.size() == auth::nkey::seed_chars && line[0] == 'S') return line;
+        text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    }
+    return {};
+}
+
+bool read_file(const std::string& path, std::string& out, std::string& why) {
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (!f) {
+        why = std::strerror(errno);
+        return false;
+    }
+    char buf[4096];
+    std::size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0 && out.size() < (1u << 20))
+        out.append(buf, n);
+    const bool ok = !std::ferror(f);
+    if (!ok) why = std::strerror(errno);
+    std::fclose(f);
+    return ok;
+}
+
+// Checks a seed without ever quoting it (it is a secret): empty when usable.
+std::string seed_problem(std::string_view seed) {
+    const auto kp = auth::nkey::keypair::from_seed(seed);
+    if (!kp.ok()) return "invalid seed: " + kp.error;
+    if (kp.value->type() != auth::nkey::key_type::user)
+        return "the seed makes " + std::string(auth::nkey::type_name(kp.value->type())) +
+               " keys; a login needs a user seed (SU...)";
+    return {};
 }
 
 } // namespace
@@ -260,7 +309,11 @@ options:
   -s, --server URL[,URL]  nats://[user:pass@|token@]host:port (default nats://127.0.0.1:4222);
                           repeatable; clients are spread over the servers round-robin
       --user U, --pass P  user/password (override the URL's)
-      --token T           auth token (nkey and JWT authentication are not supported yet)
+      --token T           auth token
+      --nkey-seed SEED    log in as an nkey user: send the seed's public key and sign the
+                          server's nonce (SU...; visible in ps, prefer --nkey-seed-file)
+      --nkey-seed-file F  the same with the seed read from F (the seed alone, or a .creds file);
+                          JWT authentication is not supported
       --subject S         subject, or the base of S.0 .. S.K-1 (default natrix.bench)
       --subjects K        pubsub/queue: K subjects; publisher i and subscriber j use i%K, j%K
   -p, --pubs N            publishers / requesters (default 1)
@@ -343,6 +396,8 @@ parse_result parse_args(int argc, const char* const* argv) {
                                                                "--user",
                                                                "--pass",
                                                                "--token",
+                                                               "--nkey-seed",
+                                                               "--nkey-seed-file",
                                                                "--subject",
                                                                "--subjects",
                                                                "-p",
@@ -398,6 +453,20 @@ parse_result parse_args(int argc, const char* const* argv) {
             o.pass = value;
         } else if (name == "--token") {
             o.token = value;
+        } else if (name == "--nkey-seed") {
+            if (auto why = seed_problem(value); !why.empty())
+                return fail("bad value for --nkey-seed: " + why);
+            o.nkey_seed = value;
+        } else if (name == "--nkey-seed-file") {
+            std::string text, why;
+            if (!read_file(value, text, why))
+                return fail("cannot read --nkey-seed-file " + value + ": " + why);
+            const std::string_view seed = find_seed(text);
+            if (seed.empty()) return fail("no seed found in --nkey-seed-file " + value);
+            if (auto problem = seed_problem(seed); !problem.empty())
+                return fail("bad seed in --nkey-seed-file " + value + ": " + problem);
+            o.nkey_seed = seed;
+            auth::nkey::wipe(text);
         } else if (name == "--subject") {
             if (!valid_token(value, false)) return bad("a subject without spaces or wildcards");
             o.subject = value;
@@ -493,6 +562,8 @@ parse_result parse_args(int argc, const char* const* argv) {
     }
     if (!o.token.empty() && (!o.user.empty() || !o.pass.empty()))
         return fail("use either --token or --user/--pass, not both");
+    if (!o.nkey_seed.empty() && (!o.token.empty() || !o.user.empty() || !o.pass.empty()))
+        return fail("use either --nkey-seed or --user/--pass/--token, not both");
     r.ok = true;
     return r;
 }

@@ -8,6 +8,11 @@ credentials credentials_of(const bench_options& o) {
     c.user = o.user;
     c.pass = o.pass;
     c.token = o.token;
+    if (!o.nkey_seed.empty()) {
+        // parse_args checked the seed.
+        auto kp = auth::nkey::keypair::from_seed(o.nkey_seed);
+        if (kp.ok()) c.nkey = std::make_shared<const auth::nkey::keypair>(std::move(*kp.value));
+    }
     return c;
 }
 
@@ -19,6 +24,9 @@ void describe_common(const bench_options& o, run_result& r) {
     std::string servers;
     for (const auto& u : o.servers) servers += (servers.empty() ? "" : ",") + u.text();
     r.config.emplace_back("server", servers);
+    if (!o.nkey_seed.empty())
+        if (auto kp = auth::nkey::keypair::from_seed(o.nkey_seed); kp.ok())
+            r.config.emplace_back("auth", "nkey " + kp.value->public_key() + ", nonce signed");
 }
 
 run_result run_scenario(const bench_options& o, std::atomic<bool>& abort) {

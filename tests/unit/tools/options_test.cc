@@ -1,8 +1,11 @@
+#include <cstdio>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <natrix/auth/nkey.hh>
 #include <natrix/bench_client/options.hh>
 
 using namespace natrix::bench_client;
@@ -22,7 +25,83 @@ void expect_error(std::vector<std::string> args, const std::string& needle) {
     EXPECT_NE(r.error.find(needle), std::string::npos) << "error was: " << r.error;
 }
 
+namespace nk = natrix::auth::nkey;
+
+std::string seed_of(nk::key_type t) {
+    return nk::keypair::generate(t).seed();
+}
+
+// A file under the test's temporary directory, removed when destroyed.
+struct temp_file {
+    std::string path;
+    explicit temp_file(const std::string& text) {
+        char name[] = "/tmp/natrix-bench-seed-XXXXXX";
+        const int fd = mkstemp(name);
+        path = name;
+        if (fd >= 0) {
+            EXPECT_EQ(write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+            close(fd);
+        }
+    }
+    ~temp_file() { std::remove(path.c_str()); }
+};
+
 } // namespace
+
+TEST(options, nkey_seed) {
+    const std::string seed = seed_of(nk::key_type::user);
+    auto r = parse({"conns", "--nkey-seed", seed});
+    ASSERT_TRUE(r.ok) << r.error;
+    EXPECT_EQ(r.options.nkey_seed, seed);
+    r = parse({"pubsub", "--nkey-seed=" + seed, "-s", "nats://u:p@127.0.0.1:4222"});
+    ASSERT_TRUE(r.ok) << r.error; // the URL's credentials are ignored, not an error
+    EXPECT_EQ(r.options.nkey_seed, seed);
+    EXPECT_NE(usage_text().find("--nkey-seed-file"), std::string::npos);
+}
+
+TEST(options, nkey_seed_file) {
+    const std::string seed = seed_of(nk::key_type::user);
+    {
+        temp_file f(seed + "\n");
+        const auto r = parse({"conns", "--nkey-seed-file", f.path});
+        ASSERT_TRUE(r.ok) << r.error;
+        EXPECT_EQ(r.options.nkey_seed, seed);
+    }
+    {
+        // A .creds file: the seed is the line that looks like one.
+        temp_file f("-----BEGIN NATS USER JWT-----\neyJhbGciOi.x.y\n------END NATS USER JWT------\n\n"
+                    "-----BEGIN USER NKEY SEED-----\n" +
+                    seed + "\n------END USER NKEY SEED------\n");
+        const auto r = parse({"pub", "--nkey-seed-file=" + f.path});
+        ASSERT_TRUE(r.ok) << r.error;
+        EXPECT_EQ(r.options.nkey_seed, seed);
+    }
+    {
+        temp_file f("nothing here\nat all\n");
+        expect_error({"pub", "--nkey-seed-file", f.path}, "no seed found");
+    }
+    expect_error({"pub", "--nkey-seed-file", "/nonexistent/seed"}, "cannot read --nkey-seed-file");
+}
+
+TEST(options, nkey_seed_errors_never_quote_the_seed) {
+    std::string bad = seed_of(nk::key_type::user);
+    bad[10] = bad[10] == 'A' ? 'B' : 'A'; // breaks the CRC
+    auto r = parse({"pub", "--nkey-seed", bad});
+    EXPECT_FALSE(r.ok);
+    EXPECT_NE(r.error.find("bad value for --nkey-seed: invalid seed"), std::string::npos) << r.error;
+    EXPECT_EQ(r.error.find(bad), std::string::npos);
+    const std::string account = seed_of(nk::key_type::account);
+    r = parse({"pub", "--nkey-seed", account});
+    EXPECT_FALSE(r.ok);
+    EXPECT_NE(r.error.find("the seed makes account keys"), std::string::npos) << r.error;
+    EXPECT_EQ(r.error.find(account), std::string::npos);
+    const std::string user = nk::keypair::generate(nk::key_type::user).public_key();
+    expect_error({"pub", "--nkey-seed", user}, "invalid seed");
+    const std::string seed = seed_of(nk::key_type::user);
+    expect_error({"pub", "--nkey-seed", seed, "--token", "t"}, "either --nkey-seed");
+    expect_error({"pub", "--user", "u", "--nkey-seed", seed}, "either --nkey-seed");
+    expect_error({"pub", "--nkey-seed"}, "needs a value");
+}
 
 TEST(options, full_command_line) {
     const auto r = parse({"pubsub",

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <natrix/auth/nkey.hh>
 #include <natrix/bench_client/client_conn.hh>
 #include <natrix/bench_client/server_op.hh>
 
@@ -162,4 +163,35 @@ TEST(server_op, json_value_and_connect_line) {
     EXPECT_NE(line.find(R"("user":"u\"1","pass":"p")"), std::string::npos);
     EXPECT_EQ(line.find("auth_token"), std::string::npos);
     EXPECT_EQ(line.substr(line.size() - 3), "}\r\n");
+}
+
+TEST(server_op, connect_line_signs_the_nonce_with_an_nkey) {
+    namespace nk = natrix::auth::nkey;
+    credentials c;
+    c.nkey = std::make_shared<const nk::keypair>(nk::keypair::generate(nk::key_type::user));
+    const std::string line = connect_line(c, "bench", "kT7hHWd6Yw5XJjo");
+    const std::string json = line.substr(8, line.size() - 10); // CONNECT ... \r\n
+    EXPECT_EQ(json_value(json, "nkey"), c.nkey->public_key());
+    const std::string sig(json_value(json, "sig"));
+    EXPECT_TRUE(nk::verify_nonce(c.nkey->public_key(), "kT7hHWd6Yw5XJjo", sig)) << line;
+    EXPECT_FALSE(nk::verify_nonce(c.nkey->public_key(), "another-nonce00", sig));
+    EXPECT_EQ(line.find("\"user\""), std::string::npos);
+    // No nonce (a server without nkey users): still signed, as nats.go does.
+    const std::string bare = connect_line(c, "bench");
+    EXPECT_NE(bare.find("\"sig\":"), std::string::npos);
+}
+
+TEST(server_op, credentials_for_prefers_the_command_line) {
+    server_url u;
+    u.user = "url-user";
+    u.pass = "url-pass";
+    credentials none;
+    EXPECT_EQ(credentials_for(none, u).user, "url-user");
+    credentials nkey_only;
+    nkey_only.nkey = std::make_shared<const natrix::auth::nkey::keypair>(
+        natrix::auth::nkey::keypair::generate(natrix::auth::nkey::key_type::user));
+    const credentials c = credentials_for(nkey_only, u);
+    EXPECT_TRUE(c.user.empty());
+    EXPECT_TRUE(c.pass.empty());
+    EXPECT_EQ(c.nkey, nkey_only.nkey);
 }
