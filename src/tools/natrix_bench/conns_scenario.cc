@@ -170,6 +170,7 @@ void conns_engine::send_out(std::size_t i) {
 void conns_engine::handle_input(std::size_t i) {
     auto& c = conns_[i];
     char buf[16384];
+    bool eof = false; // handled after parsing: a refusal's -ERR arrives just before the close
     while (true) {
         ssize_t n = ::recv(c.fd, buf, sizeof buf, 0);
         if (n > 0) {
@@ -177,8 +178,8 @@ void conns_engine::handle_input(std::size_t i) {
             continue;
         }
         if (n == 0) {
-            if (c.phase == conn_phase::up) return close_conn(i, conn_phase::closed);
-            return fail(i, "server closed the connection during the handshake");
+            eof = true;
+            break;
         }
         if (errno == EINTR) continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) break;
@@ -236,6 +237,10 @@ void conns_engine::handle_input(std::size_t i) {
         }
     }
     c.in.erase(0, off);
+    if (eof) {
+        if (c.phase == conn_phase::up) return close_conn(i, conn_phase::closed);
+        return fail(i, "server closed the connection during the handshake");
+    }
     send_out(i);
 }
 
