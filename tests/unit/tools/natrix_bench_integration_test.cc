@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -20,6 +21,8 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <natrix/auth/nkey.hh>
 
 namespace {
 
@@ -468,4 +471,59 @@ TEST(natrix_bench_failures, user_password_and_token_auth) {
     r = run({bench_bin(), "conns", "-c", "5", "-d", "100ms", "-s",
              "nats://t0ken@127.0.0.1:" + std::to_string(server.port()), "-q"});
     EXPECT_EQ(r.rc, 0) << r.out << r.err;
+}
+
+// --nkey-seed against both brokers sharing one config with a single nkey user: the right seed
+// logs in (handshake-heavy conns and a short pubsub), another key is refused, no seed is told
+// what to give.
+TEST(natrix_bench_auth, nkey_seed_logs_in_to_both_servers) {
+    namespace nk = natrix::auth::nkey;
+    if (access(bench_bin().c_str(), X_OK) != 0) GTEST_SKIP() << "natrix-bench not found";
+    const nk::keypair user = nk::keypair::generate(nk::key_type::user);
+    const std::string seed = user.seed();
+    const std::string stranger = nk::keypair::generate(nk::key_type::user).seed();
+    char conf[] = "/tmp/natrix-bench-nkey-XXXXXX";
+    const int fd = mkstemp(conf);
+    ASSERT_GE(fd, 0);
+    const std::string text = "authorization { users: [ {nkey: " + user.public_key() + "} ] }\n";
+    ASSERT_EQ(write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+    close(fd);
+
+    std::vector<std::pair<std::string, std::vector<std::string>>> servers;
+    if (access(nats_server_bin().c_str(), X_OK) == 0)
+        servers.push_back({nats_server_bin(), {"-c", conf}});
+    if (const std::string natrix = env_or("NATRIX_BIN", ""); !natrix.empty())
+        servers.push_back({natrix, {"-c", conf, "--shards", "1"}});
+    if (servers.empty()) {
+        std::remove(conf);
+        GTEST_SKIP() << "no broker to test against";
+    }
+    for (const auto& [binary, extra] : servers) {
+        SCOPED_TRACE("server " + binary);
+        server_process server(binary, extra);
+        ASSERT_TRUE(server.listening());
+        auto r = run({bench_bin(), "conns", "-c", "40", "-d", "200ms", "--ping-interval", "100ms",
+                      "-s", server.url(), "--nkey-seed", seed, "--json", "-q"});
+        ASSERT_EQ(r.rc, 0) << r.out << r.err;
+        simdjson::dom::parser parser;
+        simdjson::dom::element doc;
+        ASSERT_EQ(parser.parse(r.out).get(doc), simdjson::SUCCESS) << r.out;
+        EXPECT_EQ(double(doc["figures"]["connected"]), 40);
+        EXPECT_EQ(double(doc["figures"]["alive_at_end"]), 40);
+        EXPECT_GT(double(doc["figures"]["connect_rate_per_s"]), 0);
+
+        r = run({bench_bin(), "pubsub", "-n", "5000", "-s", server.url(), "--nkey-seed", seed,
+                 "-q"});
+        EXPECT_EQ(r.rc, 0) << r.out << r.err;
+
+        r = run({bench_bin(), "conns", "-c", "3", "-d", "100ms", "-s", server.url(),
+                 "--nkey-seed", stranger, "-q"});
+        EXPECT_EQ(r.rc, 1);
+        EXPECT_NE(r.err.find("Authorization Violation"), std::string::npos) << r.err;
+
+        r = run({bench_bin(), "pub", "-n", "10", "-s", server.url(), "-q"});
+        EXPECT_EQ(r.rc, 1);
+        EXPECT_NE(r.err.find("--nkey-seed"), std::string::npos) << r.err;
+    }
+    std::remove(conf);
 }
