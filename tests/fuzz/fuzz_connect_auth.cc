@@ -12,8 +12,6 @@
 // Layout: 4 header bytes (see `header`), then '\n'-separated pieces:
 // nonce, raw JSON, user, pass, auth_token, nkey, sig, jwt, subject, queue,
 // and a piece whose bytes pick subject tokens from a small alphabet.
-#include <crypt.h>
-
 #include <array>
 #include <cstdint>
 #include <cstdio>
@@ -25,6 +23,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <crypt.h>
 
 #include <natrix/auth/authenticator.hh>
 #include <natrix/auth/nkey.hh>
@@ -52,8 +52,7 @@ std::span<const std::uint8_t> bytes(std::string_view s) {
 
 nk::keypair pair_from(std::uint8_t salt) {
     nk::key_bytes seed{};
-    for (std::size_t i = 0; i < seed.size(); ++i)
-        seed[i] = static_cast<std::uint8_t>(i * 7 + salt);
+    for (std::size_t i = 0; i < seed.size(); ++i) seed[i] = static_cast<std::uint8_t>(i * 7 + salt);
     return nk::keypair::from_raw_seed(nk::raw_seed(nk::key_type::user, seed));
 }
 
@@ -289,7 +288,10 @@ struct world {
             users_opts.users.push_back(o);
         }
         config::account_option acme{"ACME", {}, {}};
-        acme.exports.push_back({false, "acme.public.>", {}, config::response_type::singleton,
+        acme.exports.push_back({false,
+                                "acme.public.>",
+                                {},
+                                config::response_type::singleton,
                                 std::chrono::minutes(2)});
         acme.imports.push_back({true, "OTHER", "svc.time", "acme.time", ""});
         config::account_option other{"OTHER", {}, {}};
@@ -389,8 +391,20 @@ struct header {
     int token_sel() const { return (h[3] >> 4) & 3; }
 };
 
-enum piece_index { p_nonce, p_json, p_user, p_pass, p_token, p_nkey, p_sig, p_jwt, p_subject,
-                   p_queue, p_tokens, p_count };
+enum piece_index {
+    p_nonce,
+    p_json,
+    p_user,
+    p_pass,
+    p_token,
+    p_nkey,
+    p_sig,
+    p_jwt,
+    p_subject,
+    p_queue,
+    p_tokens,
+    p_count
+};
 
 // Latin-1 to UTF-8, so any bytes make a JSON string that simdjson accepts.
 std::string to_utf8(std::string_view s) {
@@ -446,22 +460,44 @@ credentials choose(const world& w, const header& hd, const std::vector<std::stri
     const user_model* u = w.password_user(c.user);
     const std::string own = u ? u->plaintext : "nobody";
     switch (hd.pass_sel()) {
-    case 0: c.pass = pc[p_pass]; break;
-    case 1: c.pass = own; break;
-    case 2: c.pass = own == "alicepw" ? "bobpw" : "alicepw"; break;
-    default: c.pass = own + std::string(pc[p_pass]); break;
+    case 0:
+        c.pass = pc[p_pass];
+        break;
+    case 1:
+        c.pass = own;
+        break;
+    case 2:
+        c.pass = own == "alicepw" ? "bobpw" : "alicepw";
+        break;
+    default:
+        c.pass = own + std::string(pc[p_pass]);
+        break;
     }
     switch (hd.token_sel()) {
-    case 1: c.token = "s3cr3t-token"; break;
-    case 2: c.token = "hashed-token"; break;
-    default: c.token = pc[p_token]; break;
+    case 1:
+        c.token = "s3cr3t-token";
+        break;
+    case 2:
+        c.token = "hashed-token";
+        break;
+    default:
+        c.token = pc[p_token];
+        break;
     }
     const nk::keypair* signer = &w.k1;
     switch (hd.nkey_sel()) {
-    case 0: c.nkey = pc[p_nkey]; break;
-    case 1: signer = &w.k1; break;
-    case 2: signer = &w.k2; break;
-    default: signer = &w.k3; break;
+    case 0:
+        c.nkey = pc[p_nkey];
+        break;
+    case 1:
+        signer = &w.k1;
+        break;
+    case 2:
+        signer = &w.k2;
+        break;
+    default:
+        signer = &w.k3;
+        break;
     }
     if (hd.nkey_sel() != 0) c.nkey = signer->public_key();
     if (hd.sig_sel() == 0) {
@@ -516,8 +552,8 @@ bool tracing() {
 }
 
 void check_result(const world& w, const auth::authenticator& a, const auth::result& r,
-                  const expectation& e, const protocol::connect_options& o,
-                  std::string_view nonce, std::string_view subject, std::string_view queue) {
+                  const expectation& e, const protocol::connect_options& o, std::string_view nonce,
+                  std::string_view subject, std::string_view queue) {
     if (tracing())
         std::fprintf(stderr, "  ok=%d model=%s user=\"%s\" account=%u perms=%d reason=%s\n", r.ok,
                      e.known ? (e.ok ? "ok" : "fail") : "?", r.user.c_str(), unsigned(r.account),
@@ -626,14 +662,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         pc.push_back(rest.substr(start, nl == std::string_view::npos ? rest.npos : nl - start));
         start = nl == std::string_view::npos ? rest.size() + 1 : nl + 1;
     }
-    const std::string_view nonce = hd.fixed_nonce() ? std::string_view("kT7hHWd6Yw5XJjo")
-                                                    : pc[p_nonce];
+    const std::string_view nonce =
+        hd.fixed_nonce() ? std::string_view("kT7hHWd6Yw5XJjo") : pc[p_nonce];
 
     // The subject: the raw piece, or one assembled from a small alphabet so
     // that the permission patterns are often hit.
-    static const char* const alphabet[] = {"a",    "b",  "c",   "acme", "secret", "jobs",
-                                           "high", "x",  "*",   ">",    "_INBOX", "svc",
-                                           "deny", "q",  "",    "public"};
+    static const char* const alphabet[] = {"a",    "b", "c", "acme",  "secret", "jobs",
+                                           "high", "x", "*", ">",     "_INBOX", "svc",
+                                           "deny", "q", "",  "public"};
     std::string subject(pc[p_subject]);
     if (!pc[p_tokens].empty()) {
         subject.clear();
@@ -685,7 +721,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     const bool use_no_auth = hd.use_no_auth_user();
     if (tracing())
-        std::fprintf(stderr, "user=\"%s\" pass=\"%s\" token=\"%s\" nkey=\"%s\" sig=\"%s\" nonce=\"%.*s\"\n",
+        std::fprintf(stderr,
+                     "user=\"%s\" pass=\"%s\" token=\"%s\" nkey=\"%s\" sig=\"%s\" nonce=\"%.*s\"\n",
                      o.user.c_str(), o.pass.c_str(), o.auth_token.c_str(), o.nkey.c_str(),
                      o.sig.c_str(), int(nonce.size()), nonce.data());
 

@@ -99,8 +99,8 @@ std::string connect_line(const credentials& cred, std::string_view name, std::st
         json_escape_into(s, cred.pass);
     }
     if (cred.nkey) {
-        const auto sig = cred.nkey->sign(
-            {reinterpret_cast<const std::uint8_t*>(nonce.data()), nonce.size()});
+        const auto sig =
+            cred.nkey->sign({reinterpret_cast<const std::uint8_t*>(nonce.data()), nonce.size()});
         s += ",\"nkey\":";
         json_escape_into(s, cred.nkey->public_key());
         s += ",\"sig\":";

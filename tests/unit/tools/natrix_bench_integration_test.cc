@@ -512,12 +512,12 @@ TEST(natrix_bench_auth, nkey_seed_logs_in_to_both_servers) {
         EXPECT_EQ(double(doc["figures"]["alive_at_end"]), 40);
         EXPECT_GT(double(doc["figures"]["connect_rate_per_s"]), 0);
 
-        r = run({bench_bin(), "pubsub", "-n", "5000", "-s", server.url(), "--nkey-seed", seed,
-                 "-q"});
+        r = run(
+            {bench_bin(), "pubsub", "-n", "5000", "-s", server.url(), "--nkey-seed", seed, "-q"});
         EXPECT_EQ(r.rc, 0) << r.out << r.err;
 
-        r = run({bench_bin(), "conns", "-c", "3", "-d", "100ms", "-s", server.url(),
-                 "--nkey-seed", stranger, "-q"});
+        r = run({bench_bin(), "conns", "-c", "3", "-d", "100ms", "-s", server.url(), "--nkey-seed",
+                 stranger, "-q"});
         EXPECT_EQ(r.rc, 1);
         EXPECT_NE(r.err.find("Authorization Violation"), std::string::npos) << r.err;
 

@@ -69,9 +69,10 @@ TEST(options, nkey_seed_file) {
     }
     {
         // A .creds file: the seed is the line that looks like one.
-        temp_file f("-----BEGIN NATS USER JWT-----\neyJhbGciOi.x.y\n------END NATS USER JWT------\n\n"
-                    "-----BEGIN USER NKEY SEED-----\n" +
-                    seed + "\n------END USER NKEY SEED------\n");
+        temp_file f(
+            "-----BEGIN NATS USER JWT-----\neyJhbGciOi.x.y\n------END NATS USER JWT------\n\n"
+            "-----BEGIN USER NKEY SEED-----\n" +
+            seed + "\n------END USER NKEY SEED------\n");
         const auto r = parse({"pub", "--nkey-seed-file=" + f.path});
         ASSERT_TRUE(r.ok) << r.error;
         EXPECT_EQ(r.options.nkey_seed, seed);
@@ -88,7 +89,8 @@ TEST(options, nkey_seed_errors_never_quote_the_seed) {
     bad[10] = bad[10] == 'A' ? 'B' : 'A'; // breaks the CRC
     auto r = parse({"pub", "--nkey-seed", bad});
     EXPECT_FALSE(r.ok);
-    EXPECT_NE(r.error.find("bad value for --nkey-seed: invalid seed"), std::string::npos) << r.error;
+    EXPECT_NE(r.error.find("bad value for --nkey-seed: invalid seed"), std::string::npos)
+        << r.error;
     EXPECT_EQ(r.error.find(bad), std::string::npos);
     const std::string account = seed_of(nk::key_type::account);
     r = parse({"pub", "--nkey-seed", account});
