@@ -507,4 +507,26 @@ void wipe(std::string& secret) noexcept {
     secret.clear();
 }
 
+namespace {
+
+std::string_view trim(std::string_view s) noexcept {
+    const auto b = s.find_first_not_of(" \t\r\n");
+    if (b == std::string_view::npos) return {};
+    return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
+}
+
+} // namespace
+
+std::string_view seed_in_text(std::string_view text) noexcept {
+    const std::string_view all = trim(text);
+    if (all.find('\n') == std::string_view::npos) return all;
+    while (!text.empty()) {
+        const auto nl = text.find('\n');
+        const std::string_view line = trim(text.substr(0, nl));
+        if (line.size() == seed_chars && line[0] == 'S') return line;
+        text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    }
+    return {};
+}
+
 } // namespace natrix::auth::nkey

@@ -87,16 +87,24 @@ bool subject_matches(std::string_view pattern, std::string_view literal) noexcep
 }
 
 bool is_subset_match(std::string_view subject, std::string_view pattern) noexcept {
-    token_list a, b;
-    if (!a.split(subject) || !b.split(pattern)) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (i >= b.size()) return false;
-        if (is_full_wildcard(b[i])) return true;
-        if (is_full_wildcard(a[i])) return false;
-        if (is_single_wildcard(b[i])) continue;
-        if (is_single_wildcard(a[i]) || a[i] != b[i]) return false;
+    // Go's isSubsetMatchTokenized: walk the pattern's tokens; empty tokens
+    // are kept (and fail only when reached), so "g..x" is inside "g.>".
+    std::size_t sp = 0, pp = 0;
+    std::string_view st, pt;
+    bool have_subject = next_token(subject, sp, st);
+    while (next_token(pattern, pp, pt)) {
+        if (!have_subject) return false;
+        if (pt.empty()) return false;
+        if (is_full_wildcard(pt)) return true;
+        if (st.empty() || is_full_wildcard(st)) return false;
+        if (is_single_wildcard(st)) {
+            if (!is_single_wildcard(pt)) return false;
+        } else if (!is_single_wildcard(pt) && st != pt) {
+            return false;
+        }
+        have_subject = next_token(subject, sp, st);
     }
-    return a.size() == b.size();
+    return !have_subject;
 }
 
 bool token_list::split(std::string_view subject) {

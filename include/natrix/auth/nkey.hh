@@ -154,6 +154,11 @@ bool verify_nonce(std::string_view public_key, std::string_view nonce,
 // A fresh nonce for INFO: 11 random bytes as 15 base64url characters.
 std::string generate_nonce();
 
+// The seed in a seed file's text: the whole (trimmed) content, or in a
+// .creds file the first line that looks like a seed; empty when none.
+// The view points into `text`.
+std::string_view seed_in_text(std::string_view text) noexcept;
+
 // Overwrites a string holding a secret before it is freed.
 void wipe(std::string& secret) noexcept;
 

@@ -69,25 +69,6 @@ bool valid_token(std::string_view s, bool allow_wildcards) {
     return true;
 }
 
-std::string_view trim(std::string_view s) {
-    const auto b = s.find_first_not_of(" \t\r\n");
-    if (b == std::string_view::npos) return {};
-    return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
-}
-
-// The seed in a seed file, as natrix-keys reads one: the whole (trimmed) content, or in a
-// .creds file the first line that looks like a seed.
-std::string_view find_seed(std::string_view text) {
-    const std::string_view all = trim(text);
-    if (all.find('\n') == std::string_view::npos) return all;
-    while (!text.empty()) {
-        const auto nl = text.find('\n');
-        const std::string_view line = trim(text.substr(0, nl));
-        if (line.size() == auth::nkey::seed_chars && line[0] == 'S') return line;
-        text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
-    }
-    return {};
-}
 
 bool read_file(const std::string& path, std::string& out, std::string& why) {
     std::FILE* f = std::fopen(path.c_str(), "rb");
@@ -461,7 +442,7 @@ parse_result parse_args(int argc, const char* const* argv) {
             std::string text, why;
             if (!read_file(value, text, why))
                 return fail("cannot read --nkey-seed-file " + value + ": " + why);
-            const std::string_view seed = find_seed(text);
+            const std::string_view seed = natrix::auth::nkey::seed_in_text(text);
             if (seed.empty()) return fail("no seed found in --nkey-seed-file " + value);
             if (auto problem = seed_problem(seed); !problem.empty())
                 return fail("bad seed in --nkey-seed-file " + value + ": " + problem);

@@ -39,25 +39,6 @@ bool read_file(const std::string& path, std::string& out, std::string& why) {
     return ok;
 }
 
-std::string_view trim(std::string_view s) {
-    const auto b = s.find_first_not_of(" \t\r\n");
-    if (b == std::string_view::npos) return {};
-    return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
-}
-
-// The seed in a seed file: the whole (trimmed) content, or in a .creds file
-// the first line that looks like a seed.
-std::string_view find_seed(std::string_view text) {
-    const std::string_view all = trim(text);
-    if (all.find('\n') == std::string_view::npos) return all;
-    while (!text.empty()) {
-        const auto nl = text.find('\n');
-        const std::string_view line = trim(text.substr(0, nl));
-        if (line.size() == nk::seed_chars && line[0] == 'S') return line;
-        text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
-    }
-    return {};
-}
 
 // Wipes the string it owns when destroyed: seeds and seed files.
 struct secret {
@@ -75,7 +56,7 @@ std::optional<nk::keypair> load_keypair(const invocation& inv, std::FILE* err) {
                          why.c_str());
             return std::nullopt;
         }
-        seed = find_seed(file.text);
+        seed = natrix::auth::nkey::seed_in_text(file.text);
         if (seed.empty()) {
             std::fprintf(err, "natrix-keys: no seed found in %s\n", inv.seed_file.c_str());
             return std::nullopt;

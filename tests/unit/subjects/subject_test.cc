@@ -173,3 +173,21 @@ TEST(subject, token_list_spills_past_32_tokens) {
     EXPECT_EQ(t.size(), 2u);
     EXPECT_EQ(t[1], "b");
 }
+
+// nats-server's isSubsetMatch keeps empty tokens and fails only on reaching
+// one, so "g..x" is inside "g.>" (queue permission entries rely on this).
+TEST(subject, subset_match_follows_nats_server) {
+    using natrix::subjects::is_subset_match;
+    EXPECT_TRUE(is_subset_match("foo.bar", "foo.*"));
+    EXPECT_TRUE(is_subset_match("foo.*", ">"));
+    EXPECT_TRUE(is_subset_match("foo.*", "*.*"));
+    EXPECT_TRUE(is_subset_match("foo.*", "foo.*"));
+    EXPECT_FALSE(is_subset_match("foo.*", "foo.bar"));
+    EXPECT_FALSE(is_subset_match("foo.>", "foo.*"));
+    EXPECT_FALSE(is_subset_match("foo", "foo.>"));
+    EXPECT_FALSE(is_subset_match("foo.bar.baz", "foo.*"));
+    EXPECT_TRUE(is_subset_match("g..x", "g.>"));
+    EXPECT_TRUE(is_subset_match(".", ">"));
+    EXPECT_FALSE(is_subset_match("g..x", "g.*.x"));
+    EXPECT_FALSE(is_subset_match("g.x", "g..x"));
+}
