@@ -35,20 +35,21 @@ public:
     static constexpr std::size_t ways = 4;
 
     // capacity 0 disables the cache; otherwise it is rounded up to a power of
-    // two number of sets of `ways` entries.
+    // two number of sets of `ways` entries. The arrays are allocated on the
+    // first claim(): a shard holds one trie and one interest map per account,
+    // and accounts that never publish must not cost a cache each.
     explicit match_cache(std::size_t capacity = default_cache_capacity) {
         if (capacity == 0) return;
         std::size_t sets = 1;
         while (sets * ways < capacity) sets <<= 1;
         set_mask_ = sets - 1;
-        sets_ = std::make_unique<set[]>(sets);
-        entries_ = std::make_unique<entry[]>(sets * ways);
+        planned_ = true;
     }
 
     match_cache(const match_cache&) = delete;
     match_cache& operator=(const match_cache&) = delete;
 
-    bool enabled() const noexcept { return sets_ != nullptr; }
+    bool enabled() const noexcept { return planned_; }
     std::size_t capacity() const noexcept { return enabled() ? (set_mask_ + 1) * ways : 0; }
     // Entries valid at the current generation.
     std::size_t size() const noexcept { return live_; }
@@ -56,7 +57,7 @@ public:
 
     // The current result for key, or nullptr. Marks the entry recently used.
     const Result* find(std::string_view key, std::uint64_t hash) noexcept {
-        if (!enabled()) return nullptr;
+        if (!sets_) return nullptr;
         const std::size_t s = hash & set_mask_;
         set& st = sets_[s];
         for (std::size_t w = 0; w < ways; ++w) {
@@ -77,6 +78,10 @@ public:
     // reused). Evicts the least recently used way when the set is full.
     // Precondition: enabled().
     Result& claim(std::string_view key, std::uint64_t hash) {
+        if (!sets_) {
+            sets_ = std::make_unique<set[]>(set_mask_ + 1);
+            entries_ = std::make_unique<entry[]>((set_mask_ + 1) * ways);
+        }
         const std::size_t s = hash & set_mask_;
         set& st = sets_[s];
         std::size_t victim = ways;
@@ -110,7 +115,7 @@ public:
 
     // Drops key if present. Returns whether it was.
     bool erase(std::string_view key, std::uint64_t hash) noexcept {
-        if (!enabled()) return false;
+        if (!sets_) return false;
         const std::size_t s = hash & set_mask_;
         for (std::size_t w = 0; w < ways; ++w) {
             tag& t = sets_[s].tags[w];
@@ -127,7 +132,7 @@ public:
     // generation all tags are cleared so no stale tag can look current.
     void invalidate_all() noexcept {
         live_ = 0;
-        if (!enabled()) return;
+        if (!sets_) return;
         if (++gen_ == 0) {
             for (std::size_t s = 0; s <= set_mask_; ++s)
                 for (auto& t : sets_[s].tags) t.gen = 0;
@@ -139,7 +144,7 @@ public:
     // each result holds on the heap.
     template <class F>
     std::size_t memory_bytes(F result_bytes) const {
-        if (!enabled()) return 0;
+        if (!sets_) return 0;
         const std::size_t n = capacity();
         std::size_t bytes = (set_mask_ + 1) * sizeof(set) + n * sizeof(entry);
         for (std::size_t i = 0; i < n; ++i) {
@@ -170,6 +175,7 @@ private:
     std::unique_ptr<set[]> sets_;
     std::unique_ptr<entry[]> entries_;
     std::size_t set_mask_ = 0;
+    bool planned_ = false; // capacity > 0; arrays come with the first claim()
     std::size_t live_ = 0;
     std::uint64_t evictions_ = 0;
     std::uint32_t gen_ = 1;
