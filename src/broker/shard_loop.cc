@@ -99,6 +99,23 @@ bool shard::setup_listener() {
         return false;
     }
     for (addrinfo* ai = res; ai; ai = ai->ai_next) {
+        if (id_ == 0 && port != 0) {
+            // SO_REUSEPORT would let a second natrix (same user) share the
+            // port and silently split the clients between two servers. A
+            // plain bind first fails when anyone holds the port, as
+            // nats-server's listen does.
+            int probe = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+            if (probe >= 0) {
+                int on = 1;
+                setsockopt(probe, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+                const bool taken = ::bind(probe, ai->ai_addr, ai->ai_addrlen) != 0 && errno == EADDRINUSE;
+                ::close(probe);
+                if (taken) {
+                    start_error_ = "cannot listen on " + cfg_.host + ":" + port_s + ": " + std::strerror(EADDRINUSE);
+                    continue;
+                }
+            }
+        }
         int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
         if (fd < 0) continue;
         int one = 1;

@@ -297,6 +297,23 @@ TEST(engine_lifecycle, bad_config_fails_with_a_clear_error) {
     EXPECT_NE(out.find(std::string(path) + ":"), std::string::npos) << out;
 }
 
+// SO_REUSEPORT lets the shards share a port; it must not let a second
+// natrix share it too and split the clients between two servers.
+TEST(engine_lifecycle, a_port_in_use_is_refused) {
+    test_server srv(2);
+    std::string cmd = natrix_bin() + " -a 127.0.0.1 -p " + std::to_string(srv.port()) + " 2>&1";
+    FILE* p = popen(cmd.c_str(), "r");
+    std::string out;
+    char buf[512];
+    while (fgets(buf, sizeof buf, p)) out += buf;
+    int status = pclose(p);
+    EXPECT_NE(WEXITSTATUS(status), 0) << out;
+    EXPECT_NE(out.find("Address already in use"), std::string::npos) << out;
+    raw_client c(srv.port());
+    c.send(k_quiet + "PING\r\n");
+    EXPECT_EQ(c.read_line(), "PONG\r\n");
+}
+
 // One publisher on shard A feeding 12 subscribers on shard B with 1 KiB
 // messages makes B do 12x the work of A, so A's ring to B fills and its
 // overflow grows past the watermark: A must pause reading its client (TCP
