@@ -42,6 +42,7 @@ shard::shard(unsigned id, unsigned nshards, server& srv)
     for (std::size_t a = 0; a < accounts_->size(); ++a)
         spaces_.push_back(std::make_unique<account_space>());
     reply_prefix_.resize(accounts_->size());
+    import_cache_.resize(accounts_->size());
 }
 
 subjects::trie_stats shard::subscription_stats() const noexcept {
@@ -622,6 +623,7 @@ void shard::apply_config(const broker_config& n) {
         cfg_.auth = n.auth;
         // Same accounts (server::reload checks), maybe other imports/exports.
         if (cfg_.auth) accounts_ = cfg_.auth->shared_accounts();
+        for (auto& m : import_cache_) m.clear(); // the routes may have changed
     }
     // Existing clients take the new limits too (nats-server's reload does).
     for (auto& c : slots_) {

@@ -74,7 +74,9 @@ bool shard::publish(client_connection* from, auth::account_id acct, std::string_
 // Delivery within one account: this shard's subscribers, then the shards
 // whose interest the replicated map shows.
 bool shard::publish_here(client_connection* from, auth::account_id acct, const message& msg) {
-    const subjects::interest_result& ir = space(acct).interest.lookup(msg.subject);
+    subjects::interest_map& interest = space(acct).interest;
+    if (interest.entries() == 0) return false; // nobody subscribes in this account at all
+    const subjects::interest_result& ir = interest.lookup(msg.subject);
     const std::uint64_t self = 1ull << id_;
     // Queue groups: one shard per group, by member weight (server-wide
     // exactly-once); that shard then picks the member.
@@ -111,19 +113,37 @@ bool shard::publish_here(client_connection* from, auth::account_id acct, const m
 
 // Imports, one level deep like nats-server's shadow subscriptions: a message
 // that arrives through an import is not exported again.
+const std::vector<shard::import_target>& shard::import_targets(auth::account_id acct,
+                                                              std::string_view subject) {
+    import_map& cache = import_cache_[acct];
+    if (auto it = cache.find(subject); it != cache.end()) return it->second;
+    if (cache.size() >= 4096) cache.clear();
+    const auth::account& a = accounts_->at(acct);
+    std::vector<import_target> t;
+    for (std::uint32_t i = 0; i < a.stream_exports.size(); ++i)
+        if (subjects::subject_matches(a.stream_exports[i].subject, subject))
+            t.push_back({false, i, a.stream_exports[i].map.apply(subject)});
+    for (std::uint32_t i = 0; i < a.service_imports.size(); ++i)
+        if (subjects::subject_matches(a.service_imports[i].local, subject))
+            t.push_back({true, i, a.service_imports[i].map.apply(subject)});
+    return cache.emplace(std::string(subject), std::move(t)).first->second;
+}
+
 bool shard::publish_imports(client_connection* from, auth::account_id acct, const message& msg) {
     const auth::account& a = accounts_->at(acct);
+    if (a.stream_exports.empty() && a.service_imports.empty()) return false;
     bool delivered = false;
-    for (const auth::stream_route& r : a.stream_exports) {
-        if (!subjects::subject_matches(r.subject, msg.subject)) continue;
-        const std::string mapped = r.map.apply(msg.subject);
-        message m = msg;
-        m.subject = mapped;
-        delivered = publish_here(nullptr, r.importer, m) || delivered;
-    }
-    for (const auth::service_route& r : a.service_imports) {
-        if (!subjects::subject_matches(r.local, msg.subject)) continue;
-        const std::string mapped = r.map.apply(msg.subject);
+    // A reference into the cache: nothing below publishes through imports
+    // again (one level deep), so the cache is not touched while we iterate.
+    for (const import_target& t : import_targets(acct, msg.subject)) {
+        if (!t.service) {
+            message m = msg;
+            m.subject = t.subject;
+            delivered = publish_here(nullptr, a.stream_exports[t.route].importer, m) || delivered;
+            continue;
+        }
+        const auth::service_route& r = a.service_imports[t.route];
+        const std::string& mapped = t.subject;
         const std::string reply = msg.reply.empty() ? std::string() : service_reply(r, acct, msg.reply);
         // Responders learn who asks (nats-server's Nats-Request-Info header,
         // after the request's own headers; header-less clients never see it).

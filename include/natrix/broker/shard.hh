@@ -226,6 +226,22 @@ private:
     account_space& space(auth::account_id a) noexcept { return *spaces_[a]; }
     std::shared_ptr<const auth::account_set> accounts_; // imports and exports
 
+    // Which import routes a subject published in an account triggers, with
+    // the subject it takes on the other side. Routes change only on reload
+    // (which clears this); per account, bounded (cleared when full).
+    struct import_target {
+        bool service = false;
+        std::uint32_t route = 0; // index into stream_exports / service_imports
+        std::string subject;
+    };
+    struct string_hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+    };
+    using import_map = std::unordered_map<std::string, std::vector<import_target>, string_hash, std::equal_to<>>;
+    std::vector<import_map> import_cache_;
+    const std::vector<import_target>& import_targets(auth::account_id acct, std::string_view subject);
+
     // Service imports: requests published here get a private reply subject
     // _R_.<prefix>.<token> in the exporting account. An internal subscription
     // on _R_.<prefix>.> (one per exporting account, made on first use) brings
