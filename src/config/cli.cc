@@ -16,7 +16,7 @@ enum class kind { boolean, text };
 
 enum class id {
     help, version, port, addr, name, http_port, config, test, debug, trace, debug_trace,
-    logtime, log, pid, max_payload, shards, cpus, idle, unsupported, signal,
+    logtime, log, pid, max_payload, shards, cpus, idle, unsupported, signal, user, pass, auth,
 };
 
 struct flag_def {
@@ -63,6 +63,9 @@ constexpr flag_def flags[] = {
     {"shards", kind::text, id::shards},
     {"cpus", kind::text, id::cpus},
     {"idle", kind::text, id::idle},
+    {"user", kind::text, id::user},
+    {"pass", kind::text, id::pass},
+    {"auth", kind::text, id::auth},
     {"sl", kind::text, id::signal},
     {"signal", kind::text, id::signal},
     // nats-server flags natrix does not implement yet.
@@ -80,9 +83,6 @@ constexpr flag_def flags[] = {
     {"jetstream", kind::boolean, id::unsupported},
     {"sd", kind::text, id::unsupported},
     {"store_dir", kind::text, id::unsupported},
-    {"user", kind::text, id::unsupported},
-    {"pass", kind::text, id::unsupported},
-    {"auth", kind::text, id::unsupported},
     {"tls", kind::boolean, id::unsupported},
     {"tlsverify", kind::boolean, id::unsupported},
     {"tlscert", kind::text, id::unsupported},
@@ -123,7 +123,7 @@ std::optional<std::int64_t> integer(std::string_view s) {
 
 // What the flags set; absent = leave the config file's value alone.
 struct overrides {
-    std::optional<std::string> host, server_name, log_file, pid_file, idle;
+    std::optional<std::string> host, server_name, log_file, pid_file, idle, user, pass, token;
     std::optional<int> port, http_port;
     std::optional<bool> debug, trace, logtime;
     std::optional<std::int64_t> max_payload;
@@ -181,6 +181,9 @@ bool apply_flag(cli_state& st, const flag_def& f, std::string_view arg, bool set
         if (!arg.empty()) o.server_name = std::string(arg);
         return true;
     case id::config: st.config_file = std::string(arg); return true;
+    case id::user: o.user = std::string(arg); return true;
+    case id::pass: o.pass = std::string(arg); return true;
+    case id::auth: o.token = std::string(arg); return true;
     case id::log:
         if (!arg.empty()) o.log_file = std::string(arg);
         return true;
@@ -315,6 +318,11 @@ void apply_overrides(const overrides& o, server_options& opts) {
     if (o.shards) opts.natrix.shards = *o.shards;
     if (o.cpus) opts.natrix.cpus = *o.cpus;
     if (o.idle) opts.natrix.idle_strategy = *o.idle;
+    // nats-server's --user/--pass/--auth: the single user or the token,
+    // over the file's (a users list, when present, still decides).
+    if (o.user) opts.security.user = *o.user;
+    if (o.pass) opts.security.password = *o.pass;
+    if (o.token) opts.security.token = *o.token;
 }
 
 } // namespace
@@ -390,6 +398,11 @@ Server Options:
     -t                               Test configuration and exit
         --max_payload <size>         Maximum message payload, e.g. 1048576 or 2MB
 
+Authorization Options:
+        --user <user>                User required for connections
+        --pass <password>            Password required for connections
+        --auth <token>               Authorization token required for connections
+
 Logging Options:
     -l, --log <file>                 File to redirect log output
     -T, --logtime                    Timestamp log entries (default: true)
@@ -408,7 +421,7 @@ Common Options:
 
 Flags take --flag=value or --flag value, with one or two dashes; boolean flags
 take --flag or --flag=false. Flags override the configuration file. Other
-nats-server flags (--user, --tls, --routes, --jetstream, ...) are accepted with
+nats-server flags (--tls, --routes, --jetstream, ...) are accepted with
 a warning and ignored: natrix does not implement them yet.
 )";
 }

@@ -385,6 +385,8 @@ std::vector<std::string> validate_options(const server_options& o) {
                          ") is more than the cpus listed in natrix.cpus (" +
                          std::to_string(o.natrix.cpus.size()) + ")");
     const security_options& sec = o.security;
+    if ((!sec.user.empty() || !sec.password.empty()) && !sec.token.empty())
+        errors.push_back("Cannot have a user/pass and token");
     const std::string& nau = sec.no_auth_user;
     if (!nau.empty()) {
         if (!sec.users_list)

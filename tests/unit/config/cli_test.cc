@@ -175,15 +175,28 @@ TEST(cli, config_errors_are_returned_with_position) {
 TEST(cli, config_warnings_and_unsupported_flags) {
     temp_dir dir;
     std::string conf = dir.write("w.conf", "cluster { port: 6222 }\n");
-    load_result r = run_ok({"-c", conf, "--user", "bob", "--pass=x", "--tls", "-js", "-p", "4444"});
+    load_result r = run_ok({"-c", conf, "--routes", "nats://h:1", "--tls", "-js", "-p", "4444"});
     EXPECT_EQ(r.options.port, 4444) << "values of unsupported flags are consumed";
-    ASSERT_EQ(r.warnings.size(), 5u);
+    ASSERT_EQ(r.warnings.size(), 4u);
     EXPECT_EQ(r.warnings[0].key, "cluster");
-    EXPECT_EQ(r.warnings[1].key, "-user");
-    EXPECT_EQ(r.warnings[1].text, "flag -user is not supported by natrix yet; ignored");
-    EXPECT_EQ(r.warnings[2].key, "-pass");
-    EXPECT_EQ(r.warnings[3].key, "-tls");
-    EXPECT_EQ(r.warnings[4].key, "-js");
+    EXPECT_EQ(r.warnings[1].key, "-routes");
+    EXPECT_EQ(r.warnings[1].text, "flag -routes is not supported by natrix yet; ignored");
+    EXPECT_EQ(r.warnings[2].key, "-tls");
+    EXPECT_EQ(r.warnings[3].key, "-js");
+}
+
+TEST(cli, user_pass_and_auth_flags_set_credentials) {
+    load_result r = run_ok({"--user", "bob", "--pass=x"});
+    EXPECT_EQ(r.options.security.user, "bob");
+    EXPECT_EQ(r.options.security.password, "x");
+    EXPECT_TRUE(r.warnings.empty());
+    EXPECT_EQ(run_ok({"--auth", "t0k"}).options.security.token, "t0k");
+    temp_dir dir;
+    std::string conf = dir.write("a.conf", "authorization { user: a, password: b }\n");
+    r = run_ok({"-c", conf, "--pass", "override"});
+    EXPECT_EQ(r.options.security.user, "a");
+    EXPECT_EQ(r.options.security.password, "override");
+    EXPECT_EQ(run({"-c", conf, "--auth", "t"}).error, "Cannot have a user/pass and token");
 }
 
 TEST(cli, usage_errors) {
