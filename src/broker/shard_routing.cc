@@ -169,7 +169,10 @@ bool shard::publish_imports(client_connection* from, auth::account_id acct, cons
         m.header_size = header_size;
         m.size_text = {};
         m.header_size_text = {};
-        delivered = publish_here(nullptr, r.exporter, m) || delivered;
+        publish_here(nullptr, r.exporter, m);
+        // As in nats-server, the import itself is a subscriber: a requester
+        // gets no 503 even when the exporting account has no responder.
+        delivered = true;
     }
     return delivered;
 }

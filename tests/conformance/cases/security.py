@@ -666,6 +666,14 @@ ACCOUNT_CASES = [
         send("b", pub("ac.svc.echo", "fire and forget")),
         expect("a", msg("ac.svc.echo", 1, "fire and forget")),
     ], config=ACCOUNTS, tags=SEC),
+    # A request into a service import counts as delivered even with no responder in the
+    # exporting account: no 503 status for a no_responders requester (nats-server 2.9.10).
+    Case("security/acct_service_import_without_responder_no_503", [
+        login("b", "b", "b", headers=True, no_responders=True, protocol=1),
+        send("b", "SUB inbox.nr.b 1\r\n" + pub("ac.svc.echo", "anyone?", reply="inbox.nr.b")
+             + "PING\r\n"),
+        expect("b", "PONG"),
+    ], config=ACCOUNTS, tags=SEC),
     # Only imported service subjects cross: B's other "ac.svc.*" publishes stay in B. C
     # imports no service at all (checked with a PING round trip and the final check only).
     Case("security/acct_service_only_imported_subjects", [
