@@ -3,12 +3,16 @@
 
 namespace natrix::auth {
 
-account_set::account_set() { accounts_.push_back(account{config::global_account_name, 0, {}, {}, false}); }
+account_set::account_set() {
+    accounts_.push_back(account{config::global_account_name, 0, {}, {}, false});
+}
 
-account_set::account_set(const std::vector<config::account_option>& list, std::vector<std::string>* errors)
+account_set::account_set(const std::vector<config::account_option>& list,
+                         std::vector<std::string>* errors)
     : account_set() {
     for (const config::account_option& a : list)
-        accounts_.push_back(account{a.name, static_cast<account_id>(accounts_.size()), {}, {}, false});
+        accounts_.push_back(
+            account{a.name, static_cast<account_id>(accounts_.size()), {}, {}, false});
     auto fail = [&](std::string e) {
         if (errors) errors->push_back(std::move(e));
     };

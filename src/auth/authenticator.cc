@@ -95,9 +95,10 @@ const authenticator::user_record* authenticator::find_nkey(std::string_view key)
     return nullptr;
 }
 
-result authenticator::accept(const user_record& u) const {
+result authenticator::accept(const user_record& u, auth_method how) const {
     result r;
     r.ok = true;
+    r.method = how;
     r.user = u.nkey.empty() ? u.name : u.nkey;
     r.account = u.account;
     r.perms = u.perms;
@@ -112,7 +113,7 @@ result authenticator::bind_no_auth_user() const {
         r.reason = "no_auth_user \"" + no_auth_user_ + "\" is not a user";
         return r;
     }
-    return accept(*u);
+    return accept(*u, auth_method::no_auth_user);
 }
 
 bool authenticator::expensive(const protocol::connect_options& o, bool use_no_auth_user) const {
@@ -126,18 +127,19 @@ bool authenticator::expensive(const protocol::connect_options& o, bool use_no_au
 }
 
 result authenticator::recheck(const protocol::connect_options& o, std::string_view nonce,
-                              bool use_no_auth_user, const authenticator* previous) const {
-    if (previous && required_ && previous->required_ && token_.empty() && previous->token_.empty() &&
-        (o.nkey.empty() || !nkey_users_)) {
-        std::string_view name = o.user;
-        if (use_no_auth_user && name.empty() && o.pass.empty() && o.auth_token.empty())
-            name = no_auth_user_;
+                              bool use_no_auth_user, const authenticator* previous, auth_method method,
+                              std::string_view authenticated_as) const {
+    // Only a password login, for the very name it logged in as, may skip the
+    // check: an NKey client's CONNECT may name a user it never proved.
+    if (previous && method == auth_method::password && required_ && previous->required_ &&
+        token_.empty() && previous->token_.empty() && (o.nkey.empty() || !nkey_users_)) {
+        const std::string_view name = authenticated_as;
         const user_record* now = single_user_ ? &users_.front() : find_user(name);
         const user_record* before =
             previous->single_user_ ? &previous->users_.front() : previous->find_user(name);
         if (now && before && now->name == name && before->name == name && now->password == before->password &&
             is_bcrypt(now->password))
-            return accept(*now); // verified against this very hash at CONNECT
+            return accept(*now, auth_method::password); // verified against this hash at CONNECT
     }
     return check(o, nonce, use_no_auth_user);
 }
@@ -166,7 +168,7 @@ result authenticator::check(const protocol::connect_options& o, std::string_view
                 r.reason = "signature of nkey \"" + o.nkey + "\" does not verify the nonce";
                 return r;
             }
-            return accept(*u);
+            return accept(*u, auth_method::nkey);
         }
         std::string_view name = o.user;
         std::string_view pass = o.pass;
@@ -190,7 +192,7 @@ result authenticator::check(const protocol::connect_options& o, std::string_view
             r.reason = "wrong password for user \"" + u->name + "\"";
             return r;
         }
-        return accept(*u);
+        return accept(*u, bound ? auth_method::no_auth_user : auth_method::password);
     }
     if (!token_.empty()) {
         if (o.auth_token.empty()) {
@@ -199,6 +201,7 @@ result authenticator::check(const protocol::connect_options& o, std::string_view
             r.reason = "wrong token";
         } else {
             r.ok = true;
+            r.method = auth_method::token;
         }
         return r;
     }
@@ -211,7 +214,7 @@ result authenticator::check(const protocol::connect_options& o, std::string_view
         r.reason = "wrong password for user \"" + u.name + "\"";
         return r;
     }
-    return accept(u);
+    return accept(u, auth_method::password);
 }
 
 } // namespace natrix::auth

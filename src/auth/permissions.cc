@@ -41,7 +41,8 @@ std::vector<permissions::entry> permissions::split_entries(const std::vector<std
     return out;
 }
 
-permissions::permissions(const config::permissions_option& o) : responses_(o.responses) {
+permissions::permissions(const config::permissions_option& o)
+    : responses_(o.responses) {
     if (o.publish) {
         pub_allow_ = o.publish->allow;
         pub_deny_ = o.publish->deny;
@@ -59,7 +60,8 @@ bool permissions::publish_allowed(std::string_view subject) const noexcept {
     return !any_matches(pub_deny_, subject);
 }
 
-bool permissions::subscribe_allowed(std::string_view subject, std::string_view queue) const noexcept {
+bool permissions::subscribe_allowed(std::string_view subject,
+                                    std::string_view queue) const noexcept {
     bool allowed = true;
     if (sub_allow_) {
         bool plain = false;

@@ -1,7 +1,7 @@
+#include <charconv>
+
 #include <natrix/auth/subject_transform.hh>
 #include <natrix/subjects/subject.hh>
-
-#include <charconv>
 
 namespace natrix::auth {
 
@@ -91,10 +91,14 @@ subject_transform subject_transform::mapping(std::string from, std::string to, s
 
 std::string subject_transform::apply(std::string_view subject) const {
     switch (kind_) {
-    case kind::identity: return std::string(subject);
-    case kind::prefix: return text_ + std::string(subject);
-    case kind::literal: return text_;
-    case kind::tokens: break;
+    case kind::identity:
+        return std::string(subject);
+    case kind::prefix:
+        return text_ + std::string(subject);
+    case kind::literal:
+        return text_;
+    case kind::tokens:
+        break;
     }
     subjects::token_list st;
     if (!st.split(subject)) return std::string(subject);
@@ -108,7 +112,8 @@ std::string subject_transform::apply(std::string_view subject) const {
                 out += st[i];
             }
         } else if (p.wildcard >= 0) {
-            const auto at = static_cast<std::size_t>(wildcard_pos_[static_cast<std::size_t>(p.wildcard)]);
+            const auto at =
+                static_cast<std::size_t>(wildcard_pos_[static_cast<std::size_t>(p.wildcard)]);
             if (at < st.size()) out += st[at];
         } else {
             out += p.text;

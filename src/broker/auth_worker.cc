@@ -1,6 +1,6 @@
-#include <natrix/broker/auth_worker.hh>
-
 #include <pthread.h>
+
+#include <natrix/broker/auth_worker.hh>
 
 namespace natrix::broker {
 
@@ -12,7 +12,9 @@ auth_worker::auth_worker(unsigned threads) {
         });
 }
 
-auth_worker::~auth_worker() { stop(); }
+auth_worker::~auth_worker() {
+    stop();
+}
 
 void auth_worker::submit(std::function<void()> job) {
     {

@@ -30,12 +30,18 @@ server::server(broker_config cfg) : cfg_(std::move(cfg)) {
     if (cfg_.server_id.empty()) cfg_.server_id = generate_server_id();
     // A ring must hold the largest message record twice over (records never
     // wrap), or a big message could never be forwarded.
-    const std::size_t need = std::bit_ceil(static_cast<std::size_t>(2 * (cfg_.max_payload + 65536)));
+    const std::size_t need = std::bit_ceil(static_cast<std::size_t>(record_bound(cfg_)));
     if (cfg_.ring_bytes < need) cfg_.ring_bytes = need;
     max_connections_.store(cfg_.max_connections, std::memory_order_relaxed);
 }
 
 server::~server() { stop(); }
+
+// Twice the largest message record: payload, subject and reply (each up to a
+// control line), queue names and the fixed fields.
+std::int64_t server::record_bound(const broker_config& c) noexcept {
+    return 2 * (c.max_payload + 2 * static_cast<std::int64_t>(c.max_control_line) + 65536);
+}
 
 int server::port() const noexcept { return shards_.empty() ? 0 : shards_[0]->bound_port(); }
 
@@ -110,8 +116,8 @@ bool server::reload(const broker_config& n, std::string* error) {
     next.auth = n.auth;
     // A ring must still hold the largest message twice over; a larger
     // max_payload than the rings allow needs a restart.
-    if (static_cast<std::size_t>(2 * (next.max_payload + 65536)) > cfg_.ring_bytes) {
-        if (error) *error = "max_payload too large for the shard rings; restart natrix to raise it";
+    if (static_cast<std::size_t>(record_bound(next)) > cfg_.ring_bytes) {
+        if (error) *error = "max_payload or max_control_line too large for the shard rings; restart natrix to raise them";
         return false;
     }
     cfg_ = next;

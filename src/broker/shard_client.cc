@@ -70,15 +70,19 @@ void shard::process_input(client_connection& c, std::string_view data) {
     if (c.auth_pending && !c.first_byte_seen && !data.empty()) {
         c.first_byte_seen = true;
         if (data[0] != 'C' && data[0] != 'c') {
-            const std::string& nau = cfg_.auth->no_auth_user();
-            if (nau.empty()) {
-                LOG_WRN("%s:%d - cid:%llu - authentication error: operation before CONNECT",
-                        c.ip.c_str(), c.port, static_cast<unsigned long long>(c.cid));
+            // (A reload may have removed authorization since accept: then
+            // there is nothing to bind to, and apply_config cleared the flag.)
+            auth::result r;
+            if (cfg_.auth && !cfg_.auth->no_auth_user().empty()) r = cfg_.auth->bind_no_auth_user();
+            if (!r.ok) {
+                LOG_WRN("%s:%d - cid:%llu - authentication error: operation before CONNECT%s%s",
+                        c.ip.c_str(), c.port, static_cast<unsigned long long>(c.cid),
+                        r.reason.empty() ? "" : ": ", r.reason.c_str());
                 send_err(c, proto_error::authorization_violation);
                 close_after_flush(c);
                 return;
             }
-            auth::result r = cfg_.auth->bind_no_auth_user();
+            const std::string& nau = cfg_.auth->no_auth_user();
             c.auth_pending = false;
             c.auth_user = nau;
             c.account = r.account;
@@ -185,7 +189,7 @@ void shard::handle_connect(client_connection& c, const protocol::parsed_op& op) 
     // Every CONNECT is checked, a second one too (a valid one switches the
     // user); the client only ever hears Authorization Violation.
     if (!cfg_.auth || !cfg_.auth->required()) {
-        finish_connect(c, auth::result{true, {}, auth::global_account, nullptr, {}});
+        finish_connect(c, auth::result{true, auth::auth_method::none, {}, auth::global_account, nullptr, {}});
         return;
     }
     const bool use_nau = !c.bound_before_connect;
@@ -235,10 +239,18 @@ void shard::finish_connect(client_connection& c, auth::result r) {
         c.auth_pending = false;
         c.auth_user = std::move(r.user);
         c.account = r.account;
+        c.auth_method = r.method;
         if (c.perms != r.perms) {
+            // A second CONNECT switched users: the new rules apply from now
+            // on (live subscriptions stay, as in nats-server; wildcard ones
+            // are filtered by the new deny list).
             c.perms = std::move(r.perms);
             c.pub_cache.clear();
             c.replies.clear();
+            c.deny_filter = false;
+            if (c.perms)
+                for (const auto& [sid, sub] : c.subs)
+                    if (c.perms->needs_delivery_filter(sub->subject)) c.deny_filter = true;
         }
     }
     if (!c.opts.account.empty() || c.opts.new_account) {
@@ -438,14 +450,29 @@ void shard::handle_unsub(client_connection& c, const protocol::parsed_op& op) {
 // nats-server; one that stays takes its user's new permissions and loses
 // the subscriptions they no longer allow (each reported with its sid).
 void shard::reauthorize(client_connection& c, const auth::authenticator* previous) {
-    if (c.auth_pending || c.auth_in_flight || !c.connect_received) return; // judged at CONNECT
+    if (c.auth_in_flight) return; // complete_auth judges it again with the new authenticator
+    const bool required = cfg_.auth && cfg_.auth->required();
+    if (!c.connect_received) {
+        if (required && !c.auth_pending) {
+            // Connected while no auth was required and has not logged in:
+            // nats-server closes it on the reload that requires auth.
+            LOG_WRN("%s:%d - cid:%llu - authentication error after reload: no credentials",
+                    c.ip.c_str(), c.port, static_cast<unsigned long long>(c.cid));
+            send_err(c, proto_error::authorization_violation);
+            close_after_flush(c);
+        } else if (!required) {
+            c.auth_pending = false; // nothing to wait for any more
+        }
+        return;
+    }
     auth::result r;
     if (!cfg_.auth || !cfg_.auth->required())
-        r = auth::result{true, {}, auth::global_account, nullptr, {}};
+        r = auth::result{true, auth::auth_method::none, {}, auth::global_account, nullptr, {}};
     else if (c.bound_before_connect && c.opts.user.empty() && c.opts.nkey.empty() && c.opts.auth_token.empty())
         r = cfg_.auth->bind_no_auth_user();
     else
-        r = cfg_.auth->recheck(c.opts, c.nonce, !c.bound_before_connect, previous);
+        r = cfg_.auth->recheck(c.opts, c.nonce, !c.bound_before_connect, previous, c.auth_method,
+                               c.auth_user);
     if (!r.ok || r.account != c.account) {
         LOG_WRN("%s:%d - cid:%llu - authentication error after reload: %s", c.ip.c_str(), c.port,
                 static_cast<unsigned long long>(c.cid),
@@ -455,6 +482,7 @@ void shard::reauthorize(client_connection& c, const auth::authenticator* previou
         return;
     }
     c.auth_user = std::move(r.user);
+    c.auth_method = r.method;
     c.perms = std::move(r.perms);
     c.pub_cache.clear();
     c.deny_filter = false;

@@ -16,13 +16,14 @@ namespace {
 enum record_type : std::uint32_t { rec_message = 1, rec_interest = 2 };
 
 // Message record: fixed header, then subject, reply, queue names, payload.
+// Lengths are 32-bit: max_control_line may allow subjects past 64 KiB.
 struct message_header {
     std::uint32_t payload_len;
     std::uint32_t header_size;
-    std::uint16_t subject_len;
-    std::uint16_t reply_len;
-    std::uint8_t plain;   // deliver to plain subscriptions
-    std::uint8_t nqueues; // queue groups this shard was picked for
+    std::uint32_t subject_len;
+    std::uint32_t reply_len;
+    std::uint32_t nqueues; // queue groups this shard was picked for
+    std::uint8_t plain;    // deliver to plain subscriptions
     std::uint8_t size_text_len;
     std::uint8_t header_size_text_len;
     std::uint8_t hops; // times a queue message was re-routed for want of a member
@@ -33,8 +34,8 @@ struct interest_header {
     std::uint32_t count;
     std::uint16_t account;
     std::uint16_t shard;
-    std::uint16_t pattern_len;
-    std::uint16_t queue_len;
+    std::uint32_t pattern_len;
+    std::uint32_t queue_len;
 };
 
 template <typename T>
@@ -169,7 +170,9 @@ bool shard::publish_imports(client_connection* from, auth::account_id acct, cons
         m.header_size = header_size;
         m.size_text = {};
         m.header_size_text = {};
-        publish_here(nullptr, r.exporter, m);
+        // Nobody to answer: forget the mapping now (nats-server's
+        // rsiNoDelivery), so unanswerable requests cannot pile up.
+        if (!publish_here(nullptr, r.exporter, m) && !reply.empty()) service_replies_.erase(reply);
         // As in nats-server, the import itself is a subscriber: a requester
         // gets no 503 even when the exporting account has no responder.
         delivered = true;
@@ -208,6 +211,21 @@ std::string shard::service_reply(const auth::service_route& r, auth::account_id 
         change_interest(r.exporter, s->subject, {}, +1);
         internal_subs_.push_back(std::move(s));
     }
+    const clock::time_point now = clock::now();
+    if (service_replies_.size() >= k_max_pending_replies) {
+        expire_service_replies(now);
+        if (service_replies_.size() >= k_max_pending_replies) {
+            // Bounded memory: past the cap a request crosses without a reply
+            // subject (its requester times out) until answers drain the table.
+            if (!reply_cap_warned_)
+                LOG_WRN("shard %u: %zu service requests await responses; new requests cross without a "
+                        "reply until some are answered or expire",
+                        id_, service_replies_.size());
+            reply_cap_warned_ = true;
+            return {};
+        }
+    }
+    reply_cap_warned_ = false;
     std::string token;
     do {
         token = prefix;
@@ -216,8 +234,9 @@ std::string shard::service_reply(const auth::service_route& r, auth::account_id 
     pending_reply p;
     p.importer = importer;
     p.reply.assign(reply);
-    p.singleton = r.responses == config::response_type::singleton;
-    p.expires = clock::now() + r.threshold;
+    p.type = r.responses;
+    p.threshold = r.threshold;
+    p.expires = now + r.threshold;
     service_replies_.emplace(token, std::move(p));
     return token;
 }
@@ -232,7 +251,13 @@ void shard::on_service_reply(const message& m) {
         return;
     }
     const pending_reply p = it->second;
-    if (p.singleton) service_replies_.erase(it);
+    // Singleton: one response. Stream and chunked: each response restarts
+    // the threshold; an empty message ends a chunked one (nats-server).
+    if (p.type == config::response_type::singleton ||
+        (p.type == config::response_type::chunked && m.payload.empty()))
+        service_replies_.erase(it);
+    else
+        it->second.expires = clock::now() + p.threshold;
     message back = m;
     back.subject = p.reply;
     back.reply = {}; // the responder's subjects mean nothing in the requester's account
@@ -246,10 +271,10 @@ void shard::expire_service_replies(clock::time_point now) {
 void shard::forward(unsigned t, auth::account_id acct, const message& m, bool plain,
                     const std::vector<std::string_view>& queues, std::uint8_t hops) {
     message_header h{static_cast<std::uint32_t>(m.payload.size()), m.header_size,
-                     static_cast<std::uint16_t>(m.subject.size()),
-                     static_cast<std::uint16_t>(m.reply.size()),
+                     static_cast<std::uint32_t>(m.subject.size()),
+                     static_cast<std::uint32_t>(m.reply.size()),
+                     static_cast<std::uint32_t>(queues.size()),
                      static_cast<std::uint8_t>(plain),
-                     static_cast<std::uint8_t>(queues.size()),
                      static_cast<std::uint8_t>(m.size_text.size()),
                      static_cast<std::uint8_t>(m.header_size_text.size()),
                      hops,
@@ -261,7 +286,7 @@ void shard::forward(unsigned t, auth::account_id acct, const message& m, bool pl
     scratch_.append(m.size_text);
     scratch_.append(m.header_size_text);
     for (auto q : queues) {
-        put(scratch_, static_cast<std::uint16_t>(q.size()));
+        put(scratch_, static_cast<std::uint32_t>(q.size()));
         scratch_.append(q);
     }
     scratch_.append(m.payload);
@@ -402,8 +427,8 @@ void shard::change_interest(auth::account_id acct, std::string_view subject, std
     interest.apply(d);
     std::string body;
     put(body, interest_header{count, acct, static_cast<std::uint16_t>(id_),
-                              static_cast<std::uint16_t>(subject.size()),
-                              static_cast<std::uint16_t>(queue.size())});
+                              static_cast<std::uint32_t>(subject.size()),
+                              static_cast<std::uint32_t>(queue.size())});
     body.append(subject);
     body.append(queue);
     for (unsigned t = 0; t < nshards_; ++t)
@@ -547,10 +572,10 @@ void shard::on_record(std::uint32_t type, std::string_view body) {
     p += h.header_size_text_len;
     std::vector<std::string_view> queues;
     for (unsigned i = 0; i < h.nqueues; ++i) {
-        std::uint16_t len;
-        std::memcpy(&len, p, 2);
-        queues.emplace_back(p + 2, len);
-        p += 2 + len;
+        std::uint32_t len;
+        std::memcpy(&len, p, sizeof len);
+        queues.emplace_back(p + sizeof len, len);
+        p += sizeof len + len;
     }
     const message msg{subject, reply, std::string_view(p, h.payload_len), h.header_size, size_text,
                       header_size_text, take_sample() ? clock::now() : clock::time_point{}};

@@ -1,20 +1,22 @@
 // authorization {}, accounts {} and their cross-checks, as nats-server's
 // opts.go reads them (parseAuthorization, parseUsers, parseUserPermissions,
 // parseAccounts, parseExportStreamOrService, parseImportStreamOrService).
+#include <algorithm>
+#include <cmath>
+#include <set>
+
 #include <natrix/config/security_options.hh>
 #include <natrix/subjects/subject.hh>
 
 #include "options_mapper.hh"
 
-#include <algorithm>
-#include <cmath>
-#include <set>
-
 namespace natrix::config::detail {
 
 namespace {
 
-bool plaintext(const std::string& p) { return !p.empty() && p.rfind("$2", 0) != 0; }
+bool plaintext(const std::string& p) {
+    return !p.empty() && p.rfind("$2", 0) != 0;
+}
 
 // nats-server's checkPermSubjectArray: a subject, or "subject queue".
 std::string bad_permission_subject(const std::string& s) {
@@ -136,7 +138,8 @@ bool mapper::users_list(const value& v, const std::string& account, std::vector<
                 get_string(x.key, x.val, &entry.nkey);
             } else if (k == "permission" || k == "permissions" || k == "authorization") {
                 entry.permissions = permissions(x.val);
-            } else if (k == "allowed_connection_types" || k == "connection_types" || k == "clients") {
+            } else if (k == "allowed_connection_types" || k == "connection_types" ||
+                       k == "clients") {
                 warn("users", x.key_pos,
                      "'" + x.key + "' is not supported by natrix yet; every client is STANDARD");
             } else {
@@ -166,8 +169,8 @@ bool mapper::users_list(const value& v, const std::string& account, std::vector<
 
 std::optional<permissions_option> mapper::permissions(const value& v) {
     if (!v.is_map()) {
-        error(v.pos(), "Expected permissions to be a map/struct, got " +
-                           std::string(kind_name(v.kind())));
+        error(v.pos(),
+              "Expected permissions to be a map/struct, got " + std::string(kind_name(v.kind())));
         return std::nullopt;
     }
     permissions_option p;
@@ -195,7 +198,8 @@ std::optional<permissions_option> mapper::permissions(const value& v) {
     return p;
 }
 
-std::optional<subject_permission> mapper::subject_permissions(const std::string& key, const value& v) {
+std::optional<subject_permission> mapper::subject_permissions(const std::string& key,
+                                                              const value& v) {
     subject_permission p;
     if (!v.is_map()) {
         // Old style: a subject or a list of them is the allow list.
@@ -213,14 +217,16 @@ std::optional<subject_permission> mapper::subject_permissions(const std::string&
         } else if (k == "deny") {
             permission_subjects(x.key, x.val, &p.deny);
         } else if (!x.used_as_variable) {
-            error(x.key_pos, "Unknown field name \"" + x.key +
-                                 "\" parsing subject permissions, only 'allow' or 'deny' are permitted");
+            error(x.key_pos,
+                  "Unknown field name \"" + x.key +
+                      "\" parsing subject permissions, only 'allow' or 'deny' are permitted");
         }
     }
     return p;
 }
 
-bool mapper::permission_subjects(const std::string& key, const value& v, std::vector<std::string>* out) {
+bool mapper::permission_subjects(const std::string& key, const value& v,
+                                 std::vector<std::string>* out) {
     std::vector<std::string> list;
     if (v.is_string()) {
         list.push_back(v.as_string());
@@ -233,8 +239,10 @@ bool mapper::permission_subjects(const std::string& key, const value& v, std::ve
             list.push_back(s.as_string());
         }
     } else {
-        error(v.pos(), "'" + key + "': expected subject permissions to be a subject, or array of subjects, got " +
-                           std::string(kind_name(v.kind())));
+        error(v.pos(),
+              "'" + key +
+                  "': expected subject permissions to be a subject, or array of subjects, got " +
+                  std::string(kind_name(v.kind())));
         return false;
     }
     for (const std::string& s : list) {
@@ -334,7 +342,8 @@ void mapper::accounts_block(const map_entry& e) {
             } else if (k == "nkey" || k == "jetstream" || k == "mappings" || k == "maps" ||
                        k == "limits") {
                 warn("accounts", x.key_pos,
-                     "accounts." + ae.key + "." + x.key + " is not supported by natrix yet; ignored");
+                     "accounts." + ae.key + "." + x.key +
+                         " is not supported by natrix yet; ignored");
             } else {
                 unknown(x.key, x);
             }
@@ -371,8 +380,8 @@ bool mapper::account_exports(const value& v, account_option* a) {
                 if (!get_string(x.key, x.val, &ex.subject)) continue;
                 (k == "stream" ? stream : service) = true;
                 if (!subjects::is_valid_subject(ex.subject))
-                    error(x.val.pos(), "Error adding " + k + " export \"" + ex.subject +
-                                           "\": invalid subject");
+                    error(x.val.pos(),
+                          "Error adding " + k + " export \"" + ex.subject + "\": invalid subject");
             } else if (k == "response" || k == "response_type") {
                 std::string t;
                 if (rt_seen) {
@@ -399,7 +408,8 @@ bool mapper::account_exports(const value& v, account_option* a) {
                 thresh_seen = true;
                 duration d{};
                 std::string why;
-                if (!x.val.is_string() || !parse_go_duration(x.val.as_string(), &d, &why) || d.count() <= 0) {
+                if (!x.val.is_string() || !parse_go_duration(x.val.as_string(), &d, &why) ||
+                    d.count() <= 0) {
                     error(x.val.pos(),
                           "Expected response threshold to be a parseable time duration");
                     continue;
@@ -520,7 +530,8 @@ void mapper::check_security(const position& root) {
     security_options& s = o_.security;
     const bool account_users = std::any_of(s.users.begin(), s.users.end(),
                                            [](const user_option& u) { return !u.account.empty(); });
-    if (account_users && !s.user.empty()) error(where, "Can not have a single user/pass and accounts");
+    if (account_users && !s.user.empty())
+        error(where, "Can not have a single user/pass and accounts");
     if (account_users && !s.token.empty()) error(where, "Can not have a token and accounts");
     std::set<std::string> seen;
     for (const user_option& u : s.users) {
@@ -552,9 +563,10 @@ void mapper::check_security(const position& root) {
             bool ok = false;
             for (const export_option& ex : from->exports) {
                 if (ex.service != im.service) continue;
-                const bool covered = im.service ? subjects::is_subset_match(im.subject, ex.subject) ||
-                                                      subjects::is_subset_match(ex.subject, im.subject)
-                                                : subjects::is_subset_match(im.subject, ex.subject);
+                const bool covered = im.service
+                                         ? subjects::is_subset_match(im.subject, ex.subject) ||
+                                               subjects::is_subset_match(ex.subject, im.subject)
+                                         : subjects::is_subset_match(im.subject, ex.subject);
                 if (!covered) continue;
                 ok = ex.accounts.empty() ||
                      std::find(ex.accounts.begin(), ex.accounts.end(), a.name) != ex.accounts.end();

@@ -118,6 +118,30 @@ TEST_P(engine_raw, queue_group_exactly_one_member_across_shards) {
     EXPECT_GT(members_used, 1);
 }
 
+// Subjects past 64 KiB (max_control_line allows them) keep their full
+// length across shards: record lengths are 32-bit.
+TEST_P(engine_raw, long_subjects_cross_shards_intact) {
+    test_server long_srv(shards(), "max_control_line: 300000\n");
+    raw_client sub(long_srv.port());
+    const std::string subject = "long." + std::string(70000, 'a');
+    sub.send(k_quiet + "SUB " + subject + " 1\r\nSUB long.* 2\r\nPING\r\n");
+    ASSERT_EQ(sub.read_line(), "PONG\r\n");
+    std::unique_ptr<raw_client> pub;
+    for (int i = 0; i < 40; ++i) {
+        pub = std::make_unique<raw_client>(long_srv.port());
+        pub->send(k_quiet + "PING\r\n");
+        EXPECT_EQ(pub->read_line(), "PONG\r\n");
+        if (shards() == 1 || pub->shard(shards()) != sub.shard(shards())) break;
+    }
+    pub->send("PUB " + subject + " 2\r\nok\r\nPUB long.b 1\r\nx\r\nPING\r\n");
+    ASSERT_EQ(pub->read_line(), "PONG\r\n");
+    sub.send("PING\r\n");
+    std::string got = sub.read_until("PONG\r\n", 10s);
+    EXPECT_NE(got.find("MSG " + subject + " 1 2\r\nok\r\n"), std::string::npos) << got.substr(0, 200);
+    EXPECT_NE(got.find("MSG " + subject + " 2 2\r\nok\r\n"), std::string::npos) << "long.* matches too";
+    EXPECT_NE(got.find("MSG long.b 2 1\r\nx\r\n"), std::string::npos) << got.substr(0, 200);
+}
+
 TEST_P(engine_raw, request_reply_across_shards) {
     raw_client responder(port());
     responder.send(k_quiet + "SUB svc 1\r\nPING\r\n");

@@ -3,18 +3,20 @@
 // permissions, account isolation, stream and service imports, and a reload
 // that changes a password. Keys are made with natrix's nkey library; the
 // server only ever sees public keys and signatures.
-#include "test_server.hh"
-
-#include <natrix/auth/nkey.hh>
-
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <mutex>
-#include <nats/nats.h>
 #include <string>
 #include <vector>
+
+#include <crypt.h>
+#include <nats/nats.h>
+
+#include <natrix/auth/nkey.hh>
+
+#include "test_server.hh"
 
 using namespace natrix::test;
 using namespace std::chrono_literals;
@@ -78,7 +80,8 @@ std::string temp_dir() {
 // Signature handlers for natsOptions_SetNKey. nats.c frees *sig.
 struct signer {
     nkey::keypair kp;
-    std::string first_nonce; // replay: every nonce after the first is answered with the first's signature
+    std::string
+        first_nonce; // replay: every nonce after the first is answered with the first's signature
     bool replay = false;
     bool garbage = false;
 };
@@ -91,7 +94,8 @@ natsStatus sign_cb(char** err, unsigned char** sig, int* len, const char* nonce,
         if (s->first_nonce.empty()) s->first_nonce = nonce;
         what = s->first_nonce;
     }
-    nkey::signature out = s->kp.sign({reinterpret_cast<const std::uint8_t*>(what.data()), what.size()});
+    nkey::signature out =
+        s->kp.sign({reinterpret_cast<const std::uint8_t*>(what.data()), what.size()});
     if (s->garbage) out[10] ^= 0x55;
     *sig = static_cast<unsigned char*>(std::malloc(out.size()));
     std::memcpy(*sig, out.data(), out.size());
@@ -207,7 +211,8 @@ TEST_P(security, permission_violations_keep_the_connection) {
     {
         std::lock_guard lock(lim->mu);
         ASSERT_EQ(lim->async_errors.size(), 3u) << "two publish and one subscribe violation";
-        for (natsStatus s : lim->async_errors) EXPECT_EQ(s, NATS_NOT_PERMITTED) << natsStatus_GetText(s);
+        for (natsStatus s : lim->async_errors)
+            EXPECT_EQ(s, NATS_NOT_PERMITTED) << natsStatus_GetText(s);
     }
     EXPECT_TRUE(srv.wait_log("Publish Violation - User \"limited\", Subject \"ok.secret\""));
     EXPECT_TRUE(srv.wait_log("Subscription Violation - User \"limited\", Subject \"hidden.x\""));
@@ -269,7 +274,8 @@ TEST_P(security, stream_import_with_remapping) {
     natsMsg* m = nullptr;
     ASSERT_EQ(natsSubscription_NextMsg(&m, sb, 2000), NATS_OK);
     EXPECT_STREQ(natsMsg_GetSubject(m), "from_a.feed.prices.eur");
-    EXPECT_EQ(std::string(natsMsg_GetData(m), static_cast<std::size_t>(natsMsg_GetDataLength(m))), "1.08");
+    EXPECT_EQ(std::string(natsMsg_GetData(m), static_cast<std::size_t>(natsMsg_GetDataLength(m))),
+              "1.08");
     natsMsg_Destroy(m);
     EXPECT_EQ(next_data(sb, 300), "<none>");
     // One way only: B publishing on the mapped subject stays in B.
@@ -302,9 +308,11 @@ TEST_P(security, service_import_request_reply_across_accounts) {
     ASSERT_EQ(natsConnection_Flush(a->nc), NATS_OK);
     for (int i = 0; i < 20; ++i) {
         natsMsg* reply = nullptr;
-        ASSERT_EQ(natsConnection_RequestString(&reply, b->nc, "ask.time", "what time?", 2000), NATS_OK)
+        ASSERT_EQ(natsConnection_RequestString(&reply, b->nc, "ask.time", "what time?", 2000),
+                  NATS_OK)
             << "request " << i;
-        EXPECT_EQ(std::string(natsMsg_GetData(reply), static_cast<std::size_t>(natsMsg_GetDataLength(reply))),
+        EXPECT_EQ(std::string(natsMsg_GetData(reply),
+                              static_cast<std::size_t>(natsMsg_GetDataLength(reply))),
                   "noon");
         natsMsg_Destroy(reply);
     }
@@ -332,7 +340,8 @@ TEST_P(security, reload_changes_a_password) {
     EXPECT_EQ(alice2->status, NATS_OK);
     // The old session no longer holds valid credentials: it is cut. Bob,
     // still allowed, keeps his connection.
-    for (int i = 0; i < 100 && !natsConnection_IsClosed(alice->nc); ++i) std::this_thread::sleep_for(20ms);
+    for (int i = 0; i < 100 && !natsConnection_IsClosed(alice->nc); ++i)
+        std::this_thread::sleep_for(20ms);
     EXPECT_TRUE(natsConnection_IsClosed(alice->nc));
     EXPECT_FALSE(natsConnection_IsClosed(bob->nc));
     EXPECT_EQ(natsConnection_Flush(bob->nc), NATS_OK);
@@ -342,14 +351,17 @@ TEST_P(security, reload_revokes_permissions_and_moves_nobody_across_accounts) {
     test_server srv(GetParam(), "authorization { users: [ {user: u, password: p, permissions: "
                                 "{subscribe: [\"a.>\", \"b.>\"]}} ] }");
     raw_client c(srv.port());
-    c.send("CONNECT {\"verbose\":false,\"user\":\"u\",\"pass\":\"p\"}\r\nSUB a.x 1\r\nSUB b.x 2\r\nPING\r\n");
+    c.send("CONNECT {\"verbose\":false,\"user\":\"u\",\"pass\":\"p\"}\r\nSUB a.x 1\r\nSUB b.x "
+           "2\r\nPING\r\n");
     ASSERT_EQ(c.read_line(), "PONG\r\n");
-    std::ofstream(srv.config_path()) << "authorization { users: [ {user: u, password: p, permissions: "
-                                        "{subscribe: \"a.>\", publish: \"a.>\"}} ] }";
+    std::ofstream(srv.config_path())
+        << "authorization { users: [ {user: u, password: p, permissions: "
+           "{subscribe: \"a.>\", publish: \"a.>\"}} ] }";
     srv.signal(SIGHUP);
     ASSERT_TRUE(srv.wait_log("Reloaded authorization"));
     // nats-server's text for a subscription the reload took away, with its sid.
-    EXPECT_EQ(c.read_line(), "-ERR 'Permissions Violation for Subscription to \"b.x\" (sid \"2\")'\r\n");
+    EXPECT_EQ(c.read_line(),
+              "-ERR 'Permissions Violation for Subscription to \"b.x\" (sid \"2\")'\r\n");
     // The connection stays; the new publish rule applies; a.x still receives.
     c.send("PUB b.x 1\r\nx\r\nPUB a.x 1\r\ny\r\nPING\r\n");
     EXPECT_EQ(c.read_line(), "-ERR 'Permissions Violation for Publish to \"b.x\"'\r\n");
@@ -363,6 +375,62 @@ TEST_P(security, reload_revokes_permissions_and_moves_nobody_across_accounts) {
     EXPECT_TRUE(srv.wait_log("accounts cannot be added, removed or reordered on reload"));
     c.send("PING\r\n");
     EXPECT_EQ(c.read_line(), "PONG\r\n");
+}
+
+// Review findings: reloads that switch auth on or off, and a client whose
+// CONNECT names a user it never proved.
+TEST_P(security, reload_that_removes_auth_keeps_a_silent_client_working) {
+    test_server srv(GetParam(), "authorization { user: a, password: b, timeout: 10 }");
+    raw_client silent(srv.port());
+    std::ofstream(srv.config_path()) << "# no authorization\n";
+    srv.signal(SIGHUP);
+    ASSERT_TRUE(srv.wait_log("Reloaded authorization"));
+    silent.send("PING\r\n");
+    EXPECT_EQ(silent.read_line(), "PONG\r\n") << "(the server must not crash either)";
+}
+
+TEST_P(security, reload_that_requires_auth_closes_clients_without_credentials) {
+    test_server srv(GetParam(), "# no authorization\n");
+    raw_client silent(srv.port());
+    raw_client anon(srv.port());
+    anon.send("CONNECT {\"verbose\":false}\r\nPING\r\n");
+    ASSERT_EQ(anon.read_line(), "PONG\r\n");
+    std::ofstream(srv.config_path()) << "authorization { user: a, password: b }";
+    srv.signal(SIGHUP);
+    ASSERT_TRUE(srv.wait_log("Reloaded authorization"));
+    EXPECT_EQ(silent.read_line(), "-ERR 'Authorization Violation'\r\n");
+    EXPECT_TRUE(silent.closed_by_server());
+    EXPECT_EQ(anon.read_line(), "-ERR 'Authorization Violation'\r\n");
+    EXPECT_TRUE(anon.closed_by_server());
+}
+
+TEST_P(security, reload_rechecks_an_nkey_client_that_names_a_bcrypt_user) {
+    const nkey::keypair user = nkey::keypair::generate(nkey::key_type::user);
+    const char rbytes[16] = {3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8, 9, 7, 9, 3};
+    char setting[CRYPT_GENSALT_OUTPUT_SIZE];
+    ASSERT_NE(crypt_gensalt_rn("$2b$", 4, rbytes, sizeof rbytes, setting, sizeof setting), nullptr);
+    crypt_data data{};
+    const std::string hash = crypt_r("bob-pass", setting, &data);
+    const std::string bob = "{user: bob, password: \"" + hash + "\"}";
+    test_server srv(GetParam(),
+                    "authorization { users: [ {nkey: " + user.public_key() + "}, " + bob + " ] }");
+    raw_client c(srv.port());
+    const std::string info = c.info();
+    const auto at = info.find("\"nonce\":\"");
+    ASSERT_NE(at, std::string::npos) << info;
+    const std::string nonce = info.substr(at + 9, info.find('"', at + 9) - at - 9);
+    const nkey::signature sig =
+        user.sign({reinterpret_cast<const std::uint8_t*>(nonce.data()), nonce.size()});
+    c.send("CONNECT {\"verbose\":false,\"nkey\":\"" + user.public_key() + "\",\"sig\":\"" +
+           nkey::base64url_encode(sig) + "\",\"user\":\"bob\"}\r\nPING\r\n");
+    ASSERT_EQ(c.read_line(), "PONG\r\n");
+    // The NKey user goes; bob stays with the same hash. The client proved the
+    // NKey, never bob's password: it must be cut, not kept as bob.
+    std::ofstream(srv.config_path()) << "authorization { users: [ " + bob + " ] }";
+    srv.signal(SIGHUP);
+    ASSERT_TRUE(srv.wait_log("Reloaded authorization"));
+    EXPECT_EQ(c.read_line(), "-ERR 'Authorization Violation'\r\n");
+    EXPECT_TRUE(c.closed_by_server());
 }
 
 INSTANTIATE_TEST_SUITE_P(shards, security, ::testing::Values(1u, 2u));

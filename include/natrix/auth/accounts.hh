@@ -6,15 +6,15 @@
 // Built once from the config by the control thread, then immutable and
 // shared by every shard (shared_ptr<const account_set>); shards look up
 // imports on their publish path without locking.
-#include <natrix/auth/subject_transform.hh>
-#include <natrix/config/security_options.hh>
-
 #include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <natrix/auth/subject_transform.hh>
+#include <natrix/config/security_options.hh>
 
 namespace natrix::auth {
 
@@ -43,9 +43,9 @@ struct service_route {
 struct account {
     std::string name;
     account_id id = 0;
-    std::vector<stream_route> stream_exports; // who imports my streams
+    std::vector<stream_route> stream_exports;   // who imports my streams
     std::vector<service_route> service_imports; // services I import
-    bool exports_services = false; // responders here may answer _R_ replies
+    bool exports_services = false;              // responders here may answer _R_ replies
 };
 
 class account_set {

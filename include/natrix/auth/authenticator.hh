@@ -14,6 +14,7 @@
 #include <natrix/config/security_options.hh>
 #include <natrix/protocol/connect_options.hh>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -21,8 +22,12 @@
 
 namespace natrix::auth {
 
+// How a client proved who it is.
+enum class auth_method : std::uint8_t { none, token, password, nkey, no_auth_user };
+
 struct result {
     bool ok = false;
+    auth_method method = auth_method::none;
     std::string user;                         // who ("" for a token); an NKey user's key
     account_id account = global_account;      // where the client's subjects live
     std::shared_ptr<const permissions> perms; // null: may do anything
@@ -55,11 +60,13 @@ public:
     // CONNECT: pass false for that case.
     result check(const protocol::connect_options& opts, std::string_view nonce = {},
                  bool use_no_auth_user = true) const;
-    // After a reload: judges a connected client again. A user whose secret
-    // (and name) is unchanged since `previous` is not re-verified, so a
-    // reload costs bcrypt time only for the users it changed.
+    // After a reload: judges a connected client again. A client that logged
+    // in with a password as `authenticated_as`, whose bcrypt hash is the same
+    // in `previous` and here, is not re-verified: a reload costs bcrypt time
+    // only for the users it changed.
     result recheck(const protocol::connect_options& opts, std::string_view nonce,
-                   bool use_no_auth_user, const authenticator* previous) const;
+                   bool use_no_auth_user, const authenticator* previous, auth_method method,
+                   std::string_view authenticated_as) const;
     // True when check() would verify a bcrypt hash (tens of milliseconds):
     // callers on a latency-sensitive thread run it elsewhere.
     bool expensive(const protocol::connect_options& opts, bool use_no_auth_user = true) const;
@@ -74,7 +81,7 @@ private:
     };
     const user_record* find_user(std::string_view name) const noexcept;
     const user_record* find_nkey(std::string_view key) const noexcept;
-    result accept(const user_record& u) const;
+    result accept(const user_record& u, auth_method how) const;
 
     std::vector<user_record> users_;
     std::string token_;

@@ -8,12 +8,12 @@
 // connection of the user on every shard: all methods are const and read
 // only, so shards call them concurrently without locking. Per-connection
 // state (publish cache, reply allowances) lives in the connection.
-#include <natrix/config/security_options.hh>
-
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <natrix/config/security_options.hh>
 
 namespace natrix::auth {
 
@@ -34,7 +34,9 @@ public:
     bool delivery_denied(std::string_view literal_subject) const noexcept;
 
     // allow_responses, if granted.
-    const std::optional<config::response_permission>& responses() const noexcept { return responses_; }
+    const std::optional<config::response_permission>& responses() const noexcept {
+        return responses_;
+    }
 
 private:
     struct entry {

@@ -28,12 +28,12 @@ public:
 private:
     enum class kind { identity, prefix, literal, tokens };
     struct part {
-        int wildcard = -1;       // index among from's wildcards; -1: literal text
-        bool rest = false;       // '>' : the remaining tokens
+        int wildcard = -1; // index among from's wildcards; -1: literal text
+        bool rest = false; // '>' : the remaining tokens
         std::string text;
     };
     kind kind_ = kind::identity;
-    std::string text_; // prefix or literal result
+    std::string text_;              // prefix or literal result
     std::vector<int> wildcard_pos_; // token index in `from` of each wildcard
     std::vector<part> parts_;
 };

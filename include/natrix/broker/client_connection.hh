@@ -93,6 +93,7 @@ struct client_connection {
     bool first_byte_seen = false; // nats-server checks the first op's first byte
     clock::time_point auth_deadline;
     std::string auth_user;
+    auth::auth_method auth_method = auth::auth_method::none;
     bool bound_before_connect = false; // by no_auth_user, on an op before CONNECT
     std::string nonce;                 // sent in INFO when NKey users exist
     // A bcrypt check runs on the auth worker; input waits in parked_input.

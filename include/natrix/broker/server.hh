@@ -75,6 +75,8 @@ public:
                                  bool use_no_auth_user);
 
 private:
+    static std::int64_t record_bound(const broker_config& c) noexcept;
+
     broker_config cfg_;
     auth_worker auth_worker_;
     std::vector<std::unique_ptr<shard>> shards_;

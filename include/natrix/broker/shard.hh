@@ -249,9 +249,12 @@ private:
     struct pending_reply {
         auth::account_id importer = 0;
         std::string reply;
-        bool singleton = true;
+        config::response_type type = config::response_type::singleton;
+        std::chrono::nanoseconds threshold{};
         clock::time_point expires;
     };
+    static constexpr std::size_t k_max_pending_replies = 1 << 20; // per shard
+    bool reply_cap_warned_ = false;
     std::unordered_map<std::string, pending_reply> service_replies_;
     std::vector<std::string> reply_prefix_; // per exporting account; "" until used
     std::vector<std::unique_ptr<subscription>> internal_subs_;

@@ -10,6 +10,7 @@
 namespace {
 
 using auth_settings = natrix::config::security_options;
+using natrix::auth::auth_method;
 using natrix::auth::authenticator;
 using natrix::auth::is_bcrypt;
 using natrix::auth::secret_matches;
@@ -278,15 +279,21 @@ TEST(auth, recheck_after_reload_verifies_only_changed_users) {
     // bob's hash did not change: his session (verified at CONNECT) is kept
     // without running bcrypt again, which is observable here because the
     // options carry a password that would not verify.
-    EXPECT_TRUE(new_auth.recheck(creds("bob", "not-checked"), "", true, &old_auth).ok);
+    EXPECT_TRUE(new_auth.recheck(creds("bob", "not-checked"), "", true, &old_auth, auth_method::password, "bob").ok);
     // Without the previous authenticator, or once the hash changes, it is verified.
-    EXPECT_FALSE(new_auth.recheck(creds("bob", "not-checked"), "", true, nullptr).ok);
+    EXPECT_FALSE(new_auth.recheck(creds("bob", "not-checked"), "", true, nullptr, auth_method::password, "bob").ok);
     after.users[1].password = bcrypt("other");
     authenticator changed(after);
-    EXPECT_FALSE(changed.recheck(creds("bob", "b-pass"), "", true, &old_auth).ok);
+    EXPECT_FALSE(changed.recheck(creds("bob", "b-pass"), "", true, &old_auth, auth_method::password, "bob").ok);
     // alice's plain password changed: the old one no longer passes.
-    EXPECT_FALSE(new_auth.recheck(creds("alice", "a-pass"), "", true, &old_auth).ok);
-    EXPECT_TRUE(new_auth.recheck(creds("alice", "new-a-pass"), "", true, &old_auth).ok);
+    EXPECT_FALSE(new_auth.recheck(creds("alice", "a-pass"), "", true, &old_auth, auth_method::password, "alice").ok);
+    EXPECT_TRUE(new_auth.recheck(creds("alice", "new-a-pass"), "", true, &old_auth, auth_method::password, "alice").ok);
+    // Only the name the client logged in as counts: a client that logged in
+    // otherwise (an NKey user naming "bob" in its CONNECT) is checked in full.
+    EXPECT_FALSE(new_auth.recheck(creds("bob", "not-checked"), "", true, &old_auth, auth_method::nkey,
+                                  "UABC").ok);
+    EXPECT_FALSE(new_auth.recheck(creds("bob", "not-checked"), "", true, &old_auth, auth_method::password,
+                                  "carol").ok);
 }
 
 } // namespace

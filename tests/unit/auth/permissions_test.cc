@@ -1,8 +1,8 @@
+#include <gtest/gtest.h>
+
 #include <natrix/auth/accounts.hh>
 #include <natrix/auth/permissions.hh>
 #include <natrix/auth/subject_transform.hh>
-
-#include <gtest/gtest.h>
 
 namespace {
 
@@ -11,7 +11,8 @@ using natrix::auth::permissions;
 using natrix::auth::subject_transform;
 namespace config = natrix::config;
 
-config::subject_permission allow_deny(std::vector<std::string> allow, std::vector<std::string> deny) {
+config::subject_permission allow_deny(std::vector<std::string> allow,
+                                      std::vector<std::string> deny) {
     config::subject_permission p;
     p.allow = std::move(allow);
     p.deny = std::move(deny);
@@ -37,7 +38,8 @@ TEST(permissions, publish_allow_then_deny) {
 
 TEST(permissions, subscribe_with_queues_as_nats_server) {
     config::permissions_option o;
-    o.subscribe = allow_deny({"q.plain", "q.work workers", "q.ver v1.*", "q.any.>"}, {"q.any.x badq", "q.any.no"});
+    o.subscribe = allow_deny({"q.plain", "q.work workers", "q.ver v1.*", "q.any.>"},
+                             {"q.any.x badq", "q.any.no"});
     permissions p(o);
     EXPECT_TRUE(p.subscribe_allowed("q.plain", ""));
     EXPECT_TRUE(p.subscribe_allowed("q.plain", "anyq")) << "a plain entry allows any queue";
@@ -75,10 +77,12 @@ TEST(subject_transform, prefix_literal_and_wildcards) {
     EXPECT_EQ(subject_transform::mapping("a.b", "c.d", &err).apply("a.b"), "c.d");
     EXPECT_TRUE(subject_transform::mapping("a.*", "a.*", &err).identity());
     EXPECT_TRUE(subject_transform::mapping("a.*", "", &err).identity());
-    EXPECT_EQ(subject_transform::mapping("feed.>", "from_a.feed.>", &err).apply("feed.x.y"), "from_a.feed.x.y");
+    EXPECT_EQ(subject_transform::mapping("feed.>", "from_a.feed.>", &err).apply("feed.x.y"),
+              "from_a.feed.x.y");
     EXPECT_EQ(subject_transform::mapping("a.*.*", "b.*.*", &err).apply("a.1.2"), "b.1.2");
     EXPECT_EQ(subject_transform::mapping("a.*.*", "b.$2.$1", &err).apply("a.1.2"), "b.2.1");
-    EXPECT_EQ(subject_transform::mapping("a.*.*", "b.{{wildcard(2)}}.{{ wildcard(1) }}", &err).apply("a.1.2"),
+    EXPECT_EQ(subject_transform::mapping("a.*.*", "b.{{wildcard(2)}}.{{ wildcard(1) }}", &err)
+                  .apply("a.1.2"),
               "b.2.1");
     EXPECT_TRUE(err.empty()) << err;
     subject_transform::mapping("a.*", "b.$2", &err);
@@ -92,8 +96,10 @@ TEST(subject_transform, prefix_literal_and_wildcards) {
 TEST(accounts, routes_are_kept_by_the_right_account) {
     std::vector<config::account_option> list(2);
     list[0].name = "A";
-    list[0].exports.push_back({false, "feed.>", {}, config::response_type::singleton, std::chrono::minutes(2)});
-    list[0].exports.push_back({true, "svc.*", {}, config::response_type::stream, std::chrono::seconds(5)});
+    list[0].exports.push_back(
+        {false, "feed.>", {}, config::response_type::singleton, std::chrono::minutes(2)});
+    list[0].exports.push_back(
+        {true, "svc.*", {}, config::response_type::stream, std::chrono::seconds(5)});
     list[1].name = "B";
     list[1].imports.push_back({false, "A", "feed.>", "", "a"});
     list[1].imports.push_back({true, "A", "svc.time", "time", ""});
