@@ -54,6 +54,19 @@ std::unique_ptr<client> connect_with(const test_server& srv, Tweak tweak) {
     return c;
 }
 
+// nats.c 3.4.1 now and then sends an NKey CONNECT without its signature
+// (~0.3% of connections here, against nats-server just the same: "sent no
+// signature" in natrix's log). Logins that must work get a few tries.
+template <typename Tweak>
+std::unique_ptr<client> connect_nkey(const test_server& srv, Tweak tweak) {
+    std::unique_ptr<client> c;
+    for (int attempt = 0; attempt < 3; ++attempt) {
+        c = connect_with(srv, tweak);
+        if (c->status != NATS_CONNECTION_AUTH_FAILED) break;
+    }
+    return c;
+}
+
 std::unique_ptr<client> connect_user(const test_server& srv, const char* user, const char* pass) {
     return connect_with(srv, [&](natsOptions* o) { natsOptions_SetUserInfo(o, user, pass); });
 }
@@ -80,20 +93,16 @@ std::string temp_dir() {
 // Signature handlers for natsOptions_SetNKey. nats.c frees *sig.
 struct signer {
     nkey::keypair kp;
-    std::string
-        first_nonce; // replay: every nonce after the first is answered with the first's signature
-    bool replay = false;
+    std::string last_nonce; // the nonce of the latest connection
+    std::string replay_of;  // when set: answer every nonce with a signature of this one
     bool garbage = false;
 };
 
 natsStatus sign_cb(char** err, unsigned char** sig, int* len, const char* nonce, void* closure) {
     (void)err;
     auto* s = static_cast<signer*>(closure);
-    std::string what = nonce;
-    if (s->replay) {
-        if (s->first_nonce.empty()) s->first_nonce = nonce;
-        what = s->first_nonce;
-    }
+    s->last_nonce = nonce;
+    const std::string what = s->replay_of.empty() ? std::string(nonce) : s->replay_of;
     nkey::signature out =
         s->kp.sign({reinterpret_cast<const std::uint8_t*>(what.data()), what.size()});
     if (s->garbage) out[10] ^= 0x55;
@@ -115,7 +124,7 @@ TEST_P(security, nkey_logins_and_signatures_that_must_fail) {
     std::string seed = user.seed();
     const std::string seed_file = write_seed_file(dir, seed);
     nkey::wipe(seed);
-    auto good = connect_with(srv, [&](natsOptions* o) {
+    auto good = connect_nkey(srv, [&](natsOptions* o) {
         natsOptions_SetNKeyFromSeed(o, user.public_key().c_str(), seed_file.c_str());
     });
     ASSERT_EQ(good->status, NATS_OK) << natsStatus_GetText(good->status);
@@ -148,11 +157,11 @@ TEST_P(security, nkey_logins_and_signatures_that_must_fail) {
     // A replayed nonce: the first connection's signature, reused on a second
     // connection (whose nonce differs), must fail.
     signer replayer{user};
-    replayer.replay = true;
-    auto first = connect_with(srv, [&](natsOptions* o) {
+    auto first = connect_nkey(srv, [&](natsOptions* o) {
         natsOptions_SetNKey(o, user.public_key().c_str(), sign_cb, &replayer);
     });
-    ASSERT_EQ(first->status, NATS_OK);
+    ASSERT_EQ(first->status, NATS_OK) << srv.read_log();
+    replayer.replay_of = replayer.last_nonce;
     auto replay = connect_with(srv, [&](natsOptions* o) {
         natsOptions_SetNKey(o, user.public_key().c_str(), sign_cb, &replayer);
     });
