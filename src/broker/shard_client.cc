@@ -379,13 +379,17 @@ bool shard::publish_permitted(client_connection& c, std::string_view subject) {
 
 void shard::note_reply(client_connection& c, std::string_view reply) {
     const config::response_permission& rp = *c.perms->responses();
-    if (c.replies.size() >= k_reply_allowance_limit) {
+    if (c.replies.size() >= std::max(k_reply_allowance_limit, c.replies_prune_at)) {
         // nats-server's pruneReplyPerms: drop the used-up and the expired.
+        // nats-server prunes on every insert past the limit, a full scan each
+        // time when the allowances are all live; pruning again only once the
+        // map has doubled keeps it amortised O(1).
         const clock::time_point now = clock::now();
         std::erase_if(c.replies, [&](const auto& kv) {
             return (rp.max_msgs > 0 && kv.second.sent >= rp.max_msgs) ||
                    (rp.expires.count() > 0 && now - kv.second.at > rp.expires);
         });
+        c.replies_prune_at = 2 * c.replies.size();
     }
     c.replies[std::string(reply)] = client_connection::reply_allowance{clock::now(), 0};
 }

@@ -112,6 +112,7 @@ struct client_connection {
         int sent = 0;
     };
     std::unordered_map<std::string, reply_allowance> replies;
+    std::size_t replies_prune_at = 0; // prune again at this size (amortised)
 
     std::size_t pending_bytes() const noexcept {
         return out.size() + (inflight.size() - inflight_off);
