@@ -821,5 +821,296 @@ authorization {users: [{nkey: "UNOTAKEY"}]}"""),
 authorization {users: [{nkey: "AC5GRL36RQV7MJ2GT6WQSCKDKJKYTK4T2LGLWJ2SEJKRDHFOQQWGGFQL"}]}"""),
 ]
 
+# -- Import edge cases ----------------------------------------------------------------------
+
+# Stream imports whose "to" has wildcards or mapping references, a service import with a
+# wildcard "to", chunked and stream responses, allow_responses and subscribe permissions
+# inside accounts. X exports, Y imports, Z re-imports X's "xq.>" as a stream. Every import
+# has its own subjects, because the scheduler cannot see where an import maps a subject.
+EDGE = """
+accounts {
+  X: {
+    users: [
+      {user: x, password: x}
+      {user: xr, password: xr, permissions: {publish: "xq.ar.ok", subscribe: "xq.>", allow_responses: true}}
+    ]
+    exports: [
+      {stream: "xs.>"}
+      {stream: "xq.>"}
+      {service: "xq.>"}
+      {service: "xc.>", response_type: chunked}
+      {service: "xm.>", response_type: stream}
+    ]
+  }
+  Y: {
+    users: [
+      {user: y, password: y}, {user: y2, password: y2}, {user: y3, password: y3}
+      {user: yl, password: yl, permissions: {subscribe: {allow: "yl.>", deny: "yl.xs.pl.secret"}}}
+    ]
+    imports: [
+      {stream: {account: X, subject: "xs.tw.*.in"}, to: "tw.*.out"}
+      {stream: {account: X, subject: "xs.dl.*.*"}, to: "dl.$2.$1"}
+      {stream: {account: X, subject: "xs.mu.*"}, to: "mu.{{wildcard(1)}}.end"}
+      {stream: {account: X, subject: "xs.fw.>"}, to: "pre.>"}
+      {stream: {account: X, subject: "xs.q.>"}}
+      {stream: {account: X, subject: "xs.h.>"}, prefix: hp}
+      {stream: {account: X, subject: "xs.pl.>"}, prefix: yl}
+      {service: {account: X, subject: "xq.w.*"}, to: "ask.*"}
+      {service: {account: X, subject: "xq.echo"}}
+      {service: {account: X, subject: "xq.ar"}}
+      {service: {account: X, subject: "xq.rx"}}
+      {service: {account: X, subject: "xc.c"}}
+      {service: {account: X, subject: "xm.m"}}
+      {service: {account: X, subject: "xm.u"}}
+    ]
+  }
+  Z: {
+    users: [{user: z, password: z}]
+    imports: [{stream: {account: X, subject: "xq.>"}, prefix: z}]
+  }
+}
+"""
+
+
+
+def request_from_y(subject, payload, headers="", rep="rep"):
+    """capture() of a request from account Y as a headers-capable responder gets it, saving
+    the reply subject as `rep`. capture() sees the raw frame, so the rtt and both sizes
+    (which depend on the rtt's digits) are tokens too; the transcript shows them
+    normalized."""
+    return capture(f"HMSG {subject} 1 ${{{rep}}} ${{hsize}} ${{tsize}}\r\nNATS/1.0\r\n{headers}"
+                   f'Nats-Request-Info: {{"acc":"Y","rtt":${{rtt}}}}\r\n\r\n{payload}')
+
+EDGE_CASES = [
+    # to: "tw.*.out" for "xs.tw.*.in": the "*" carries the token across. A literal
+    # subscription, a wider one and one that only overlaps the import all get it.
+    Case("security/edge_stream_import_to_with_star", [
+        login("x", "x", "x"), login("y", "y", "y"),
+        send("y", "SUB tw.> 1\r\nSUB tw.k.out 2\r\nSUB tw.k.* 3\r\nSUB tw.j.out 4\r\nSUB tw.*.in 5\r\n"
+             "PING\r\n"),
+        expect("y", "PONG"),
+        send("x", pub("xs.tw.k.in", "1") + pub("xs.tw.k.no", "x") + pub("xs.tw.j.in", "2")),
+        expect_unordered("y", msg("tw.k.out", 1, "1"), msg("tw.k.out", 2, "1"),
+                         msg("tw.k.out", 3, "1")),
+        expect_unordered("y", msg("tw.j.out", 1, "2"), msg("tw.j.out", 4, "2")),
+    ], config=EDGE, tags=SEC),
+    # to: "dl.$2.$1" swaps the two wildcard tokens.
+    Case("security/edge_stream_import_to_dollar_reorder", [
+        login("x", "x", "x"), login("y", "y", "y"),
+        send("y", "SUB dl.> 1\r\nSUB dl.b.a 2\r\nPING\r\n"), expect("y", "PONG"),
+        send("x", pub("xs.dl.a.b", "1") + pub("xs.dl.c.d", "2")),
+        expect_unordered("y", msg("dl.b.a", 1, "1"), msg("dl.b.a", 2, "1")),
+        expect("y", msg("dl.d.c", 1, "2")),
+    ], config=EDGE, tags=SEC),
+    # to: "mu.{{wildcard(1)}}.end" is accepted and maps like "mu.$1.end" for wildcard
+    # subscriptions. A quirk: the import's "to" keeps the "{{wildcard(1)}}" token as text
+    # (accounts.go transformUntokenize converts "$N" tokens to "*", not "{{...}}" ones), so
+    # a literal subscription "mu.k.end" matches no import (client.go
+    # addShadowSubscriptions) and gets nothing.
+    Case("security/edge_stream_import_to_mustache_wildcard", [
+        login("x", "x", "x"), login("y", "y", "y"),
+        send("y", "SUB mu.> 1\r\nSUB mu.*.end 2\r\nSUB mu.k.end 3\r\nPING\r\n"), expect("y", "PONG"),
+        send("x", pub("xs.mu.k", "1") + pub("xs.mu.j", "2")),
+        expect_unordered("y", msg("mu.k.end", 1, "1"), msg("mu.k.end", 2, "1")),
+        expect_unordered("y", msg("mu.j.end", 1, "2"), msg("mu.j.end", 2, "2")),
+    ], config=EDGE, tags=SEC),
+    # to: "pre.>" for "xs.fw.>": the tokens under ">" are kept.
+    Case("security/edge_stream_import_to_full_wildcard", [
+        login("x", "x", "x"), login("y", "y", "y"),
+        send("y", "SUB pre.> 1\r\nSUB pre.a.b 2\r\nSUB pre.* 3\r\nPING\r\n"), expect("y", "PONG"),
+        send("x", pub("xs.fw.a.b", "1") + pub("xs.fw.c", "2") + pub("xs.fw.d.e.f", "3")),
+        expect_unordered("y", msg("pre.a.b", 1, "1"), msg("pre.a.b", 2, "1")),
+        expect_unordered("y", msg("pre.c", 1, "2"), msg("pre.c", 3, "2")),
+        expect("y", msg("pre.d.e.f", 1, "3")),
+    ], config=EDGE, tags=SEC),
+    # Service import {subject: "xq.w.*"}, to: "ask.*": Y's "ask.k" reaches X as "xq.w.k".
+    # "ask.k.l" does not match the import, and Y's own "xq.w.k" stays in Y.
+    Case("security/edge_service_import_wildcard_to", [
+        login("x", "x", "x"), login("y", "y", "y"),
+        send("x", "SUB xq.w.* 1\r\nPING\r\n"), expect("x", "PONG"),
+        send("y", "SUB inbox.ew 1\r\nPING\r\n"), expect("y", "PONG"),
+        send("y", pub("ask.k.l", "not imported") + pub("xq.w.k", "local")
+             + pub("ask.k", "q", reply="inbox.ew")),
+        expect("x", capture(msg("xq.w.k", 1, "q", reply="${rep}"))),
+        send("x", pub("${rep}", "answer")),
+        expect("y", msg("inbox.ew", 1, "answer")),
+    ], config=EDGE, tags=SEC),
+    # An imported stream reaches a queue group (each message once) and, besides, a plain
+    # subscription ">" in the importing account (every message).
+    Case("security/edge_stream_import_queue_group_and_full_wildcard", [
+        login("x", "x", "x"), login("y", "y", "y"), login("y2", "y2", "y2"),
+        login("y3", "y3", "y3"),
+        send("y", "SUB xs.q.a workers 1\r\nPING\r\n"), expect("y", "PONG"),
+        send("y2", "SUB xs.q.a workers 1\r\nPING\r\n"), expect("y2", "PONG"),
+        send("y3", "SUB > 1\r\nPING\r\n"), expect("y3", "PONG"),
+        send("x", "".join(pub("xs.q.a", str(i)) for i in range(8))),
+        exactly_once(["y", "y2"], *[msg("xs.q.a", 1, str(i)) for i in range(8)]),
+        expect("y3", *[msg("xs.q.a", 1, str(i)) for i in range(8)]),
+    ], config=EDGE, tags=SEC, isolated=True),
+    # Headers cross a stream import; a subscriber without headers gets the payload only.
+    Case("security/edge_stream_import_headers", [
+        login("x", "x", "x", headers=True), login("y", "y", "y", headers=True),
+        login("y2", "y2", "y2"),
+        send("y", "SUB hp.xs.h.> 1\r\nPING\r\n"), expect("y", "PONG"),
+        send("y2", "SUB hp.xs.h.> 1\r\nPING\r\n"), expect("y2", "PONG"),
+        send("x", hpub("xs.h.a", "NATS/1.0\r\nK: v\r\n\r\n", "body", reply="xs.h.reply")),
+        expect("y", hmsg("hp.xs.h.a", 1, "NATS/1.0\r\nK: v\r\n\r\n", "body", reply="xs.h.reply")),
+        expect("y2", msg("hp.xs.h.a", 1, "body", reply="xs.h.reply")),
+    ], config=EDGE, tags=SEC),
+    # Headers cross a service import both ways: the request keeps its headers (followed by
+    # Nats-Request-Info), the response's headers reach a headers-capable requester as they
+    # are, and a requester without headers gets the response's payload only.
+    Case("security/edge_service_import_headers_both_ways", [
+        login("x", "x", "x", headers=True), login("y", "y", "y", headers=True),
+        login("y2", "y2", "y2"),
+        send("x", "SUB xq.echo 1\r\nPING\r\n"), expect("x", "PONG"),
+        send("y", "SUB inbox.eh.y 1\r\nPING\r\n"), expect("y", "PONG"),
+        send("y", hpub("xq.echo", "NATS/1.0\r\nQ: 1\r\n\r\n", "req", reply="inbox.eh.y")),
+        expect("x", request_from_y("xq.echo", "req", headers="Q: 1\r\n")),
+        send("x", hpub("${rep}", "NATS/1.0\r\nR: 2\r\n\r\n", "resp")),
+        expect("y", hmsg("inbox.eh.y", 1, "NATS/1.0\r\nR: 2\r\n\r\n", "resp")),
+        send("y2", "SUB inbox.eh.y2 1\r\n" + pub("xq.echo", "req2", reply="inbox.eh.y2")),
+        expect("x", request_from_y("xq.echo", "req2", rep="rep2")),
+        send("x", hpub("${rep2}", "NATS/1.0\r\nR: 3\r\n\r\n", "resp2")),
+        expect("y2", msg("inbox.eh.y2", 1, "resp2")),
+    ], config=EDGE, tags=SEC),
+    # allow_responses works for requests that arrive through a service import: the
+    # responder may answer the "_R_." reply subject it was given once, without publish
+    # rights to it; its other publish rights are unchanged.
+    Case("security/edge_allow_responses_via_service_import", [
+        login("xr", "xr", "xr"), login("y", "y", "y"),
+        send("xr", "SUB xq.ar 1\r\nPING\r\n"), expect("xr", "PONG"),
+        send("y", "SUB inbox.ar 1\r\nPING\r\n"), expect("y", "PONG"),
+        send("y", pub("xq.ar", "q", reply="inbox.ar")),
+        expect("xr", capture(msg("xq.ar", 1, "q", reply="${rep}"))),
+        send("xr", pub("xq.ar.no", "x") + pub("${rep}", "ok") + "PING\r\n"),
+        expect("xr", pub_denied("xq.ar.no"), "PONG"),
+        expect("y", msg("inbox.ar", 1, "ok")),
+    ], config=EDGE, tags=SEC),
+    # Subscribe permissions of an account user apply to imported subjects too: the
+    # import's subject outside the allow list is refused, and a denied subject is filtered
+    # out of what a wildcard subscription receives through the import.
+    Case("security/edge_account_user_sub_permissions_and_imports", [
+        login("x", "x", "x"), login("yl", "yl", "yl"),
+        send("yl", "SUB xs.pl.a 1\r\nSUB yl.xs.pl.secret 2\r\nSUB > 3\r\nSUB yl.> 4\r\nPING\r\n"),
+        expect("yl", sub_denied("xs.pl.a"), sub_denied("yl.xs.pl.secret"), sub_denied(">"), "PONG"),
+        send("x", pub("xs.pl.secret", "no") + pub("xs.pl.a", "yes")),
+        expect("yl", msg("yl.xs.pl.a", 4, "yes")),
+    ], config=EDGE, tags=SEC),
+    # response_type: chunked: several replies pass; an empty one is delivered and ends the
+    # response (client.go processServiceImport: len(msg) == LEN_CR_LF); later ones are
+    # dropped. A reply with headers and an empty body is not empty and does not end it.
+    Case("security/edge_service_chunked_empty_reply_ends", [
+        login("x", "x", "x", headers=True), login("y", "y", "y", headers=True),
+        send("x", "SUB xc.c 1\r\nPING\r\n"), expect("x", "PONG"),
+        send("y", "SUB inbox.ch 1\r\nPING\r\n"), expect("y", "PONG"),
+        send("y", pub("xc.c", "q1", reply="inbox.ch")),
+        expect("x", request_from_y("xc.c", "q1")),
+        send("x", pub("${rep}", "c1") + hpub("${rep}", "NATS/1.0\r\nE: 1\r\n\r\n")
+             + pub("${rep}", "c2") + pub("${rep}", "") + pub("${rep}", "after end")
+             + "PING\r\n"),
+        expect("x", "PONG"),
+        expect("y", msg("inbox.ch", 1, "c1"), hmsg("inbox.ch", 1, "NATS/1.0\r\nE: 1\r\n\r\n"),
+               msg("inbox.ch", 1, "c2"), msg("inbox.ch", 1, "")),
+        send("y", pub("xc.c", "q2", reply="inbox.ch")),
+        expect("x", request_from_y("xc.c", "q2", rep="rep2")),
+        send("x", pub("${rep2}", "second")),
+        expect("y", msg("inbox.ch", 1, "second")),
+    ], config=EDGE, tags=SEC),
+    # response_type: stream ends the same way on an empty reply; headers with an empty
+    # body do not end it.
+    Case("security/edge_service_stream_empty_reply_ends", [
+        login("x", "x", "x", headers=True), login("y", "y", "y", headers=True),
+        send("x", "SUB xm.m 1\r\nPING\r\n"), expect("x", "PONG"),
+        send("y", "SUB inbox.sm 1\r\nPING\r\n"), expect("y", "PONG"),
+        send("y", pub("xm.m", "q1", reply="inbox.sm")),
+        expect("x", request_from_y("xm.m", "q1")),
+        send("x", pub("${rep}", "s1") + hpub("${rep}", "NATS/1.0\r\nE: 1\r\n\r\n")
+             + pub("${rep}", "s2") + pub("${rep}", "") + pub("${rep}", "after end")
+             + "PING\r\n"),
+        expect("x", "PONG"),
+        expect("y", msg("inbox.sm", 1, "s1"), hmsg("inbox.sm", 1, "NATS/1.0\r\nE: 1\r\n\r\n"),
+               msg("inbox.sm", 1, "s2"), msg("inbox.sm", 1, "")),
+        send("y", pub("xm.m", "q2", reply="inbox.sm")),
+        expect("x", request_from_y("xm.m", "q2", rep="rep2")),
+        send("x", pub("${rep2}", "second")),
+        expect("y", msg("inbox.sm", 1, "second")),
+    ], config=EDGE, tags=SEC),
+    # A reply that reaches no one ends even a stream response: nats-server removes the
+    # response mapping when a reply is not delivered (client.go processServiceImport,
+    # shouldRemove = !didDeliver || ...), so a later reply is dropped even once the
+    # requester subscribes to its inbox.
+    Case("security/edge_service_stream_undelivered_reply_ends", [
+        login("x", "x", "x"), login("y", "y", "y"),
+        send("x", "SUB xm.u 1\r\nPING\r\n"), expect("x", "PONG"),
+        send("y", pub("xm.u", "q1", reply="inbox.ud")),
+        expect("x", capture(msg("xm.u", 1, "q1", reply="${rep}"))),
+        send("x", pub("${rep}", "nobody listens") + "PING\r\n"), expect("x", "PONG"),
+        send("y", "SUB inbox.ud 1\r\nPING\r\n"), expect("y", "PONG"),
+        send("x", pub("${rep}", "too late") + "PING\r\n"), expect("x", "PONG"),
+        send("y", pub("xm.u", "q2", reply="inbox.ud")),
+        expect("x", capture(msg("xm.u", 1, "q2", reply="${rep2}"))),
+        send("x", pub("${rep2}", "second")),
+        expect("y", msg("inbox.ud", 1, "second")),
+    ], config=EDGE, tags=SEC),
+    # A request that arrives through a service import is not passed on to another
+    # account's stream import of the same subject (client.go processMsgResults skips
+    # shadow subscriptions for pmrMsgImportedFromService); X's own publish is.
+    Case("security/edge_service_request_not_reexported_as_stream", [
+        login("x", "x", "x"), login("y", "y", "y"), login("z", "z", "z"),
+        send("x", "SUB xq.rx 1\r\nPING\r\n"), expect("x", "PONG"),
+        send("z", "SUB z.xq.rx 1\r\nSUB z.xq.rx.sentinel 2\r\nPING\r\n"), expect("z", "PONG"),
+        send("y", pub("xq.rx", "request", reply="inbox.rx")),
+        expect("x", capture(msg("xq.rx", 1, "request", reply="${rep}"))),
+        send("x", pub("xq.rx", "direct") + pub("xq.rx.sentinel", "s")),
+        expect("x", msg("xq.rx", 1, "direct")),
+        expect("z", msg("z.xq.rx", 1, "direct"), msg("z.xq.rx.sentinel", 2, "s")),
+    ], config=EDGE, tags=SEC),
+    # No responders inside an account: a request on a subject nobody in Y subscribes to and
+    # that no service import covers gets the 503 status, also when the subject is one
+    # that a stream import delivers into Y.
+    Case("security/edge_no_responders_in_account", [
+        login("y", "y", "y", headers=True, no_responders=True, protocol=1),
+        send("y", "SUB inbox.nr.y 1\r\n" + pub("yq.none", "anyone?", reply="inbox.nr.y")
+             + pub("xs.q.nr", "anyone?", reply="inbox.nr.y") + "PING\r\n"),
+        expect("y", "HMSG inbox.nr.y 1 16 16\r\nNATS/1.0 503\r\n\r\n",
+               "HMSG inbox.nr.y 1 16 16\r\nNATS/1.0 503\r\n\r\n", "PONG"),
+    ], config=EDGE, tags=SEC),
+]
+
+# Verbose and pedantic clients with permission violations (PERMS config).
+PROTO_PERM_CASES = [
+    # A pipeline mixing allowed and denied SUB and PUB: each op gets exactly one answer,
+    # +OK or -ERR, in order; UNSUB of a denied (never created) sid still gets +OK.
+    Case("security/perm_verbose_pipeline_mixed", [
+        login("b", "bare", "b", verbose=True),
+        send("b", "SUB pm.bare.> 1\r\n" + pub("pm.bare.v", "no") + "SUB pm.other 2\r\n"
+             + pub("pm.bare.a", "ok") + "SUB pm.other q 3\r\n" + pub("pm.other", "no")
+             + "UNSUB 2\r\n" + pub("pm.bare.y.x", "ok2") + "UNSUB 1\r\n" + pub("pm.bare.a", "gone")
+             + "PING\r\n"),
+        expect("b", "+OK", pub_denied("pm.bare.v"), sub_denied("pm.other"), "+OK",
+               msg("pm.bare.a", 1, "ok"), sub_denied("pm.other", "q"), pub_denied("pm.other"),
+               "+OK", "+OK", msg("pm.bare.y.x", 1, "ok2"), "+OK", "+OK", "PONG"),
+    ], config=PERMS, tags=SEC),
+    # Pedantic: a wildcard publish subject gets "Invalid Publish Subject" when its control
+    # line is read, and the message is still checked against the permissions afterwards
+    # (client.go processPub, processInboundClientMsg): denied, a second -ERR; allowed
+    # (the allow entry "pm.bare.*.x" matches the "*" and ">" tokens), it is delivered.
+    Case("security/perm_pedantic_invalid_subject_then_permissions", [
+        login("b", "bare", "b", pedantic=True),
+        send("b", "SUB pm.bare.> 1\r\n" + pub("pm.bare.*", "1") + pub("pm.bare.>.x", "2")
+             + pub("pm.*", "3") + "PING\r\n"),
+        expect("b", "-ERR 'Invalid Publish Subject'", pub_denied("pm.bare.*"),
+               "-ERR 'Invalid Publish Subject'", msg("pm.bare.>.x", 1, "2"),
+               "-ERR 'Invalid Publish Subject'", pub_denied("pm.*"), "PONG"),
+    ], config=PERMS, tags=SEC),
+    # Verbose and pedantic together: no +OK after the errors for a denied invalid subject.
+    Case("security/perm_pedantic_verbose_invalid_subject_denied", [
+        login("b", "bare", "b", pedantic=True, verbose=True),
+        send("b", pub("pm.bare.*", "1") + pub("pm.bare.a", "2") + "PING\r\n"),
+        expect("b", "-ERR 'Invalid Publish Subject'", pub_denied("pm.bare.*"), "+OK", "PONG"),
+    ], config=PERMS, tags=SEC),
+]
+
 CASES = (NKEY_CASES + PERM_CASES + DEFAULT_PERM_CASES + RESERVED_CASES + ACCOUNT_CASES
-         + NO_AUTH_CASES + CONFIG_CASES)
+         + NO_AUTH_CASES + CONFIG_CASES + EDGE_CASES + PROTO_PERM_CASES)
