@@ -251,17 +251,19 @@ void shard::on_service_reply(const message& m) {
         return;
     }
     const pending_reply p = it->second;
-    // Singleton: one response. Stream and chunked: each response restarts
-    // the threshold; an empty message ends a chunked one (nats-server).
-    if (p.type == config::response_type::singleton ||
-        (p.type == config::response_type::chunked && m.payload.empty()))
+    // nats-server's processServiceImport: a singleton takes one response; any
+    // response ends on an empty message (no headers, no body) or on one that
+    // reaches nobody; otherwise each response restarts the threshold.
+    const bool ends = p.type == config::response_type::singleton || m.payload.empty();
+    if (ends)
         service_replies_.erase(it);
     else
         it->second.expires = clock::now() + p.threshold;
     message back = m;
     back.subject = p.reply;
     back.reply = {}; // the responder's subjects mean nothing in the requester's account
-    publish_here(nullptr, p.importer, back);
+    const std::string token(m.subject); // publishing may rehash the table: erase by key
+    if (!publish_here(nullptr, p.importer, back) && !ends) service_replies_.erase(token);
 }
 
 void shard::expire_service_replies(clock::time_point now) {

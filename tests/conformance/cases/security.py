@@ -913,7 +913,10 @@ EDGE_CASES = [
         send("x", pub("xs.mu.k", "1") + pub("xs.mu.j", "2")),
         expect_unordered("y", msg("mu.k.end", 1, "1"), msg("mu.k.end", 2, "1")),
         expect_unordered("y", msg("mu.j.end", 1, "2"), msg("mu.j.end", 2, "2")),
-    ], config=EDGE, tags=SEC),
+    ], config=EDGE, tags=SEC,
+       known_difference="natrix maps {{wildcard(N)}} in a stream import's `to` like $N for every "
+                        "subscriber, literal ones included; nats-server 2.9.10 leaves literal "
+                        "subscriptions out (docs/protocol_compatibility.md)"),
     # to: "pre.>" for "xs.fw.>": the tokens under ">" are kept.
     Case("security/edge_stream_import_to_full_wildcard", [
         login("x", "x", "x"), login("y", "y", "y"),
