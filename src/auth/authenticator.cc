@@ -126,22 +126,35 @@ bool authenticator::expensive(const protocol::connect_options& o, bool use_no_au
     return u && is_bcrypt(u->password);
 }
 
+const authenticator::user_record* authenticator::unchanged_password_user(
+    const protocol::connect_options& o, const authenticator* previous, auth_method method,
+    std::string_view authenticated_as) const noexcept {
+    // Only a password login, for the very name it logged in as, may skip the
+    // check: an NKey client's CONNECT may name a user it never proved.
+    if (!previous || method != auth_method::password || !required_ || !previous->required_ ||
+        !token_.empty() || !previous->token_.empty() || (!o.nkey.empty() && nkey_users_))
+        return nullptr;
+    const std::string_view name = authenticated_as;
+    const user_record* now = single_user_ ? &users_.front() : find_user(name);
+    const user_record* before = previous->single_user_ ? &previous->users_.front() : previous->find_user(name);
+    if (now && before && now->name == name && before->name == name && now->password == before->password &&
+        is_bcrypt(now->password))
+        return now; // verified against this very hash at CONNECT
+    return nullptr;
+}
+
 result authenticator::recheck(const protocol::connect_options& o, std::string_view nonce,
                               bool use_no_auth_user, const authenticator* previous, auth_method method,
                               std::string_view authenticated_as) const {
-    // Only a password login, for the very name it logged in as, may skip the
-    // check: an NKey client's CONNECT may name a user it never proved.
-    if (previous && method == auth_method::password && required_ && previous->required_ &&
-        token_.empty() && previous->token_.empty() && (o.nkey.empty() || !nkey_users_)) {
-        const std::string_view name = authenticated_as;
-        const user_record* now = single_user_ ? &users_.front() : find_user(name);
-        const user_record* before =
-            previous->single_user_ ? &previous->users_.front() : previous->find_user(name);
-        if (now && before && now->name == name && before->name == name && now->password == before->password &&
-            is_bcrypt(now->password))
-            return accept(*now, auth_method::password); // verified against this hash at CONNECT
-    }
+    if (const user_record* u = unchanged_password_user(o, previous, method, authenticated_as))
+        return accept(*u, auth_method::password);
     return check(o, nonce, use_no_auth_user);
+}
+
+bool authenticator::recheck_expensive(const protocol::connect_options& o, bool use_no_auth_user,
+                                      const authenticator* previous, auth_method method,
+                                      std::string_view authenticated_as) const {
+    return !unchanged_password_user(o, previous, method, authenticated_as) && expensive(o, use_no_auth_user);
 }
 
 result authenticator::check(const protocol::connect_options& o, std::string_view nonce,

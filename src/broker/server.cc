@@ -145,13 +145,16 @@ void server::enter_lame_duck(std::chrono::nanoseconds grace, std::chrono::nanose
 void server::check_credentials_async(unsigned shard_id, std::uint32_t slot, std::uint32_t gen,
                                      std::shared_ptr<const auth::authenticator> auth,
                                      protocol::connect_options opts, std::string nonce,
-                                     bool use_no_auth_user) {
+                                     bool use_no_auth_user, bool reload) {
     auth_worker_.submit([this, shard_id, slot, gen, auth = std::move(auth), opts = std::move(opts),
-                         nonce = std::move(nonce), use_no_auth_user]() mutable {
+                         nonce = std::move(nonce), use_no_auth_user, reload]() mutable {
         auth::result r = auth->check(opts, nonce, use_no_auth_user);
         auth::nkey::wipe(opts.pass);
-        shards_[shard_id]->post([slot, gen, auth = std::move(auth), r = std::move(r)](shard& s) mutable {
-            s.complete_auth(slot, gen, std::move(auth), std::move(r));
+        shards_[shard_id]->post([slot, gen, auth = std::move(auth), r = std::move(r), reload](shard& s) mutable {
+            if (reload)
+                s.complete_reauth(slot, gen, std::move(auth), std::move(r));
+            else
+                s.complete_auth(slot, gen, std::move(auth), std::move(r));
         });
     });
 }

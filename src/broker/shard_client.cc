@@ -454,7 +454,9 @@ void shard::handle_unsub(client_connection& c, const protocol::parsed_op& op) {
 // nats-server; one that stays takes its user's new permissions and loses
 // the subscriptions they no longer allow (each reported with its sid).
 void shard::reauthorize(client_connection& c, const auth::authenticator* previous) {
-    if (c.auth_in_flight) return; // complete_auth judges it again with the new authenticator
+    // A verdict in flight is judged again against the new authenticator when
+    // it arrives (complete_auth / complete_reauth compare authenticators).
+    if (c.auth_in_flight) return;
     const bool required = cfg_.auth && cfg_.auth->required();
     if (!c.connect_received) {
         if (required && !c.auth_pending) {
@@ -470,13 +472,43 @@ void shard::reauthorize(client_connection& c, const auth::authenticator* previou
         return;
     }
     auth::result r;
-    if (!cfg_.auth || !cfg_.auth->required())
+    const bool nau_bound =
+        c.bound_before_connect && c.opts.user.empty() && c.opts.nkey.empty() && c.opts.auth_token.empty();
+    if (!required) {
         r = auth::result{true, auth::auth_method::none, {}, auth::global_account, nullptr, {}};
-    else if (c.bound_before_connect && c.opts.user.empty() && c.opts.nkey.empty() && c.opts.auth_token.empty())
+    } else if (nau_bound) {
         r = cfg_.auth->bind_no_auth_user();
-    else
+    } else if (cfg_.auth->recheck_expensive(c.opts, !c.bound_before_connect, previous, c.auth_method,
+                                            c.auth_user)) {
+        // A changed bcrypt user: verified on the auth worker like a CONNECT;
+        // the client's input waits for the verdict (complete_reauth).
+        c.auth_in_flight = true;
+        srv_.check_credentials_async(id_, c.slot, c.generation, cfg_.auth, c.opts, c.nonce,
+                                     !c.bound_before_connect, true);
+        return;
+    } else {
         r = cfg_.auth->recheck(c.opts, c.nonce, !c.bound_before_connect, previous, c.auth_method,
                                c.auth_user);
+    }
+    apply_reauth(c, std::move(r));
+}
+
+void shard::complete_reauth(std::uint32_t slot, std::uint32_t gen,
+                            std::shared_ptr<const auth::authenticator> checked_by, auth::result r) {
+    client_connection* c = lookup(slot, gen);
+    if (!c || c->closed) return;
+    c->auth_in_flight = false;
+    if (checked_by != cfg_.auth)
+        reauthorize(*c, nullptr); // reloaded again meanwhile: judge against the newest
+    else
+        apply_reauth(*c, std::move(r));
+    if (c->closed || c->close_after_flush || c->auth_in_flight) return;
+    std::string parked;
+    parked.swap(c->parked_input);
+    if (!parked.empty()) process_input(*c, parked);
+}
+
+void shard::apply_reauth(client_connection& c, auth::result r) {
     if (!r.ok || r.account != c.account) {
         LOG_WRN("%s:%d - cid:%llu - authentication error after reload: %s", c.ip.c_str(), c.port,
                 static_cast<unsigned long long>(c.cid),

@@ -442,6 +442,43 @@ TEST_P(security, reload_rechecks_an_nkey_client_that_names_a_bcrypt_user) {
     EXPECT_TRUE(c.closed_by_server());
 }
 
+std::string bcrypt4(const std::string& password, char salt) {
+    char rbytes[16];
+    for (char& b : rbytes) b = salt;
+    char setting[CRYPT_GENSALT_OUTPUT_SIZE];
+    EXPECT_NE(crypt_gensalt_rn("$2b$", 4, rbytes, sizeof rbytes, setting, sizeof setting), nullptr);
+    crypt_data data{};
+    const char* h = crypt_r(password.c_str(), setting, &data);
+    return h ? h : "";
+}
+
+// A reload that changes a bcrypt user re-verifies it on the auth worker
+// (the client's input waits); an unchanged bcrypt user is kept as is.
+TEST_P(security, reload_reverifies_changed_bcrypt_users) {
+    const std::string a1 = bcrypt4("a1", 1), a2 = bcrypt4("a2", 2), b = bcrypt4("b", 3);
+    auto config = [&](const std::string& ha) {
+        return "authorization { users: [ {user: a, password: \"" + ha + "\"}, {user: b, password: \"" + b +
+               "\"} ] }";
+    };
+    test_server srv(GetParam(), config(a1));
+    raw_client ca(srv.port()), cb(srv.port());
+    ca.send("CONNECT {\"verbose\":false,\"user\":\"a\",\"pass\":\"a1\"}\r\nPING\r\n");
+    cb.send("CONNECT {\"verbose\":false,\"user\":\"b\",\"pass\":\"b\"}\r\nPING\r\n");
+    ASSERT_EQ(ca.read_line(), "PONG\r\n");
+    ASSERT_EQ(cb.read_line(), "PONG\r\n");
+    std::ofstream(srv.config_path()) << config(a2);
+    srv.signal(SIGHUP);
+    ASSERT_TRUE(srv.wait_log("Reloaded authorization"));
+    ca.send("PING\r\n");
+    EXPECT_EQ(ca.read_line(), "-ERR 'Authorization Violation'\r\n");
+    EXPECT_TRUE(ca.closed_by_server());
+    cb.send("PING\r\n");
+    EXPECT_EQ(cb.read_line(), "PONG\r\n");
+    raw_client again(srv.port());
+    again.send("CONNECT {\"verbose\":false,\"user\":\"a\",\"pass\":\"a2\"}\r\nPING\r\n");
+    EXPECT_EQ(again.read_line(), "PONG\r\n");
+}
+
 INSTANTIATE_TEST_SUITE_P(shards, security, ::testing::Values(1u, 2u));
 
 } // namespace

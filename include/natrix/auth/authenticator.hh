@@ -67,6 +67,10 @@ public:
     result recheck(const protocol::connect_options& opts, std::string_view nonce,
                    bool use_no_auth_user, const authenticator* previous, auth_method method,
                    std::string_view authenticated_as) const;
+    // True when recheck() with these arguments would run bcrypt.
+    bool recheck_expensive(const protocol::connect_options& opts, bool use_no_auth_user,
+                           const authenticator* previous, auth_method method,
+                           std::string_view authenticated_as) const;
     // True when check() would verify a bcrypt hash (tens of milliseconds):
     // callers on a latency-sensitive thread run it elsewhere.
     bool expensive(const protocol::connect_options& opts, bool use_no_auth_user = true) const;
@@ -80,6 +84,10 @@ private:
         std::shared_ptr<const permissions> perms;
     };
     const user_record* find_user(std::string_view name) const noexcept;
+    // The user a reload need not verify again (see recheck); null otherwise.
+    const user_record* unchanged_password_user(const protocol::connect_options& opts,
+                                               const authenticator* previous, auth_method method,
+                                               std::string_view authenticated_as) const noexcept;
     const user_record* find_nkey(std::string_view key) const noexcept;
     result accept(const user_record& u, auth_method how) const;
 

@@ -67,12 +67,14 @@ public:
     bool admit_connection() noexcept;
     void release_connection() noexcept { connections_.fetch_sub(1, std::memory_order_relaxed); }
 
-    // Checks a CONNECT's credentials on the auth worker and hands the verdict
-    // to shard `shard_id` (shard::complete_auth). Any shard thread.
+    // Checks a client's credentials on the auth worker and hands the verdict
+    // to shard `shard_id`: shard::complete_auth for a CONNECT, or
+    // shard::complete_reauth when `reload` re-judges a connected client.
+    // Any shard thread.
     void check_credentials_async(unsigned shard_id, std::uint32_t slot, std::uint32_t gen,
                                  std::shared_ptr<const auth::authenticator> auth,
                                  protocol::connect_options opts, std::string nonce,
-                                 bool use_no_auth_user);
+                                 bool use_no_auth_user, bool reload = false);
 
 private:
     static std::int64_t record_bound(const broker_config& c) noexcept;

@@ -81,6 +81,9 @@ public:
     // The auth worker's verdict on a CONNECT (see server::check_credentials_async).
     void complete_auth(std::uint32_t slot, std::uint32_t gen,
                        std::shared_ptr<const auth::authenticator> checked_by, auth::result r);
+    // The same for a connected client judged again after a reload.
+    void complete_reauth(std::uint32_t slot, std::uint32_t gen,
+                         std::shared_ptr<const auth::authenticator> checked_by, auth::result r);
     void apply_config(const broker_config& cfg);
     template <typename Fn>
     void for_each_connection(Fn&& fn) const {
@@ -136,6 +139,7 @@ private:
     void send_text_err(client_connection& c, std::string_view text);
     // Reload: re-checks every client against a new authenticator.
     void reauthorize(client_connection& c, const auth::authenticator* previous);
+    void apply_reauth(client_connection& c, auth::result r);
     void handle_sub(client_connection& c, const protocol::parsed_op& op);
     void handle_unsub(client_connection& c, const protocol::parsed_op& op);
     void remove_subscription(client_connection& c, subscription* s);
