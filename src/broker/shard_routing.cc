@@ -5,6 +5,7 @@
 #include <natrix/broker/shard.hh>
 #include <natrix/protocol/writer.hh>
 #include <natrix/subjects/subject.hh>
+#include <natrix/util/json_string.hh>
 #include <natrix/util/log.hh>
 
 #include <cstring>
@@ -148,12 +149,9 @@ bool shard::publish_imports(client_connection* from, auth::account_id acct, cons
         const std::string reply = msg.reply.empty() ? std::string() : service_reply(r, acct, msg.reply);
         // Responders learn who asks (nats-server's Nats-Request-Info header,
         // after the request's own headers; header-less clients never see it).
-        std::string info = "Nats-Request-Info: {\"acc\":\"";
-        for (char ch : a.name) {
-            if (ch == '"' || ch == '\\') info += '\\';
-            info += ch;
-        }
-        info += "\",\"rtt\":" + std::to_string(from ? from->rtt.count() : 0) + "}\r\n\r\n";
+        std::string info = "Nats-Request-Info: {\"acc\":";
+        util::append_json_string(info, a.name);
+        info += ",\"rtt\":" + std::to_string(from ? from->rtt.count() : 0) + "}\r\n\r\n";
         std::string payload;
         if (msg.header_size >= 4) {
             payload.assign(msg.payload.substr(0, msg.header_size - 2));

@@ -1,4 +1,5 @@
 #include <natrix/protocol/errors.hh>
+#include <natrix/util/utf8.hh>
 
 #include <cstdint>
 
@@ -28,38 +29,6 @@ constexpr std::array<proto_error_info, static_cast<std::size_t>(proto_error::cou
 
 // Go's %q: printable ASCII as is, quotes and backslashes escaped, the rest
 // as \xNN. Subjects are nearly always printable, so this stays simple.
-// Decodes one UTF-8 sequence at s[i]; returns its length and sets *cp, or 0
-// for an invalid or truncated sequence (Go then prints the byte as \xNN).
-std::size_t utf8_rune(std::string_view s, std::size_t i, std::uint32_t* cp) {
-    const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
-    const unsigned char c = b(0);
-    std::size_t len;
-    std::uint32_t v;
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    } else if (c >= 0xc2 && c <= 0xdf) {
-        len = 2, v = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        len = 3, v = c & 0x0f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4, v = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (i + len > s.size()) return 0;
-    for (std::size_t k = 1; k < len; ++k) {
-        if ((b(k) & 0xc0) != 0x80) return 0;
-        v = (v << 6) | (b(k) & 0x3f);
-    }
-    // Overlong forms, surrogates and values past U+10FFFF are invalid.
-    if ((len == 3 && v < 0x800) || (len == 4 && (v < 0x10000 || v > 0x10ffff)) ||
-        (v >= 0xd800 && v <= 0xdfff))
-        return 0;
-    *cp = v;
-    return len;
-}
-
 // Go's unicode.IsPrint for the runes a subject is likely to hold: control,
 // format, separator and private-use ranges are not printable. (Unassigned
 // code points are taken as printable: an approximation.)
@@ -88,7 +57,7 @@ std::size_t quote_go(char* buf, std::size_t cap, std::string_view s) {
     put('"');
     for (std::size_t i = 0; i < s.size();) {
         std::uint32_t r = 0;
-        const std::size_t len = utf8_rune(s, i, &r);
+        const std::size_t len = util::utf8_decode(s, i, &r);
         if (len == 0) {
             put('\\'), put('x'), put_hex(static_cast<unsigned char>(s[i]), 2);
             ++i;

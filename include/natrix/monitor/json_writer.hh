@@ -8,6 +8,7 @@
 //
 // Plain value type; one thread at a time. Misuse (a value where a key is
 // due, unbalanced ends) is a programming error caught by assertions.
+#include <natrix/util/json_string.hh>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -65,8 +66,7 @@ private:
     std::string out_;
 };
 
-// Appends s as a JSON string literal (with quotes), escaped as Go does.
-void append_json_string(std::string& out, std::string_view s);
+using util::append_json_string; // strings are escaped as Go's encoding/json does
 // Go's strconv.FormatFloat(v, 'f' or 'e', -1, 64) as encoding/json uses it.
 std::string format_json_number(double v);
 

@@ -12,42 +12,12 @@
 #include <natrix/bench_client/bench_error.hh>
 #include <natrix/bench_client/client_conn.hh>
 #include <natrix/bench_client/clock.hh>
+#include <natrix/util/json_string.hh>
 
 namespace natrix::bench_client {
 
 namespace {
 
-void json_escape_into(std::string& out, std::string_view s) {
-    out += '"';
-    for (char c : s) {
-        switch (c) {
-        case '"':
-            out += "\\\"";
-            break;
-        case '\\':
-            out += "\\\\";
-            break;
-        case '\n':
-            out += "\\n";
-            break;
-        case '\r':
-            out += "\\r";
-            break;
-        case '\t':
-            out += "\\t";
-            break;
-        default:
-            if (static_cast<unsigned char>(c) < 0x20) {
-                char buf[8];
-                std::snprintf(buf, sizeof buf, "\\u%04x", c);
-                out += buf;
-            } else {
-                out += c;
-            }
-        }
-    }
-    out += '"';
-}
 
 std::string errno_text(const char* what) {
     return std::string(what) + ": " + std::strerror(errno);
@@ -85,26 +55,26 @@ credentials credentials_for(const credentials& cred, const server_url& url) {
 std::string connect_line(const credentials& cred, std::string_view name, std::string_view nonce) {
     std::string s =
         "CONNECT {\"verbose\":false,\"pedantic\":false,\"tls_required\":false,\"name\":";
-    json_escape_into(s, name);
+    util::append_json_string(s, name);
     s += ",\"lang\":\"cpp\",\"version\":\"natrix-bench 0.1.0\",\"protocol\":1,\"echo\":true,"
          "\"headers\":true,\"no_responders\":true";
     if (!cred.token.empty()) {
         s += ",\"auth_token\":";
-        json_escape_into(s, cred.token);
+        util::append_json_string(s, cred.token);
     }
     if (!cred.user.empty() || !cred.pass.empty()) {
         s += ",\"user\":";
-        json_escape_into(s, cred.user);
+        util::append_json_string(s, cred.user);
         s += ",\"pass\":";
-        json_escape_into(s, cred.pass);
+        util::append_json_string(s, cred.pass);
     }
     if (cred.nkey) {
         const auto sig =
             cred.nkey->sign({reinterpret_cast<const std::uint8_t*>(nonce.data()), nonce.size()});
         s += ",\"nkey\":";
-        json_escape_into(s, cred.nkey->public_key());
+        util::append_json_string(s, cred.nkey->public_key());
         s += ",\"sig\":";
-        json_escape_into(s, auth::nkey::base64url_encode(sig));
+        util::append_json_string(s, auth::nkey::base64url_encode(sig));
     }
     s += "}\r\n";
     return s;
