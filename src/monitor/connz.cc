@@ -57,6 +57,22 @@ bool conn_before(const conn_info& a, const conn_info& b, connz_sort by) {
     return a.cid < b.cid;
 }
 
+} // namespace
+
+void write_sub_detail(json_writer& w, const sub_info& s) {
+    w.begin_object();
+    if (!s.account.empty()) w.field("account", s.account);
+    w.field("subject", s.subject);
+    if (!s.queue.empty()) w.field("qgroup", s.queue);
+    w.field("sid", s.sid);
+    w.field("msgs", s.msgs);
+    if (s.max > 0) w.field("max", s.max);
+    w.field("cid", s.cid);
+    w.end_object();
+}
+
+namespace {
+
 std::vector<sub_info> list_subs(const broker::client_connection& c) {
     std::vector<sub_info> out;
     out.reserve(c.subs.size());
@@ -231,16 +247,7 @@ std::string render_connz(std::string_view server_id, std::chrono::system_clock::
             w.end_array();
         } else if (o.subs == subs_mode::detail && !c.subs.empty()) {
             w.key("subscriptions_list_detail").begin_array();
-            for (const sub_info& s : c.subs) {
-                w.begin_object();
-                w.field("subject", s.subject);
-                if (!s.queue.empty()) w.field("qgroup", s.queue);
-                w.field("sid", s.sid);
-                w.field("msgs", s.msgs);
-                if (s.max > 0) w.field("max", s.max);
-                w.field("cid", s.cid);
-                w.end_object();
-            }
+            for (const sub_info& s : c.subs) write_sub_detail(w, s);
             w.end_array();
         }
         w.end_object();

@@ -32,8 +32,8 @@ shard_subscriptions read_subscriptions(const broker::shard& s, const subsz_optio
     s.for_each_connection([&](const broker::client_connection& c) {
         for (const auto& [sid, sub] : c.subs) {
             if (!o.test.empty() && !subjects::subject_matches(sub->subject, o.test)) continue;
-            out.subs.push_back(
-                {sub->subject, sub->queue, sub->sid, sub->delivered, sub->max, c.cid});
+            out.subs.push_back({sub->subject, sub->queue, sub->sid, sub->delivered, sub->max, c.cid,
+                                s.account_name(c.account)});
         }
     });
     return out;
@@ -80,18 +80,7 @@ std::string render_subsz(std::string_view server_id, std::chrono::system_clock::
         const std::size_t to = std::min(subs.size(), from + o.limit);
         if (from < to) {
             w.key("subscriptions_list").begin_array();
-            for (std::size_t i = from; i < to; ++i) {
-                const sub_info& s = subs[i];
-                w.begin_object();
-                w.field("account", "$G");
-                w.field("subject", s.subject);
-                if (!s.queue.empty()) w.field("qgroup", s.queue);
-                w.field("sid", s.sid);
-                w.field("msgs", s.msgs);
-                if (s.max > 0) w.field("max", s.max);
-                w.field("cid", s.cid);
-                w.end_object();
-            }
+            for (std::size_t i = from; i < to; ++i) write_sub_detail(w, subs[i]);
             w.end_array();
         }
     }

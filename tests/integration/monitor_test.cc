@@ -774,7 +774,7 @@ TEST(monitor_auth, varz_and_connz_show_who_is_connected) {
             auto c = std::make_unique<raw_client>(port);
             std::string connect = std::string("CONNECT ") + login;
             connect.insert(connect.size() - 1, ",\"verbose\":false");
-            c->send(connect + "\r\nPING\r\n");
+            c->send(connect + "\r\nSUB mon.auth 1\r\nPING\r\n");
             ASSERT_EQ(c->read_line(), "PONG\r\n");
             static std::vector<std::unique_ptr<raw_client>> keep;
             keep.push_back(std::move(c));
@@ -796,6 +796,16 @@ TEST(monitor_auth, varz_and_connz_show_who_is_connected) {
         }
         std::sort(seen.begin(), seen.end());
         EXPECT_EQ(seen, (std::vector<std::string>{"g/-", "ua/A"})) << who;
+        // /subsz names each subscription's account ($G for users outside accounts).
+        auto subsz = parse_json(http_get(http, "/subsz?subs=1"), who + " /subsz");
+        std::vector<std::string> accounts;
+        for (simdjson::dom::element sub : simdjson::dom::array(subsz->root["subscriptions_list"])) {
+            std::string_view account;
+            EXPECT_EQ(sub["account"].get(account), simdjson::SUCCESS) << who;
+            accounts.emplace_back(account);
+        }
+        std::sort(accounts.begin(), accounts.end());
+        EXPECT_EQ(accounts, (std::vector<std::string>{"$G", "A"})) << who;
         auto plain = parse_json(http_get(http, "/connz"), who + " /connz");
         for (simdjson::dom::element c : simdjson::dom::array(plain->root["connections"]))
             EXPECT_TRUE(c["authorized_user"].error()) << who << ": only with auth=1";

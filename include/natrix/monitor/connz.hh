@@ -54,7 +54,11 @@ struct sub_info {
     std::uint64_t msgs = 0;
     std::int64_t max = 0;
     std::uint64_t cid = 0;
+    std::string account; // /subsz names it (nats-server's SubDetail); empty: omitted
 };
+class json_writer;
+// One subscription's detail object, as /connz?subs=detail and /subsz write it.
+void write_sub_detail(json_writer& w, const sub_info& s);
 
 struct conn_info {
     std::uint64_t cid = 0;
