@@ -199,11 +199,11 @@ TEST(subsz_render, stats_summed_and_list_paged) {
     a.stats.cache_entries = 1;
     a.stats.inserts = 3;
     a.stats.removes = 1;
-    a.subs = {{"foo", "", "1", 5, 0, 3}, {"bar", "q", "2", 1, 0, 3}};
+    a.subs = {{"foo", "", "1", 5, 0, 3, "$G"}, {"bar", "q", "2", 1, 0, 3, "$G"}};
     b.stats.subscriptions = 1;
     b.stats.matches = 2;
     b.stats.cache_hits = 0;
-    b.subs = {{"foo.*", "", "1", 0, 0, 2}};
+    b.subs = {{"foo.*", "", "1", 0, 0, 2, "$G"}};
     subsz_options o;
     std::string s = render_subsz("NID", std::chrono::system_clock::now(), o, {a, b});
     simdjson::dom::parser p;
