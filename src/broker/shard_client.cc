@@ -356,16 +356,15 @@ bool shard::handle_pub(client_connection& c, const protocol::parsed_op& op) {
 // no, the allowances allow_responses granted (never cached).
 bool shard::publish_permitted(client_connection& c, std::string_view subject) {
     bool allowed;
-    const std::string key(subject);
-    if (auto it = c.pub_cache.find(key); it != c.pub_cache.end()) {
+    if (auto it = c.pub_cache.find(subject); it != c.pub_cache.end()) {
         allowed = it->second;
     } else {
         allowed = c.perms->publish_allowed(subject);
         if (c.pub_cache.size() >= k_pub_cache_limit) c.pub_cache.clear();
-        c.pub_cache.emplace(key, allowed);
+        c.pub_cache.emplace(std::string(subject), allowed);
     }
     if (allowed || !c.perms->responses()) return allowed;
-    auto it = c.replies.find(key);
+    auto it = c.replies.find(subject);
     if (it == c.replies.end()) return false;
     const config::response_permission& rp = *c.perms->responses();
     ++it->second.sent;

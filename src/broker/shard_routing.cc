@@ -242,7 +242,7 @@ std::string shard::service_reply(const auth::service_route& r, auth::account_id 
 // A response reached one of our _R_ subscriptions: deliver it to the
 // requester's reply subject in the requester's account.
 void shard::on_service_reply(const message& m) {
-    auto it = service_replies_.find(std::string(m.subject));
+    auto it = service_replies_.find(m.subject);
     if (it == service_replies_.end()) return; // answered already, expired or forged
     if (clock::now() > it->second.expires) {
         service_replies_.erase(it);

@@ -7,6 +7,7 @@
 #include <natrix/auth/authenticator.hh>
 #include <natrix/protocol/connect_options.hh>
 #include <natrix/protocol/parser.hh>
+#include <natrix/util/string_map.hh>
 
 #include <chrono>
 #include <cstdint>
@@ -105,13 +106,13 @@ struct client_connection {
     // A wildcard SUB covers a denied subject: deliveries are checked.
     bool deny_filter = false;
     // Publish verdicts of the static rules, per subject (bounded).
-    std::unordered_map<std::string, bool> pub_cache;
+    util::string_map<bool> pub_cache;
     // allow_responses: reply subjects of requests delivered to this client.
     struct reply_allowance {
         clock::time_point at;
         int sent = 0;
     };
-    std::unordered_map<std::string, reply_allowance> replies;
+    util::string_map<reply_allowance> replies;
     std::size_t replies_prune_at = 0; // prune again at this size (amortised)
 
     std::size_t pending_bytes() const noexcept {

@@ -17,6 +17,7 @@
 #include <natrix/rings/spsc_ring.hh>
 #include <natrix/subjects/interest_map.hh>
 #include <natrix/subjects/subject_trie.hh>
+#include <natrix/util/string_map.hh>
 
 #include <array>
 #include <atomic>
@@ -238,11 +239,7 @@ private:
         std::uint32_t route = 0; // index into stream_exports / service_imports
         std::string subject;
     };
-    struct string_hash {
-        using is_transparent = void;
-        std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-    };
-    using import_map = std::unordered_map<std::string, std::vector<import_target>, string_hash, std::equal_to<>>;
+    using import_map = util::string_map<std::vector<import_target>>;
     std::vector<import_map> import_cache_;
     const std::vector<import_target>& import_targets(auth::account_id acct, std::string_view subject);
 
@@ -259,7 +256,7 @@ private:
     };
     static constexpr std::size_t k_max_pending_replies = 1 << 20; // per shard
     bool reply_cap_warned_ = false;
-    std::unordered_map<std::string, pending_reply> service_replies_;
+    util::string_map<pending_reply> service_replies_;
     std::vector<std::string> reply_prefix_; // per exporting account; "" until used
     std::vector<std::unique_ptr<subscription>> internal_subs_;
     clock::time_point next_reply_sweep_{};
