@@ -247,10 +247,7 @@ void shard::finish_connect(client_connection& c, auth::result r) {
             c.perms = std::move(r.perms);
             c.pub_cache.clear();
             c.replies.clear();
-            c.deny_filter = false;
-            if (c.perms)
-                for (const auto& [sid, sub] : c.subs)
-                    if (c.perms->needs_delivery_filter(sub->subject)) c.deny_filter = true;
+            refresh_deny_filter(c);
         }
     }
     if (!c.opts.account.empty() || c.opts.new_account) {
@@ -520,16 +517,15 @@ void shard::apply_reauth(client_connection& c, auth::result r) {
     c.auth_method = r.method;
     c.perms = std::move(r.perms);
     c.pub_cache.clear();
-    c.deny_filter = false;
-    if (!c.perms) return;
+    if (!c.perms) {
+        c.deny_filter = false;
+        return;
+    }
     std::vector<subscription*> revoked;
     for (auto& [sid, s] : c.subs) {
         const bool ok = c.perms->subscribe_allowed(s->subject, {}) ||
                         (!s->queue.empty() && c.perms->subscribe_allowed(s->subject, s->queue));
-        if (!ok)
-            revoked.push_back(s.get());
-        else if (c.perms->needs_delivery_filter(s->subject))
-            c.deny_filter = true;
+        if (!ok) revoked.push_back(s.get());
     }
     for (subscription* s : revoked) {
         LOG_WRN("Removed sub \"%s\" (sid \"%s\") for user \"%s\" - not authorized", s->subject.c_str(),
@@ -539,6 +535,19 @@ void shard::apply_reauth(client_connection& c, auth::result r) {
         remove_subscription(c, s);
     }
     if (!revoked.empty() && nshards_ > 1) c.pushed_remote = true;
+    refresh_deny_filter(c);
+}
+
+// Deliveries are filtered when some wildcard subscription covers a subject
+// the client's permissions deny (nats-server's mperms).
+void shard::refresh_deny_filter(client_connection& c) {
+    c.deny_filter = false;
+    if (!c.perms) return;
+    for (const auto& [sid, sub] : c.subs)
+        if (c.perms->needs_delivery_filter(sub->subject)) {
+            c.deny_filter = true;
+            return;
+        }
 }
 
 // Answers the PINGs that waited for their SUBs to reach every shard, then

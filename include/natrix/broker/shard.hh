@@ -141,6 +141,7 @@ private:
     // Reload: re-checks every client against a new authenticator.
     void reauthorize(client_connection& c, const auth::authenticator* previous);
     void apply_reauth(client_connection& c, auth::result r);
+    void refresh_deny_filter(client_connection& c);
     void handle_sub(client_connection& c, const protocol::parsed_op& op);
     void handle_unsub(client_connection& c, const protocol::parsed_op& op);
     void remove_subscription(client_connection& c, subscription* s);
