@@ -45,6 +45,9 @@ natrix::broker::broker_config to_broker_config(const natrix::config::server_opti
     b.ring_bytes = o.natrix.ring_capacity;
     b.recv_buffer_size = o.natrix.recv_buffer_size;
     b.recv_buffer_count = o.natrix.recv_buffer_count;
+    b.io = o.natrix.io_backend == "uring"   ? natrix::broker::io_mode::uring
+           : o.natrix.io_backend == "epoll" ? natrix::broker::io_mode::epoll
+                                            : natrix::broker::io_mode::automatic;
     b.auth = std::move(auth);
     b.auth_timeout = o.auth_timeout;
     return b;

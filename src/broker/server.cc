@@ -1,5 +1,6 @@
 #include <natrix/broker/server.hh>
-#include <natrix/auth/nkey.hh>
+#include <natrix/broker/shard.hh>
+#include <natrix/io/backend.hh>
 #include <natrix/runtime/cpu_topology.hh>
 #include <natrix/util/log.hh>
 
@@ -32,7 +33,7 @@ server::server(broker_config cfg) : cfg_(std::move(cfg)) {
     // wrap), or a big message could never be forwarded.
     const std::size_t need = std::bit_ceil(static_cast<std::size_t>(record_bound(cfg_)));
     if (cfg_.ring_bytes < need) cfg_.ring_bytes = need;
-    max_connections_.store(cfg_.max_connections, std::memory_order_relaxed);
+    connections_.set_max(cfg_.max_connections);
 }
 
 server::~server() { stop(); }
@@ -45,12 +46,22 @@ std::int64_t server::record_bound(const broker_config& c) noexcept {
 
 int server::port() const noexcept { return shards_.empty() ? 0 : shards_[0]->bound_port(); }
 
-bool server::admit_connection() noexcept {
-    const int max = max_connections_.load(std::memory_order_relaxed);
-    int cur = connections_.load(std::memory_order_relaxed);
-    do {
-        if (max > 0 && cur >= max) return false;
-    } while (!connections_.compare_exchange_weak(cur, cur + 1, std::memory_order_relaxed));
+// io_uring unless told otherwise; where it cannot be had (seccomp, a
+// disabled or old kernel), epoll with a warning, or a refusal when io_uring
+// was asked for by name (docs/decisions/0008-io-backend.md).
+bool server::choose_backend(std::string* error) {
+    if (cfg_.io == io_mode::epoll) return true;
+    std::string why;
+    if (io::uring_available(&why)) {
+        cfg_.io = io_mode::uring;
+        return true;
+    }
+    if (cfg_.io == io_mode::uring) {
+        if (error) *error = why + " (natrix { io: uring } was asked for; io: epoll runs without it)";
+        return false;
+    }
+    LOG_WRN("%s; using the epoll backend", why.c_str());
+    cfg_.io = io_mode::epoll;
     return true;
 }
 
@@ -62,13 +73,19 @@ bool server::start(std::string* error) {
         if (error) *error = "at most " + std::to_string(subjects::max_shards) + " shards are supported";
         return false;
     }
-    LOG_INF("%s", plan.description.c_str());
+    if (!choose_backend(error)) return false;
+    LOG_INF("%s, %s I/O", plan.description.c_str(), cfg_.io == io_mode::uring ? "io_uring" : "epoll");
     // All shards (and so all rings) exist before any thread runs.
-    for (unsigned i = 0; i < n; ++i) shards_.push_back(std::make_unique<shard>(i, n, *this));
+    const shard::shared env{&stopping_, &connections_, &auth_worker_};
+    for (unsigned i = 0; i < n; ++i) shards_.push_back(std::make_unique<shard>(i, n, cfg_, env));
+    std::vector<mailbox*> mail;
+    for (auto& s : shards_) mail.push_back(&s->mail());
+    for (auto& s : shards_) s->mail().link(mail);
     for (unsigned i = 0; i < n; ++i) {
         const int cpu = plan.shard_cpus[i];
-        threads_.emplace_back([this, i, cpu] { shards_[i]->run(cpu); });
-        // Shard 0 binds first so that the others can join its port.
+        // Shard 0 binds first (it may pick the port); the others join it.
+        const int port = i == 0 ? cfg_.port : shards_[0]->bound_port();
+        threads_.emplace_back([this, i, cpu, port] { shards_[i]->run(cpu, port); });
         while (!shards_[i]->started()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
         if (!shards_[i]->start_error().empty()) {
             if (error) *error = "shard " + std::to_string(i) + ": " + shards_[i]->start_error();
@@ -81,10 +98,18 @@ bool server::start(std::string* error) {
     return true;
 }
 
+void server::post_view(std::size_t i, std::function<void(const shard_view&)> fn) {
+    shards_[i]->post([fn = std::move(fn)](shard& s) { fn(s); });
+}
+
 bool server::reload(const broker_config& n, std::string* error) {
     if (n.host != cfg_.host || (n.port != cfg_.port && n.port != 0) || n.shards != cfg_.shards ||
         n.cpus != cfg_.cpus) {
         if (error) *error = "listen address, shards and cpus cannot change on reload; restart natrix";
+        return false;
+    }
+    if (n.io != io_mode::automatic && n.io != cfg_.io) {
+        if (error) *error = "the I/O backend (natrix { io }) cannot change on reload; restart natrix";
         return false;
     }
     broker_config next = cfg_;
@@ -121,16 +146,25 @@ bool server::reload(const broker_config& n, std::string* error) {
         return false;
     }
     cfg_ = next;
-    max_connections_.store(next.max_connections, std::memory_order_relaxed);
-    auto done = collect<bool>([next](shard& s) {
-        s.apply_config(next);
-        return true;
-    });
-    for (const auto& d : done)
-        if (!d) {
-            if (error) *error = "a shard did not apply the new configuration in time";
-            return false;
-        }
+    connections_.set_max(next.max_connections);
+    struct state {
+        std::mutex mu;
+        std::condition_variable cv;
+        std::size_t done = 0;
+    };
+    auto st = std::make_shared<state>();
+    for (auto& s : shards_)
+        s->post([st, next](shard& sh) {
+            sh.apply_config(next);
+            std::lock_guard lock(st->mu);
+            ++st->done;
+            st->cv.notify_all();
+        });
+    std::unique_lock lock(st->mu);
+    if (!st->cv.wait_for(lock, std::chrono::seconds(2), [&] { return st->done == shards_.size(); })) {
+        if (error) *error = "a shard did not apply the new configuration in time";
+        return false;
+    }
     return true;
 }
 
@@ -140,23 +174,6 @@ void server::enter_lame_duck(std::chrono::nanoseconds grace, std::chrono::nanose
     const auto from = now + grace;
     const auto until = now + std::max(duration, grace);
     for (auto& s : shards_) s->post([from, until](shard& sh) { sh.enter_lame_duck(from, until); });
-}
-
-void server::check_credentials_async(unsigned shard_id, std::uint32_t slot, std::uint32_t gen,
-                                     std::shared_ptr<const auth::authenticator> auth,
-                                     protocol::connect_options opts, std::string nonce,
-                                     bool use_no_auth_user, bool reload) {
-    auth_worker_.submit([this, shard_id, slot, gen, auth = std::move(auth), opts = std::move(opts),
-                         nonce = std::move(nonce), use_no_auth_user, reload]() mutable {
-        auth::result r = auth->check(opts, nonce, use_no_auth_user);
-        auth::nkey::wipe(opts.pass);
-        shards_[shard_id]->post([slot, gen, auth = std::move(auth), r = std::move(r), reload](shard& s) mutable {
-            if (reload)
-                s.complete_reauth(slot, gen, std::move(auth), std::move(r));
-            else
-                s.complete_auth(slot, gen, std::move(auth), std::move(r));
-        });
-    });
 }
 
 void server::stop() {

@@ -16,7 +16,7 @@ enum class kind { boolean, text };
 
 enum class id {
     help, version, port, addr, name, http_port, config, test, debug, trace, debug_trace,
-    logtime, log, pid, max_payload, shards, cpus, idle, unsupported, signal, user, pass, auth,
+    logtime, log, pid, max_payload, shards, cpus, idle, io, unsupported, signal, user, pass, auth,
 };
 
 struct flag_def {
@@ -63,6 +63,7 @@ constexpr flag_def flags[] = {
     {"shards", kind::text, id::shards},
     {"cpus", kind::text, id::cpus},
     {"idle", kind::text, id::idle},
+    {"io", kind::text, id::io},
     {"user", kind::text, id::user},
     {"pass", kind::text, id::pass},
     {"auth", kind::text, id::auth},
@@ -123,7 +124,7 @@ std::optional<std::int64_t> integer(std::string_view s) {
 
 // What the flags set; absent = leave the config file's value alone.
 struct overrides {
-    std::optional<std::string> host, server_name, log_file, pid_file, idle, user, pass, token;
+    std::optional<std::string> host, server_name, log_file, pid_file, idle, io, user, pass, token;
     std::optional<int> port, http_port;
     std::optional<bool> debug, trace, logtime;
     std::optional<std::int64_t> max_payload;
@@ -220,6 +221,11 @@ bool apply_flag(cli_state& st, const flag_def& f, std::string_view arg, bool set
         if (arg != "spin" && arg != "backoff" && arg != "sleep")
             return st.error = invalid(arg, n, "expected spin, backoff or sleep"), false;
         o.idle = std::string(arg);
+        return true;
+    case id::io:
+        if (arg != "uring" && arg != "epoll" && arg != "auto")
+            return st.error = invalid(arg, n, "expected uring, epoll or auto"), false;
+        o.io = std::string(arg);
         return true;
     case id::signal:
         st.error = "flag -" + std::string(n) +
@@ -318,6 +324,7 @@ void apply_overrides(const overrides& o, server_options& opts) {
     if (o.shards) opts.natrix.shards = *o.shards;
     if (o.cpus) opts.natrix.cpus = *o.cpus;
     if (o.idle) opts.natrix.idle_strategy = *o.idle;
+    if (o.io) opts.natrix.io_backend = *o.io;
     // nats-server's --user/--pass/--auth: the single user or the token,
     // over the file's (a users list, when present, still decides).
     if (o.user) opts.security.user = *o.user;
@@ -414,6 +421,8 @@ natrix Options:
         --shards <n>                 Number of shards (default: 0 = one per allowed core)
         --cpus <list>                Cores to run on, e.g. 0-3,6 (default: all allowed)
         --idle <strategy>            Idle shards: spin, backoff or sleep (default: backoff)
+        --io <backend>               I/O backend: uring, epoll or auto (default: auto = io_uring
+                                     where available, else epoll)
 
 Common Options:
     -h, --help                       Show this message

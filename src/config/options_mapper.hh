@@ -131,6 +131,7 @@ private:
 
     void natrix_block(const value& v);
     void io_block(const value& v);
+    void io_backend(const std::string& name, const value& v);
     // security_options.cc
     void authorization_block(const std::string& key, const map_entry& e);
     void auth_timeout(const value& v);

@@ -263,13 +263,26 @@ void mapper::natrix_block(const value& v) {
             else
                 t.ring_capacity = static_cast<std::uint32_t>(n);
         } else if (key == "io") {
-            io_block(x);
+            if (x.is_map())
+                io_block(x);
+            else
+                io_backend("natrix.io", x);
         } else if (key == "strict_config") {
             get_bool("natrix.strict_config", x, &t.strict_config);
         } else {
             unknown("natrix." + e.key, e);
         }
     }
+}
+
+void mapper::io_backend(const std::string& name, const value& v) {
+    std::string s;
+    if (!get_string(name, v, &s)) return;
+    s = lowered(s);
+    if (s != "uring" && s != "io_uring" && s != "epoll" && s != "auto")
+        error(v.pos(), "'" + name + "' must be uring, epoll or auto, not \"" + v.as_string() + "\"");
+    else
+        o_.natrix.io_backend = s == "io_uring" ? "uring" : s;
 }
 
 void mapper::io_block(const value& v) {
@@ -284,6 +297,8 @@ void mapper::io_block(const value& v) {
         if (key == "recv_buffer_size") {
             if (get_range("natrix.io.recv_buffer_size", e.val, 1024, 16 << 20, &n))
                 t.recv_buffer_size = static_cast<std::uint32_t>(n);
+        } else if (key == "backend") {
+            io_backend("natrix.io.backend", e.val);
         } else if (key == "recv_buffer_count") {
             if (!get_range("natrix.io.recv_buffer_count", e.val, 1, 32768, &n)) continue;
             if (!is_power_of_two(n))

@@ -1,7 +1,7 @@
 #include <algorithm>
 #include <utility>
 
-#include <natrix/broker/shard.hh>
+#include <natrix/broker/shard_view.hh>
 #include <natrix/monitor/connz.hh>
 #include <natrix/monitor/go_format.hh>
 #include <natrix/monitor/json_writer.hh>
@@ -73,11 +73,10 @@ void write_sub_detail(json_writer& w, const sub_info& s) {
 
 namespace {
 
-std::vector<sub_info> list_subs(const broker::client_connection& c) {
+std::vector<sub_info> list_subs(const broker::shard_view& v, const broker::connection_info& c) {
     std::vector<sub_info> out;
-    out.reserve(c.subs.size());
-    for (const auto& [sid, s] : c.subs)
-        out.push_back({s->subject, s->queue, s->sid, s->delivered, s->max, c.cid});
+    for (broker::subscription_info& s : v.subscriptions_of(c))
+        out.push_back({std::move(s.subject), std::move(s.queue), std::move(s.sid), s.msgs, s.max, s.cid, {}});
     std::sort(out.begin(), out.end(),
               [](const sub_info& a, const sub_info& b) { return sid_less(a.sid, b.sid); });
     return out;
@@ -138,12 +137,12 @@ void sort_connections(std::vector<conn_info>& conns, connz_sort by) {
               [by](const conn_info& a, const conn_info& b) { return conn_before(a, b, by); });
 }
 
-shard_connections read_connections(const broker::shard& s, const connz_options& o) {
+shard_connections read_connections(const broker::shard_view& s, const connz_options& o) {
     shard_connections out;
-    std::vector<const broker::client_connection*> src;
-    s.for_each_connection([&](const broker::client_connection& c) {
-        ++out.open;
-        if (o.cid && c.cid != o.cid) return;
+    std::vector<broker::connection_info> src = s.connections();
+    out.open = src.size();
+    if (o.cid) std::erase_if(src, [&](const broker::connection_info& c) { return c.cid != o.cid; });
+    for (const broker::connection_info& c : src) {
         conn_info ci;
         ci.cid = c.cid;
         ci.ip = c.ip;
@@ -151,22 +150,21 @@ shard_connections read_connections(const broker::shard& s, const connz_options& 
         ci.start = c.start;
         ci.last_activity = c.last_activity;
         ci.rtt = c.rtt;
-        ci.pending_bytes = c.pending_bytes();
+        ci.pending_bytes = c.pending_bytes;
         ci.in_msgs = c.in_msgs;
         ci.out_msgs = c.out_msgs;
         ci.in_bytes = c.in_bytes;
         ci.out_bytes = c.out_bytes;
-        ci.num_subs = static_cast<std::uint32_t>(c.subs.size());
-        ci.name = c.opts.name;
-        ci.lang = c.opts.lang;
-        ci.version = c.opts.version;
+        ci.num_subs = c.num_subs;
+        ci.name = c.name;
+        ci.lang = c.lang;
+        ci.version = c.version;
         if (o.auth) {
-            ci.authorized_user = c.auth_user;
-            if (c.account != auth::global_account) ci.account = s.account_name(c.account);
+            ci.authorized_user = c.user;
+            ci.account = c.account;
         }
         out.conns.push_back(std::move(ci));
-        src.push_back(&c);
-    });
+    }
     // Sort an index so the subscription lists can be read for the kept ones only.
     std::vector<std::size_t> idx(out.conns.size());
     for (std::size_t i = 0; i < idx.size(); ++i) idx[i] = i;
@@ -179,7 +177,7 @@ shard_connections read_connections(const broker::shard& s, const connz_options& 
     kept.reserve(keep);
     for (std::size_t k = 0; k < keep; ++k) {
         conn_info& ci = out.conns[idx[k]];
-        if (o.subs != subs_mode::none) ci.subs = list_subs(*src[idx[k]]);
+        if (o.subs != subs_mode::none) ci.subs = list_subs(s, src[idx[k]]);
         kept.push_back(std::move(ci));
     }
     out.conns = std::move(kept);

@@ -1,9 +1,9 @@
-#include <natrix/broker/shard.hh>
+#include <natrix/broker/shard_view.hh>
 #include <natrix/monitor/shard_figures.hh>
 
 namespace natrix::monitor {
 
-shard_figures read_shard_figures(const broker::shard& s) {
+shard_figures read_shard_figures(const broker::shard_view& s) {
     const broker::shard_stats& st = s.stats();
     shard_figures f;
     f.shard = s.id();
@@ -23,7 +23,7 @@ shard_figures read_shard_figures(const broker::shard& s) {
     f.ring_bytes_in_use = s.ring_bytes_in_use();
     f.overflow_bytes = s.overflow_bytes();
     f.trie = s.subscription_stats();
-    f.latency = s.publish_latency().read();
+    f.latency = s.publish_latency();
     return f;
 }
 

@@ -1,6 +1,6 @@
 #include <algorithm>
 
-#include <natrix/broker/shard.hh>
+#include <natrix/broker/shard_view.hh>
 #include <natrix/monitor/go_format.hh>
 #include <natrix/monitor/json_writer.hh>
 #include <natrix/monitor/subsz.hh>
@@ -25,17 +25,13 @@ bool parse_subsz_options(const query_params& q, subsz_options* out, std::string*
     return true;
 }
 
-shard_subscriptions read_subscriptions(const broker::shard& s, const subsz_options& o) {
+shard_subscriptions read_subscriptions(const broker::shard_view& s, const subsz_options& o) {
     shard_subscriptions out;
     out.stats = s.subscription_stats();
     if (!o.subs) return out;
-    s.for_each_connection([&](const broker::client_connection& c) {
-        for (const auto& [sid, sub] : c.subs) {
-            if (!o.test.empty() && !subjects::subject_matches(sub->subject, o.test)) continue;
-            out.subs.push_back({sub->subject, sub->queue, sub->sid, sub->delivered, sub->max, c.cid,
-                                s.account_name(c.account)});
-        }
-    });
+    for (broker::subscription_info& x : s.subscriptions(o.test))
+        out.subs.push_back({std::move(x.subject), std::move(x.queue), std::move(x.sid), x.msgs, x.max, x.cid,
+                            std::move(x.account)});
     return out;
 }
 

@@ -14,6 +14,8 @@
 namespace natrix::broker {
 
 enum class idle_strategy { spin, backoff, sleep };
+// automatic: io_uring where the kernel and seccomp allow it, else epoll (WRN).
+enum class io_mode { automatic, uring, epoll };
 
 struct broker_config {
     std::string host = "0.0.0.0";
@@ -36,6 +38,7 @@ struct broker_config {
     std::size_t ring_bytes = 4 << 20;  // per ordered shard pair
     std::uint32_t recv_buffer_size = 64 * 1024;
     std::uint32_t recv_buffer_count = 256;
+    io_mode io = io_mode::automatic; // server::start resolves automatic for the shards
 
     // Client authentication; null means none. Immutable and shared by all
     // shards; fixed for the life of the process (not reloaded yet).

@@ -59,4 +59,14 @@ private:
     std::atomic<std::uint64_t> sum_ns_{0};
 };
 
+// Picks the messages whose latency is timed: one in sample_every. One per
+// publishing component of a shard; not shared between threads.
+class sample_clock {
+public:
+    bool take() noexcept { return (++tick_ & (latency_histogram::sample_every - 1)) == 0; }
+
+private:
+    std::uint32_t tick_ = 0;
+};
+
 } // namespace natrix::broker

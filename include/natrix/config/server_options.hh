@@ -35,7 +35,10 @@ struct natrix_tuning {
     std::uint32_t spin_us = 50;   // busy-poll time before an idle shard sleeps (backoff)
     // Bytes of each shard-to-shard SPSC ring; a power of two (1 KiB .. 1 GiB).
     std::uint32_t ring_capacity = 65536;
-    // io { }: the per-shard provided-buffer ring for multishot recv.
+    // io: the I/O backend, `io: uring|epoll|auto` or `io { backend: ... }`
+    // (auto: io_uring where available, else epoll with a warning).
+    std::string io_backend = "auto";
+    // io { }: the per-shard receive buffers (io_uring's provided-buffer ring).
     std::uint32_t recv_buffer_size = 65536; // bytes per buffer (1 KiB .. 16 MiB)
     std::uint32_t recv_buffer_count = 256;  // buffers per shard; power of two <= 32768 (io_uring)
     // false: unknown keys are warnings instead of errors.

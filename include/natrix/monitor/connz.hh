@@ -14,7 +14,7 @@
 #include <natrix/monitor/query_params.hh>
 
 namespace natrix::broker {
-class shard;
+class shard_view;
 }
 
 namespace natrix::monitor {
@@ -80,7 +80,7 @@ struct shard_connections {
 };
 
 // On the shard's thread only.
-shard_connections read_connections(const broker::shard& s, const connz_options& o);
+shard_connections read_connections(const broker::shard_view& s, const connz_options& o);
 
 // Orders by the sort key (nats-server's direction: cid and start ascending,
 // everything else largest first), ties by cid.

@@ -11,7 +11,7 @@
 #include <natrix/subjects/subject_trie.hh>
 
 namespace natrix::broker {
-class shard;
+class shard_view;
 }
 
 namespace natrix::monitor {
@@ -30,7 +30,7 @@ struct shard_figures {
 };
 
 // On the shard's thread only.
-shard_figures read_shard_figures(const broker::shard& s);
+shard_figures read_shard_figures(const broker::shard_view& s);
 
 // Sum over shards (shard = number of shards summed; latency merged).
 shard_figures sum_figures(const std::vector<shard_figures>& shards);

@@ -29,7 +29,7 @@ struct shard_subscriptions {
 };
 
 // On the shard's thread only.
-shard_subscriptions read_subscriptions(const broker::shard& s, const subsz_options& o);
+shard_subscriptions read_subscriptions(const broker::shard_view& s, const subsz_options& o);
 
 std::string render_subsz(std::string_view server_id, std::chrono::system_clock::time_point now,
                          const subsz_options& o, std::vector<shard_subscriptions> shards);

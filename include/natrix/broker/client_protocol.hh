@@ -1,0 +1,104 @@
+#pragma once
+// What a client's input means, exactly as nats-server 2.9 does it (see
+// tests/conformance): the ops of the client protocol, authentication and
+// re-authentication, permissions, the PONG barrier and server PINGs. It
+// reads a session's bytes and writes its replies into the session; messages
+// go to the router.
+//
+// Lives on a shard; only its thread calls it. Credential checks too slow for
+// the shard (bcrypt) run on the auth worker, whose verdict comes back as a
+// task on this shard's loop.
+#include <natrix/broker/auth_worker.hh>
+#include <natrix/broker/broker_config.hh>
+#include <natrix/broker/latency_histogram.hh>
+#include <natrix/broker/loop.hh>
+#include <natrix/broker/mailbox.hh>
+#include <natrix/broker/router.hh>
+#include <natrix/broker/session_table.hh>
+#include <natrix/broker/shard_stats.hh>
+#include <natrix/protocol/errors.hh>
+
+#include <memory>
+#include <random>
+#include <string_view>
+#include <vector>
+
+namespace natrix::broker {
+
+class client_protocol {
+public:
+    struct deps {
+        unsigned shard = 0;
+        unsigned nshards = 1;
+        const broker_config* cfg = nullptr;
+        session_table* sessions = nullptr;
+        router* routes = nullptr;
+        mailbox* mail = nullptr;
+        shard_stats* stats = nullptr;
+        auth_worker* auth_jobs = nullptr; // bcrypt checks; may be null when auth never needs it
+        loop* home = nullptr;             // where the auth worker's verdicts come back
+    };
+    explicit client_protocol(const deps& d);
+
+    // Port advertised in INFO (the one the shards listen on).
+    void set_port(int port) noexcept { port_ = port; }
+
+    // A new connection: INFO, and the auth deadline when auth is required.
+    void greet(session& s);
+    void send_info(session& s, bool lame_duck = false);
+    void send_err(session& s, protocol::proto_error e);
+
+    // Bytes from the client.
+    void on_input(session& s, std::string_view data);
+
+    // Server PINGs, stale clients and the auth timeout.
+    void tick(session& s, clock::time_point now);
+
+    // PINGs that waited for the barrier get their PONG once it holds.
+    bool has_barrier_waiters() const noexcept { return !barrier_waiters_.empty(); }
+    void resume_barrier_waiters();
+
+    // A reload replaced the authenticator: judge a connected client again.
+    void reauthorize(session& s, const auth::authenticator* previous);
+
+    // The session is closing for good: its subscriptions leave the router
+    // (interest deltas reach the other shards) and it waits for nothing.
+    void release(session& s);
+
+private:
+    void process(session& s, std::string_view data);
+    bool handle_op(session& s, const protocol::parsed_op& op);
+    bool handle_pub(session& s, const protocol::parsed_op& op);
+    void handle_sub(session& s, const protocol::parsed_op& op);
+    void handle_unsub(session& s, const protocol::parsed_op& op);
+    void handle_ping(session& s);
+    void remove_subscription(session& s, subscription* sub);
+    void send_text_err(session& s, std::string_view text);
+    void resume_input(session& s);
+
+    // ---- authentication (client_auth.cc) ----
+    bool check_first_byte(session& s, std::string_view data);
+    void handle_connect(session& s, const protocol::parsed_op& op);
+    void finish_connect(session& s, auth::result r);
+    void apply_reauth(session& s, auth::result r);
+    // Runs the check on the auth worker; `then` gets the verdict on this shard.
+    void check_off_thread(session& s, bool use_no_auth_user, bool reload);
+    void complete_auth(std::uint64_t token, std::shared_ptr<const auth::authenticator> checked_by,
+                       auth::result r, bool reload);
+
+    unsigned shard_;
+    unsigned nshards_;
+    const broker_config& cfg_;
+    session_table& sessions_;
+    router& router_;
+    mailbox& mail_;
+    shard_stats& stats_;
+    auth_worker* auth_jobs_;
+    loop* home_;
+    int port_ = 0;
+    std::mt19937_64 rng_;
+    sample_clock sampler_;
+    std::vector<session*> barrier_waiters_;
+};
+
+} // namespace natrix::broker

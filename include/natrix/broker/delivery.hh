@@ -1,0 +1,49 @@
+#pragma once
+// The shard's outbox: a delivery becomes MSG/HMSG bytes in the subscriber's
+// session, a forward becomes a ring record in the mailbox. It enforces the
+// per-session output ceiling (max_pending): a session past it is cut as a slow
+// consumer (closed at the end of the turn, not while the router iterates).
+//
+// Lives on a shard; only its thread touches it.
+#include <natrix/broker/latency_histogram.hh>
+#include <natrix/broker/mailbox.hh>
+#include <natrix/broker/outbox.hh>
+#include <natrix/broker/session_table.hh>
+#include <natrix/broker/shard_stats.hh>
+
+#include <string>
+#include <vector>
+
+namespace natrix::broker {
+
+class delivery final : public outbox {
+public:
+    delivery(unsigned shard, unsigned nshards, session_table& sessions, mailbox& mail, shard_stats& stats)
+        : shard_(shard), nshards_(nshards), sessions_(sessions), mail_(mail), stats_(stats) {}
+
+    void set_max_pending(std::int64_t bytes) noexcept { max_pending_ = bytes; }
+
+    bool deliver(subscription& s, const message& m) override;
+    void forward(unsigned to, const ring_record::message_record& r) override;
+    void announce(const ring_record::interest_record& r) override;
+    void expired(subscription& s) override;
+
+    // Sessions cut as slow consumers since the last call; the shard closes them.
+    std::vector<session*> take_cut() {
+        std::vector<session*> c;
+        c.swap(cut_);
+        return c;
+    }
+
+private:
+    unsigned shard_;
+    unsigned nshards_;
+    session_table& sessions_;
+    mailbox& mail_;
+    shard_stats& stats_;
+    std::int64_t max_pending_ = 64 << 20;
+    std::vector<session*> cut_;
+    std::string scratch_; // record being encoded
+};
+
+} // namespace natrix::broker

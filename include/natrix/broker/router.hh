@@ -1,0 +1,137 @@
+#pragma once
+// The router: account subject spaces, imports, local delivery and queue
+// picks. Given a message published in an account it decides which local
+// subscribers get it (one trie per account) and which shards must see it (one
+// replicated interest map per account), follows stream and service imports,
+// and keeps the interest maps equal across shards. It writes only into an
+// outbox, so it runs in-process without sockets (tests/unit/broker).
+//
+// Lives on a shard; only its thread touches it. Other shards reach it through
+// ring records, which the shard hands to on_record().
+#include <natrix/auth/accounts.hh>
+#include <natrix/broker/message.hh>
+#include <natrix/broker/outbox.hh>
+#include <natrix/broker/ring_record.hh>
+#include <natrix/broker/subscription.hh>
+#include <natrix/config/security_options.hh>
+#include <natrix/subjects/interest_map.hh>
+#include <natrix/subjects/subject_trie.hh>
+#include <natrix/util/string_map.hh>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace natrix::broker {
+
+// Who published: deliveries skip the publisher's own subscriptions when echo
+// is off, and service imports tell the responder the requester's RTT.
+struct publisher {
+    const session* conn = nullptr; // null: a message the server republishes
+    bool echo = true;
+    std::chrono::nanoseconds rtt{0};
+};
+
+struct publish_result {
+    bool delivered = false; // someone, anywhere, is to receive it
+    bool crossed = false;   // records went to other shards (PONG barrier)
+};
+
+class router {
+public:
+    router(unsigned shard, unsigned nshards, std::shared_ptr<const auth::account_set> accounts, outbox& out,
+           std::uint64_t seed);
+
+    unsigned shard() const noexcept { return shard_; }
+    const auth::account_set& accounts() const noexcept { return *accounts_; }
+    // Reload: same accounts (the server checks), maybe other imports/exports.
+    void set_accounts(std::shared_ptr<const auth::account_set> accounts);
+
+    publish_result publish(const publisher& from, auth::account_id acct, const message& m);
+
+    // A local subscription appears or goes; interest travels to every shard.
+    void subscribe(auth::account_id acct, subscription* s);
+    void unsubscribe(auth::account_id acct, subscription* s);
+
+    // A record from another shard's ring; `sampled_at` marks a message whose
+    // latency is timed.
+    void on_record(std::uint32_t type, std::string_view body, clock::time_point sampled_at = {});
+
+    // Drops service-import reply mappings past their threshold.
+    void expire(clock::time_point now);
+    bool has_pending_replies() const noexcept { return !service_replies_.empty(); }
+
+    subjects::trie_stats subscription_stats() const noexcept;
+    std::uint64_t next_random() { return rng_(); }
+
+private:
+    struct account_space {
+        subjects::subject_trie trie;
+        subjects::interest_map interest;
+    };
+    account_space& space(auth::account_id a) noexcept { return *spaces_[a]; }
+
+    publish_result publish_here(const publisher& from, auth::account_id acct, const message& m);
+    bool deliver_local(const publisher& from, auth::account_id acct, const message& m, bool plain,
+                       const std::vector<std::string_view>& queues,
+                       std::vector<std::string_view>* missed = nullptr);
+    void deliver(auth::account_id acct, subscription* s, const message& m);
+    void forward(unsigned to, auth::account_id acct, const message& m, bool plain,
+                 const std::vector<std::string_view>& queues, std::uint8_t hops);
+    void reroute_queues(auth::account_id acct, const message& m, const std::vector<std::string_view>& groups,
+                        std::uint8_t hops);
+    void change_interest(auth::account_id acct, std::string_view subject, std::string_view queue, int delta);
+
+    // ---- imports (router_imports.cc) ----
+    // Which import routes a subject published in an account triggers, with
+    // the subject it takes on the other side. Routes change only on reload
+    // (which clears this); per account, bounded (cleared when full).
+    struct import_target {
+        bool service = false;
+        std::uint32_t route = 0; // index into stream_exports / service_imports
+        std::string subject;
+    };
+    using import_map = util::string_map<std::vector<import_target>>;
+    const std::vector<import_target>& import_targets(auth::account_id acct, std::string_view subject);
+    publish_result publish_imports(const publisher& from, auth::account_id acct, const message& m);
+    std::string service_reply(const auth::service_route& r, auth::account_id importer,
+                              std::string_view reply);
+    void on_service_reply(const message& m);
+
+    unsigned shard_;
+    unsigned nshards_;
+    std::shared_ptr<const auth::account_set> accounts_;
+    outbox& out_;
+    std::mt19937_64 rng_;
+    // One space per account (index = auth::account_id), fixed at start-up;
+    // accounts never share a trie or an interest map.
+    std::vector<std::unique_ptr<account_space>> spaces_;
+    std::vector<import_map> import_cache_;
+
+    // Service imports: requests published here get a private reply subject
+    // _R_.<prefix>.<token> in the exporting account. An internal subscription
+    // on _R_.<prefix>.> (one per exporting account, made on first use) brings
+    // the responses back to this shard, which maps them to the requester.
+    struct pending_reply {
+        auth::account_id importer = 0;
+        std::string reply;
+        config::response_type type = config::response_type::singleton;
+        std::chrono::nanoseconds threshold{};
+        clock::time_point expires;
+    };
+    static constexpr std::size_t k_max_pending_replies = 1 << 20;
+    bool reply_cap_warned_ = false;
+    util::string_map<pending_reply> service_replies_;
+    std::vector<std::string> reply_prefix_; // per exporting account; "" until used
+    std::vector<std::unique_ptr<subscription>> internal_subs_;
+
+    // Reused per call: no allocation per message.
+    std::vector<subscription*> targets_scratch_;
+    ring_record::message_record record_scratch_;
+};
+
+} // namespace natrix::broker

@@ -1,0 +1,136 @@
+#pragma once
+// One client connection's state: parser, outbound buffers, and the auth,
+// permission, barrier and ping state it carries through its life.
+//
+// Lives on the shard that accepted it, for its whole life; only that shard's
+// thread touches it. What it does with its input is client_protocol's job;
+// how its bytes move is the I/O backend's.
+#include <natrix/auth/authenticator.hh>
+#include <natrix/broker/message.hh>
+#include <natrix/broker/subscription.hh>
+#include <natrix/io/backend.hh>
+#include <natrix/protocol/connect_options.hh>
+#include <natrix/protocol/parser.hh>
+#include <natrix/util/string_map.hh>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace natrix::broker {
+
+enum class session_state : std::uint8_t {
+    open,
+    closing, // an -ERR (or a close) is queued: it is closed once its output is written
+    closed,  // socket gone; the slot is recycled at the end of the loop turn
+};
+
+// Bytes to the client. Deliveries append to `queued`; `inflight` is what the
+// backend is sending now. Swapped when a send completes, so the bytes given to
+// the kernel never move.
+struct outbound {
+    std::string queued;
+    std::string inflight;
+    std::size_t inflight_off = 0;
+    bool send_pending = false;
+    bool in_flush_list = false; // on the shard's list of sessions to flush this turn
+    clock::time_point send_started;
+    // Parse (or ring dequeue) time of the earliest timed message waiting in
+    // `queued`; recorded in the latency histogram when its send starts.
+    clock::time_point sample_start{};
+
+    std::size_t pending() const noexcept { return queued.size() + (inflight.size() - inflight_off); }
+};
+
+// Input waits, in order, while a PING waits for the PONG barrier or a
+// CONNECT for its credential check (both can be true after a reload).
+struct input_gate {
+    bool barrier = false;
+    bool auth = false;
+    std::string parked;
+    bool held() const noexcept { return barrier || auth; }
+};
+
+// PONG barrier (docs/architecture.md): a PING after records went to other
+// shards is answered once those shards consumed them.
+struct barrier_state {
+    bool pushed_remote = false;
+    std::vector<std::uint64_t> target; // per shard: records sent when the PING came
+};
+
+struct ping_state {
+    int outstanding = 0;
+    bool rtt_measured = false;
+    clock::time_point next;
+    clock::time_point sent; // our last PING, for the RTT
+    std::chrono::nanoseconds rtt{0};
+};
+
+struct auth_state {
+    // Pending from accept (when auth is required) until a CONNECT passes.
+    bool pending = false;
+    bool first_byte_seen = false; // nats-server checks the first op's first byte
+    bool bound_before_connect = false; // by no_auth_user, on an op before CONNECT
+    clock::time_point deadline;
+    std::string user; // who the client is once it passed (empty for a token)
+    auth::auth_method method = auth::auth_method::none;
+    std::string nonce; // sent in INFO when NKey users exist
+};
+
+struct permission_state {
+    std::shared_ptr<const auth::permissions> perms; // null: anything goes
+    // A wildcard SUB covers a denied subject: deliveries are checked.
+    bool deny_filter = false;
+    // Publish verdicts of the static rules, per subject (bounded).
+    util::string_map<bool> pub_cache;
+    // allow_responses: reply subjects of requests delivered to this client.
+    struct reply_allowance {
+        clock::time_point at;
+        int sent = 0;
+    };
+    util::string_map<reply_allowance> replies;
+    std::size_t replies_prune_at = 0; // prune again at this size (amortised)
+};
+
+struct session_counters {
+    std::uint64_t in_msgs = 0, in_bytes = 0, out_msgs = 0, out_bytes = 0;
+};
+
+struct session {
+    explicit session(const protocol::parser_config& pc) : parser(pc) {}
+
+    io::conn_id io;
+    std::uint32_t slot = 0;
+    std::uint32_t generation = 0;
+    std::uint64_t cid = 0;
+    std::string ip;
+    int port = 0;
+    clock::time_point start;
+    session_state state = session_state::open;
+    bool admitted = false; // counted against max_connections
+
+    protocol::parser parser;
+    protocol::connect_options opts;
+    bool connect_received = false;
+    auth::account_id account = auth::global_account;
+
+    std::unordered_map<std::string, std::unique_ptr<subscription>> subs;
+
+    outbound out;
+    input_gate input;
+    barrier_state barrier;
+    ping_state ping;
+    auth_state auth;
+    permission_state perm;
+    session_counters counters;
+    clock::time_point last_in;       // last message (PUB/HPUB) from the client
+    clock::time_point last_activity; // last bytes in either direction
+
+    bool is_open() const noexcept { return state == session_state::open; }
+    bool is_closed() const noexcept { return state == session_state::closed; }
+};
+
+} // namespace natrix::broker

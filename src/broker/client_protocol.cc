@@ -1,0 +1,339 @@
+// Client protocol semantics: what each parsed op does, in nats-server 2.9's
+// order and with its exact replies (tests/conformance holds the evidence).
+#include <natrix/broker/client_protocol.hh>
+#include <natrix/broker/server_identity.hh>
+#include <natrix/broker/session_permissions.hh>
+#include <natrix/protocol/server_info.hh>
+#include <natrix/protocol/writer.hh>
+#include <natrix/subjects/subject.hh>
+#include <natrix/util/log.hh>
+
+#include "format_error.hh"
+
+namespace natrix::broker {
+
+using protocol::proto_error;
+
+client_protocol::client_protocol(const deps& d)
+    : shard_(d.shard), nshards_(d.nshards), cfg_(*d.cfg), sessions_(*d.sessions), router_(*d.routes),
+      mail_(*d.mail), stats_(*d.stats), auth_jobs_(d.auth_jobs), home_(d.home),
+      rng_(std::random_device{}() ^ (0x9e3779b97f4a7c15ull * (d.shard + 1))) {}
+
+void client_protocol::send_err(session& s, proto_error e) {
+    char buf[128];
+    const std::size_t n = protocol::write_err(buf, sizeof buf, e);
+    sessions_.append(s, std::string_view(buf, n));
+}
+
+void client_protocol::send_text_err(session& s, std::string_view text) {
+    char buf[1024];
+    const std::size_t n = protocol::write_err(buf, sizeof buf, text);
+    if (n <= sizeof buf) {
+        sessions_.append(s, std::string_view(buf, n));
+        return;
+    }
+    std::string big(n, '\0');
+    protocol::write_err(big.data(), big.size(), text);
+    sessions_.append(s, big);
+}
+
+void client_protocol::send_info(session& s, bool lame_duck) {
+    protocol::server_info info;
+    info.server_id = cfg_.server_id;
+    info.server_name = cfg_.server_name.empty() ? cfg_.server_id : cfg_.server_name;
+    info.version = server_version;
+    info.go = server_go_field;
+    info.host = cfg_.host;
+    info.port = port_;
+    info.headers = true;
+    info.max_payload = cfg_.max_payload;
+    info.client_id = s.cid;
+    info.client_ip = s.ip;
+    info.ldm = lame_duck;
+    // With no_auth_user a client may stay silent, so nats-server does not
+    // advertise auth_required (the auth timer still runs).
+    info.auth_required = cfg_.auth && cfg_.auth->required() && cfg_.auth->no_auth_user().empty();
+    info.nonce = s.auth.nonce;
+    char buf[1024];
+    const std::size_t n = protocol::write_info(buf, sizeof buf, info);
+    if (n <= sizeof buf) {
+        sessions_.append(s, std::string_view(buf, n));
+        return;
+    }
+    std::string big(n, '\0');
+    protocol::write_info(big.data(), big.size(), info);
+    sessions_.append(s, big);
+}
+
+void client_protocol::on_input(session& s, std::string_view data) {
+    s.last_activity = clock::now();
+    if (!check_first_byte(s, data)) return;
+    if (s.input.held()) {
+        s.input.parked.append(data);
+        return;
+    }
+    process(s, data);
+}
+
+void client_protocol::process(session& s, std::string_view data) {
+    protocol::parsed_op op;
+    while (s.is_open()) {
+        if (s.input.held()) {
+            // A PING waits on the barrier, or a CONNECT on its credential
+            // check: keep the rest for later.
+            s.input.parked.assign(data);
+            return;
+        }
+        const protocol::parse_status st = s.parser.next(data, op);
+        if (st == protocol::parse_status::need_more) return;
+        if (st == protocol::parse_status::error) {
+            LOG_DBG("%s:%d - cid:%llu - protocol error: %s", s.ip.c_str(), s.port,
+                    static_cast<unsigned long long>(s.cid), s.parser.error_detail());
+            switch (s.parser.error()) {
+            case protocol::parse_error::unknown_op: send_err(s, proto_error::unknown_protocol_operation); break;
+            case protocol::parse_error::max_control_line:
+                send_err(s, proto_error::maximum_control_line_exceeded);
+                break;
+            case protocol::parse_error::max_payload: send_err(s, proto_error::maximum_payload_violation); break;
+            default: break; // nats-server closes these without an -ERR
+            }
+            sessions_.close_after_flush(s);
+            return;
+        }
+        if (!handle_op(s, op)) return;
+    }
+}
+
+// Carries on with the input parked behind a barrier or a credential check.
+void client_protocol::resume_input(session& s) {
+    if (!s.is_open() || s.input.held()) return;
+    std::string parked;
+    parked.swap(s.input.parked);
+    if (!parked.empty()) process(s, parked);
+}
+
+// Returns false once the connection is going away.
+bool client_protocol::handle_op(session& s, const protocol::parsed_op& op) {
+    using protocol::op_kind;
+    switch (op.kind) {
+    case op_kind::pub:
+    case op_kind::hpub: return handle_pub(s, op);
+    case op_kind::sub: handle_sub(s, op); return true;
+    case op_kind::unsub: handle_unsub(s, op); return true;
+    case op_kind::ping: handle_ping(s); return true;
+    case op_kind::pong:
+        s.ping.outstanding = 0;
+        if (s.ping.sent != clock::time_point{}) {
+            s.ping.rtt = clock::now() - s.ping.sent;
+            s.ping.sent = {};
+            s.ping.rtt_measured = true;
+        }
+        return true;
+    case op_kind::connect: handle_connect(s, op); return s.is_open();
+    case op_kind::info:
+        if (!protocol::is_valid_json(op.arg)) {
+            sessions_.close_after_flush(s);
+            return false;
+        }
+        return true;
+    case op_kind::ok: return true;
+    case op_kind::err:
+        // nats-server closes a client that sends -ERR.
+        sessions_.close_after_flush(s);
+        return false;
+    default:
+        // Route ops never get past a client parser.
+        sessions_.close_after_flush(s);
+        return false;
+    }
+}
+
+// In nats-server, once a client's PING is answered its earlier PUBs are in
+// every subscriber's output queue and its SUBs are in effect for every
+// publisher. Here both cross shards asynchronously, so the PONG waits until
+// the other shards consumed what this client caused to be sent them.
+void client_protocol::handle_ping(session& s) {
+    if (s.barrier.pushed_remote) {
+        s.barrier.pushed_remote = false;
+        s.barrier.target = mail_.sent();
+        if (!mail_.caught_up(s.barrier.target)) {
+            s.input.barrier = true;
+            barrier_waiters_.push_back(&s);
+            return;
+        }
+    }
+    sessions_.append(s, protocol::k_pong);
+}
+
+void client_protocol::resume_barrier_waiters() {
+    std::vector<session*> waiting;
+    waiting.swap(barrier_waiters_);
+    for (session* s : waiting) {
+        if (!mail_.caught_up(s->barrier.target)) {
+            barrier_waiters_.push_back(s);
+            continue;
+        }
+        s->input.barrier = false;
+        sessions_.append(*s, protocol::k_pong);
+        resume_input(*s);
+    }
+}
+
+namespace {
+
+// Reply prefixes only the server may hand out (nats-server isReservedReply).
+bool reserved_reply(std::string_view r) {
+    auto starts = [&](std::string_view p) { return r.size() > p.size() && r.substr(0, p.size()) == p; };
+    return (r.size() > 3 && r.substr(0, 4) == "_R_.") || starts("$JS.ACK.") || starts("_GR_.");
+}
+
+constexpr std::string_view k_no_responders_hdr = "NATS/1.0 503\r\n\r\n";
+
+} // namespace
+
+bool client_protocol::handle_pub(session& s, const protocol::parsed_op& op) {
+    ++s.counters.in_msgs;
+    s.counters.in_bytes += op.payload.size();
+    s.last_in = s.last_activity; // only messages count as activity for server PINGs
+    stats_.in_msgs.add(1);
+    stats_.in_bytes.add(op.payload.size());
+    // nats-server's order: subject syntax (pedantic; the message still goes
+    // out), the reserved _GR_. gateway prefix and permissions (the message is
+    // dropped), reserved replies, then +OK, then delivery.
+    if (s.opts.pedantic && !subjects::is_valid_literal_subject(op.subject))
+        send_err(s, proto_error::invalid_publish_subject);
+    const bool gnr = op.subject.size() > 5 && op.subject.substr(0, 5) == "_GR_.";
+    permission_state& p = s.perm;
+    if (gnr || (p.perms && p.perms->restricts_publish() && !publish_permitted(p, op.subject))) {
+        LOG_WRN("%s:%d - cid:%llu - Publish Violation - User \"%s\", Subject \"%.*s\"", s.ip.c_str(), s.port,
+                static_cast<unsigned long long>(s.cid), s.auth.user.c_str(), static_cast<int>(op.subject.size()),
+                op.subject.data());
+        send_text_err(s, detail::format_error(protocol::format_pub_permission_violation, op.subject));
+        return true;
+    }
+    if (!op.reply.empty() && reserved_reply(op.reply)) {
+        LOG_WRN("%s:%d - cid:%llu - Publish Violation - User \"%s\", Reply \"%.*s\"", s.ip.c_str(), s.port,
+                static_cast<unsigned long long>(s.cid), s.auth.user.c_str(), static_cast<int>(op.reply.size()),
+                op.reply.data());
+        send_text_err(s, detail::format_error(protocol::format_reply_permission_violation, op.reply));
+        return true;
+    }
+    if (s.opts.verbose) sessions_.append(s, protocol::k_ok);
+    message m{op.subject, op.reply, op.payload, op.header_size, op.size_text, op.header_size_text, {}};
+    if (sampler_.take()) m.sampled_at = clock::now();
+    const publish_result r = router_.publish(publisher{&s, s.opts.echo, s.ping.rtt}, s.account, m);
+    if (r.crossed) s.barrier.pushed_remote = true;
+    if (!r.delivered && s.opts.no_responders && !op.reply.empty()) {
+        // Nobody will answer: the 503 status goes to the requester's own
+        // subscription on its reply subject (nats-server 2.9.10's format).
+        for (auto& [sid, sub] : s.subs) {
+            if (!subjects::subject_matches(sub->subject, op.reply)) continue;
+            char hdr[512];
+            const std::size_t n = protocol::write_hmsg_header(hdr, op.reply, sub->sid, {},
+                                                              k_no_responders_hdr.size(),
+                                                              k_no_responders_hdr.size());
+            sessions_.append(s, std::string_view(hdr, n));
+            sessions_.append(s, k_no_responders_hdr);
+            sessions_.append(s, protocol::k_crlf);
+            break;
+        }
+    }
+    return true;
+}
+
+void client_protocol::handle_sub(session& s, const protocol::parsed_op& op) {
+    // nats-server's order: permissions, the subscription limit, a live sid
+    // (silently kept), then the subject's syntax.
+    const auto& perms = s.perm.perms;
+    if (op.queue == "_sys_" || (perms && !perms->subscribe_allowed(op.subject, op.queue))) {
+        LOG_WRN("%s:%d - cid:%llu - Subscription Violation - User \"%s\", Subject \"%.*s\", SID %.*s",
+                s.ip.c_str(), s.port, static_cast<unsigned long long>(s.cid), s.auth.user.c_str(),
+                static_cast<int>(op.subject.size()), op.subject.data(), static_cast<int>(op.sid.size()),
+                op.sid.data());
+        send_text_err(s, detail::format_error(protocol::format_sub_permission_violation, op.subject, op.queue));
+        return;
+    }
+    std::string sid(op.sid);
+    if (cfg_.max_subscriptions > 0 && s.subs.size() >= static_cast<std::size_t>(cfg_.max_subscriptions)) {
+        send_err(s, proto_error::maximum_subscriptions_exceeded);
+        return;
+    }
+    if (s.subs.count(sid)) {
+        // A live sid is silently kept, even for another subject (2.9.10).
+        if (s.opts.verbose) sessions_.append(s, protocol::k_ok);
+        return;
+    }
+    if (!subjects::is_valid_subject(op.subject)) {
+        send_err(s, proto_error::invalid_subject);
+        return;
+    }
+    if (perms && !s.perm.deny_filter && perms->needs_delivery_filter(op.subject)) s.perm.deny_filter = true;
+    auto sub = std::make_unique<subscription>();
+    sub->owner = &s;
+    sub->subject.assign(op.subject);
+    sub->queue.assign(op.queue);
+    sub->sid = sid;
+    subscription* raw = sub.get();
+    s.subs.emplace(std::move(sid), std::move(sub));
+    router_.subscribe(s.account, raw);
+    stats_.subscriptions.add(1);
+    if (nshards_ > 1) s.barrier.pushed_remote = true;
+    if (s.opts.verbose) sessions_.append(s, protocol::k_ok);
+}
+
+void client_protocol::handle_unsub(session& s, const protocol::parsed_op& op) {
+    if (auto it = s.subs.find(std::string(op.sid)); it != s.subs.end()) {
+        subscription* sub = it->second.get();
+        if (op.max_msgs > 0 && static_cast<std::uint64_t>(op.max_msgs) > sub->delivered) {
+            sub->max = op.max_msgs;
+        } else {
+            remove_subscription(s, sub);
+            // The next PONG must also vouch for this: a queue group's weights
+            // elsewhere must no longer count the member that left.
+            if (nshards_ > 1) s.barrier.pushed_remote = true;
+        }
+    }
+    if (s.opts.verbose) sessions_.append(s, protocol::k_ok);
+}
+
+void client_protocol::remove_subscription(session& s, subscription* sub) {
+    router_.unsubscribe(s.account, sub);
+    stats_.subscriptions.sub(1);
+    s.subs.erase(sub->sid); // destroys *sub
+}
+
+void client_protocol::release(session& s) {
+    while (!s.subs.empty()) remove_subscription(s, s.subs.begin()->second.get());
+    if (s.input.barrier) {
+        std::erase(barrier_waiters_, &s);
+        s.input.barrier = false;
+    }
+}
+
+void client_protocol::tick(session& s, clock::time_point now) {
+    if (!s.is_open()) return;
+    if (s.auth.pending && now >= s.auth.deadline) {
+        LOG_WRN("%s:%d - cid:%llu - authentication timeout", s.ip.c_str(), s.port,
+                static_cast<unsigned long long>(s.cid));
+        send_err(s, proto_error::authentication_timeout);
+        sessions_.close_after_flush(s);
+        return;
+    }
+    if (now < s.ping.next) return;
+    s.ping.next = now + cfg_.ping_interval;
+    // Recent traffic from the client proves it alive; skip the PING once an
+    // RTT has been measured (nats-server's processPingTimer).
+    if (s.ping.rtt_measured && now - s.last_in < cfg_.ping_interval) return;
+    if (s.ping.outstanding + 1 > cfg_.ping_max) {
+        stats_.stale_connections.add(1);
+        LOG_DBG("cid:%llu - Stale Client Connection - Closing", static_cast<unsigned long long>(s.cid));
+        send_err(s, proto_error::stale_connection);
+        sessions_.close_after_flush(s);
+        return;
+    }
+    ++s.ping.outstanding;
+    if (s.ping.sent == clock::time_point{}) s.ping.sent = now;
+    sessions_.append(s, protocol::k_ping);
+}
+
+} // namespace natrix::broker

@@ -1,0 +1,66 @@
+#include <natrix/broker/delivery.hh>
+#include <natrix/broker/session_permissions.hh>
+#include <natrix/protocol/writer.hh>
+#include <natrix/util/log.hh>
+
+namespace natrix::broker {
+
+bool delivery::deliver(subscription& s, const message& m) {
+    session& c = *s.owner;
+    if (!c.is_open()) return false;
+    // A wildcard subscription never receives what a deny clause forbids.
+    if (c.perm.deny_filter && c.perm.perms->delivery_denied(m.subject)) return false;
+    char hdr[64 + 2 * 256];
+    std::string big;
+    char* head = hdr;
+    const std::size_t bound = protocol::msg_header_bound(m.subject, s.sid, m.reply);
+    if (bound > sizeof hdr) {
+        big.resize(bound);
+        head = big.data();
+    }
+    const protocol::delivery d = protocol::write_delivery(head, c.opts.headers, m.subject, s.sid, m.reply,
+                                                          m.payload, m.header_size, m.size_text,
+                                                          m.header_size_text);
+    const std::size_t bytes = d.header_len + d.body.size() + 2;
+    // The hard ceiling: the outbound queue may not pass max_pending.
+    if (c.out.pending() + bytes > static_cast<std::size_t>(max_pending_)) {
+        LOG_WRN("%s:%d - cid:%llu - Slow Consumer Detected: MaxPending of %lld Exceeded", c.ip.c_str(), c.port,
+                static_cast<unsigned long long>(c.cid), static_cast<long long>(max_pending_));
+        stats_.slow_consumers.add(1);
+        c.state = session_state::closing;
+        cut_.push_back(&c);
+        return false;
+    }
+    std::string& q = c.out.queued;
+    q.append(head, d.header_len);
+    q.append(d.body);
+    q.append(protocol::k_crlf);
+    if (m.sampled_at != clock::time_point{} && c.out.sample_start == clock::time_point{})
+        c.out.sample_start = m.sampled_at;
+    sessions_.mark_for_flush(c);
+    ++c.counters.out_msgs;
+    c.counters.out_bytes += d.body.size();
+    stats_.out_msgs.add(1);
+    stats_.out_bytes.add(d.body.size());
+    if (c.perm.perms && c.perm.perms->responses() && !m.reply.empty()) note_reply(c.perm, m.reply);
+    return true;
+}
+
+void delivery::forward(unsigned to, const ring_record::message_record& r) {
+    ring_record::encode(scratch_, r);
+    mail_.push(to, ring_record::message_type, scratch_);
+}
+
+void delivery::announce(const ring_record::interest_record& r) {
+    ring_record::encode(scratch_, r);
+    for (unsigned t = 0; t < nshards_; ++t)
+        if (t != shard_) mail_.push(t, ring_record::interest_type, scratch_);
+}
+
+void delivery::expired(subscription& s) {
+    session& c = *s.owner;
+    stats_.subscriptions.sub(1);
+    c.subs.erase(s.sid); // destroys s
+}
+
+} // namespace natrix::broker

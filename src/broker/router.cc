@@ -1,0 +1,223 @@
+// The publish path within and across shards: local fan-out through the
+// account's trie, remote fan-out through its replicated interest map, queue
+// picks that are exactly-once server-wide, and the interest deltas that keep
+// every shard's map equal.
+#include <natrix/broker/router.hh>
+#include <natrix/util/log.hh>
+
+namespace natrix::broker {
+
+router::router(unsigned shard, unsigned nshards, std::shared_ptr<const auth::account_set> accounts,
+               outbox& out, std::uint64_t seed)
+    : shard_(shard), nshards_(nshards),
+      accounts_(accounts ? std::move(accounts) : std::make_shared<const auth::account_set>()), out_(out),
+      rng_(seed) {
+    for (std::size_t a = 0; a < accounts_->size(); ++a) spaces_.push_back(std::make_unique<account_space>());
+    reply_prefix_.resize(accounts_->size());
+    import_cache_.resize(accounts_->size());
+}
+
+void router::set_accounts(std::shared_ptr<const auth::account_set> accounts) {
+    accounts_ = std::move(accounts);
+    for (auto& m : import_cache_) m.clear(); // the routes may have changed
+}
+
+subjects::trie_stats router::subscription_stats() const noexcept {
+    subjects::trie_stats t;
+    for (const auto& sp : spaces_) {
+        const subjects::trie_stats x = sp->trie.stats();
+        t.subscriptions += x.subscriptions;
+        t.cache_entries += x.cache_entries;
+        t.inserts += x.inserts;
+        t.removes += x.removes;
+        t.matches += x.matches;
+        t.cache_hits += x.cache_hits;
+        t.cache_misses += x.cache_misses;
+        t.cache_evictions += x.cache_evictions;
+    }
+    return t;
+}
+
+publish_result router::publish(const publisher& from, auth::account_id acct, const message& m) {
+    publish_result r = publish_here(from, acct, m);
+    if (accounts_->any_routes()) {
+        const publish_result i = publish_imports(from, acct, m);
+        r.delivered = r.delivered || i.delivered;
+        r.crossed = r.crossed || i.crossed;
+    }
+    return r;
+}
+
+// Delivery within one account: this shard's subscribers, then the shards
+// whose interest the replicated map shows.
+publish_result router::publish_here(const publisher& from, auth::account_id acct, const message& m) {
+    publish_result res;
+    subjects::interest_map& interest = space(acct).interest;
+    if (interest.entries() == 0) return res; // nobody subscribes in this account at all
+    const subjects::interest_result& ir = interest.lookup(m.subject);
+    const std::uint64_t self = 1ull << shard_;
+    // Queue groups: one shard per group, by member weight (server-wide
+    // exactly-once); that shard then picks the member.
+    std::vector<std::string_view> local_queues;
+    std::vector<std::vector<std::string_view>> remote_queues;
+    std::uint64_t queue_targets = 0;
+    for (const subjects::queue_interest& q : ir.queues) {
+        const int s = subjects::pick_queue_shard(q, rng_());
+        if (s < 0) continue;
+        if (static_cast<unsigned>(s) == shard_) {
+            local_queues.push_back(q.name);
+        } else {
+            if (remote_queues.empty()) remote_queues.resize(nshards_);
+            remote_queues[static_cast<unsigned>(s)].push_back(q.name);
+            queue_targets |= 1ull << s;
+        }
+    }
+    const std::uint64_t plain_shards = ir.shards;
+    if ((plain_shards & self) || !local_queues.empty())
+        res.delivered = deliver_local(from, acct, m, plain_shards & self, local_queues);
+
+    std::uint64_t remote = (plain_shards & ~self) | queue_targets;
+    while (remote) {
+        const unsigned t = static_cast<unsigned>(__builtin_ctzll(remote));
+        remote &= remote - 1;
+        static const std::vector<std::string_view> none;
+        forward(t, acct, m, (plain_shards >> t) & 1, remote_queues.empty() ? none : remote_queues[t], 0);
+        res.delivered = res.crossed = true;
+    }
+    return res;
+}
+
+// Delivers to this shard's subscribers. `plain` selects plain subscribers;
+// `queues` lists the groups this shard must serve (one member each).
+bool router::deliver_local(const publisher& from, auth::account_id acct, const message& m, bool plain,
+                           const std::vector<std::string_view>& queues, std::vector<std::string_view>* missed) {
+    const subjects::match_result& match = space(acct).trie.match(m.subject);
+    // Collect first: delivering can auto-unsubscribe, which changes the trie
+    // and invalidates `match`.
+    std::vector<subscription*> targets;
+    targets.swap(targets_scratch_);
+    targets.clear();
+    const auto skip = [&](const subscription* s) { return from.conn && s->owner == from.conn && !from.echo; };
+    if (plain) {
+        for (subjects::sub_handle h : match.plain) {
+            auto* s = static_cast<subscription*>(const_cast<void*>(h));
+            if (!skip(s)) targets.push_back(s);
+        }
+    }
+    for (std::string_view qn : queues) {
+        bool served = false;
+        for (const subjects::queue_group_result& g : match.queues) {
+            if (g.name != qn || g.members.empty()) continue;
+            // Random member, skipping the publisher's own when echo is off.
+            const std::size_t n = g.members.size();
+            const std::size_t start = static_cast<std::size_t>(rng_() % n);
+            for (std::size_t k = 0; k < n; ++k) {
+                auto* s = static_cast<subscription*>(const_cast<void*>(g.members[(start + k) % n]));
+                if (skip(s)) continue;
+                targets.push_back(s);
+                served = true;
+                break;
+            }
+            break;
+        }
+        if (!served && missed) missed->push_back(qn);
+    }
+    for (subscription* s : targets) deliver(acct, s, m);
+    const bool any = !targets.empty();
+    targets_scratch_.swap(targets);
+    return any;
+}
+
+void router::deliver(auth::account_id acct, subscription* s, const message& m) {
+    if (!s->owner) {
+        on_service_reply(m);
+        return;
+    }
+    if (!out_.deliver(*s, m)) return;
+    ++s->delivered;
+    if (s->max > 0 && s->delivered >= static_cast<std::uint64_t>(s->max)) {
+        unsubscribe(acct, s);
+        out_.expired(*s);
+    }
+}
+
+void router::forward(unsigned to, auth::account_id acct, const message& m, bool plain,
+                     const std::vector<std::string_view>& queues, std::uint8_t hops) {
+    ring_record::message_record& r = record_scratch_;
+    r.account = acct;
+    r.plain = plain;
+    r.hops = hops;
+    r.msg = m;
+    r.queues = queues;
+    out_.forward(to, r);
+}
+
+// A queue message reached this shard after its last member here left (the
+// sender's interest map was a delta behind): pick another shard that still
+// has members, so the group still gets it exactly once. Bounded by `hops`.
+void router::reroute_queues(auth::account_id acct, const message& m, const std::vector<std::string_view>& groups,
+                            std::uint8_t hops) {
+    const subjects::interest_result& ir = space(acct).interest.lookup(m.subject);
+    std::vector<std::vector<std::string_view>> per_shard;
+    for (std::string_view name : groups) {
+        for (const subjects::queue_interest& q : ir.queues) {
+            if (q.name != name) continue;
+            subjects::queue_interest others{q.name, {}, 0};
+            for (const auto& w : q.weights)
+                if (w.shard != shard_) {
+                    others.weights.push_back(w);
+                    others.total += w.weight;
+                }
+            const int t = subjects::pick_queue_shard(others, rng_());
+            if (t >= 0) {
+                if (per_shard.empty()) per_shard.resize(nshards_);
+                per_shard[static_cast<unsigned>(t)].push_back(name);
+            }
+            break;
+        }
+    }
+    for (unsigned t = 0; t < per_shard.size(); ++t)
+        if (!per_shard[t].empty()) forward(t, acct, m, false, per_shard[t], hops);
+}
+
+void router::subscribe(auth::account_id acct, subscription* s) {
+    space(acct).trie.insert(s->subject, s->queue, s);
+    change_interest(acct, s->subject, s->queue, +1);
+}
+
+void router::unsubscribe(auth::account_id acct, subscription* s) {
+    space(acct).trie.remove(s->subject, s->queue, s);
+    change_interest(acct, s->subject, s->queue, -1);
+}
+
+void router::change_interest(auth::account_id acct, std::string_view subject, std::string_view queue,
+                             int delta) {
+    subjects::interest_map& interest = space(acct).interest;
+    // This shard's own count lives in its copy of the interest map.
+    std::uint32_t count = interest.count(static_cast<std::uint16_t>(shard_), subject, queue);
+    count = delta > 0 ? count + 1 : (count ? count - 1 : 0);
+    interest.apply(subjects::interest_delta{static_cast<std::uint16_t>(shard_), std::string(subject),
+                                            std::string(queue), count});
+    if (nshards_ > 1)
+        out_.announce(ring_record::interest_record{acct, static_cast<std::uint16_t>(shard_), count, subject, queue});
+}
+
+void router::on_record(std::uint32_t type, std::string_view body, clock::time_point sampled_at) {
+    if (type == ring_record::interest_type) {
+        ring_record::interest_record r;
+        if (!ring_record::decode(body, r) || r.account >= spaces_.size()) return;
+        space(r.account).interest.apply(
+            subjects::interest_delta{r.shard, std::string(r.pattern), std::string(r.queue), r.count});
+        return;
+    }
+    if (type != ring_record::message_type) return;
+    ring_record::message_record r;
+    if (!ring_record::decode(body, r) || r.account >= spaces_.size()) return;
+    r.msg.sampled_at = sampled_at;
+    std::vector<std::string_view> missed;
+    deliver_local(publisher{}, r.account, r.msg, r.plain, r.queues, &missed);
+    if (!missed.empty() && r.hops + 1u < nshards_)
+        reroute_queues(r.account, r.msg, missed, static_cast<std::uint8_t>(r.hops + 1));
+}
+
+} // namespace natrix::broker

@@ -1,0 +1,291 @@
+// A shard's wiring: backend events to sessions, ring records to the router,
+// and the end of each turn (flush output, close what must close).
+#include <natrix/broker/shard.hh>
+#include <natrix/io/listener.hh>
+#include <natrix/protocol/writer.hh>
+#include <natrix/runtime/cpu_topology.hh>
+#include <natrix/util/log.hh>
+
+#include <random>
+#include <unistd.h>
+
+namespace natrix::broker {
+
+namespace {
+constexpr unsigned k_sq_entries = 4096;
+
+std::uint64_t seed_for(unsigned id) { return std::random_device{}() ^ (0x9e3779b97f4a7c15ull * (id + 1)); }
+} // namespace
+
+shard::shard(unsigned id, unsigned nshards, const broker_config& cfg, shared env)
+    : id_(id), nshards_(nshards), cfg_(cfg), env_(env), loop_(wakeup_),
+      mailbox_(id, nshards, cfg.ring_bytes, wakeup_, stats_), delivery_(id, nshards, sessions_, mailbox_, stats_),
+      router_(id, nshards, cfg.auth ? cfg.auth->shared_accounts() : nullptr, delivery_, seed_for(id)),
+      protocol_(client_protocol::deps{id, nshards, &cfg_, &sessions_, &router_, &mailbox_, &stats_,
+                                      env.auth_jobs, &loop_}) {
+    delivery_.set_max_pending(cfg_.max_pending);
+    loop_.set_idle(cfg_.idle, cfg_.spin);
+}
+
+shard::~shard() {
+    if (listen_fd_ >= 0) ::close(listen_fd_);
+}
+
+bool shard::open_backend() {
+    backend_ = cfg_.io == io_mode::epoll ? io::make_epoll_backend() : io::make_uring_backend();
+    io::backend_settings bs;
+    bs.sq_entries = k_sq_entries;
+    bs.buffer_count = cfg_.recv_buffer_count;
+    bs.buffer_size = cfg_.recv_buffer_size;
+    return backend_->open(bs, &start_error_);
+}
+
+void shard::run(int cpu, int port) {
+    if (!runtime::pin_current_thread(cpu)) LOG_WRN("shard %u: could not pin to cpu %d; running unpinned", id_, cpu);
+    if (!open_backend()) {
+        started_.store(true, std::memory_order_release);
+        return;
+    }
+    io::listen_result l = io::open_listener(cfg_.host, port, id_ == 0);
+    if (l.fd < 0) {
+        start_error_ = std::move(l.error);
+        started_.store(true, std::memory_order_release);
+        return;
+    }
+    listen_fd_ = l.fd;
+    bound_port_.store(l.port, std::memory_order_release);
+    protocol_.set_port(id_ == 0 ? l.port : port);
+    backend_->listen(listen_fd_);
+    started_.store(true, std::memory_order_release);
+    LOG_DBG("shard %u running on cpu %d (%s)", id_, cpu, io::to_string(backend_->kind()));
+    loop_.run(*backend_, *this, *env_.stopping);
+    shutdown_all();
+}
+
+void shard::post(std::function<void(shard&)> fn) {
+    loop_.post([this, fn = std::move(fn)] { fn(*this); });
+}
+
+// ---- backend events ----
+
+std::uint64_t shard::on_accepted(io::conn_id id, const io::peer_address& peer) {
+    protocol::parser_config pc;
+    pc.max_control_line = cfg_.max_control_line;
+    pc.max_payload = cfg_.max_payload;
+    session& s = sessions_.add(pc);
+    s.io = id;
+    // Client ids are unique server-wide and tell their shard: (cid-1) % shards.
+    s.cid = 1 + id_ + next_cid_seq_++ * nshards_;
+    s.ip = peer.ip;
+    s.port = peer.port;
+    s.start = s.last_in = s.last_activity = clock::now();
+    const std::uint64_t token = session_table::token_of(s);
+    if (shutting_down_ || !listening_) {
+        // Accepted as the listener went away: nothing to serve it with.
+        s.state = session_state::closed;
+        backend_->close(id, false);
+        sessions_.retire(s);
+        return token;
+    }
+    stats_.connections.add(1);
+    stats_.total_connections.add(1);
+    protocol_.greet(s);
+    s.admitted = env_.connections->admit();
+    if (!s.admitted) {
+        LOG_WRN("%s:%d - cid:%llu - maximum connections exceeded", s.ip.c_str(), s.port,
+                static_cast<unsigned long long>(s.cid));
+        protocol_.send_err(s, protocol::proto_error::maximum_connections_exceeded);
+        sessions_.close_after_flush(s);
+        return token;
+    }
+    LOG_DBG("%s:%d - cid:%llu - client connection created on shard %u", s.ip.c_str(), s.port,
+            static_cast<unsigned long long>(s.cid), id_);
+    if (!input_paused_) backend_->start_receiving(id);
+    return token;
+}
+
+io::recv_action shard::on_received(std::uint64_t token, std::string_view data, io::buffer_ref buf) {
+    if (shutting_down_) return io::recv_action::done;
+    if (mailbox_.congested() || !held_.empty()) {
+        // Back-pressure (or draining what was held): keep order, keep the buffer.
+        held_.push_back({token, data, buf});
+        return io::recv_action::hold;
+    }
+    if (session* s = sessions_.find(token); s && s->is_open()) protocol_.on_input(*s, data);
+    return io::recv_action::done;
+}
+
+void shard::on_sent(std::uint64_t token, std::size_t sent, bool failed) {
+    session* s = sessions_.find(token);
+    if (!s) return;
+    outbound& o = s->out;
+    o.send_pending = false;
+    if (failed) {
+        close_session(*s, "Write Error");
+        return;
+    }
+    o.inflight_off += sent;
+    if (o.inflight_off < o.inflight.size()) {
+        start_send(*s); // short write: the rest of the same bytes
+        return;
+    }
+    o.inflight.clear();
+    o.inflight_off = 0;
+    if (!o.queued.empty())
+        sessions_.mark_for_flush(*s);
+    else if (s->state == session_state::closing)
+        close_session(*s, "Closed after error");
+}
+
+void shard::on_peer_closed(std::uint64_t token, const char* error) {
+    if (session* s = sessions_.find(token)) close_session(*s, error ? "Read Error" : "Client Closed");
+}
+
+// ---- the turn ----
+
+bool shard::turn() {
+    bool work = backend_->poll(*this) > 0;
+    // Messages and interest from other shards.
+    if (mailbox_.drain([this](std::uint32_t type, std::string_view body) {
+            router_.on_record(type, body, sampler_.take() ? clock::now() : clock::time_point{});
+        }))
+        work = true;
+    // Our records to other shards, then input held back while they were full.
+    mailbox_.flush();
+    if (!held_.empty() && !mailbox_.congested()) {
+        process_held_input();
+        work = true;
+    }
+    follow_congestion();
+    if (protocol_.has_barrier_waiters()) {
+        protocol_.resume_barrier_waiters();
+        mailbox_.flush();
+        work = true;
+    }
+    flush_sessions();
+    sessions_.end_turn();
+    return work;
+}
+
+void shard::process_held_input() {
+    while (!mailbox_.congested() && !held_.empty()) {
+        const held_input h = held_.front();
+        held_.pop_front();
+        if (session* s = sessions_.find(h.token); s && s->is_open()) protocol_.on_input(*s, h.data);
+        backend_->release(h.buf);
+        mailbox_.flush();
+    }
+}
+
+// While the mailbox is congested, clients are not read at all (TCP pushes
+// back on them); nothing is dropped. Only on a change: no per-turn scan.
+void shard::follow_congestion() {
+    const bool want = mailbox_.congested();
+    if (want == input_paused_) return;
+    input_paused_ = want;
+    sessions_.for_each([&](session& s) {
+        if (!s.admitted || !s.is_open()) return;
+        if (want)
+            backend_->stop_receiving(s.io);
+        else
+            backend_->start_receiving(s.io);
+    });
+}
+
+// One send per touched session per turn: everything queued this turn goes
+// out together. Slow consumers cut during the turn are closed first.
+void shard::flush_sessions() {
+    for (session* s : delivery_.take_cut()) close_session(*s, "Slow Consumer (Pending Bytes)", true);
+    for (session* s : sessions_.take_flush_list()) {
+        s->out.in_flush_list = false;
+        if (s->is_closed() || s->out.send_pending) continue;
+        if (s->out.queued.empty()) {
+            if (s->state == session_state::closing) close_session(*s, "Closed after error");
+            continue;
+        }
+        outbound& o = s->out;
+        o.inflight.swap(o.queued);
+        o.queued.clear();
+        o.inflight_off = 0;
+        o.send_started = clock::now();
+        if (o.sample_start != clock::time_point{}) {
+            latency_.record(static_cast<std::uint64_t>(
+                std::chrono::duration_cast<std::chrono::nanoseconds>(o.send_started - o.sample_start).count()));
+            o.sample_start = {};
+        }
+        start_send(*s);
+    }
+}
+
+void shard::start_send(session& s) {
+    s.out.send_pending = true;
+    backend_->send(s.io, s.out.inflight.data() + s.out.inflight_off, s.out.inflight.size() - s.out.inflight_off);
+}
+
+void shard::close_session(session& s, const char* reason, bool abort) {
+    if (s.is_closed()) return;
+    s.state = session_state::closed;
+    LOG_DBG("%s:%d - cid:%llu - client connection closed: %s", s.ip.c_str(), s.port,
+            static_cast<unsigned long long>(s.cid), reason);
+    // Subscriptions go first so interest deltas reach the other shards.
+    protocol_.release(s);
+    backend_->close(s.io, abort);
+    if (s.admitted) env_.connections->release();
+    stats_.connections.sub(1);
+    s.out.queued.clear();
+    s.out.queued.shrink_to_fit();
+    // The slot is reused with a new generation at the end of the turn; the
+    // bytes in `inflight` stay until then (the kernel may still be reading).
+    sessions_.retire(s);
+}
+
+void shard::tick(clock::time_point now) {
+    if (router_.has_pending_replies() && now >= next_reply_sweep_) {
+        next_reply_sweep_ = now + std::chrono::seconds(1);
+        router_.expire(now);
+    }
+    sessions_.for_each([&](session& s) {
+        // Slow consumer: a write that has not completed within write_deadline.
+        if (s.out.send_pending && now - s.out.send_started > cfg_.write_deadline) {
+            LOG_WRN("%s:%d - cid:%llu - Slow Consumer Detected: WriteDeadline of %llds exceeded with %zu bytes "
+                    "pending",
+                    s.ip.c_str(), s.port, static_cast<unsigned long long>(s.cid),
+                    static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(cfg_.write_deadline).count()),
+                    s.out.pending());
+            stats_.slow_consumers.add(1);
+            close_session(s, "Slow Consumer (Write Deadline)", true);
+            return;
+        }
+        protocol_.tick(s, now);
+    });
+    if (lame_duck_) lame_duck_tick(now);
+    flush_sessions();
+    sessions_.end_turn();
+}
+
+void shard::shutdown_all() {
+    shutting_down_ = true;
+    listening_ = false;
+    backend_->stop_listening();
+    if (listen_fd_ >= 0) {
+        ::close(listen_fd_);
+        listen_fd_ = -1;
+    }
+    // Graceful stop: give pending output up to a second to reach clients.
+    flush_sessions();
+    const auto deadline = clock::now() + std::chrono::seconds(1);
+    for (;;) {
+        bool pending = false;
+        sessions_.for_each([&](session& s) { pending = pending || s.out.send_pending || !s.out.queued.empty(); });
+        if (!pending || clock::now() > deadline) break;
+        backend_->poll(*this);
+        flush_sessions();
+        backend_->wait(std::chrono::milliseconds(20));
+    }
+    sessions_.for_each([&](session& s) { close_session(s, "Server Shutdown"); });
+    for (const held_input& h : held_) backend_->release(h.buf);
+    held_.clear();
+    backend_->poll(*this); // hands the closes to the kernel
+}
+
+} // namespace natrix::broker
