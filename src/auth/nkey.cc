@@ -9,9 +9,9 @@ namespace natrix::auth::nkey {
 
 namespace {
 
-constexpr std::uint8_t prefix_seed = 18 << 3;
-constexpr std::size_t public_raw_size = 1 + key_size + 2;
-constexpr std::size_t seed_raw_size = 2 + key_size + 2;
+constexpr std::uint8_t k_prefix_seed = 18 << 3;
+constexpr std::size_t k_public_raw_size = 1 + key_size + 2;
+constexpr std::size_t k_seed_raw_size = 2 + key_size + 2;
 
 void ensure_sodium() {
     // sodium_init is idempotent and thread-safe; randombytes needs it.
@@ -108,7 +108,7 @@ status decode_public_raw(std::string_view key, std::optional<key_type> expected,
     if (key.empty()) return status::empty;
     if (first_bad_b32(key) < key.size()) return status::bad_char;
     if (key.size() != public_key_chars) return status::bad_length;
-    std::uint8_t raw[public_raw_size];
+    std::uint8_t raw[k_public_raw_size];
     if (!b32_decode_into(key, raw)) return status::noncanonical; // unreachable at 56 chars
     if (!crc_matches(raw, sizeof raw)) return status::bad_crc;
     const auto t = type_of_prefix(raw[0]);
@@ -126,13 +126,13 @@ status decode_seed_raw(std::string_view seed, key_type* type, key_bytes* out) no
     if (seed.empty()) return status::empty;
     if (first_bad_b32(seed) < seed.size()) return status::bad_char;
     if (seed.size() != seed_chars) return status::bad_length;
-    std::uint8_t raw[seed_raw_size];
+    std::uint8_t raw[k_seed_raw_size];
     status s = status::ok;
     if (!b32_decode_into(seed, raw)) {
         s = status::noncanonical;
     } else if (!crc_matches(raw, sizeof raw)) {
         s = status::bad_crc;
-    } else if ((raw[0] & 0xf8) != prefix_seed) {
+    } else if ((raw[0] & 0xf8) != k_prefix_seed) {
         s = status::seed_bad_prefix;
     } else {
         const auto t = type_of_prefix(static_cast<std::uint8_t>((raw[0] & 7) << 5 | raw[1] >> 3));
@@ -175,7 +175,7 @@ std::string describe(status s, std::string_view key, std::optional<key_type> exp
         return "checksum mismatch";
     case status::bad_prefix: {
         // Only a public key's length gets here: its bytes are not secret.
-        std::uint8_t raw[public_raw_size];
+        std::uint8_t raw[k_public_raw_size];
         b32_decode_into(key, raw);
         static constexpr char hex[] = "0123456789abcdef";
         return std::string("not a public key type (prefix byte 0x") + hex[raw[0] >> 4] +
@@ -267,7 +267,7 @@ std::uint8_t prefix_byte(key_type t) noexcept {
     case key_type::cluster:
         return 2 << 3;
     case key_type::seed:
-        return prefix_seed;
+        return k_prefix_seed;
     }
     return 0xff;
 }
@@ -404,7 +404,7 @@ decoded<raw_seed> decode_seed(std::string_view seed) {
 
 std::string encode_public(key_type type, const key_bytes& key) {
     if (!is_public_type(type)) return {};
-    std::uint8_t raw[public_raw_size];
+    std::uint8_t raw[k_public_raw_size];
     raw[0] = prefix_byte(type);
     std::memcpy(raw + 1, key.data(), key_size);
     put_crc(raw, sizeof raw);
@@ -414,8 +414,8 @@ std::string encode_public(key_type type, const key_bytes& key) {
 std::string encode_seed(key_type type, const key_bytes& seed) {
     if (!is_public_type(type)) return {};
     const std::uint8_t p = prefix_byte(type);
-    std::uint8_t raw[seed_raw_size];
-    raw[0] = static_cast<std::uint8_t>(prefix_seed | p >> 5);
+    std::uint8_t raw[k_seed_raw_size];
+    raw[0] = static_cast<std::uint8_t>(k_prefix_seed | p >> 5);
     raw[1] = static_cast<std::uint8_t>((p & 31) << 3);
     std::memcpy(raw + 2, seed.data(), key_size);
     put_crc(raw, sizeof raw);

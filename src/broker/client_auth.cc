@@ -172,7 +172,7 @@ void client_protocol::finish_connect(session& s, auth::result r) {
     }
     s.connect_received = true;
     s.parser.set_headers(s.opts.headers);
-    if (s.opts.verbose) sessions_.append(s, protocol::k_ok);
+    if (s.opts.verbose) sessions_.append(s, protocol::ok_line);
 }
 
 // After a reload: a client whose credentials no longer pass is cut, as in

@@ -162,7 +162,7 @@ void client_protocol::handle_ping(session& s) {
             return;
         }
     }
-    sessions_.append(s, protocol::k_pong);
+    sessions_.append(s, protocol::pong_line);
 }
 
 void client_protocol::resume_barrier_waiters() {
@@ -174,7 +174,7 @@ void client_protocol::resume_barrier_waiters() {
             continue;
         }
         s->input.barrier = false;
-        sessions_.append(*s, protocol::k_pong);
+        sessions_.append(*s, protocol::pong_line);
         resume_input(*s);
     }
 }
@@ -218,7 +218,7 @@ bool client_protocol::handle_pub(session& s, const protocol::parsed_op& op) {
         send_text_err(s, detail::format_error(protocol::format_reply_permission_violation, op.reply));
         return true;
     }
-    if (s.opts.verbose) sessions_.append(s, protocol::k_ok);
+    if (s.opts.verbose) sessions_.append(s, protocol::ok_line);
     message m{op.subject, op.reply, op.payload, op.header_size, op.size_text, op.header_size_text, {}};
     if (sampler_.take()) m.sampled_at = clock::now();
     const publish_result r = router_.publish(publisher{&s, s.opts.echo, s.ping.rtt}, s.account, m);
@@ -234,7 +234,7 @@ bool client_protocol::handle_pub(session& s, const protocol::parsed_op& op) {
                                                               k_no_responders_hdr.size());
             sessions_.append(s, std::string_view(hdr, n));
             sessions_.append(s, k_no_responders_hdr);
-            sessions_.append(s, protocol::k_crlf);
+            sessions_.append(s, protocol::crlf);
             break;
         }
     }
@@ -260,7 +260,7 @@ void client_protocol::handle_sub(session& s, const protocol::parsed_op& op) {
     }
     if (s.subs.count(sid)) {
         // A live sid is silently kept, even for another subject (2.9.10).
-        if (s.opts.verbose) sessions_.append(s, protocol::k_ok);
+        if (s.opts.verbose) sessions_.append(s, protocol::ok_line);
         return;
     }
     if (!subjects::is_valid_subject(op.subject)) {
@@ -278,7 +278,7 @@ void client_protocol::handle_sub(session& s, const protocol::parsed_op& op) {
     router_.subscribe(s.account, raw);
     stats_.subscriptions.add(1);
     if (nshards_ > 1) s.barrier.pushed_remote = true;
-    if (s.opts.verbose) sessions_.append(s, protocol::k_ok);
+    if (s.opts.verbose) sessions_.append(s, protocol::ok_line);
 }
 
 void client_protocol::handle_unsub(session& s, const protocol::parsed_op& op) {
@@ -293,7 +293,7 @@ void client_protocol::handle_unsub(session& s, const protocol::parsed_op& op) {
             if (nshards_ > 1) s.barrier.pushed_remote = true;
         }
     }
-    if (s.opts.verbose) sessions_.append(s, protocol::k_ok);
+    if (s.opts.verbose) sessions_.append(s, protocol::ok_line);
 }
 
 void client_protocol::remove_subscription(session& s, subscription* sub) {
@@ -333,7 +333,7 @@ void client_protocol::tick(session& s, clock::time_point now) {
     }
     ++s.ping.outstanding;
     if (s.ping.sent == clock::time_point{}) s.ping.sent = now;
-    sessions_.append(s, protocol::k_ping);
+    sessions_.append(s, protocol::ping_line);
 }
 
 } // namespace natrix::broker

@@ -34,7 +34,7 @@ bool delivery::deliver(subscription& s, const message& m) {
     std::string& q = c.out.queued;
     q.append(head, d.header_len);
     q.append(d.body);
-    q.append(protocol::k_crlf);
+    q.append(protocol::crlf);
     if (m.sampled_at != clock::time_point{} && c.out.sample_start == clock::time_point{})
         c.out.sample_start = m.sampled_at;
     sessions_.mark_for_flush(c);

@@ -265,8 +265,10 @@ void mapper::natrix_block(const value& v) {
         } else if (key == "io") {
             if (x.is_map())
                 io_block(x);
-            else
+            else if (x.is_string())
                 io_backend("natrix.io", x);
+            else
+                type_error("natrix.io", x, "a string or a map");
         } else if (key == "strict_config") {
             get_bool("natrix.strict_config", x, &t.strict_config);
         } else {

@@ -212,7 +212,8 @@ private:
     }
 
     bool has_work() const noexcept {
-        return !sends_.empty() || (!ready_.empty() && !free_.empty()) || accept_ready_;
+        return !sends_.empty() || (!ready_.empty() && !free_.empty()) ||
+               (accept_ready_ && accept_backoff_.ready(accept_backoff::clock::now()));
     }
 
     // Events only set flags and fill the lists; poll() then does the work, so
@@ -247,14 +248,19 @@ private:
 
     std::size_t accept_some(event_handler& h) {
         std::size_t n = 0;
+        if (!accept_backoff_.ready(accept_backoff::clock::now())) return 0;
         for (unsigned i = 0; i < k_accepts_per_poll && listening_; ++i) {
             const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
             if (fd < 0) {
                 if (errno == EINTR || errno == ECONNABORTED) continue;
-                // EMFILE and friends leave the socket readable: the next poll retries.
-                if (errno == EAGAIN || errno == EWOULDBLOCK) accept_ready_ = false;
+                // EMFILE and friends leave the socket readable: retry after a pause.
+                if (errno == EAGAIN || errno == EWOULDBLOCK)
+                    accept_ready_ = false;
+                else
+                    accept_backoff_.failed(accept_backoff::clock::now());
                 return n;
             }
+            accept_backoff_.succeeded();
             configure_socket(fd);
             if (conns_.size() <= static_cast<std::size_t>(fd))
                 conns_.resize(static_cast<std::size_t>(fd) + 1);
@@ -360,6 +366,7 @@ private:
     int listen_fd_ = -1;
     bool listening_ = false;
     bool accept_ready_ = false;
+    accept_backoff accept_backoff_;
     std::uint32_t buffer_size_ = 0;
     std::unique_ptr<char[]> buffers_;
     std::vector<std::uint32_t> free_; // the pool: indexes of buffers not lent out

@@ -93,7 +93,7 @@ public:
         }
     }
 
-    void release(buffer_ref b) override { ring_.return_buffer(b.index); }
+    void release(buffer_ref b) override { give_back(b.index); }
 
     void send(conn_id c, const char* data, std::size_t len) override {
         conn* k = find(c);
@@ -146,7 +146,7 @@ public:
             for (conn_id c : again)
                 if (conn* k = find(c); k && k->receiving && !k->recv_armed) arm_recv(c, *k);
         }
-        if (listening_ && !accept_armed_) arm_accept();
+        if (listening_ && !accept_armed_ && accept_backoff_.ready(accept_backoff::clock::now())) arm_accept();
         return n;
     }
 
@@ -183,6 +183,14 @@ private:
         return &k;
     }
 
+    void give_back(unsigned index) {
+        ring_.return_buffer(index);
+        if (!starved_.empty()) {
+            rearm_.insert(rearm_.end(), starved_.begin(), starved_.end());
+            starved_.clear();
+        }
+    }
+
     void arm_accept() {
         io_uring_sqe* sqe = ring_.sqe();
         io_uring_prep_multishot_accept(sqe, listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
@@ -207,7 +215,12 @@ private:
 
     void on_accept(event_handler& h, int res, unsigned flags) {
         if (!(flags & IORING_CQE_F_MORE)) accept_armed_ = false;
-        if (res < 0) return; // -ECANCELED on stop_listening; transient errors re-arm
+        if (res < 0) {
+            // -ECANCELED on stop_listening; EMFILE and the like re-arm after a pause.
+            if (res != -ECANCELED) accept_backoff_.failed(accept_backoff::clock::now());
+            return;
+        }
+        accept_backoff_.succeeded();
         const int fd = res;
         if (!listening_) {
             ::close(fd);
@@ -232,20 +245,25 @@ private:
         conn* k = find(id);
         if (k && !(flags & IORING_CQE_F_MORE)) {
             k->recv_armed = false;
-            if (k->receiving && res != 0) rearm_.push_back(id);
+            // Out of buffers: re-armed once one comes back (re-arming now
+            // would fail again at once, and the shard would never sleep).
+            if (k->receiving && res == -ENOBUFS)
+                starved_.push_back(id);
+            else if (k->receiving && res != 0)
+                rearm_.push_back(id);
         }
         if (!k) {
-            if (has_buf) ring_.return_buffer(buf.index);
+            if (has_buf) give_back(buf.index);
             return;
         }
         if (res > 0 && has_buf) {
             const char* data = ring_.buffer(buf.index);
             if (h.on_received(k->token, std::string_view(data, static_cast<std::size_t>(res)), buf) ==
                 recv_action::done)
-                ring_.return_buffer(buf.index);
+                give_back(buf.index);
             return;
         }
-        if (has_buf) ring_.return_buffer(buf.index);
+        if (has_buf) give_back(buf.index);
         if (res == 0) {
             k->receiving = false;
             h.on_peer_closed(k->token, nullptr);
@@ -270,6 +288,8 @@ private:
     std::uint64_t wake_value_ = 0;
     std::vector<conn> conns_; // by fd
     std::vector<conn_id> rearm_;
+    std::vector<conn_id> starved_; // recv ended for want of a buffer
+    accept_backoff accept_backoff_;
 };
 
 } // namespace

@@ -144,7 +144,7 @@ void parser::set_max_control_line(std::uint32_t v) {
         rebase(pending_.arg);
         rebase(pending_.size_text);
         rebase(pending_.header_size_text);
-        for (std::uint32_t i = 0; i < pending_.ntokens && i < max_op_tokens; ++i) rebase(pending_.tokens[i]);
+        for (std::uint32_t i = 0; i < pending_.ntokens && i < max_line_tokens; ++i) rebase(pending_.tokens[i]);
     }
     scratch_ = std::move(bigger);
     scratch_cap_ = cap;
@@ -337,7 +337,7 @@ bool parser::extract(const char* a, const line_scan& s, std::uint32_t arg_len, p
         break;
     }
     // Route, gateway and leafnode ops: hand the fields to the cluster layer.
-    if (n == 0 || n > max_op_tokens) {
+    if (n == 0 || n > max_line_tokens) {
         fail(parse_error::malformed, "route op: wrong number of arguments");
         return false;
     }
@@ -395,7 +395,7 @@ parse_status parser::take_payload(std::string_view& in, parsed_op& out, const ch
     pending_.arg = rebase(out.arg);
     pending_.size_text = rebase(out.size_text);
     pending_.header_size_text = rebase(out.header_size_text);
-    for (std::uint32_t i = 0; i < out.ntokens && i < max_op_tokens; ++i)
+    for (std::uint32_t i = 0; i < out.ntokens && i < max_line_tokens; ++i)
         pending_.tokens[i] = rebase(out.tokens[i]);
     body_need_ = size + 2;
     body_.resize(body_need_);

@@ -18,7 +18,7 @@ inline void emit(std::uint32_t* slots, std::uint32_t& count, std::uint64_t mask,
                  std::uint32_t base) noexcept {
     while (mask) {
         const auto bit = static_cast<std::uint32_t>(__builtin_ctzll(mask));
-        if (count < max_scan_tokens) slots[count] = base + bit;
+        if (count < max_line_tokens) slots[count] = base + bit;
         ++count;
         mask &= mask - 1;
     }
@@ -31,11 +31,11 @@ inline void scan_tail(const char* p, std::uint32_t i, std::uint32_t n, scan_stat
         const char c = p[i];
         const bool sep = c == ' ' || c == '\t' || c == '\r' || c == '\n';
         if (!sep && !st.in_token) {
-            if (st.starts < max_scan_tokens) out.start[st.starts] = i;
+            if (st.starts < max_line_tokens) out.start[st.starts] = i;
             ++st.starts;
             st.in_token = true;
         } else if (sep && st.in_token) {
-            if (st.ends < max_scan_tokens) out.end[st.ends] = i;
+            if (st.ends < max_line_tokens) out.end[st.ends] = i;
             ++st.ends;
             st.in_token = false;
         }

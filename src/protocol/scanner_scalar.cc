@@ -12,10 +12,10 @@ void scan_line_scalar(const char* p, const char* end, line_scan& out) noexcept {
         const char c = p[i];
         const bool sep = c == ' ' || c == '\t' || c == '\r' || c == '\n';
         if (!sep && !in_token) {
-            if (k < max_scan_tokens) out.start[k] = i;
+            if (k < max_line_tokens) out.start[k] = i;
             in_token = true;
         } else if (sep && in_token) {
-            if (k < max_scan_tokens) out.end[k] = i;
+            if (k < max_line_tokens) out.end[k] = i;
             ++k;
             in_token = false;
         }

@@ -35,7 +35,7 @@ std::size_t write_msg_header(char* out, std::string_view subject, std::string_vi
         *p++ = ' ';
     }
     p += write_u64(p, size);
-    p = put(p, k_crlf);
+    p = put(p, crlf);
     return static_cast<std::size_t>(p - out);
 }
 
@@ -54,7 +54,7 @@ std::size_t write_hmsg_header(char* out, std::string_view subject, std::string_v
     p += write_u64(p, header_size);
     *p++ = ' ';
     p += write_u64(p, total_size);
-    p = put(p, k_crlf);
+    p = put(p, crlf);
     return static_cast<std::size_t>(p - out);
 }
 
@@ -95,17 +95,9 @@ delivery write_delivery(char* out, bool client_headers, std::string_view subject
         if (!reply.empty()) field(reply);
         number(stripped ? std::string_view{} : size_text, d.body.size());
     }
-    p = put(p, k_crlf);
+    p = put(p, crlf);
     d.header_len = static_cast<std::size_t>(p - out);
     return d;
-}
-
-int delivery_iov(iovec* iov, const char* header, const delivery& d) noexcept {
-    iov[0] = {const_cast<char*>(header), d.header_len};
-    int n = 1;
-    if (!d.body.empty()) iov[n++] = {const_cast<char*>(d.body.data()), d.body.size()};
-    iov[n++] = {const_cast<char*>(k_crlf.data()), k_crlf.size()};
-    return n;
 }
 
 std::size_t write_err(char* out, std::size_t cap, std::string_view text) noexcept {

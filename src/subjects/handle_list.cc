@@ -77,7 +77,7 @@ bool handle_list::insert(sub_handle h) {
     mutable_data()[size_] = h;
     if (index_) {
         index_->emplace(h, size_);
-    } else if (size_ + 1 > index_threshold) {
+    } else if (size_ + 1 > k_index_threshold) {
         index_ = std::make_unique<index_map>();
         index_->reserve(size_ + 1);
         const sub_handle* d = data();
@@ -99,7 +99,7 @@ bool handle_list::erase(sub_handle h) {
     if (index_) index_->erase(h);
     --size_;
     // Give memory back as the list shrinks, so churn cannot pin peak usage.
-    if (index_ && size_ <= index_threshold / 2) index_.reset();
+    if (index_ && size_ <= k_index_threshold / 2) index_.reset();
     if (cap_ > 1 && size_ <= 1) {
         reallocate(1);
     } else if (cap_ > 4 && size_ <= cap_ / 4) {

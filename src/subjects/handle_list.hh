@@ -4,7 +4,7 @@
 //
 // Contiguous so that a match copies it with one memcpy-like append. The first
 // handle lives inline (most subjects have one subscriber, so no allocation);
-// past index_threshold handles a hash index keeps insert/erase O(1), so a
+// past k_index_threshold handles a hash index keeps insert/erase O(1), so a
 // subject with 100k subscribers does not make each unsubscribe O(n).
 // Owned by a subject_trie: single-threaded, like its owner.
 #include <cstddef>
@@ -18,7 +18,7 @@ namespace natrix::subjects::detail {
 
 class handle_list {
 public:
-    static constexpr std::uint32_t index_threshold = 16;
+    static constexpr std::uint32_t k_index_threshold = 16;
 
     handle_list() noexcept
         : one_(nullptr) {}

@@ -106,50 +106,6 @@ bool interest_map::set_count(std::uint16_t shard, std::string_view pattern, std:
     return true;
 }
 
-std::vector<interest_delta> interest_map::snapshot(std::uint16_t shard) const {
-    std::vector<interest_delta> out;
-    if (shard >= max_shards) return out;
-    const std::uint64_t bit = std::uint64_t{1} << shard;
-    for (const auto& [key, e] : entries_) {
-        if (!(e.mask & bit)) continue;
-        for (const auto& w : e.counts) {
-            if (w.shard == shard) {
-                out.push_back(
-                    interest_delta{shard, std::string(e.pattern), std::string(e.queue), w.weight});
-                break;
-            }
-        }
-    }
-    return out;
-}
-
-std::size_t interest_map::reset_shard(std::uint16_t shard) {
-    if (shard >= max_shards) return 0;
-    const std::uint64_t bit = std::uint64_t{1} << shard;
-    std::size_t removed = 0;
-    for (auto it = entries_.begin(); it != entries_.end();) {
-        entry& e = it->second;
-        if (!(e.mask & bit)) {
-            ++it;
-            continue;
-        }
-        ++removed;
-        e.mask &= ~bit;
-        std::erase_if(e.counts, [&](const shard_weight& w) { return w.shard == shard; });
-        if (e.counts.empty()) {
-            index_.remove(e.pattern, e.queue, &e);
-            it = entries_.erase(it);
-        } else {
-            ++it;
-        }
-    }
-    if (removed) {
-        cache_.invalidate_all();
-        applied_ += removed;
-    }
-    return removed;
-}
-
 std::uint32_t interest_map::count(std::uint16_t shard, std::string_view pattern,
                                   std::string_view queue) const {
     const auto it = entries_.find(make_key(pattern, queue));

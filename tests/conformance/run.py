@@ -321,7 +321,11 @@ def main():
             time.sleep(0.01)
         ok, diag, ref_side, secs = results[c.name]
         if c.known_difference:
-            print(f"ok {n} - {c.name} # TODO known difference: {c.known_difference}")
+            # TAP's expected failure: the transcripts differ, as documented. If
+            # they ever agree, `ok ... # TODO` is an unexpected pass, which
+            # meson and tools/run_tests.py report, so the mark gets removed.
+            status = "ok" if ok else "not ok"
+            print(f"{status} {n} - {c.name} # TODO known difference: {c.known_difference}")
         elif ok:
             print(f"ok {n} - {c.name}")
         else:

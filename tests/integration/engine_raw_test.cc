@@ -281,6 +281,29 @@ TEST(engine_limits, max_connections_and_max_subscriptions) {
     EXPECT_EQ(a.read_until("PONG\r\n"), "-ERR 'maximum subscriptions exceeded'\r\nPONG\r\n");
 }
 
+// A subscriber cut as a slow consumer while the same message still had more
+// of its subscriptions to serve: the rest of that delivery must not touch the
+// cut session (the subscriptions it owned are freed when it closes).
+TEST(engine_limits, slow_consumer_with_several_matching_subscriptions_is_cut_cleanly) {
+    test_server srv(1, "max_payload: 65536\nmax_pending: 262144\n");
+    raw_client stuck(srv.port()), pub(srv.port());
+    stuck.send(k_quiet + "SUB big 1\r\nSUB big 2\r\nSUB b.* 3\r\nSUB > 4\r\nPING\r\n");
+    ASSERT_EQ(stuck.read_line(), "PONG\r\n");
+    const std::string body(32768, 'x');
+    std::string burst;
+    for (int i = 0; i < 16; ++i) burst += "PUB big " + std::to_string(body.size()) + "\r\n" + body + "\r\n";
+    pub.send(k_quiet);
+    // The stuck client never reads: its kernel buffers fill, then max_pending.
+    for (int round = 0; round < 64 && srv.read_log().find("Slow Consumer Detected") == std::string::npos; ++round)
+        pub.send(burst);
+    ASSERT_TRUE(srv.wait_log("Slow Consumer Detected: MaxPending of 262144 Exceeded", 10s)) << srv.read_log();
+    EXPECT_TRUE(stuck.closed_by_server(10s));
+    // The shard still serves everyone else.
+    raw_client after(srv.port());
+    after.send(k_quiet + "SUB big 9\r\nPUB big 2\r\nok\r\nPING\r\n");
+    EXPECT_EQ(after.read_until("PONG\r\n"), "MSG big 9 2\r\nok\r\nPONG\r\n");
+}
+
 TEST(engine_limits, stale_connection_after_unanswered_pings) {
     test_server srv(2, "ping_interval: \"1s\"\nping_max: 1\n");
     raw_client c(srv.port());

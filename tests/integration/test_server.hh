@@ -39,8 +39,17 @@ public:
         char dir[] = "/tmp/natrix-it-XXXXXX";
         dir_ = mkdtemp(dir);
         log_ = dir_ + "/natrix.log";
-        std::vector<std::string> args = {natrix_bin(), "-a", "127.0.0.1", "-p", "-1", "--shards",
-                                         std::to_string(shards)};
+        std::vector<std::string> args;
+        // NATRIX_LAUNCHER runs natrix through a wrapper (tests/integration/no_uring).
+        if (const char* l = std::getenv("NATRIX_LAUNCHER"); l && *l) args.push_back(l);
+        for (std::string a : {natrix_bin(), std::string("-a"), std::string("127.0.0.1"), std::string("-p"),
+                              std::string("-1"), std::string("--shards"), std::to_string(shards)})
+            args.push_back(a);
+        // NATRIX_TEST_IO picks the I/O backend (CI runs the suites once with epoll).
+        if (const char* io = std::getenv("NATRIX_TEST_IO"); io && *io) {
+            args.push_back("--io");
+            args.push_back(io);
+        }
         if (!config.empty()) {
             std::ofstream(dir_ + "/natrix.conf") << config;
             args.push_back("-c");

@@ -45,7 +45,7 @@ std::string connect_line(const credentials& cred, std::string_view name,
 
 class client_conn {
 public:
-    static constexpr std::size_t k_min_read = 64 * 1024;
+    static constexpr std::size_t min_read = 64 * 1024;
 
     explicit client_conn(std::size_t in_capacity = 1 << 20, std::size_t out_capacity = 256 << 10);
     ~client_conn();

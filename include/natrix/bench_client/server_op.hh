@@ -22,7 +22,7 @@ struct server_op {
 
 // Longest control line accepted before the input is declared bad (nats-server allows 4 KiB of
 // arguments; subjects in MSG lines are bounded by what we subscribed to).
-inline constexpr std::size_t k_max_control_line = 64 * 1024;
+inline constexpr std::size_t max_control_line_bytes = 64 * 1024;
 
 // Parses the op at the start of [data, data + len). Returns the bytes it spans, or 0 when the
 // buffer holds only part of it. On malformed input op.kind is bad and the return value is the

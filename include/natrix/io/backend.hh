@@ -59,7 +59,7 @@ public:
     // The send started by backend::send finished: `sent` bytes went out (fewer
     // than asked is a short write; send the rest again), or it failed.
     virtual void on_sent(std::uint64_t token, std::size_t sent, bool failed) = 0;
-    // The peer closed (eof) or the socket failed; `error` is empty for eof.
+    // The peer closed (eof) or the socket failed; `error` is null for eof.
     // The connection is not closed yet: the handler calls backend::close.
     virtual void on_peer_closed(std::uint64_t token, const char* error) = 0;
 };

@@ -2,6 +2,7 @@
 // A parsed protocol operation. All views point into the caller's receive
 // buffer or into the parser's own scratch; they stay valid until the next
 // call to parser::next().
+#include <natrix/protocol/scanner.hh>
 #include <cstdint>
 #include <string_view>
 
@@ -44,8 +45,6 @@ constexpr std::string_view op_name(op_kind k) noexcept {
 // Which side of the wire the parser serves; decides which ops are legal.
 enum class conn_role : unsigned char { client, route, gateway, leaf };
 
-constexpr std::size_t max_op_tokens = 16;
-
 struct parsed_op {
     op_kind kind = op_kind::none;
     // PUB/HPUB/SUB: subject. UNSUB: unused. RS+/RMSG: subject.
@@ -67,7 +66,7 @@ struct parsed_op {
     std::int64_t max_msgs = -1;    // UNSUB: -1 when absent or not a number
     // Route ops: the raw tokens after the op, for the clustering layer.
     std::uint32_t ntokens = 0;
-    std::string_view tokens[max_op_tokens];
+    std::string_view tokens[max_line_tokens];
 };
 
 } // namespace natrix::protocol

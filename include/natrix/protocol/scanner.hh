@@ -11,7 +11,9 @@
 
 namespace natrix::protocol {
 
-constexpr std::uint32_t max_scan_tokens = 16;
+// Tokens of one control line that are kept; a line with more is not a
+// valid op for the parser (nats-server's ops have at most 5 arguments).
+inline constexpr std::uint32_t max_line_tokens = 16;
 
 struct line_scan {
     // Offset of the first '\n' from the scan start, or -1 when [p, end)
@@ -19,9 +21,9 @@ struct line_scan {
     std::int64_t newline = -1;
     // Fields are maximal runs of bytes other than ' ', '\t', '\r' and '\n'
     // before the newline. Only filled when a newline was found.
-    std::uint32_t ntokens = 0; // may exceed max_scan_tokens; extra ones are not stored
-    std::uint32_t start[max_scan_tokens];
-    std::uint32_t end[max_scan_tokens]; // exclusive
+    std::uint32_t ntokens = 0; // may exceed max_line_tokens; extra ones are not stored
+    std::uint32_t start[max_line_tokens];
+    std::uint32_t end[max_line_tokens]; // exclusive
 };
 
 using scan_fn = void (*)(const char* p, const char* end, line_scan& out) noexcept;

@@ -6,14 +6,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
-#include <sys/uio.h>
 
 namespace natrix::protocol {
 
-inline constexpr std::string_view k_ping = "PING\r\n";
-inline constexpr std::string_view k_pong = "PONG\r\n";
-inline constexpr std::string_view k_ok = "+OK\r\n";
-inline constexpr std::string_view k_crlf = "\r\n";
+inline constexpr std::string_view ping_line = "PING\r\n";
+inline constexpr std::string_view pong_line = "PONG\r\n";
+inline constexpr std::string_view ok_line = "+OK\r\n";
+inline constexpr std::string_view crlf = "\r\n";
 
 // Upper bound of a MSG/HMSG control line for these fields.
 constexpr std::size_t msg_header_bound(std::string_view subject, std::string_view sid,
@@ -47,9 +46,6 @@ delivery write_delivery(char* out, bool client_headers, std::string_view subject
                         std::string_view sid, std::string_view reply, std::string_view payload,
                         std::uint32_t header_size, std::string_view size_text = {},
                         std::string_view header_size_text = {}) noexcept;
-
-// Fills iov[0..2] with {control line, body, CRLF}; returns the count used.
-int delivery_iov(iovec* iov, const char* header, const delivery& d) noexcept;
 
 // "-ERR '<text>'\r\n". Returns bytes needed; writes at most cap.
 std::size_t write_err(char* out, std::size_t cap, std::string_view text) noexcept;

@@ -12,7 +12,7 @@
 //  - a record is [u32 length][u32 type][bytes], 8-byte aligned; a record never
 //    wraps: the producer writes a padding record to the end and starts over
 //    (Aeron's spsc_rb), so the consumer always sees one contiguous span;
-//  - reserve()/commit() batch: the producer publishes its tail once per
+//  - try_reserve()/publish() batch: the producer publishes its tail once per
 //    flush, the consumer its head once per drain.
 #include <atomic>
 #include <cstddef>
@@ -47,10 +47,6 @@ public:
     char* try_reserve(std::uint32_t type, std::size_t size) noexcept;
     // Makes every reserved record visible (release store of the tail).
     void publish() noexcept { tail_.store(prod_tail_, std::memory_order_release); }
-    // Bytes the producer has written but not yet published.
-    bool has_unpublished() const noexcept {
-        return prod_tail_ != tail_.load(std::memory_order_relaxed);
-    }
 
     // ---- consumer side ----
     struct record {

@@ -7,9 +7,8 @@
 // Every shard holds its own copy and is its only user (single-threaded, no
 // locks). Copies converge because every shard applies the same absolute
 // interest_delta statements, each shard's in the order that shard sent them.
-// Catch-up of a shard that starts late: each peer P sends its snapshot(P)
-// (preceded by a reset of P, for a re-sync) on the ring P->late, then its live
-// deltas on the same ring; see docs/decisions/0003-interest-map.md.
+// All shards start together before any client connects, so no copy ever
+// needs to catch up (docs/decisions/0003-interest-map.md).
 //
 // Granularity is the (pattern, queue) pair: memory grows with the number of
 // distinct patterns subscribed server-wide, not with subscriptions. Inside,
@@ -76,19 +75,13 @@ public:
     // >= max_shards or an invalid pattern (those are ignored).
     bool apply(const interest_delta& d);
 
-    // Everything `shard` holds, as deltas that rebuild it on an empty map.
-    std::vector<interest_delta> snapshot(std::uint16_t shard) const;
-    // Drops everything `shard` holds (before re-applying its snapshot, or when
-    // a shard goes away). Returns the number of statements removed.
-    std::size_t reset_shard(std::uint16_t shard);
-
     // Current count of `shard` on (pattern, queue); 0 if none. The owning
     // shard can use it to build its next absolute delta.
     std::uint32_t count(std::uint16_t shard, std::string_view pattern,
                         std::string_view queue) const;
 
     // Interest in a published subject. The reference stays valid until the
-    // next apply, reset_shard or lookup call on this map.
+    // next apply or lookup call on this map.
     const interest_result& lookup(std::string_view literal_subject);
 
     std::size_t entries() const noexcept { return entries_.size(); }

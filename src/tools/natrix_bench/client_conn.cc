@@ -217,12 +217,12 @@ void client_conn::flush() {
 bool client_conn::read_some(bool wait) {
     if (rd_ == wr_) {
         rd_ = wr_ = 0;
-    } else if (in_cap_ - wr_ < k_min_read && rd_ > 0) {
+    } else if (in_cap_ - wr_ < min_read && rd_ > 0) {
         std::memmove(in_.get(), in_.get() + rd_, wr_ - rd_);
         wr_ -= rd_;
         rd_ = 0;
     }
-    if (in_cap_ - wr_ < k_min_read) { // one op bigger than the buffer: grow it
+    if (in_cap_ - wr_ < min_read) { // one op bigger than the buffer: grow it
         std::size_t cap = in_cap_ * 2;
         std::unique_ptr<char[]> bigger(new char[cap]);
         std::memcpy(bigger.get(), in_.get() + rd_, wr_ - rd_);

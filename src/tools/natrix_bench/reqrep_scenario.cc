@@ -120,7 +120,7 @@ void run_requester(reqrep_run& s, requester& me, int client_index, std::atomic<i
     const std::size_t stamp_at = msg.size();
     for (std::uint64_t i = 0; i < o.size; ++i) msg += static_cast<char>('a' + i % 26);
     msg += "\r\n";
-    const bool stamped = o.size >= k_stamp_bytes;
+    const bool stamped = o.size >= stamp_bytes;
     const std::uint64_t timeout_ns = static_cast<std::uint64_t>(o.drain_timeout_s * 1e9);
 
     ready.fetch_add(1);
@@ -263,7 +263,7 @@ run_result run_reqrep(const bench_options& o, std::atomic<bool>& abort) {
     std::uint64_t end = s.measure_ns;
     auto& ch = r.checks;
     ch.enabled = true;
-    ch.by_count_only = o.size < k_stamp_bytes;
+    ch.by_count_only = o.size < stamp_bytes;
     for (auto& q : reqs) {
         r.latency->merge(q->rtt);
         r.publish.msgs += q->measured;

@@ -60,7 +60,7 @@ std::size_t bad_line(server_op& op, std::string_view line, std::size_t consumed)
 std::size_t parse_server_op(const char* data, std::size_t len, server_op& op) noexcept {
     const auto* nl = static_cast<const char*>(std::memchr(data, '\n', len));
     if (!nl) {
-        if (len > k_max_control_line) return bad_line(op, {data, 64}, len);
+        if (len > max_control_line_bytes) return bad_line(op, {data, 64}, len);
         return 0;
     }
     const std::size_t line_end = static_cast<std::size_t>(nl - data) + 1; // past '\n'

@@ -332,7 +332,7 @@ run_result run_stream(const bench_options& o, std::atomic<bool>& abort) {
     const std::uint64_t t_begin = now_ns();
     stream_run s{o, abort};
     s.cred = credentials_of(o);
-    s.stamped = o.size >= k_stamp_bytes;
+    s.stamped = o.size >= stamp_bytes;
     s.sub_only = o.kind == scenario::sub;
     const bool queue = o.kind == scenario::queue;
     const int k = (o.kind == scenario::pubsub || o.kind == scenario::queue ||

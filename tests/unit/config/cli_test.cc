@@ -99,6 +99,9 @@ TEST(cli, natrix_flags) {
     EXPECT_EQ(r.options.natrix.cpus, (std::vector<int>{0, 1, 2, 3, 6}));
     EXPECT_EQ(r.options.natrix.idle_strategy, "spin");
     EXPECT_EQ(run_ok({"-idle=sleep"}).options.natrix.idle_strategy, "sleep");
+    EXPECT_EQ(run_ok({"--io", "epoll"}).options.natrix.io_backend, "epoll");
+    EXPECT_EQ(run_ok({"--io=uring"}).options.natrix.io_backend, "uring");
+    EXPECT_EQ(run_ok({}).options.natrix.io_backend, "auto");
 }
 
 TEST(cli, actions) {
@@ -217,6 +220,8 @@ TEST(cli, usage_errors) {
                                               "'3-1' is reversed");
     EXPECT_EQ(usage_error({"--idle", "yield"}),
               "invalid value \"yield\" for flag -idle: expected spin, backoff or sleep");
+    EXPECT_EQ(usage_error({"--io", "kqueue"}),
+              "invalid value \"kqueue\" for flag -io: expected uring, epoll or auto");
     EXPECT_EQ(usage_error({"--shards", "-2"}),
               "invalid value \"-2\" for flag -shards: expected a shard count (0 = one per core)");
     EXPECT_EQ(usage_error({"--max_payload", "big"}),

@@ -377,6 +377,11 @@ TEST(server_options, natrix_block) {
     EXPECT_EQ(load_ok("natrix { cpus: 7 }").natrix.cpus, (std::vector<int>{7}));
     EXPECT_EQ(load_ok("natrix { idle_strategy: SLEEP }").natrix.idle_strategy, "sleep");
     EXPECT_EQ(load_ok("NATRIX { Shards: 2 }").natrix.shards, 2u);
+    // The I/O backend: a string, or `backend` inside the io block.
+    EXPECT_EQ(load_ok("").natrix.io_backend, "auto");
+    EXPECT_EQ(load_ok("natrix { io: epoll }").natrix.io_backend, "epoll");
+    EXPECT_EQ(load_ok("natrix { io: io_uring }").natrix.io_backend, "uring");
+    EXPECT_EQ(load_ok("natrix { io { backend: EPOLL, recv_buffer_count: 64 } }").natrix.io_backend, "epoll");
 }
 
 TEST(server_options, natrix_block_errors) {
@@ -406,7 +411,10 @@ TEST(server_options, natrix_block_errors) {
               "o.conf:1:34: 'natrix.io.recv_buffer_count' must be between 1 and 32768, not 65536");
     EXPECT_EQ(load_err("natrix { io { recv_buffer_size: 100 } }"),
               "o.conf:1:33: 'natrix.io.recv_buffer_size' must be between 1024 and 16777216, not 100");
-    EXPECT_EQ(load_err("natrix { io: 5 }"), "o.conf:1:14: 'natrix.io' must be a map, not integer");
+    EXPECT_EQ(load_err("natrix { io: 5 }"), "o.conf:1:14: 'natrix.io' must be a string or a map, not integer");
+    EXPECT_EQ(load_err("natrix { io: kqueue }"), "o.conf:1:14: 'natrix.io' must be uring, epoll or auto, not \"kqueue\"");
+    EXPECT_EQ(load_err("natrix { io { backend: dpdk } }"),
+              "o.conf:1:24: 'natrix.io.backend' must be uring, epoll or auto, not \"dpdk\"");
     EXPECT_EQ(load_err("natrix: 5"), "o.conf:1:9: 'natrix' must be a map, not integer");
     EXPECT_EQ(load_err("natrix { shards: 4, cpus: \"0-1\" }"),
               "natrix.shards (4) is more than the cpus listed in natrix.cpus (2)");

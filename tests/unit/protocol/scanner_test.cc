@@ -20,7 +20,7 @@ std::vector<std::string> tokens_of(const std::string& s, scan_isa isa, std::int6
     scan_kernel(isa)(s.data(), s.data() + s.size(), r);
     *nl = r.newline;
     std::vector<std::string> out;
-    for (std::uint32_t i = 0; i < r.ntokens && i < max_scan_tokens; ++i)
+    for (std::uint32_t i = 0; i < r.ntokens && i < max_line_tokens; ++i)
         out.emplace_back(s.substr(r.start[i], r.end[i] - r.start[i]));
     return out;
 }
@@ -29,7 +29,7 @@ void expect_same(const line_scan& a, const line_scan& b, const std::string& inpu
     ASSERT_EQ(a.newline, b.newline) << input;
     if (a.newline < 0) return;
     ASSERT_EQ(a.ntokens, b.ntokens) << input;
-    for (std::uint32_t i = 0; i < a.ntokens && i < max_scan_tokens; ++i) {
+    for (std::uint32_t i = 0; i < a.ntokens && i < max_line_tokens; ++i) {
         ASSERT_EQ(a.start[i], b.start[i]) << input;
         ASSERT_EQ(a.end[i], b.end[i]) << input;
     }

@@ -46,18 +46,6 @@ TEST(writer, delivery_strips_headers_for_plain_clients) {
     EXPECT_EQ(as_string(buf, d), "MSG s 1 5\r\nplain\r\n");
 }
 
-TEST(writer, delivery_iov_matches_concatenation) {
-    char buf[256];
-    delivery d = write_delivery(buf, true, "s", "1", "", "abc", 0);
-    iovec iov[3];
-    int n = delivery_iov(iov, buf, d);
-    std::string joined;
-    for (int i = 0; i < n; ++i) joined.append(static_cast<char*>(iov[i].iov_base), iov[i].iov_len);
-    EXPECT_EQ(joined, "MSG s 1 3\r\nabc\r\n");
-    d = write_delivery(buf, true, "s", "1", "", "", 0);
-    EXPECT_EQ(delivery_iov(iov, buf, d), 2);
-}
-
 TEST(writer, err_lines_use_the_one_table) {
     char buf[128];
     std::size_t n = write_err(buf, sizeof buf, proto_error::maximum_payload_violation);

@@ -259,44 +259,6 @@ normalized_interest brute_lookup(const model& m, const std::string& subject) {
     return n;
 }
 
-std::vector<interest_delta> sorted_snapshot(const interest_map& m, std::uint16_t shard) {
-    auto v = m.snapshot(shard);
-    std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) {
-        return std::tie(a.subject_pattern, a.queue) < std::tie(b.subject_pattern, b.queue);
-    });
-    return v;
-}
-
-void check_catch_up(rng& r, interest_map& live, const model& ref) {
-    interest_map late(64);
-    // A stale statement that raced ahead: the snapshot overrides it.
-    late.apply(interest_delta{0, "a.b", "", 9});
-    late.reset_shard(0);
-    for (std::uint16_t s = 0; s < max_shards; ++s) {
-        auto snap = live.snapshot(s);
-        for (std::size_t i = snap.size(); i > 1; --i)
-            std::swap(snap[i - 1], snap[r.below(static_cast<std::uint32_t>(i))]);
-        for (const auto& d : snap) ASSERT_TRUE(late.apply(d));
-        for (const auto& d : snap) ASSERT_FALSE(late.apply(d)); // re-delivery is a no-op
-    }
-    ASSERT_EQ(late.entries(), live.entries());
-    for (std::uint16_t s = 0; s < max_shards; ++s) {
-        const auto a = sorted_snapshot(live, s), b = sorted_snapshot(late, s);
-        ASSERT_EQ(a, b) << "shard " << s;
-    }
-    for (int i = 0; i < 300; ++i) {
-        const std::string s =
-            (!ref.empty() && r.chance(50))
-                ? instantiate(
-                      r, std::next(ref.begin(), r.below(static_cast<std::uint32_t>(ref.size())))
-                             ->first.first)
-                : random_subject(r);
-        const normalized_interest want = brute_lookup(ref, s);
-        ASSERT_EQ(normalize(late.lookup(s)), want) << s;
-        ASSERT_EQ(normalize(live.lookup(s)), want) << s;
-    }
-}
-
 TEST(subjects_differential, interest_map_matches_brute_force) {
     rng r{77};
     const std::array<const char*, 4> queues{"", "", "q1", "q2"};
@@ -343,15 +305,18 @@ TEST(subjects_differential, interest_map_matches_brute_force) {
             if (!last_valid) continue;
             for (auto& m : maps) ASSERT_FALSE(m.apply(last));
             ++repeats;
-        } else if (k < 653) { // a shard drops out
+        } else if (k < 653) { // a shard drops all its interest at once (its clients left)
             const std::uint16_t shard = static_cast<std::uint16_t>(r.below(8));
             std::size_t removed = 0;
             for (auto it = ref.begin(); it != ref.end();) {
-                removed += it->second.erase(shard);
+                if (it->second.erase(shard)) {
+                    ++removed;
+                    const interest_delta zero{shard, it->first.first, it->first.second, 0};
+                    for (auto& m : maps) ASSERT_TRUE(m.apply(zero));
+                }
                 it = it->second.empty() ? ref.erase(it) : std::next(it);
             }
             statements -= removed;
-            for (auto& m : maps) ASSERT_EQ(m.reset_shard(shard), removed);
             last_valid = false;
         } else { // publish a burst, often to recently used subjects so the cache hits
             const std::uint32_t burst = 1 + r.below(4);
@@ -373,10 +338,6 @@ TEST(subjects_differential, interest_map_matches_brute_force) {
                 ++lookups;
                 non_empty += want.shards != 0 || !want.queues.empty();
             }
-        }
-        if (op % 20000 == 19999) {
-            check_catch_up(r, maps[1], ref);
-            if (HasFatalFailure()) return;
         }
     }
     EXPECT_GT(lookups, 60000u);

@@ -25,14 +25,6 @@ const queue_interest* find_queue(const interest_result& r, std::string_view name
     return nullptr;
 }
 
-std::vector<interest_delta> sorted(std::vector<interest_delta> v) {
-    std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) {
-        return std::tie(a.shard, a.subject_pattern, a.queue, a.count) <
-               std::tie(b.shard, b.subject_pattern, b.queue, b.count);
-    });
-    return v;
-}
-
 } // namespace
 
 TEST(interest_map, absolute_deltas_are_idempotent) {
@@ -157,55 +149,6 @@ TEST(interest_map, lookup_cache_follows_changes) {
     EXPECT_EQ(m.lookup("a.c").queues.at(0).total, 6u);
     ASSERT_TRUE(m.apply(D(4, "a.*", "q", 0)));
     EXPECT_TRUE(m.lookup("a.c").queues.empty());
-}
-
-TEST(interest_map, late_shard_catches_up_from_snapshots) {
-    interest_map a;
-    ASSERT_TRUE(a.apply(D(0, "foo.>", "", 2)));
-    ASSERT_TRUE(a.apply(D(0, "foo.bar", "q", 1)));
-    ASSERT_TRUE(a.apply(D(1, "foo.*", "q", 3)));
-    ASSERT_TRUE(a.apply(D(1, "bar", "", 1)));
-    ASSERT_TRUE(a.apply(D(2, "foo.bar", "", 7)));
-    ASSERT_TRUE(a.apply(D(2, "foo.bar", "", 0)));
-    EXPECT_EQ(a.snapshot(2).size(), 0u);
-    EXPECT_EQ(sorted(a.snapshot(1)), sorted({D(1, "foo.*", "q", 3), D(1, "bar", "", 1)}));
-
-    interest_map b;
-    // A delta that raced ahead of the snapshot, then the snapshots (twice).
-    ASSERT_TRUE(b.apply(D(1, "bar", "", 1)));
-    for (int round = 0; round < 2; ++round)
-        for (std::uint16_t s = 0; s < 3; ++s)
-            for (const auto& d : a.snapshot(s)) b.apply(d);
-    for (std::uint16_t s = 0; s < 3; ++s) EXPECT_EQ(sorted(b.snapshot(s)), sorted(a.snapshot(s)));
-    for (const char* subj : {"foo.bar", "foo.baz", "bar", "foo.bar.baz"}) {
-        const auto& ra = a.lookup(subj);
-        const interest_result copy = ra;
-        const auto& rb = b.lookup(subj);
-        EXPECT_EQ(rb.shards, copy.shards) << subj;
-        ASSERT_EQ(rb.queues.size(), copy.queues.size()) << subj;
-        for (const auto& q : copy.queues) {
-            const auto* other = find_queue(rb, q.name);
-            ASSERT_NE(other, nullptr);
-            EXPECT_EQ(other->weights, q.weights);
-        }
-    }
-}
-
-TEST(interest_map, reset_shard_then_resync) {
-    interest_map m;
-    ASSERT_TRUE(m.apply(D(3, "a.*", "", 1)));
-    ASSERT_TRUE(m.apply(D(3, "a.b", "q", 2)));
-    ASSERT_TRUE(m.apply(D(4, "a.*", "", 1)));
-    const auto snap = m.snapshot(3);
-    EXPECT_EQ(m.lookup("a.b").shards, bit(3) | bit(4));
-    EXPECT_EQ(m.reset_shard(3), 2u);
-    EXPECT_EQ(m.lookup("a.b").shards, bit(4));
-    EXPECT_TRUE(m.lookup("a.b").queues.empty());
-    EXPECT_EQ(m.entries(), 1u);
-    EXPECT_EQ(m.reset_shard(3), 0u);
-    for (const auto& d : snap) EXPECT_TRUE(m.apply(d));
-    EXPECT_EQ(m.lookup("a.b").shards, bit(3) | bit(4));
-    EXPECT_EQ(m.lookup("a.b").queues.at(0).total, 2u);
 }
 
 TEST(interest_map, memory_follows_patterns_not_subscriptions) {

@@ -75,11 +75,11 @@ TEST(seq_bitmap, duplicates_and_order_within_a_member) {
 
 TEST(payload_stamp, round_trip) {
     char buf[32] = {};
-    write_stamp(buf, 65535, k_max_seq, 0x0123456789abcdefull);
+    write_stamp(buf, 65535, max_seq, 0x0123456789abcdefull);
     payload_stamp st;
     ASSERT_TRUE(read_stamp({buf, 16}, st));
     EXPECT_EQ(st.publisher, 65535);
-    EXPECT_EQ(st.seq, k_max_seq);
+    EXPECT_EQ(st.seq, max_seq);
     EXPECT_EQ(st.time_ns, 0x0123456789abcdefull);
     write_stamp(buf, 3, 42, 7);
     ASSERT_TRUE(read_stamp({buf, 20}, st));

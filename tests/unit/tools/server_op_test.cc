@@ -143,7 +143,7 @@ TEST(server_op, rejects_malformed_input) {
     bad("MSG a 1 3\r\nabcXY"); // payload not followed by CRLF
     bad("HMSG a 1 9 5\r\n");   // header size above total
     bad("\r\n");
-    bad(std::string(k_max_control_line + 1, 'A'));
+    bad(std::string(max_control_line_bytes + 1, 'A'));
 }
 
 TEST(server_op, json_value_and_connect_line) {
