@@ -14,7 +14,7 @@ void check(const line_scan& ref, const line_scan& got) {
     if (ref.newline != got.newline) std::abort();
     if (ref.newline < 0) return;
     if (ref.ntokens != got.ntokens) std::abort();
-    for (std::uint32_t i = 0; i < ref.ntokens && i < max_scan_tokens; ++i)
+    for (std::uint32_t i = 0; i < ref.ntokens && i < max_line_tokens; ++i)
         if (ref.start[i] != got.start[i] || ref.end[i] != got.end[i]) std::abort();
 }
 } // namespace
