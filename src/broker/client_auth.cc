@@ -2,7 +2,8 @@
 // (inline, or on the auth worker for bcrypt), and the re-check of connected
 // clients after a reload. nats-server 2.9's rules and replies.
 #include <natrix/auth/nkey.hh>
-#include <natrix/broker/client_protocol.hh>
+#include <natrix/broker/client_auth.hh>
+#include <natrix/broker/session_actions.hh>
 #include <natrix/broker/session_permissions.hh>
 #include <natrix/protocol/writer.hh>
 #include <natrix/util/log.hh>
@@ -13,7 +14,12 @@ namespace natrix::broker {
 
 using protocol::proto_error;
 
-void client_protocol::greet(session& s) {
+client_auth::client_auth(const deps& d, std::function<void(session&)> resume)
+    : nshards_(d.nshards), cfg_(*d.cfg), sessions_(*d.sessions), router_(*d.routes), stats_(*d.stats),
+      auth_jobs_(d.auth_jobs), home_(d.home), resume_(std::move(resume)),
+      rng_(std::random_device{}() ^ (0x9e3779b97f4a7c15ull * (d.shard + 1))) {}
+
+void client_auth::admit(session& s) {
     // Until CONNECT, server PINGs run at ping_interval; CONNECT arms the
     // shorter first PING (finish_connect).
     s.ping.next = s.start + cfg_.ping_interval;
@@ -23,14 +29,19 @@ void client_protocol::greet(session& s) {
         s.auth.deadline = s.start + cfg_.auth_timeout;
     }
     if (cfg_.auth && cfg_.auth->uses_nonce()) s.auth.nonce = auth::nkey::generate_nonce();
-    send_info(s);
+}
+
+// The client only ever hears Authorization Violation; the reason is logged.
+void client_auth::refuse(session& s) {
+    send_err(sessions_, s, proto_error::authorization_violation);
+    sessions_.close_after_flush(s);
 }
 
 // Before CONNECT, when auth is required, nats-server looks at the first byte
 // of the first op: anything but a CONNECT is an Authorization Violation,
 // unless no_auth_user binds the client to that user right away. False when
 // the client is refused.
-bool client_protocol::check_first_byte(session& s, std::string_view data) {
+bool client_auth::check_first_byte(session& s, std::string_view data) {
     if (!s.auth.pending || s.auth.first_byte_seen || data.empty()) return true;
     s.auth.first_byte_seen = true;
     if (data[0] == 'C' || data[0] == 'c') return true;
@@ -41,8 +52,7 @@ bool client_protocol::check_first_byte(session& s, std::string_view data) {
     if (!r.ok) {
         LOG_WRN("%s:%d - cid:%llu - authentication error: operation before CONNECT%s%s", s.ip.c_str(), s.port,
                 static_cast<unsigned long long>(s.cid), r.reason.empty() ? "" : ": ", r.reason.c_str());
-        send_err(s, proto_error::authorization_violation);
-        sessions_.close_after_flush(s);
+        refuse(s);
         return false;
     }
     s.auth.pending = false;
@@ -54,7 +64,7 @@ bool client_protocol::check_first_byte(session& s, std::string_view data) {
     return true;
 }
 
-void client_protocol::handle_connect(session& s, const protocol::parsed_op& op) {
+void client_auth::connect(session& s, const protocol::parsed_op& op) {
     // Like Go's json.Unmarshal into the client's existing options: a second
     // CONNECT changes only the fields it carries.
     std::string err;
@@ -82,7 +92,7 @@ void client_protocol::handle_connect(session& s, const protocol::parsed_op& op) 
     finish_connect(s, cfg_.auth->check(s.opts, s.auth.nonce, use_nau));
 }
 
-void client_protocol::check_off_thread(session& s, bool use_no_auth_user, bool reload) {
+void client_auth::check_off_thread(session& s, bool use_no_auth_user, bool reload) {
     s.input.auth = true;
     const std::uint64_t token = session_table::token_of(s);
     auth_jobs_->submit([this, token, auth = cfg_.auth, opts = s.opts, nonce = s.auth.nonce, use_no_auth_user,
@@ -90,14 +100,14 @@ void client_protocol::check_off_thread(session& s, bool use_no_auth_user, bool r
         auth::result r = auth->check(opts, nonce, use_no_auth_user);
         auth::nkey::wipe(opts.pass);
         home_->post([this, token, auth = std::move(auth), r = std::move(r), reload]() mutable {
-            complete_auth(token, std::move(auth), std::move(r), reload);
+            complete(token, std::move(auth), std::move(r), reload);
         });
     });
 }
 
 // The auth worker's verdict, back on this shard.
-void client_protocol::complete_auth(std::uint64_t token, std::shared_ptr<const auth::authenticator> checked_by,
-                                    auth::result r, bool reload) {
+void client_auth::complete(std::uint64_t token, std::shared_ptr<const auth::authenticator> checked_by,
+                           auth::result r, bool reload) {
     session* s = sessions_.find(token);
     if (!s || !s->is_open()) return;
     s->input.auth = false;
@@ -112,24 +122,22 @@ void client_protocol::complete_auth(std::uint64_t token, std::shared_ptr<const a
             r = cfg_.auth->check(s->opts, s->auth.nonce, !s->auth.bound_before_connect);
         finish_connect(*s, std::move(r));
     }
-    resume_input(*s);
+    resume_(*s);
 }
 
-void client_protocol::finish_connect(session& s, auth::result r) {
+void client_auth::finish_connect(session& s, auth::result r) {
     if (cfg_.auth && cfg_.auth->required()) {
         if (!r.ok) {
             LOG_WRN("%s:%d - cid:%llu - authentication error: %s", s.ip.c_str(), s.port,
                     static_cast<unsigned long long>(s.cid), r.reason.c_str());
-            send_err(s, proto_error::authorization_violation);
-            sessions_.close_after_flush(s);
+            refuse(s);
             return;
         }
         if (r.account != s.account && !s.subs.empty()) {
             // A second CONNECT may not carry live subscriptions across accounts.
             LOG_WRN("%s:%d - cid:%llu - authentication error: CONNECT switches account with live subscriptions",
                     s.ip.c_str(), s.port, static_cast<unsigned long long>(s.cid));
-            send_err(s, proto_error::authorization_violation);
-            sessions_.close_after_flush(s);
+            refuse(s);
             return;
         }
         s.auth.pending = false;
@@ -149,17 +157,16 @@ void client_protocol::finish_connect(session& s, auth::result r) {
     if (!s.opts.account.empty() || s.opts.new_account) {
         LOG_WRN("%s:%d - cid:%llu - CONNECT with legacy account fields rejected", s.ip.c_str(), s.port,
                 static_cast<unsigned long long>(s.cid));
-        send_err(s, proto_error::authorization_violation);
-        sessions_.close_after_flush(s);
+        refuse(s);
         return;
     }
     if (s.opts.protocol < 0 || s.opts.protocol > 1) {
-        send_err(s, proto_error::invalid_client_protocol);
+        send_err(sessions_, s, proto_error::invalid_client_protocol);
         sessions_.close_after_flush(s);
         return;
     }
     if (s.opts.no_responders && !s.opts.headers) {
-        send_err(s, proto_error::no_responders_requires_headers);
+        send_err(sessions_, s, proto_error::no_responders_requires_headers);
         sessions_.close_after_flush(s);
         return;
     }
@@ -178,9 +185,9 @@ void client_protocol::finish_connect(session& s, auth::result r) {
 // After a reload: a client whose credentials no longer pass is cut, as in
 // nats-server; one that stays takes its user's new permissions and loses the
 // subscriptions they no longer allow (each reported with its sid).
-void client_protocol::reauthorize(session& s, const auth::authenticator* previous) {
+void client_auth::reauthorize(session& s, const auth::authenticator* previous) {
     // A verdict in flight is judged again against the new authenticator when
-    // it arrives (complete_auth compares authenticators).
+    // it arrives (complete compares authenticators).
     if (s.input.auth || !s.is_open()) return;
     const bool required = cfg_.auth && cfg_.auth->required();
     if (!s.connect_received) {
@@ -189,8 +196,7 @@ void client_protocol::reauthorize(session& s, const auth::authenticator* previou
             // nats-server closes it on the reload that requires auth.
             LOG_WRN("%s:%d - cid:%llu - authentication error after reload: no credentials", s.ip.c_str(), s.port,
                     static_cast<unsigned long long>(s.cid));
-            send_err(s, proto_error::authorization_violation);
-            sessions_.close_after_flush(s);
+            refuse(s);
         } else if (!required) {
             s.auth.pending = false; // nothing to wait for any more
         }
@@ -216,12 +222,11 @@ void client_protocol::reauthorize(session& s, const auth::authenticator* previou
     apply_reauth(s, std::move(r));
 }
 
-void client_protocol::apply_reauth(session& s, auth::result r) {
+void client_auth::apply_reauth(session& s, auth::result r) {
     if (!r.ok || r.account != s.account) {
         LOG_WRN("%s:%d - cid:%llu - authentication error after reload: %s", s.ip.c_str(), s.port,
                 static_cast<unsigned long long>(s.cid), r.ok ? "the user moved to another account" : r.reason.c_str());
-        send_err(s, proto_error::authorization_violation);
-        sessions_.close_after_flush(s);
+        refuse(s);
         return;
     }
     s.auth.user = std::move(r.user);
@@ -241,9 +246,9 @@ void client_protocol::apply_reauth(session& s, auth::result r) {
     for (subscription* sub : revoked) {
         LOG_WRN("Removed sub \"%s\" (sid \"%s\") for user \"%s\" - not authorized", sub->subject.c_str(),
                 sub->sid.c_str(), s.auth.user.c_str());
-        send_text_err(s, detail::format_error(protocol::format_sub_permission_revoked, std::string_view(sub->subject),
+        send_text_err(sessions_, s, detail::format_error(protocol::format_sub_permission_revoked, std::string_view(sub->subject),
                                               std::string_view(sub->sid)));
-        remove_subscription(s, sub);
+        drop_subscription(router_, stats_, s, sub);
     }
     if (!revoked.empty() && nshards_ > 1) s.barrier.pushed_remote = true;
     refresh_deny_filter(s);

@@ -1,9 +1,8 @@
 // Client protocol semantics: what each parsed op does, in nats-server 2.9's
 // order and with its exact replies (tests/conformance holds the evidence).
 #include <natrix/broker/client_protocol.hh>
-#include <natrix/broker/server_identity.hh>
+#include <natrix/broker/session_actions.hh>
 #include <natrix/broker/session_permissions.hh>
-#include <natrix/protocol/server_info.hh>
 #include <natrix/protocol/writer.hh>
 #include <natrix/subjects/subject.hh>
 #include <natrix/util/log.hh>
@@ -16,58 +15,22 @@ using protocol::proto_error;
 
 client_protocol::client_protocol(const deps& d)
     : shard_(d.shard), nshards_(d.nshards), cfg_(*d.cfg), sessions_(*d.sessions), router_(*d.routes),
-      mail_(*d.mail), stats_(*d.stats), auth_jobs_(d.auth_jobs), home_(d.home),
-      rng_(std::random_device{}() ^ (0x9e3779b97f4a7c15ull * (d.shard + 1))) {}
+      mail_(*d.mail), stats_(*d.stats),
+      auth_(client_auth::deps{d.shard, d.nshards, d.cfg, d.sessions, d.routes, d.stats, d.auth_jobs, d.home},
+            [this](session& s) { resume_input(s); }) {}
 
-void client_protocol::send_err(session& s, proto_error e) {
-    char buf[128];
-    const std::size_t n = protocol::write_err(buf, sizeof buf, e);
-    sessions_.append(s, std::string_view(buf, n));
-}
-
-void client_protocol::send_text_err(session& s, std::string_view text) {
-    char buf[1024];
-    const std::size_t n = protocol::write_err(buf, sizeof buf, text);
-    if (n <= sizeof buf) {
-        sessions_.append(s, std::string_view(buf, n));
-        return;
-    }
-    std::string big(n, '\0');
-    protocol::write_err(big.data(), big.size(), text);
-    sessions_.append(s, big);
+void client_protocol::greet(session& s) {
+    auth_.admit(s);
+    send_info(s);
 }
 
 void client_protocol::send_info(session& s, bool lame_duck) {
-    protocol::server_info info;
-    info.server_id = cfg_.server_id;
-    info.server_name = cfg_.server_name.empty() ? cfg_.server_id : cfg_.server_name;
-    info.version = server_version;
-    info.go = server_go_field;
-    info.host = cfg_.host;
-    info.port = port_;
-    info.headers = true;
-    info.max_payload = cfg_.max_payload;
-    info.client_id = s.cid;
-    info.client_ip = s.ip;
-    info.ldm = lame_duck;
-    // With no_auth_user a client may stay silent, so nats-server does not
-    // advertise auth_required (the auth timer still runs).
-    info.auth_required = cfg_.auth && cfg_.auth->required() && cfg_.auth->no_auth_user().empty();
-    info.nonce = s.auth.nonce;
-    char buf[1024];
-    const std::size_t n = protocol::write_info(buf, sizeof buf, info);
-    if (n <= sizeof buf) {
-        sessions_.append(s, std::string_view(buf, n));
-        return;
-    }
-    std::string big(n, '\0');
-    protocol::write_info(big.data(), big.size(), info);
-    sessions_.append(s, big);
+    broker::send_info(sessions_, s, cfg_, port_, lame_duck);
 }
 
 void client_protocol::on_input(session& s, std::string_view data) {
     s.last_activity = clock::now();
-    if (!check_first_byte(s, data)) return;
+    if (!auth_.check_first_byte(s, data)) return;
     if (s.input.held()) {
         s.input.parked.append(data);
         return;
@@ -90,11 +53,11 @@ void client_protocol::process(session& s, std::string_view data) {
             LOG_DBG("%s:%d - cid:%llu - protocol error: %s", s.ip.c_str(), s.port,
                     static_cast<unsigned long long>(s.cid), s.parser.error_detail());
             switch (s.parser.error()) {
-            case protocol::parse_error::unknown_op: send_err(s, proto_error::unknown_protocol_operation); break;
+            case protocol::parse_error::unknown_op: send_err(sessions_, s, proto_error::unknown_protocol_operation); break;
             case protocol::parse_error::max_control_line:
-                send_err(s, proto_error::maximum_control_line_exceeded);
+                send_err(sessions_, s, proto_error::maximum_control_line_exceeded);
                 break;
-            case protocol::parse_error::max_payload: send_err(s, proto_error::maximum_payload_violation); break;
+            case protocol::parse_error::max_payload: send_err(sessions_, s, proto_error::maximum_payload_violation); break;
             default: break; // nats-server closes these without an -ERR
             }
             sessions_.close_after_flush(s);
@@ -129,7 +92,7 @@ bool client_protocol::handle_op(session& s, const protocol::parsed_op& op) {
             s.ping.rtt_measured = true;
         }
         return true;
-    case op_kind::connect: handle_connect(s, op); return s.is_open();
+    case op_kind::connect: auth_.connect(s, op); return s.is_open();
     case op_kind::info:
         if (!protocol::is_valid_json(op.arg)) {
             sessions_.close_after_flush(s);
@@ -201,21 +164,21 @@ bool client_protocol::handle_pub(session& s, const protocol::parsed_op& op) {
     // out), the reserved _GR_. gateway prefix and permissions (the message is
     // dropped), reserved replies, then +OK, then delivery.
     if (s.opts.pedantic && !subjects::is_valid_literal_subject(op.subject))
-        send_err(s, proto_error::invalid_publish_subject);
+        send_err(sessions_, s, proto_error::invalid_publish_subject);
     const bool gnr = op.subject.size() > 5 && op.subject.substr(0, 5) == "_GR_.";
     permission_state& p = s.perm;
     if (gnr || (p.perms && p.perms->restricts_publish() && !publish_permitted(p, op.subject))) {
         LOG_WRN("%s:%d - cid:%llu - Publish Violation - User \"%s\", Subject \"%.*s\"", s.ip.c_str(), s.port,
                 static_cast<unsigned long long>(s.cid), s.auth.user.c_str(), static_cast<int>(op.subject.size()),
                 op.subject.data());
-        send_text_err(s, detail::format_error(protocol::format_pub_permission_violation, op.subject));
+        send_text_err(sessions_, s, detail::format_error(protocol::format_pub_permission_violation, op.subject));
         return true;
     }
     if (!op.reply.empty() && reserved_reply(op.reply)) {
         LOG_WRN("%s:%d - cid:%llu - Publish Violation - User \"%s\", Reply \"%.*s\"", s.ip.c_str(), s.port,
                 static_cast<unsigned long long>(s.cid), s.auth.user.c_str(), static_cast<int>(op.reply.size()),
                 op.reply.data());
-        send_text_err(s, detail::format_error(protocol::format_reply_permission_violation, op.reply));
+        send_text_err(sessions_, s, detail::format_error(protocol::format_reply_permission_violation, op.reply));
         return true;
     }
     if (s.opts.verbose) sessions_.append(s, protocol::ok_line);
@@ -250,12 +213,12 @@ void client_protocol::handle_sub(session& s, const protocol::parsed_op& op) {
                 s.ip.c_str(), s.port, static_cast<unsigned long long>(s.cid), s.auth.user.c_str(),
                 static_cast<int>(op.subject.size()), op.subject.data(), static_cast<int>(op.sid.size()),
                 op.sid.data());
-        send_text_err(s, detail::format_error(protocol::format_sub_permission_violation, op.subject, op.queue));
+        send_text_err(sessions_, s, detail::format_error(protocol::format_sub_permission_violation, op.subject, op.queue));
         return;
     }
     std::string sid(op.sid);
     if (cfg_.max_subscriptions > 0 && s.subs.size() >= static_cast<std::size_t>(cfg_.max_subscriptions)) {
-        send_err(s, proto_error::maximum_subscriptions_exceeded);
+        send_err(sessions_, s, proto_error::maximum_subscriptions_exceeded);
         return;
     }
     if (s.subs.count(sid)) {
@@ -264,7 +227,7 @@ void client_protocol::handle_sub(session& s, const protocol::parsed_op& op) {
         return;
     }
     if (!subjects::is_valid_subject(op.subject)) {
-        send_err(s, proto_error::invalid_subject);
+        send_err(sessions_, s, proto_error::invalid_subject);
         return;
     }
     if (perms && !s.perm.deny_filter && perms->needs_delivery_filter(op.subject)) s.perm.deny_filter = true;
@@ -287,7 +250,7 @@ void client_protocol::handle_unsub(session& s, const protocol::parsed_op& op) {
         if (op.max_msgs > 0 && static_cast<std::uint64_t>(op.max_msgs) > sub->delivered) {
             sub->max = op.max_msgs;
         } else {
-            remove_subscription(s, sub);
+            drop_subscription(router_, stats_, s, sub);
             // The next PONG must also vouch for this: a queue group's weights
             // elsewhere must no longer count the member that left.
             if (nshards_ > 1) s.barrier.pushed_remote = true;
@@ -296,14 +259,8 @@ void client_protocol::handle_unsub(session& s, const protocol::parsed_op& op) {
     if (s.opts.verbose) sessions_.append(s, protocol::ok_line);
 }
 
-void client_protocol::remove_subscription(session& s, subscription* sub) {
-    router_.unsubscribe(s.account, sub);
-    stats_.subscriptions.sub(1);
-    s.subs.erase(sub->sid); // destroys *sub
-}
-
 void client_protocol::release(session& s) {
-    while (!s.subs.empty()) remove_subscription(s, s.subs.begin()->second.get());
+    while (!s.subs.empty()) drop_subscription(router_, stats_, s, s.subs.begin()->second.get());
     if (s.input.barrier) {
         std::erase(barrier_waiters_, &s);
         s.input.barrier = false;
@@ -315,7 +272,7 @@ void client_protocol::tick(session& s, clock::time_point now) {
     if (s.auth.pending && now >= s.auth.deadline) {
         LOG_WRN("%s:%d - cid:%llu - authentication timeout", s.ip.c_str(), s.port,
                 static_cast<unsigned long long>(s.cid));
-        send_err(s, proto_error::authentication_timeout);
+        send_err(sessions_, s, proto_error::authentication_timeout);
         sessions_.close_after_flush(s);
         return;
     }
@@ -327,7 +284,7 @@ void client_protocol::tick(session& s, clock::time_point now) {
     if (s.ping.outstanding + 1 > cfg_.ping_max) {
         stats_.stale_connections.add(1);
         LOG_DBG("cid:%llu - Stale Client Connection - Closing", static_cast<unsigned long long>(s.cid));
-        send_err(s, proto_error::stale_connection);
+        send_err(sessions_, s, proto_error::stale_connection);
         sessions_.close_after_flush(s);
         return;
     }

@@ -3,24 +3,24 @@
 // picks that are exactly-once server-wide, and the interest deltas that keep
 // every shard's map equal.
 #include <natrix/broker/router.hh>
+#include <natrix/util/json_string.hh>
 #include <natrix/util/log.hh>
 
 namespace natrix::broker {
 
 router::router(unsigned shard, unsigned nshards, std::shared_ptr<const auth::account_set> accounts,
                outbox& out, std::uint64_t seed)
-    : shard_(shard), nshards_(nshards),
-      accounts_(accounts ? std::move(accounts) : std::make_shared<const auth::account_set>()), out_(out),
-      rng_(seed) {
-    for (std::size_t a = 0; a < accounts_->size(); ++a) spaces_.push_back(std::make_unique<account_space>());
-    reply_prefix_.resize(accounts_->size());
-    import_cache_.resize(accounts_->size());
+    : shard_(shard), nshards_(nshards), out_(out), rng_(seed),
+      imports_(shard, accounts ? std::move(accounts) : std::make_shared<const auth::account_set>()) {
+    for (std::size_t a = 0; a < imports_.accounts().size(); ++a)
+        spaces_.push_back(std::make_unique<account_space>());
 }
 
 void router::set_accounts(std::shared_ptr<const auth::account_set> accounts) {
-    accounts_ = std::move(accounts);
-    for (auto& m : import_cache_) m.clear(); // the routes may have changed
+    imports_.set_accounts(std::move(accounts));
 }
+
+void router::expire(clock::time_point now) { imports_.expire(now); }
 
 subjects::trie_stats router::subscription_stats() const noexcept {
     subjects::trie_stats t;
@@ -40,7 +40,7 @@ subjects::trie_stats router::subscription_stats() const noexcept {
 
 publish_result router::publish(const publisher& from, auth::account_id acct, const message& m) {
     publish_result r = publish_here(from, acct, m);
-    if (accounts_->any_routes()) {
+    if (imports_.accounts().any_routes()) {
         const publish_result i = publish_imports(from, acct, m);
         r.delivered = r.delivered || i.delivered;
         r.crossed = r.crossed || i.crossed;
@@ -200,6 +200,85 @@ void router::change_interest(auth::account_id acct, std::string_view subject, st
                                             std::string(queue), count});
     if (nshards_ > 1)
         out_.announce(ring_record::interest_record{acct, static_cast<std::uint16_t>(shard_), count, subject, queue});
+}
+
+publish_result router::publish_imports(const publisher& from, auth::account_id acct, const message& msg) {
+    const auth::account& a = imports_.accounts().at(acct);
+    publish_result res;
+    if (a.stream_exports.empty() && a.service_imports.empty()) return res;
+    const auto add = [&res](publish_result r) {
+        res.delivered = res.delivered || r.delivered;
+        res.crossed = res.crossed || r.crossed;
+        return r.delivered;
+    };
+    // A reference into the table's cache: nothing below publishes through
+    // imports again, so the cache is not touched while we iterate.
+    for (const import_table::target& t : imports_.targets(acct, msg.subject)) {
+        if (!t.service) {
+            message m = msg;
+            m.subject = t.subject;
+            add(publish_here(publisher{}, a.stream_exports[t.route].importer, m));
+            continue;
+        }
+        const auth::service_route& r = a.service_imports[t.route];
+        const std::string reply = msg.reply.empty() ? std::string() : service_reply(r, acct, msg.reply);
+        // Responders learn who asks (nats-server's Nats-Request-Info header,
+        // after the request's own headers; header-less clients never see it).
+        std::string info = "Nats-Request-Info: {\"acc\":";
+        util::append_json_string(info, a.name);
+        info += ",\"rtt\":" + std::to_string(from.rtt.count()) + "}\r\n\r\n";
+        std::string payload;
+        if (msg.header_size >= 4)
+            payload.assign(msg.payload.substr(0, msg.header_size - 2));
+        else
+            payload = "NATS/1.0\r\n";
+        payload += info;
+        const auto header_size = static_cast<std::uint32_t>(payload.size());
+        payload.append(msg.payload.substr(msg.header_size));
+        message m = msg;
+        m.subject = t.subject;
+        m.reply = reply;
+        m.payload = payload;
+        m.header_size = header_size;
+        m.size_text = {};
+        m.header_size_text = {};
+        // Nobody to answer: forget the mapping now (nats-server's
+        // rsiNoDelivery), so unanswerable requests cannot pile up.
+        if (!add(publish_here(publisher{}, r.exporter, m)) && !reply.empty()) imports_.forget(reply);
+        // As in nats-server, the import itself is a subscriber: a requester
+        // gets no 503 even when the exporting account has no responder.
+        res.delivered = true;
+    }
+    return res;
+}
+
+// A private reply subject in the exporter's account that leads back to the
+// requester's reply in its own account. The first request into an account
+// from this shard subscribes to every reply under our prefix there.
+std::string router::service_reply(const auth::service_route& r, auth::account_id importer, std::string_view reply) {
+    bool created = false;
+    const std::string& prefix = imports_.reply_prefix(r.exporter, rng_, &created);
+    if (created) {
+        auto s = std::make_unique<subscription>();
+        s->subject = prefix + ">";
+        s->sid = "_R_";
+        subscribe(r.exporter, s.get());
+        internal_subs_.push_back(std::move(s));
+    }
+    return imports_.map_reply(prefix, r, importer, reply, rng_);
+}
+
+// A response reached one of our _R_ subscriptions: deliver it to the
+// requester's reply subject in the requester's account.
+void router::on_service_reply(const message& m) {
+    const auto route = imports_.route_response(m.subject, m.payload.empty());
+    if (!route) return; // answered already, expired or forged
+    message back = m;
+    back.subject = route->reply;
+    back.reply = {}; // the responder's subjects mean nothing in the requester's account
+    const std::string token(m.subject);
+    // A response that reaches nobody ends the mapping too.
+    if (!publish_here(publisher{}, route->importer, back).delivered && !route->final) imports_.forget(token);
 }
 
 void router::on_record(std::uint32_t type, std::string_view body, clock::time_point sampled_at) {

@@ -1,5 +1,6 @@
 // A shard's wiring: backend events to sessions, ring records to the router,
 // and the end of each turn (flush output, close what must close).
+#include <natrix/broker/session_actions.hh>
 #include <natrix/broker/shard.hh>
 #include <natrix/io/listener.hh>
 #include <natrix/protocol/writer.hh>
@@ -94,7 +95,7 @@ std::uint64_t shard::on_accepted(io::conn_id id, const io::peer_address& peer) {
     if (!s.admitted) {
         LOG_WRN("%s:%d - cid:%llu - maximum connections exceeded", s.ip.c_str(), s.port,
                 static_cast<unsigned long long>(s.cid));
-        protocol_.send_err(s, protocol::proto_error::maximum_connections_exceeded);
+        send_err(sessions_, s, protocol::proto_error::maximum_connections_exceeded);
         sessions_.close_after_flush(s);
         return token;
     }
@@ -261,6 +262,24 @@ void shard::tick(clock::time_point now) {
     if (lame_duck_) lame_duck_tick(now);
     flush_sessions();
     sessions_.end_turn();
+}
+
+// Closes clients spread evenly over [close_from, close_until].
+void shard::lame_duck_tick(clock::time_point now) {
+    if (now < ldm_close_from_) return;
+    const std::size_t open = sessions_.open_count();
+    if (open == 0) return;
+    std::size_t to_close = open;
+    if (now < ldm_close_until_) {
+        const double left = std::chrono::duration<double>(ldm_close_until_ - now).count();
+        const double tick = std::chrono::duration<double>(loop::tick_interval).count();
+        to_close = static_cast<std::size_t>(static_cast<double>(open) * tick / (left + tick)) + 1;
+    }
+    sessions_.for_each([&](session& s) {
+        if (!to_close) return;
+        close_session(s, "Server Shutdown (lame duck)");
+        --to_close;
+    });
 }
 
 void shard::shutdown_all() {

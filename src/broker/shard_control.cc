@@ -57,24 +57,6 @@ void shard::enter_lame_duck(clock::time_point close_from, clock::time_point clos
     });
 }
 
-// Closes clients spread evenly over [close_from, close_until].
-void shard::lame_duck_tick(clock::time_point now) {
-    if (now < ldm_close_from_) return;
-    const std::size_t open = sessions_.open_count();
-    if (open == 0) return;
-    std::size_t to_close = open;
-    if (now < ldm_close_until_) {
-        const double left = std::chrono::duration<double>(ldm_close_until_ - now).count();
-        const double tick = std::chrono::duration<double>(loop::tick_interval).count();
-        to_close = static_cast<std::size_t>(static_cast<double>(open) * tick / (left + tick)) + 1;
-    }
-    sessions_.for_each([&](session& s) {
-        if (!to_close) return;
-        close_session(s, "Server Shutdown (lame duck)");
-        --to_close;
-    });
-}
-
 const std::string& shard::account_name(auth::account_id a) const noexcept { return router_.accounts().at(a).name; }
 
 std::vector<connection_info> shard::connections(std::uint64_t cid) const {

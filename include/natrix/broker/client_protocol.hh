@@ -1,15 +1,14 @@
 #pragma once
 // What a client's input means, exactly as nats-server 2.9 does it (see
-// tests/conformance): the ops of the client protocol, authentication and
-// re-authentication, permissions, the PONG barrier and server PINGs. It
-// reads a session's bytes and writes its replies into the session; messages
-// go to the router.
+// tests/conformance): the ops of the client protocol, permissions, the PONG
+// barrier and server PINGs; authentication is its client_auth part. It reads
+// a session's bytes and writes its replies into the session; messages go to
+// the router.
 //
-// Lives on a shard; only its thread calls it. Credential checks too slow for
-// the shard (bcrypt) run on the auth worker, whose verdict comes back as a
-// task on this shard's loop.
+// Lives on a shard; only its thread calls it.
 #include <natrix/broker/auth_worker.hh>
 #include <natrix/broker/broker_config.hh>
+#include <natrix/broker/client_auth.hh>
 #include <natrix/broker/latency_histogram.hh>
 #include <natrix/broker/loop.hh>
 #include <natrix/broker/mailbox.hh>
@@ -19,7 +18,6 @@
 #include <natrix/protocol/errors.hh>
 
 #include <memory>
-#include <random>
 #include <string_view>
 #include <vector>
 
@@ -46,7 +44,6 @@ public:
     // A new connection: INFO, and the auth deadline when auth is required.
     void greet(session& s);
     void send_info(session& s, bool lame_duck = false);
-    void send_err(session& s, protocol::proto_error e);
 
     // Bytes from the client.
     void on_input(session& s, std::string_view data);
@@ -59,7 +56,7 @@ public:
     void resume_barrier_waiters();
 
     // A reload replaced the authenticator: judge a connected client again.
-    void reauthorize(session& s, const auth::authenticator* previous);
+    void reauthorize(session& s, const auth::authenticator* previous) { auth_.reauthorize(s, previous); }
 
     // The session is closing for good: its subscriptions leave the router
     // (interest deltas reach the other shards) and it waits for nothing.
@@ -72,19 +69,7 @@ private:
     void handle_sub(session& s, const protocol::parsed_op& op);
     void handle_unsub(session& s, const protocol::parsed_op& op);
     void handle_ping(session& s);
-    void remove_subscription(session& s, subscription* sub);
-    void send_text_err(session& s, std::string_view text);
     void resume_input(session& s);
-
-    // ---- authentication (client_auth.cc) ----
-    bool check_first_byte(session& s, std::string_view data);
-    void handle_connect(session& s, const protocol::parsed_op& op);
-    void finish_connect(session& s, auth::result r);
-    void apply_reauth(session& s, auth::result r);
-    // Runs the check on the auth worker; `then` gets the verdict on this shard.
-    void check_off_thread(session& s, bool use_no_auth_user, bool reload);
-    void complete_auth(std::uint64_t token, std::shared_ptr<const auth::authenticator> checked_by,
-                       auth::result r, bool reload);
 
     unsigned shard_;
     unsigned nshards_;
@@ -93,10 +78,8 @@ private:
     router& router_;
     mailbox& mail_;
     shard_stats& stats_;
-    auth_worker* auth_jobs_;
-    loop* home_;
+    client_auth auth_;
     int port_ = 0;
-    std::mt19937_64 rng_;
     sample_clock sampler_;
     std::vector<session*> barrier_waiters_;
 };

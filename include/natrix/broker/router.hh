@@ -9,14 +9,13 @@
 // Lives on a shard; only its thread touches it. Other shards reach it through
 // ring records, which the shard hands to on_record().
 #include <natrix/auth/accounts.hh>
+#include <natrix/broker/import_table.hh>
 #include <natrix/broker/message.hh>
 #include <natrix/broker/outbox.hh>
 #include <natrix/broker/ring_record.hh>
 #include <natrix/broker/subscription.hh>
-#include <natrix/config/security_options.hh>
 #include <natrix/subjects/interest_map.hh>
 #include <natrix/subjects/subject_trie.hh>
-#include <natrix/util/string_map.hh>
 
 #include <chrono>
 #include <cstdint>
@@ -47,7 +46,7 @@ public:
            std::uint64_t seed);
 
     unsigned shard() const noexcept { return shard_; }
-    const auth::account_set& accounts() const noexcept { return *accounts_; }
+    const auth::account_set& accounts() const noexcept { return imports_.accounts(); }
     // Reload: same accounts (the server checks), maybe other imports/exports.
     void set_accounts(std::shared_ptr<const auth::account_set> accounts);
 
@@ -63,7 +62,7 @@ public:
 
     // Drops service-import reply mappings past their threshold.
     void expire(clock::time_point now);
-    bool has_pending_replies() const noexcept { return !service_replies_.empty(); }
+    bool has_pending_replies() const noexcept { return !imports_.empty(); }
 
     subjects::trie_stats subscription_stats() const noexcept;
     std::uint64_t next_random() { return rng_(); }
@@ -86,47 +85,21 @@ private:
                         std::uint8_t hops);
     void change_interest(auth::account_id acct, std::string_view subject, std::string_view queue, int delta);
 
-    // ---- imports (router_imports.cc) ----
-    // Which import routes a subject published in an account triggers, with
-    // the subject it takes on the other side. Routes change only on reload
-    // (which clears this); per account, bounded (cleared when full).
-    struct import_target {
-        bool service = false;
-        std::uint32_t route = 0; // index into stream_exports / service_imports
-        std::string subject;
-    };
-    using import_map = util::string_map<std::vector<import_target>>;
-    const std::vector<import_target>& import_targets(auth::account_id acct, std::string_view subject);
+    // Stream and service imports (one level deep: what arrives through an
+    // import is not exported again).
     publish_result publish_imports(const publisher& from, auth::account_id acct, const message& m);
-    std::string service_reply(const auth::service_route& r, auth::account_id importer,
-                              std::string_view reply);
+    std::string service_reply(const auth::service_route& r, auth::account_id importer, std::string_view reply);
     void on_service_reply(const message& m);
 
     unsigned shard_;
     unsigned nshards_;
-    std::shared_ptr<const auth::account_set> accounts_;
     outbox& out_;
     std::mt19937_64 rng_;
+    import_table imports_;
     // One space per account (index = auth::account_id), fixed at start-up;
     // accounts never share a trie or an interest map.
     std::vector<std::unique_ptr<account_space>> spaces_;
-    std::vector<import_map> import_cache_;
-
-    // Service imports: requests published here get a private reply subject
-    // _R_.<prefix>.<token> in the exporting account. An internal subscription
-    // on _R_.<prefix>.> (one per exporting account, made on first use) brings
-    // the responses back to this shard, which maps them to the requester.
-    struct pending_reply {
-        auth::account_id importer = 0;
-        std::string reply;
-        config::response_type type = config::response_type::singleton;
-        std::chrono::nanoseconds threshold{};
-        clock::time_point expires;
-    };
-    static constexpr std::size_t k_max_pending_replies = 1 << 20;
-    bool reply_cap_warned_ = false;
-    util::string_map<pending_reply> service_replies_;
-    std::vector<std::string> reply_prefix_; // per exporting account; "" until used
+    // Our _R_.<prefix>.> subscriptions, one per exporting account used.
     std::vector<std::unique_ptr<subscription>> internal_subs_;
 
     // Reused per call: no allocation per message.
