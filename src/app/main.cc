@@ -36,6 +36,9 @@ natrix::broker::broker_config to_broker_config(const natrix::config::server_opti
     b.ping_interval = o.ping_interval;
     b.ping_max = o.ping_max;
     b.write_deadline = o.write_deadline;
+    b.slow_consumer = o.natrix.slow_consumer == "evict" ? natrix::broker::slow_consumer_policy::evict
+                                                        : natrix::broker::slow_consumer_policy::throttle;
+    b.stall_timeout = o.natrix.stall_timeout;
     b.shards = o.natrix.shards;
     b.cpus = o.natrix.cpus;
     b.idle = o.natrix.idle_strategy == "spin"    ? natrix::broker::idle_strategy::spin

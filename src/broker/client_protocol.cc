@@ -184,6 +184,8 @@ bool client_protocol::handle_pub(session& s, const protocol::parsed_op& op) {
     if (s.opts.verbose) sessions_.append(s, protocol::ok_line);
     message m{op.subject, op.reply, op.payload, op.header_size, op.size_text, op.header_size_text, {}};
     if (sampler_.take()) m.sampled_at = clock::now();
+    m.origin = session_table::token_of(s);
+    m.origin_shard = static_cast<std::uint16_t>(shard_);
     const publish_result r = router_.publish(publisher{&s, s.opts.echo, s.ping.rtt}, s.account, m);
     if (r.crossed) s.barrier.pushed_remote = true;
     if (!r.delivered && s.opts.no_responders && !op.reply.empty()) {

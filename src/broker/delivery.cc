@@ -27,6 +27,7 @@ bool delivery::deliver(subscription& s, const message& m) {
         LOG_WRN("%s:%d - cid:%llu - Slow Consumer Detected: MaxPending of %lld Exceeded", c.ip.c_str(), c.port,
                 static_cast<unsigned long long>(c.cid), static_cast<long long>(max_pending_));
         stats_.slow_consumers.add(1);
+        stats_.cut_max_pending.add(1);
         c.state = session_state::closing;
         cut_.push_back(&c);
         return false;
@@ -43,6 +44,7 @@ bool delivery::deliver(subscription& s, const message& m) {
     stats_.out_msgs.add(1);
     stats_.out_bytes.add(d.body.size());
     if (c.perm.perms && c.perm.perms->responses() && !m.reply.empty()) note_reply(c.perm, m.reply);
+    flow_.delivered(c, m);
     return true;
 }
 

@@ -7,6 +7,7 @@ namespace natrix::broker::ring_record {
 namespace {
 
 struct message_header {
+    std::uint64_t origin; // publishing session's token on origin_shard
     std::uint32_t payload_len;
     std::uint32_t header_size;
     std::uint32_t subject_len;
@@ -17,6 +18,7 @@ struct message_header {
     std::uint8_t header_size_text_len;
     std::uint8_t hops;
     std::uint16_t account;
+    std::uint16_t origin_shard;
 };
 
 struct interest_header {
@@ -54,7 +56,8 @@ struct reader {
 
 void encode(std::string& out, const message_record& r) {
     const message& m = r.msg;
-    const message_header h{static_cast<std::uint32_t>(m.payload.size()),
+    const message_header h{m.origin,
+                           static_cast<std::uint32_t>(m.payload.size()),
                            m.header_size,
                            static_cast<std::uint32_t>(m.subject.size()),
                            static_cast<std::uint32_t>(m.reply.size()),
@@ -63,7 +66,8 @@ void encode(std::string& out, const message_record& r) {
                            static_cast<std::uint8_t>(m.size_text.size()),
                            static_cast<std::uint8_t>(m.header_size_text.size()),
                            r.hops,
-                           r.account};
+                           r.account,
+                           m.origin_shard};
     out.clear();
     put(out, h);
     out.append(m.subject);
@@ -96,6 +100,8 @@ bool decode(std::string_view body, message_record& r) {
     if (rd.rest.size() != h.payload_len || h.header_size > h.payload_len || h.plain > 1) return false;
     m.payload = rd.rest;
     m.header_size = h.header_size;
+    m.origin = h.origin;
+    m.origin_shard = h.origin_shard;
     r.account = h.account;
     r.plain = h.plain != 0;
     r.hops = h.hops;
@@ -119,6 +125,20 @@ bool decode(std::string_view body, interest_record& r) {
     r.account = h.account;
     r.shard = h.shard;
     r.count = h.count;
+    return true;
+}
+
+void encode(std::string& out, const flow_record& r) {
+    out.clear();
+    put(out, r.token);
+    put(out, static_cast<std::uint8_t>(r.pause));
+}
+
+bool decode(std::string_view body, flow_record& r) {
+    reader rd{body};
+    std::uint8_t pause;
+    if (!rd.get(r.token) || !rd.get(pause) || !rd.rest.empty() || pause > 1) return false;
+    r.pause = pause != 0;
     return true;
 }
 

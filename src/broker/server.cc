@@ -122,6 +122,8 @@ bool server::reload(const broker_config& n, std::string* error) {
     next.ping_interval = n.ping_interval;
     next.ping_max = n.ping_max;
     next.write_deadline = n.write_deadline;
+    next.slow_consumer = n.slow_consumer;
+    next.stall_timeout = n.stall_timeout;
     next.idle = n.idle;
     next.spin = n.spin;
     next.auth_timeout = n.auth_timeout;

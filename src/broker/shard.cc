@@ -20,11 +20,13 @@ std::uint64_t seed_for(unsigned id) { return std::random_device{}() ^ (0x9e3779b
 
 shard::shard(unsigned id, unsigned nshards, const broker_config& cfg, shared env)
     : id_(id), nshards_(nshards), cfg_(cfg), env_(env), loop_(wakeup_),
-      mailbox_(id, nshards, cfg.ring_bytes, wakeup_, stats_), delivery_(id, nshards, sessions_, mailbox_, stats_),
+      mailbox_(id, nshards, cfg.ring_bytes, wakeup_, stats_), flow_(id, sessions_, mailbox_, stats_),
+      delivery_(id, nshards, sessions_, mailbox_, flow_, stats_),
       router_(id, nshards, cfg.auth ? cfg.auth->shared_accounts() : nullptr, delivery_, seed_for(id)),
       protocol_(client_protocol::deps{id, nshards, &cfg_, &sessions_, &router_, &mailbox_, &stats_,
                                       env.auth_jobs, &loop_}) {
     delivery_.set_max_pending(cfg_.max_pending);
+    flow_.configure(cfg_.slow_consumer, cfg_.max_pending, cfg_.stall_timeout);
     loop_.set_idle(cfg_.idle, cfg_.spin);
 }
 
@@ -38,6 +40,7 @@ bool shard::open_backend() {
     bs.sq_entries = k_sq_entries;
     bs.buffer_count = cfg_.recv_buffer_count;
     bs.buffer_size = cfg_.recv_buffer_size;
+    flow_.attach(backend_.get());
     return backend_->open(bs, &start_error_);
 }
 
@@ -101,7 +104,7 @@ std::uint64_t shard::on_accepted(io::conn_id id, const io::peer_address& peer) {
     }
     LOG_DBG("%s:%d - cid:%llu - client connection created on shard %u", s.ip.c_str(), s.port,
             static_cast<unsigned long long>(s.cid), id_);
-    if (!input_paused_) backend_->start_receiving(id);
+    flow_.admit(s);
     return token;
 }
 
@@ -128,10 +131,12 @@ void shard::on_sent(std::uint64_t token, std::size_t sent, bool failed) {
     o.inflight_off += sent;
     if (o.inflight_off < o.inflight.size()) {
         start_send(*s); // short write: the rest of the same bytes
+        flow_.sent(*s, sent, clock::now());
         return;
     }
     o.inflight.clear();
     o.inflight_off = 0;
+    flow_.sent(*s, sent, clock::now());
     if (!o.queued.empty())
         sessions_.mark_for_flush(*s);
     else if (s->state == session_state::closing)
@@ -148,7 +153,10 @@ bool shard::turn() {
     bool work = backend_->poll(*this) > 0;
     // Messages and interest from other shards.
     if (mailbox_.drain([this](std::uint32_t type, std::string_view body) {
-            router_.on_record(type, body, sampler_.take() ? clock::now() : clock::time_point{});
+            if (type == ring_record::flow_type)
+                flow_.on_record(body);
+            else
+                router_.on_record(type, body, sampler_.take() ? clock::now() : clock::time_point{});
         }))
         work = true;
     // Our records to other shards, then input held back while they were full.
@@ -157,7 +165,7 @@ bool shard::turn() {
         process_held_input();
         work = true;
     }
-    follow_congestion();
+    flow_.set_shard_paused(mailbox_.congested());
     if (protocol_.has_barrier_waiters()) {
         protocol_.resume_barrier_waiters();
         mailbox_.flush();
@@ -176,21 +184,6 @@ void shard::process_held_input() {
         backend_->release(h.buf);
         mailbox_.flush();
     }
-}
-
-// While the mailbox is congested, clients are not read at all (TCP pushes
-// back on them); nothing is dropped. Only on a change: no per-turn scan.
-void shard::follow_congestion() {
-    const bool want = mailbox_.congested();
-    if (want == input_paused_) return;
-    input_paused_ = want;
-    sessions_.for_each([&](session& s) {
-        if (!s.admitted || !s.is_open()) return;
-        if (want)
-            backend_->stop_receiving(s.io);
-        else
-            backend_->start_receiving(s.io);
-    });
 }
 
 // One send per touched session per turn: everything queued this turn goes
@@ -228,8 +221,10 @@ void shard::close_session(session& s, const char* reason, bool abort) {
     s.state = session_state::closed;
     LOG_DBG("%s:%d - cid:%llu - client connection closed: %s", s.ip.c_str(), s.port,
             static_cast<unsigned long long>(s.cid), reason);
-    // Subscriptions go first so interest deltas reach the other shards.
+    // Subscriptions go first so interest deltas reach the other shards; the
+    // publishers it paused go on.
     protocol_.release(s);
+    flow_.release(s);
     backend_->close(s.io, abort);
     if (s.admitted) env_.connections->release();
     stats_.connections.sub(1);
@@ -254,7 +249,20 @@ void shard::tick(clock::time_point now) {
                     static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(cfg_.write_deadline).count()),
                     s.out.pending());
             stats_.slow_consumers.add(1);
+            stats_.cut_write_deadline.add(1);
             close_session(s, "Slow Consumer (Write Deadline)", true);
+            return;
+        }
+        // Throttle: over the watermark and reading nothing. Its publishers
+        // wait for it, so it is cut well before write_deadline.
+        if (flow_.stalled(s, now)) {
+            LOG_WRN("%s:%d - cid:%llu - Slow Consumer Detected: no progress for %lldms with %zu bytes pending",
+                    s.ip.c_str(), s.port, static_cast<unsigned long long>(s.cid),
+                    static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.stall_timeout).count()),
+                    s.out.pending());
+            stats_.slow_consumers.add(1);
+            stats_.cut_stalled.add(1);
+            close_session(s, "Slow Consumer (Stalled)", true);
             return;
         }
         protocol_.tick(s, now);

@@ -23,7 +23,10 @@ void shard::apply_config(const broker_config& n) {
     cfg_.idle = n.idle;
     cfg_.spin = n.spin;
     cfg_.auth_timeout = n.auth_timeout;
+    cfg_.slow_consumer = n.slow_consumer;
+    cfg_.stall_timeout = n.stall_timeout;
     delivery_.set_max_pending(cfg_.max_pending);
+    flow_.configure(cfg_.slow_consumer, cfg_.max_pending, cfg_.stall_timeout);
     loop_.set_idle(cfg_.idle, cfg_.spin);
     const bool auth_changed = n.auth != cfg_.auth;
     std::shared_ptr<const auth::authenticator> previous = cfg_.auth;

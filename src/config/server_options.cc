@@ -262,6 +262,16 @@ void mapper::natrix_block(const value& v) {
                                    std::to_string(n));
             else
                 t.ring_capacity = static_cast<std::uint32_t>(n);
+        } else if (key == "slow_consumer") {
+            std::string s;
+            if (!get_string("natrix.slow_consumer", x, &s)) continue;
+            s = lowered(s);
+            if (s != "throttle" && s != "evict")
+                error(x.pos(), "'natrix.slow_consumer' must be throttle or evict, not \"" + x.as_string() + "\"");
+            else
+                t.slow_consumer = s;
+        } else if (key == "stall_timeout") {
+            positive_duration("natrix.stall_timeout", x, &t.stall_timeout, std::chrono::seconds(2));
         } else if (key == "io") {
             if (x.is_map())
                 io_block(x);

@@ -172,10 +172,12 @@ TEST_P(nats_client, auto_unsubscribe_and_no_echo) {
 INSTANTIATE_TEST_SUITE_P(shards, nats_client, ::testing::Values(1u, 2u, 4u),
                          [](const auto& i) { return std::to_string(i.param) + "_shards"; });
 
-// A subscriber that stops reading is cut at max_pending by its own shard;
-// the publisher is not stalled and a healthy subscriber loses nothing.
-TEST(slow_consumer, is_evicted_and_others_lose_nothing) {
-    test_server srv(2, "max_payload: 65536\nmax_pending: 1048576\n");
+// A subscriber that stops reading is cut by its own shard, and a healthy
+// subscriber loses nothing. evict: cut at max_pending, the publisher never
+// waits. throttle (the default): the publisher waits for the stuck one until
+// it has made no progress for stall_timeout, then it is cut.
+void stuck_subscriber_is_cut(const std::string& policy, const std::string& cut_log) {
+    test_server srv(2, "max_payload: 65536\nmax_pending: 1048576\nnatrix { " + policy + " }\n");
     raw_client slow(srv.port());
     slow.send("CONNECT {\"verbose\":false,\"pedantic\":false}\r\nSUB firehose 1\r\nPING\r\n");
     ASSERT_EQ(slow.read_line(), "PONG\r\n");
@@ -204,8 +206,7 @@ TEST(slow_consumer, is_evicted_and_others_lose_nothing) {
     for (int i = 0; i < n; ++i) {
         ASSERT_EQ(natsConnection_Publish(pub, "firehose", payload.data(), static_cast<int>(payload.size())), NATS_OK);
         if (i % 100 == 99) {
-            // Pace by the healthy subscriber (it must keep up; the broker does
-            // not slow publishers down), never by the slow one.
+            // Pace by the healthy subscriber, never by the stuck one.
             ASSERT_EQ(natsConnection_FlushTimeout(pub, 5000), NATS_OK);
             for (int w = 0; w < 2000 && fast_count.load() < i - 200; ++w)
                 std::this_thread::sleep_for(1ms);
@@ -222,9 +223,17 @@ TEST(slow_consumer, is_evicted_and_others_lose_nothing) {
     EXPECT_TRUE(slow.closed_by_server(10s)) << srv.read_log();
     EXPECT_NE(srv.read_log().find("cid:" + std::to_string(slow.cid()) + " - Slow Consumer Detected"),
               std::string::npos) << srv.read_log();
-    EXPECT_NE(srv.read_log().find("Slow Consumer Detected: MaxPending of 1048576 Exceeded"), std::string::npos)
-        << srv.read_log();
+    EXPECT_NE(srv.read_log().find(cut_log), std::string::npos) << srv.read_log();
     natsSubscription_Destroy(fast);
+}
+
+TEST(slow_consumer, evict_cuts_at_max_pending_and_others_lose_nothing) {
+    stuck_subscriber_is_cut("slow_consumer: evict", "Slow Consumer Detected: MaxPending of 1048576 Exceeded");
+}
+
+TEST(slow_consumer, throttle_cuts_a_stalled_reader_and_others_lose_nothing) {
+    stuck_subscriber_is_cut("slow_consumer: throttle, stall_timeout: \"1s\"",
+                            "Slow Consumer Detected: no progress for 1000ms");
 }
 
 // Ten seconds of mixed load over 4 shards: plain and wildcard subscribers on

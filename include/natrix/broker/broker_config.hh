@@ -14,6 +14,9 @@
 namespace natrix::broker {
 
 enum class idle_strategy { spin, backoff, sleep };
+// What a subscriber that cannot keep up costs: its publishers slow down to its
+// pace (throttle), or it is cut at max_pending and publishers never wait (evict).
+enum class slow_consumer_policy { throttle, evict };
 // automatic: io_uring where the kernel and seccomp allow it, else epoll (WRN).
 enum class io_mode { automatic, uring, epoll };
 
@@ -30,6 +33,10 @@ struct broker_config {
     std::chrono::nanoseconds ping_interval = std::chrono::minutes(2);
     int ping_max = 2;
     std::chrono::nanoseconds write_deadline = std::chrono::seconds(10);
+    slow_consumer_policy slow_consumer = slow_consumer_policy::throttle;
+    // throttle: a subscriber over the high watermark whose socket takes no
+    // bytes for this long is cut (docs/decisions/0009-flow-control.md).
+    std::chrono::nanoseconds stall_timeout = std::chrono::seconds(2);
 
     unsigned shards = 0; // 0: one per usable cpu
     std::vector<int> cpus;

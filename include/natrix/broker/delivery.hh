@@ -1,10 +1,13 @@
 #pragma once
 // The shard's outbox: a delivery becomes MSG/HMSG bytes in the subscriber's
-// session, a forward becomes a ring record in the mailbox. It enforces the
-// per-session output ceiling (max_pending): a session past it is cut as a slow
-// consumer (closed at the end of the turn, not while the router iterates).
+// session, a forward becomes a ring record in the mailbox. Each delivery is
+// reported to flow control (a subscriber falling behind slows its
+// publishers), and the per-session output ceiling (max_pending) holds under
+// any policy: a session past it is cut as a slow consumer (closed at the end
+// of the turn, not while the router iterates).
 //
 // Lives on a shard; only its thread touches it.
+#include <natrix/broker/flow_control.hh>
 #include <natrix/broker/latency_histogram.hh>
 #include <natrix/broker/mailbox.hh>
 #include <natrix/broker/outbox.hh>
@@ -18,8 +21,9 @@ namespace natrix::broker {
 
 class delivery final : public outbox {
 public:
-    delivery(unsigned shard, unsigned nshards, session_table& sessions, mailbox& mail, shard_stats& stats)
-        : shard_(shard), nshards_(nshards), sessions_(sessions), mail_(mail), stats_(stats) {}
+    delivery(unsigned shard, unsigned nshards, session_table& sessions, mailbox& mail, flow_control& flow,
+             shard_stats& stats)
+        : shard_(shard), nshards_(nshards), sessions_(sessions), mail_(mail), flow_(flow), stats_(stats) {}
 
     void set_max_pending(std::int64_t bytes) noexcept { max_pending_ = bytes; }
 
@@ -40,6 +44,7 @@ private:
     unsigned nshards_;
     session_table& sessions_;
     mailbox& mail_;
+    flow_control& flow_;
     shard_stats& stats_;
     std::int64_t max_pending_ = 64 << 20;
     std::vector<session*> cut_;

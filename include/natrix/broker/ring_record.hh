@@ -16,7 +16,7 @@
 
 namespace natrix::broker::ring_record {
 
-enum type : std::uint32_t { message_type = 1, interest_type = 2 };
+enum type : std::uint32_t { message_type = 1, interest_type = 2, flow_type = 3 };
 
 // A message for the receiving shard's subscribers in `account`: plain
 // subscribers when `plain`, and one member of each group in `queues`.
@@ -38,13 +38,23 @@ struct interest_record {
     std::string_view pattern, queue;
 };
 
+// A subscriber on the sending shard fell behind (pause) or caught up
+// (resume): the receiving shard's publisher `token` is read again only once
+// every subscriber that paused it resumed it.
+struct flow_record {
+    std::uint64_t token = 0;
+    bool pause = false;
+};
+
 // Appends the encoded body to `out` (cleared first).
 void encode(std::string& out, const message_record& r);
 void encode(std::string& out, const interest_record& r);
+void encode(std::string& out, const flow_record& r);
 
 // Views into `body`; false when the body is not a well-formed record.
 // `r.queues` is reused (cleared), so a caller can keep one vector per shard.
 bool decode(std::string_view body, message_record& r);
 bool decode(std::string_view body, interest_record& r);
+bool decode(std::string_view body, flow_record& r);
 
 } // namespace natrix::broker::ring_record

@@ -95,6 +95,21 @@ struct permission_state {
     std::size_t replies_prune_at = 0; // prune again at this size (amortised)
 };
 
+// Flow control (flow_control.hh). As a subscriber: over the high watermark
+// and which publishers it paused. As a publisher: how many subscribers hold
+// it paused (it is read again at zero).
+struct flow_state {
+    struct publisher_ref {
+        std::uint16_t shard = 0;
+        std::uint64_t token = 0;
+    };
+    bool congested = false;
+    std::vector<publisher_ref> paused; // publishers this subscriber paused
+    clock::time_point last_progress;   // the kernel last took bytes from us
+    std::uint32_t pausers = 0;         // subscribers holding this publisher paused
+    clock::time_point paused_since;
+};
+
 struct session_counters {
     std::uint64_t in_msgs = 0, in_bytes = 0, out_msgs = 0, out_bytes = 0;
 };
@@ -125,6 +140,7 @@ struct session {
     ping_state ping;
     auth_state auth;
     permission_state perm;
+    flow_state flow;
     session_counters counters;
     clock::time_point last_in;       // last message (PUB/HPUB) from the client
     clock::time_point last_activity; // last bytes in either direction

@@ -14,6 +14,7 @@
 #include <natrix/broker/client_protocol.hh>
 #include <natrix/broker/connection_limit.hh>
 #include <natrix/broker/delivery.hh>
+#include <natrix/broker/flow_control.hh>
 #include <natrix/broker/latency_histogram.hh>
 #include <natrix/broker/loop.hh>
 #include <natrix/broker/mailbox.hh>
@@ -90,7 +91,6 @@ private:
 
     bool open_backend();
     void process_held_input();
-    void follow_congestion();
     void flush_sessions();
     void start_send(session& s);
     void close_session(session& s, const char* reason, bool abort = false);
@@ -117,6 +117,7 @@ private:
 
     mailbox mailbox_;
     session_table sessions_;
+    flow_control flow_;
     delivery delivery_;
     router router_;
     client_protocol protocol_;
@@ -129,7 +130,6 @@ private:
         io::buffer_ref buf;
     };
     std::deque<held_input> held_;
-    bool input_paused_ = false;
 
     clock::time_point next_reply_sweep_{};
     bool lame_duck_ = false;

@@ -27,6 +27,10 @@ struct shard_stats {
     shard_counter in_msgs, in_bytes, out_msgs, out_bytes;
     shard_counter connections, total_connections, subscriptions;
     shard_counter slow_consumers, stale_connections;
+    // Slow consumers by cause (their sum is slow_consumers).
+    shard_counter cut_max_pending, cut_write_deadline, cut_stalled;
+    // Flow control: publishers paused now, and the time they spent paused.
+    shard_counter paused_publishers, paused_ns;
     shard_counter ring_records_out, ring_full, wakeups_sent, ring_dropped;
 };
 

@@ -41,6 +41,11 @@ struct natrix_tuning {
     // io { }: the per-shard receive buffers (io_uring's provided-buffer ring).
     std::uint32_t recv_buffer_size = 65536; // bytes per buffer (1 KiB .. 16 MiB)
     std::uint32_t recv_buffer_count = 256;  // buffers per shard; power of two <= 32768 (io_uring)
+    // Slow consumers: "throttle" slows publishers to their subscribers'
+    // pace and cuts a subscriber that stops reading after stall_timeout;
+    // "evict" never slows a publisher and cuts at max_pending.
+    std::string slow_consumer = "throttle";
+    std::chrono::nanoseconds stall_timeout = std::chrono::seconds(2);
     // false: unknown keys are warnings instead of errors.
     bool strict_config = true;
 };
