@@ -74,6 +74,17 @@ const per_shard_metric per_shard[] = {
      [](const shard_figures& f) { return f.out_bytes; }},
     {"natrix_slow_consumers_total", "counter", "Clients closed as slow consumers.",
      [](const shard_figures& f) { return f.slow_consumers; }},
+    {"natrix_slow_consumers_max_pending_total", "counter",
+     "Slow consumers cut because their pending output would pass max_pending.",
+     [](const shard_figures& f) { return f.cut_max_pending; }},
+    {"natrix_slow_consumers_write_deadline_total", "counter",
+     "Slow consumers cut because one write took longer than write_deadline.",
+     [](const shard_figures& f) { return f.cut_write_deadline; }},
+    {"natrix_slow_consumers_stalled_total", "counter",
+     "Slow consumers cut because they read nothing for stall_timeout while publishers waited for them.",
+     [](const shard_figures& f) { return f.cut_stalled; }},
+    {"natrix_paused_publishers", "gauge", "Publishers not read now because a subscriber they feed is behind.",
+     [](const shard_figures& f) { return f.paused_publishers; }},
     {"natrix_stale_connections_total", "counter", "Clients closed for unanswered PINGs.",
      [](const shard_figures& f) { return f.stale_connections; }},
     {"natrix_connections", "gauge", "Open client connections.",
@@ -132,6 +143,12 @@ std::string render_metrics(const metrics_input& in) {
         header(out, m.name, m.type, m.help);
         for (const shard_figures& f : in.shards) sample(out, m.name, shard_label(f), m.get(f));
     }
+
+    header(out, "natrix_publisher_paused_seconds_total", "counter",
+           "Time publishers spent paused by flow control (ended pauses).");
+    for (const shard_figures& f : in.shards)
+        sample_double(out, "natrix_publisher_paused_seconds_total", shard_label(f),
+                      static_cast<double>(f.paused_ns) * 1e-9);
 
     constexpr const char* h = "natrix_publish_to_write_seconds";
     header(out, h, "histogram",

@@ -16,6 +16,11 @@ shard_figures read_shard_figures(const broker::shard_view& s) {
     f.subscriptions = st.subscriptions.get();
     f.slow_consumers = st.slow_consumers.get();
     f.stale_connections = st.stale_connections.get();
+    f.cut_max_pending = st.cut_max_pending.get();
+    f.cut_write_deadline = st.cut_write_deadline.get();
+    f.cut_stalled = st.cut_stalled.get();
+    f.paused_publishers = st.paused_publishers.get();
+    f.paused_ns = st.paused_ns.get();
     f.ring_records_out = st.ring_records_out.get();
     f.ring_full = st.ring_full.get();
     f.ring_dropped = st.ring_dropped.get();
@@ -40,6 +45,11 @@ shard_figures sum_figures(const std::vector<shard_figures>& shards) {
         t.subscriptions += f.subscriptions;
         t.slow_consumers += f.slow_consumers;
         t.stale_connections += f.stale_connections;
+        t.cut_max_pending += f.cut_max_pending;
+        t.cut_write_deadline += f.cut_write_deadline;
+        t.cut_stalled += f.cut_stalled;
+        t.paused_publishers += f.paused_publishers;
+        t.paused_ns += f.paused_ns;
         t.ring_records_out += f.ring_records_out;
         t.ring_full += f.ring_full;
         t.ring_dropped += f.ring_dropped;
