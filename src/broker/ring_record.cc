@@ -56,18 +56,20 @@ struct reader {
 
 void encode(std::string& out, const message_record& r) {
     const message& m = r.msg;
-    const message_header h{m.origin,
-                           static_cast<std::uint32_t>(m.payload.size()),
-                           m.header_size,
-                           static_cast<std::uint32_t>(m.subject.size()),
-                           static_cast<std::uint32_t>(m.reply.size()),
-                           static_cast<std::uint32_t>(r.queues.size()),
-                           static_cast<std::uint8_t>(r.plain),
-                           static_cast<std::uint8_t>(m.size_text.size()),
-                           static_cast<std::uint8_t>(m.header_size_text.size()),
-                           r.hops,
-                           r.account,
-                           m.origin_shard};
+    message_header h;
+    std::memset(&h, 0, sizeof h); // the padding too: records are deterministic bytes
+    h.origin = m.origin;
+    h.payload_len = static_cast<std::uint32_t>(m.payload.size());
+    h.header_size = m.header_size;
+    h.subject_len = static_cast<std::uint32_t>(m.subject.size());
+    h.reply_len = static_cast<std::uint32_t>(m.reply.size());
+    h.nqueues = static_cast<std::uint32_t>(r.queues.size());
+    h.plain = static_cast<std::uint8_t>(r.plain);
+    h.size_text_len = static_cast<std::uint8_t>(m.size_text.size());
+    h.header_size_text_len = static_cast<std::uint8_t>(m.header_size_text.size());
+    h.hops = r.hops;
+    h.account = r.account;
+    h.origin_shard = m.origin_shard;
     out.clear();
     put(out, h);
     out.append(m.subject);

@@ -73,8 +73,14 @@ publish_result router::publish_here(const publisher& from, auth::account_id acct
         }
     }
     const std::uint64_t plain_shards = ir.shards;
-    if ((plain_shards & self) || !local_queues.empty())
-        res.delivered = deliver_local(from, acct, m, plain_shards & self, local_queues);
+    if ((plain_shards & self) || !local_queues.empty()) {
+        std::vector<std::string_view> missed;
+        res.delivered = deliver_local(from, acct, m, plain_shards & self, local_queues, &missed);
+        // No member here took it (the publisher's own with echo off, a deny
+        // filter): another shard's member may.
+        if (!missed.empty() && nshards_ > 1 && reroute_queues(acct, m, missed, 1))
+            res.delivered = res.crossed = true;
+    }
 
     std::uint64_t remote = (plain_shards & ~self) | queue_targets;
     while (remote) {
@@ -88,57 +94,73 @@ publish_result router::publish_here(const publisher& from, auth::account_id acct
 }
 
 // Delivers to this shard's subscribers. `plain` selects plain subscribers;
-// `queues` lists the groups this shard must serve (one member each).
+// `queues` lists the groups this shard must serve: one member each, the
+// first (from a random start) that takes it, as nats-server tries members
+// until one accepts (a member refused by echo, a deny filter or a closing
+// session does not lose the message). Groups no member here took are added
+// to `missed`.
 bool router::deliver_local(const publisher& from, auth::account_id acct, const message& m, bool plain,
                            const std::vector<std::string_view>& queues, std::vector<std::string_view>* missed) {
     const subjects::match_result& match = space(acct).trie.match(m.subject);
-    // Collect first: delivering can auto-unsubscribe, which changes the trie
-    // and invalidates `match`.
+    // Copy first: delivering can auto-unsubscribe, which changes the trie
+    // and invalidates `match`. The vectors are the router's, reused: no
+    // allocation per message once they have grown.
     std::vector<subscription*> targets;
     targets.swap(targets_scratch_);
     targets.clear();
+    std::vector<std::size_t> group_end; // candidates of group i end at group_end[i]
+    group_end.swap(group_scratch_);
+    group_end.clear();
     const auto skip = [&](const subscription* s) { return from.conn && s->owner == from.conn && !from.echo; };
+    std::size_t nplain = 0;
     if (plain) {
         for (subjects::sub_handle h : match.plain) {
             auto* s = static_cast<subscription*>(const_cast<void*>(h));
             if (!skip(s)) targets.push_back(s);
         }
+        nplain = targets.size();
     }
     for (std::string_view qn : queues) {
-        bool served = false;
         for (const subjects::queue_group_result& g : match.queues) {
             if (g.name != qn || g.members.empty()) continue;
-            // Random member, skipping the publisher's own when echo is off.
             const std::size_t n = g.members.size();
             const std::size_t start = static_cast<std::size_t>(rng_() % n);
             for (std::size_t k = 0; k < n; ++k) {
                 auto* s = static_cast<subscription*>(const_cast<void*>(g.members[(start + k) % n]));
-                if (skip(s)) continue;
-                targets.push_back(s);
-                served = true;
-                break;
+                if (!skip(s)) targets.push_back(s);
             }
             break;
         }
-        if (!served && missed) missed->push_back(qn);
+        group_end.push_back(targets.size());
     }
-    for (subscription* s : targets) deliver(acct, s, m);
-    const bool any = !targets.empty();
+    bool any = false;
+    for (std::size_t i = 0; i < nplain; ++i) any = deliver(acct, targets[i], m) || any;
+    std::size_t begin = nplain;
+    for (std::size_t q = 0; q < queues.size(); ++q) {
+        bool served = false;
+        for (std::size_t i = begin; i < group_end[q] && !served; ++i) served = deliver(acct, targets[i], m);
+        begin = group_end[q];
+        any = any || served;
+        if (!served && missed) missed->push_back(queues[q]);
+    }
     targets_scratch_.swap(targets);
+    group_scratch_.swap(group_end);
     return any;
 }
 
-void router::deliver(auth::account_id acct, subscription* s, const message& m) {
+// True when the subscriber took it (a service reply counts as taken).
+bool router::deliver(auth::account_id acct, subscription* s, const message& m) {
     if (!s->owner) {
         on_service_reply(m);
-        return;
+        return true;
     }
-    if (!out_.deliver(*s, m)) return;
+    if (!out_.deliver(*s, m)) return false;
     ++s->delivered;
     if (s->max > 0 && s->delivered >= static_cast<std::uint64_t>(s->max)) {
         unsubscribe(acct, s);
         out_.expired(*s);
     }
+    return true;
 }
 
 void router::forward(unsigned to, auth::account_id acct, const message& m, bool plain,
@@ -155,7 +177,7 @@ void router::forward(unsigned to, auth::account_id acct, const message& m, bool 
 // A queue message reached this shard after its last member here left (the
 // sender's interest map was a delta behind): pick another shard that still
 // has members, so the group still gets it exactly once. Bounded by `hops`.
-void router::reroute_queues(auth::account_id acct, const message& m, const std::vector<std::string_view>& groups,
+bool router::reroute_queues(auth::account_id acct, const message& m, const std::vector<std::string_view>& groups,
                             std::uint8_t hops) {
     const subjects::interest_result& ir = space(acct).interest.lookup(m.subject);
     std::vector<std::vector<std::string_view>> per_shard;
@@ -176,8 +198,13 @@ void router::reroute_queues(auth::account_id acct, const message& m, const std::
             break;
         }
     }
+    bool sent = false;
     for (unsigned t = 0; t < per_shard.size(); ++t)
-        if (!per_shard[t].empty()) forward(t, acct, m, false, per_shard[t], hops);
+        if (!per_shard[t].empty()) {
+            forward(t, acct, m, false, per_shard[t], hops);
+            sent = true;
+        }
+    return sent;
 }
 
 void router::subscribe(auth::account_id acct, subscription* s) {

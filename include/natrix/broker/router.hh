@@ -78,10 +78,10 @@ private:
     bool deliver_local(const publisher& from, auth::account_id acct, const message& m, bool plain,
                        const std::vector<std::string_view>& queues,
                        std::vector<std::string_view>* missed = nullptr);
-    void deliver(auth::account_id acct, subscription* s, const message& m);
+    bool deliver(auth::account_id acct, subscription* s, const message& m);
     void forward(unsigned to, auth::account_id acct, const message& m, bool plain,
                  const std::vector<std::string_view>& queues, std::uint8_t hops);
-    void reroute_queues(auth::account_id acct, const message& m, const std::vector<std::string_view>& groups,
+    bool reroute_queues(auth::account_id acct, const message& m, const std::vector<std::string_view>& groups,
                         std::uint8_t hops);
     void change_interest(auth::account_id acct, std::string_view subject, std::string_view queue, int delta);
 
@@ -104,6 +104,7 @@ private:
 
     // Reused per call: no allocation per message.
     std::vector<subscription*> targets_scratch_;
+    std::vector<std::size_t> group_scratch_;
     ring_record::message_record record_scratch_;
 };
 

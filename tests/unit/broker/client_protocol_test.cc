@@ -412,13 +412,7 @@ TEST_P(client_protocol_test, echo_off_skips_the_clients_own_subscription) {
 // nats-server passes over the publisher's own queue member when echo is off
 // and gives the message to another member of the group.
 TEST_P(client_protocol_test, echo_off_publisher_in_its_own_queue_group) {
-    // Known bug: see router_test's echo_off_publisher_in_its_own_queue_group
-    // (router::publish_here drops the group's message when its local pick is
-    // the echo-off publisher's own member).
-    if (sharded())
-        GTEST_SKIP()
-            << "known bug: router::publish_here drops a queue message whose local pick is the "
-               "echo-off publisher's own member";
+    // Regression test: the router once dropped this message (fixed).
     client me = c.connect(c.on(0), R"({"verbose":false,"pedantic":false,"echo":false})");
     client other = c.connect(c.on(1));
     me.send("SUB jobs workers 1\r\n");
@@ -690,15 +684,7 @@ TEST_P(client_auth_test, permission_denials_have_the_exact_texts) {
 // nats-server (deliverMsg returning false for a denied subject) hands a
 // queue message to another member when the picked one may not receive it.
 TEST_P(client_auth_test, queue_member_whose_deny_filter_drops_the_message) {
-    // Known bug (src/broker/router.cc, router::deliver_local): one member is
-    // picked per group (only the echo check is applied while picking); when
-    // outbox::deliver then refuses it (delivery::deliver: deny filter, or a
-    // session no longer open), the group's message is lost. nats-server walks
-    // on to the next member until deliverMsg succeeds. Half of the messages
-    // reach bob here, on 1 shard as on 3.
-    GTEST_SKIP()
-        << "known bug: router::deliver_local loses a queue message when the picked member's "
-           "delivery is refused (deny filter / closing session) instead of trying the next member";
+    // Regression test: the router once dropped this message (fixed).
     client alice = c.connect(c.on(0), k_alice);
     client bob = c.connect(c.on(1), k_bob);
     alice.send("SUB > workers 1\r\n"); // allowed; deliveries on admin.> are filtered

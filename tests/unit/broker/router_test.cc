@@ -365,16 +365,7 @@ TEST_P(router_test, echo_off_skips_the_publishers_own_subscription) {
 // publisher's own queue member is passed over and another member of the
 // group gets the message.
 TEST_P(router_test, echo_off_publisher_in_its_own_queue_group) {
-    // Known bug (src/broker/router.cc, router::publish_here): the group's
-    // shard is picked by member weight; when the pick is the publisher's own
-    // shard and the only member there is the publisher's (echo off),
-    // deliver_local skips it and, called without `missed`, drops the message
-    // for the group instead of re-routing it (reroute_queues) to the members
-    // on other shards. About half the messages are lost on 3 shards.
-    if (h.shards() > 1)
-        GTEST_SKIP()
-            << "known bug: router::publish_here drops a queue message whose local pick is the "
-               "echo-off publisher's own member";
+    // Regression test: the router once dropped this message (fixed).
     const unsigned home = h.on(0);
     session* me = h.new_session();
     session* other = h.new_session();
