@@ -283,9 +283,10 @@ TEST(engine_limits, max_connections_and_max_subscriptions) {
 
 // A subscriber cut as a slow consumer while the same message still had more
 // of its subscriptions to serve: the rest of that delivery must not touch the
-// cut session (the subscriptions it owned are freed when it closes).
+// cut session (the subscriptions it owned are freed when it closes). Only the
+// max_pending cut happens in the middle of a delivery, hence evict.
 TEST(engine_limits, slow_consumer_with_several_matching_subscriptions_is_cut_cleanly) {
-    test_server srv(1, "max_payload: 65536\nmax_pending: 262144\n");
+    test_server srv(1, "max_payload: 65536\nmax_pending: 262144\nnatrix { slow_consumer: evict }\n");
     raw_client stuck(srv.port()), pub(srv.port());
     stuck.send(k_quiet + "SUB big 1\r\nSUB big 2\r\nSUB b.* 3\r\nSUB > 4\r\nPING\r\n");
     ASSERT_EQ(stuck.read_line(), "PONG\r\n");
