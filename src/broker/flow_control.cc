@@ -4,6 +4,12 @@
 namespace natrix::broker {
 
 void flow_control::configure(slow_consumer_policy policy, std::int64_t max_pending, std::chrono::nanoseconds stall) {
+    // A reload to evict: nobody waits any more, and no subscriber is judged
+    // by the stall timer.
+    if (policy != policy_ && policy == slow_consumer_policy::evict)
+        sessions_.for_each([&](session& s) {
+            if (s.flow.congested) resume_all(s);
+        });
     policy_ = policy;
     high_ = static_cast<std::size_t>(max_pending) / 4;
     low_ = high_ / 2;

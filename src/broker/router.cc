@@ -45,6 +45,7 @@ publish_result router::publish(const publisher& from, auth::account_id acct, con
         r.delivered = r.delivered || i.delivered;
         r.crossed = r.crossed || i.crossed;
     }
+    if (!expired_.empty()) retire_expired();
     return r;
 }
 
@@ -154,13 +155,24 @@ bool router::deliver(auth::account_id acct, subscription* s, const message& m) {
         on_service_reply(m);
         return true;
     }
+    // Reached its maximum earlier in this publish, not yet removed.
+    if (s->max > 0 && s->delivered >= static_cast<std::uint64_t>(s->max)) return false;
     if (!out_.deliver(*s, m)) return false;
     ++s->delivered;
-    if (s->max > 0 && s->delivered >= static_cast<std::uint64_t>(s->max)) {
-        unsubscribe(acct, s);
-        out_.expired(*s);
-    }
+    if (s->max > 0 && s->delivered >= static_cast<std::uint64_t>(s->max)) expired_.push_back({acct, s});
     return true;
+}
+
+// Subscriptions that reached their maximum leave after the publish is done:
+// removing one changes the interest map, whose queue names the publish still
+// holds views of.
+void router::retire_expired() {
+    std::vector<expiry> done;
+    done.swap(expired_);
+    for (const expiry& e : done) {
+        unsubscribe(e.account, e.sub);
+        out_.expired(*e.sub);
+    }
 }
 
 void router::forward(unsigned to, auth::account_id acct, const message& m, bool plain,
@@ -324,6 +336,7 @@ void router::on_record(std::uint32_t type, std::string_view body, clock::time_po
     deliver_local(publisher{}, r.account, r.msg, r.plain, r.queues, &missed);
     if (!missed.empty() && r.hops + 1u < nshards_)
         reroute_queues(r.account, r.msg, missed, static_cast<std::uint8_t>(r.hops + 1));
+    if (!expired_.empty()) retire_expired();
 }
 
 } // namespace natrix::broker

@@ -130,7 +130,10 @@ void shard::on_sent(std::uint64_t token, std::size_t sent, bool failed) {
     }
     o.inflight_off += sent;
     if (o.inflight_off < o.inflight.size()) {
-        start_send(*s); // short write: the rest of the same bytes
+        // Short write: the rest of the same bytes. write_deadline applies to
+        // each write, as nats-server sets it per write: progress restarts it.
+        if (sent) o.send_started = clock::now();
+        start_send(*s);
         flow_.sent(*s, sent, clock::now());
         return;
     }
@@ -172,6 +175,8 @@ bool shard::turn() {
         work = true;
     }
     flush_sessions();
+    // Closes in flush_sessions push records too (interest, flow resumes).
+    mailbox_.flush();
     sessions_.end_turn();
     return work;
 }
@@ -269,6 +274,7 @@ void shard::tick(clock::time_point now) {
     });
     if (lame_duck_) lame_duck_tick(now);
     flush_sessions();
+    mailbox_.flush();
     sessions_.end_turn();
 }
 

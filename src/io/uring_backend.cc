@@ -48,6 +48,7 @@ public:
         us.buffer_size = s.buffer_size;
         us.buffer_group = k_buffer_group;
         if (!ring_.open(us, error)) return false;
+        buffer_count_ = s.buffer_count;
         wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         if (wake_fd_ < 0) {
             if (error) *error = std::string("eventfd failed: ") + std::strerror(errno);
@@ -138,8 +139,13 @@ public:
             }
         }
         if (n) io_uring_cq_advance(ring, n);
-        // Multishot receives that ended (no buffer was free, or the kernel
-        // stopped them) start again after this batch gave buffers back.
+        arm_pending();
+        return n;
+    }
+
+    // Multishot receives that ended (the kernel stopped them, or a buffer
+    // came back for a starved one) or were asked for since, and the accept.
+    void arm_pending() {
         if (!rearm_.empty()) {
             std::vector<conn_id> again;
             again.swap(rearm_);
@@ -147,10 +153,12 @@ public:
                 if (conn* k = find(c); k && k->receiving && !k->recv_armed) arm_recv(c, *k);
         }
         if (listening_ && !accept_armed_ && accept_backoff_.ready(accept_backoff::clock::now())) arm_accept();
-        return n;
     }
 
     void wait(std::chrono::nanoseconds timeout) override {
+        // start_receiving() or a released buffer since the last poll: their
+        // receives go to the kernel with this submit, not after the sleep.
+        arm_pending();
         if (timeout.count() < 0) timeout = std::chrono::nanoseconds(0);
         __kernel_timespec ts{};
         ts.tv_sec = static_cast<long long>(timeout.count() / 1000000000);
@@ -185,6 +193,7 @@ private:
 
     void give_back(unsigned index) {
         ring_.return_buffer(index);
+        --lent_;
         if (!starved_.empty()) {
             rearm_.insert(rearm_.end(), starved_.begin(), starved_.end());
             starved_.clear();
@@ -240,14 +249,17 @@ private:
 
     void on_recv(event_handler& h, int fd, std::uint32_t gen, int res, unsigned flags) {
         const bool has_buf = flags & IORING_CQE_F_BUFFER;
+        if (has_buf) ++lent_;
         const buffer_ref buf{flags >> IORING_CQE_BUFFER_SHIFT};
         const conn_id id{(std::uint64_t(gen) << 32) | std::uint32_t(fd)};
         conn* k = find(id);
         if (k && !(flags & IORING_CQE_F_MORE)) {
             k->recv_armed = false;
-            // Out of buffers: re-armed once one comes back (re-arming now
-            // would fail again at once, and the shard would never sleep).
-            if (k->receiving && res == -ENOBUFS)
+            // Out of buffers: re-armed once one comes back (re-arming while
+            // every buffer is lent out would fail again at once, and the
+            // shard would never sleep). Earlier completions of this batch
+            // may have given some back already: then re-arm now.
+            if (k->receiving && res == -ENOBUFS && lent_ >= buffer_count_)
                 starved_.push_back(id);
             else if (k->receiving && res != 0)
                 rearm_.push_back(id);
@@ -289,6 +301,8 @@ private:
     std::vector<conn> conns_; // by fd
     std::vector<conn_id> rearm_;
     std::vector<conn_id> starved_; // recv ended for want of a buffer
+    unsigned buffer_count_ = 0;
+    unsigned lent_ = 0; // buffers the handler has not given back yet
     accept_backoff accept_backoff_;
 };
 

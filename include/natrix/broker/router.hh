@@ -79,6 +79,7 @@ private:
                        const std::vector<std::string_view>& queues,
                        std::vector<std::string_view>* missed = nullptr);
     bool deliver(auth::account_id acct, subscription* s, const message& m);
+    void retire_expired();
     void forward(unsigned to, auth::account_id acct, const message& m, bool plain,
                  const std::vector<std::string_view>& queues, std::uint8_t hops);
     bool reroute_queues(auth::account_id acct, const message& m, const std::vector<std::string_view>& groups,
@@ -105,6 +106,11 @@ private:
     // Reused per call: no allocation per message.
     std::vector<subscription*> targets_scratch_;
     std::vector<std::size_t> group_scratch_;
+    struct expiry {
+        auth::account_id account;
+        subscription* sub;
+    };
+    std::vector<expiry> expired_; // reached their maximum during the current publish
     ring_record::message_record record_scratch_;
 };
 

@@ -460,6 +460,23 @@ TEST_P(router_test, auto_unsubscribe_expires_exactly_once_at_max) {
     EXPECT_EQ(h.expired_.size(), 1u);
 }
 
+// A queue member that reaches its maximum while the same message still has
+// another group to serve: removing it changes the interest map, whose queue
+// names the publish still holds; the other group must get the message.
+TEST_P(router_test, expiring_queue_member_does_not_lose_another_groups_message) {
+    subscription* once = h.subscribe(h.on(0), "foo", "a", "qa");
+    once->max = 1;
+    h.subscribe(h.on(1), "foo", "b", "qb");
+    h.settle();
+    h.publish(h.on(0), "foo", "first");
+    h.settle();
+    EXPECT_EQ(sids_of(h.take()), (std::multiset<std::string>{"a", "b"}));
+    h.publish(h.on(0), "foo", "second");
+    h.settle();
+    EXPECT_EQ(sids_of(h.take()), (std::multiset<std::string>{"b"}));
+    EXPECT_EQ(h.expired_.size(), 1u);
+}
+
 TEST_P(router_test, auto_unsubscribe_with_messages_in_flight) {
     subscription* s = h.subscribe(h.on(2), "burst", "auto");
     s->max = 2;
