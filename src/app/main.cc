@@ -1,29 +1,31 @@
 // natrix entry point: options, logging, the broker's shards, and signals.
 // The main thread is the control thread: it starts the shards, then waits
 // for signals; it never touches shard state.
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+
+#include <unistd.h>
+
 #include <natrix/broker/server.hh>
 #include <natrix/config/cli.hh>
 #include <natrix/monitor/monitor.hh>
 #include <natrix/util/log.hh>
 
-#include <csignal>
-#include <cstdio>
-#include <fstream>
-#include <memory>
-#include <unistd.h>
-
 namespace {
 
 // The authenticator for the options' security settings; null when clients
 // need not authenticate. Errors (a bad NKey checksum...) go to *errors.
-std::shared_ptr<const natrix::auth::authenticator> make_authenticator(
-    const natrix::config::server_options& o, std::vector<std::string>* errors) {
+std::shared_ptr<const natrix::auth::authenticator>
+make_authenticator(const natrix::config::server_options& o, std::vector<std::string>* errors) {
     auto auth = std::make_shared<const natrix::auth::authenticator>(o.security, errors);
     return auth->required() ? auth : nullptr;
 }
 
-natrix::broker::broker_config to_broker_config(const natrix::config::server_options& o,
-                                               std::shared_ptr<const natrix::auth::authenticator> auth) {
+natrix::broker::broker_config
+to_broker_config(const natrix::config::server_options& o,
+                 std::shared_ptr<const natrix::auth::authenticator> auth) {
     natrix::broker::broker_config b;
     b.host = o.host;
     b.port = o.port;
@@ -36,8 +38,9 @@ natrix::broker::broker_config to_broker_config(const natrix::config::server_opti
     b.ping_interval = o.ping_interval;
     b.ping_max = o.ping_max;
     b.write_deadline = o.write_deadline;
-    b.slow_consumer = o.natrix.slow_consumer == "evict" ? natrix::broker::slow_consumer_policy::evict
-                                                        : natrix::broker::slow_consumer_policy::throttle;
+    b.slow_consumer = o.natrix.slow_consumer == "evict"
+                          ? natrix::broker::slow_consumer_policy::evict
+                          : natrix::broker::slow_consumer_policy::throttle;
     b.stall_timeout = o.natrix.stall_timeout;
     b.shards = o.natrix.shards;
     b.cpus = o.natrix.cpus;
@@ -74,11 +77,13 @@ int main(int argc, char** argv) {
                     natrix::broker::server_version);
         return 0;
     case natrix::config::cli_action::test_config:
-        for (const auto& w : r.warnings) std::fprintf(stderr, "natrix: warning: %s\n", w.text.c_str());
+        for (const auto& w : r.warnings)
+            std::fprintf(stderr, "natrix: warning: %s\n", w.text.c_str());
         std::printf("natrix: configuration %s is valid\n",
                     r.options.config_file.empty() ? "(built-in)" : r.options.config_file.c_str());
         return 0;
-    case natrix::config::cli_action::run: break;
+    case natrix::config::cli_action::run:
+        break;
     }
 
     const auto& o = r.options;
@@ -173,7 +178,8 @@ int main(int argc, char** argv) {
             LOG_INF("Trapped \"hangup\" signal: reloading configuration");
             natrix::config::load_result next = natrix::config::load_server_options(argc, argv);
             if (!next.ok()) {
-                LOG_ERR("Failed to reload configuration, keeping the running one: %s", next.error.c_str());
+                LOG_ERR("Failed to reload configuration, keeping the running one: %s",
+                        next.error.c_str());
                 continue;
             }
             for (const auto& w : next.warnings) LOG_WRN("%s", w.text.c_str());
@@ -184,7 +190,8 @@ int main(int argc, char** argv) {
                 std::vector<std::string> errs;
                 next_auth = make_authenticator(next.options, &errs);
                 if (!errs.empty()) {
-                    for (const auto& e : errs) LOG_ERR("Failed to reload configuration: %s", e.c_str());
+                    for (const auto& e : errs)
+                        LOG_ERR("Failed to reload configuration: %s", e.c_str());
                     continue;
                 }
             }
@@ -198,7 +205,8 @@ int main(int argc, char** argv) {
                 LOG_ERR("Failed to reload configuration: %s", err.c_str());
                 continue;
             }
-            if (next_auth != auth) LOG_INF("Reloaded authorization: users, passwords and permissions");
+            if (next_auth != auth)
+                LOG_INF("Reloaded authorization: users, passwords and permissions");
             auth = std::move(next_auth);
             security = next.options.security;
             if (mon) mon->config_reloaded();
@@ -209,7 +217,8 @@ int main(int argc, char** argv) {
             LOG_INF("Entering lame duck mode, stop accepting new clients");
             srv.enter_lame_duck(o.lame_duck_grace_period, o.lame_duck_duration);
             ldm_close_from = std::chrono::steady_clock::now() + o.lame_duck_grace_period;
-            ldm_end = std::chrono::steady_clock::now() + o.lame_duck_duration + std::chrono::seconds(1);
+            ldm_end =
+                std::chrono::steady_clock::now() + o.lame_duck_duration + std::chrono::seconds(1);
             continue;
         }
     }

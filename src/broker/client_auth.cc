@@ -15,9 +15,15 @@ namespace natrix::broker {
 using protocol::proto_error;
 
 client_auth::client_auth(const deps& d, std::function<void(session&)> resume)
-    : nshards_(d.nshards), cfg_(*d.cfg), sessions_(*d.sessions), router_(*d.routes), stats_(*d.stats),
-      auth_jobs_(d.auth_jobs), home_(d.home), resume_(std::move(resume)),
-      rng_(std::random_device{}() ^ (0x9e3779b97f4a7c15ull * (d.shard + 1))) {}
+    : nshards_(d.nshards)
+    , cfg_(*d.cfg)
+    , sessions_(*d.sessions)
+    , router_(*d.routes)
+    , stats_(*d.stats)
+    , auth_jobs_(d.auth_jobs)
+    , home_(d.home)
+    , resume_(std::move(resume))
+    , rng_(std::random_device{}() ^ (0x9e3779b97f4a7c15ull * (d.shard + 1))) {}
 
 void client_auth::admit(session& s) {
     // Until CONNECT, server PINGs run at ping_interval; CONNECT arms the
@@ -50,8 +56,9 @@ bool client_auth::check_first_byte(session& s, std::string_view data) {
     auth::result r;
     if (cfg_.auth && !cfg_.auth->no_auth_user().empty()) r = cfg_.auth->bind_no_auth_user();
     if (!r.ok) {
-        LOG_WRN("%s:%d - cid:%llu - authentication error: operation before CONNECT%s%s", s.ip.c_str(), s.port,
-                static_cast<unsigned long long>(s.cid), r.reason.empty() ? "" : ": ", r.reason.c_str());
+        LOG_WRN("%s:%d - cid:%llu - authentication error: operation before CONNECT%s%s",
+                s.ip.c_str(), s.port, static_cast<unsigned long long>(s.cid),
+                r.reason.empty() ? "" : ": ", r.reason.c_str());
         refuse(s);
         return false;
     }
@@ -70,15 +77,16 @@ void client_auth::connect(session& s, const protocol::parsed_op& op) {
     std::string err;
     if (!protocol::parse_connect_options(op.arg, s.opts, &err)) {
         // nats-server closes without an -ERR here; the reason goes to the log.
-        LOG_WRN("%s:%d - cid:%llu - %s", s.ip.c_str(), s.port, static_cast<unsigned long long>(s.cid),
-                err.c_str());
+        LOG_WRN("%s:%d - cid:%llu - %s", s.ip.c_str(), s.port,
+                static_cast<unsigned long long>(s.cid), err.c_str());
         sessions_.close_after_flush(s);
         return;
     }
     // Every CONNECT is checked, a second one too (a valid one switches the
     // user); the client only ever hears Authorization Violation.
     if (!cfg_.auth || !cfg_.auth->required()) {
-        finish_connect(s, auth::result{true, auth::auth_method::none, {}, auth::global_account, nullptr, {}});
+        finish_connect(
+            s, auth::result{true, auth::auth_method::none, {}, auth::global_account, nullptr, {}});
         return;
     }
     const bool use_nau = !s.auth.bound_before_connect;
@@ -95,8 +103,8 @@ void client_auth::connect(session& s, const protocol::parsed_op& op) {
 void client_auth::check_off_thread(session& s, bool use_no_auth_user, bool reload) {
     s.input.auth = true;
     const std::uint64_t token = session_table::token_of(s);
-    auth_jobs_->submit([this, token, auth = cfg_.auth, opts = s.opts, nonce = s.auth.nonce, use_no_auth_user,
-                        reload]() mutable {
+    auth_jobs_->submit([this, token, auth = cfg_.auth, opts = s.opts, nonce = s.auth.nonce,
+                        use_no_auth_user, reload]() mutable {
         auth::result r = auth->check(opts, nonce, use_no_auth_user);
         auth::nkey::wipe(opts.pass);
         home_->post([this, token, auth = std::move(auth), r = std::move(r), reload]() mutable {
@@ -106,8 +114,9 @@ void client_auth::check_off_thread(session& s, bool use_no_auth_user, bool reloa
 }
 
 // The auth worker's verdict, back on this shard.
-void client_auth::complete(std::uint64_t token, std::shared_ptr<const auth::authenticator> checked_by,
-                           auth::result r, bool reload) {
+void client_auth::complete(std::uint64_t token,
+                           std::shared_ptr<const auth::authenticator> checked_by, auth::result r,
+                           bool reload) {
     session* s = sessions_.find(token);
     if (!s || !s->is_open()) return;
     s->input.auth = false;
@@ -135,7 +144,8 @@ void client_auth::finish_connect(session& s, auth::result r) {
         }
         if (r.account != s.account && !s.subs.empty()) {
             // A second CONNECT may not carry live subscriptions across accounts.
-            LOG_WRN("%s:%d - cid:%llu - authentication error: CONNECT switches account with live subscriptions",
+            LOG_WRN("%s:%d - cid:%llu - authentication error: CONNECT switches account with live "
+                    "subscriptions",
                     s.ip.c_str(), s.port, static_cast<unsigned long long>(s.cid));
             refuse(s);
             return;
@@ -155,8 +165,8 @@ void client_auth::finish_connect(session& s, auth::result r) {
         }
     }
     if (!s.opts.account.empty() || s.opts.new_account) {
-        LOG_WRN("%s:%d - cid:%llu - CONNECT with legacy account fields rejected", s.ip.c_str(), s.port,
-                static_cast<unsigned long long>(s.cid));
+        LOG_WRN("%s:%d - cid:%llu - CONNECT with legacy account fields rejected", s.ip.c_str(),
+                s.port, static_cast<unsigned long long>(s.cid));
         refuse(s);
         return;
     }
@@ -173,8 +183,10 @@ void client_auth::finish_connect(session& s, auth::result r) {
     if (!s.connect_received) {
         // First PING after min(ping_interval, 2s) plus up to 20% jitter
         // (nats-server's setFirstPingTimer, armed by CONNECT).
-        auto first = std::min<std::chrono::nanoseconds>(cfg_.ping_interval, std::chrono::seconds(2));
-        first += std::chrono::nanoseconds(rng_() % (static_cast<std::uint64_t>(first.count()) / 5 + 1));
+        auto first =
+            std::min<std::chrono::nanoseconds>(cfg_.ping_interval, std::chrono::seconds(2));
+        first +=
+            std::chrono::nanoseconds(rng_() % (static_cast<std::uint64_t>(first.count()) / 5 + 1));
         s.ping.next = clock::now() + first;
     }
     s.connect_received = true;
@@ -194,8 +206,8 @@ void client_auth::reauthorize(session& s, const auth::authenticator* previous) {
         if (required && !s.auth.pending) {
             // Connected while no auth was required and has not logged in:
             // nats-server closes it on the reload that requires auth.
-            LOG_WRN("%s:%d - cid:%llu - authentication error after reload: no credentials", s.ip.c_str(), s.port,
-                    static_cast<unsigned long long>(s.cid));
+            LOG_WRN("%s:%d - cid:%llu - authentication error after reload: no credentials",
+                    s.ip.c_str(), s.port, static_cast<unsigned long long>(s.cid));
             refuse(s);
         } else if (!required) {
             s.auth.pending = false; // nothing to wait for any more
@@ -203,15 +215,15 @@ void client_auth::reauthorize(session& s, const auth::authenticator* previous) {
         return;
     }
     const bool use_nau = !s.auth.bound_before_connect;
-    const bool nau_bound =
-        s.auth.bound_before_connect && s.opts.user.empty() && s.opts.nkey.empty() && s.opts.auth_token.empty();
+    const bool nau_bound = s.auth.bound_before_connect && s.opts.user.empty() &&
+                           s.opts.nkey.empty() && s.opts.auth_token.empty();
     auth::result r;
     if (!required) {
         r = auth::result{true, auth::auth_method::none, {}, auth::global_account, nullptr, {}};
     } else if (nau_bound) {
         r = cfg_.auth->bind_no_auth_user();
-    } else if (auth_jobs_ &&
-               cfg_.auth->recheck_expensive(s.opts, use_nau, previous, s.auth.method, s.auth.user)) {
+    } else if (auth_jobs_ && cfg_.auth->recheck_expensive(s.opts, use_nau, previous, s.auth.method,
+                                                          s.auth.user)) {
         // A changed bcrypt user: verified on the auth worker like a CONNECT;
         // the client's input waits for the verdict.
         check_off_thread(s, use_nau, true);
@@ -225,7 +237,8 @@ void client_auth::reauthorize(session& s, const auth::authenticator* previous) {
 void client_auth::apply_reauth(session& s, auth::result r) {
     if (!r.ok || r.account != s.account) {
         LOG_WRN("%s:%d - cid:%llu - authentication error after reload: %s", s.ip.c_str(), s.port,
-                static_cast<unsigned long long>(s.cid), r.ok ? "the user moved to another account" : r.reason.c_str());
+                static_cast<unsigned long long>(s.cid),
+                r.ok ? "the user moved to another account" : r.reason.c_str());
         refuse(s);
         return;
     }
@@ -239,15 +252,18 @@ void client_auth::apply_reauth(session& s, auth::result r) {
     }
     std::vector<subscription*> revoked;
     for (auto& [sid, sub] : s.subs) {
-        const bool ok = s.perm.perms->subscribe_allowed(sub->subject, {}) ||
-                        (!sub->queue.empty() && s.perm.perms->subscribe_allowed(sub->subject, sub->queue));
+        const bool ok =
+            s.perm.perms->subscribe_allowed(sub->subject, {}) ||
+            (!sub->queue.empty() && s.perm.perms->subscribe_allowed(sub->subject, sub->queue));
         if (!ok) revoked.push_back(sub.get());
     }
     for (subscription* sub : revoked) {
-        LOG_WRN("Removed sub \"%s\" (sid \"%s\") for user \"%s\" - not authorized", sub->subject.c_str(),
-                sub->sid.c_str(), s.auth.user.c_str());
-        send_text_err(sessions_, s, detail::format_error(protocol::format_sub_permission_revoked, std::string_view(sub->subject),
-                                              std::string_view(sub->sid)));
+        LOG_WRN("Removed sub \"%s\" (sid \"%s\") for user \"%s\" - not authorized",
+                sub->subject.c_str(), sub->sid.c_str(), s.auth.user.c_str());
+        send_text_err(sessions_, s,
+                      detail::format_error(protocol::format_sub_permission_revoked,
+                                           std::string_view(sub->subject),
+                                           std::string_view(sub->sid)));
         drop_subscription(router_, stats_, s, sub);
     }
     if (!revoked.empty() && nshards_ > 1) s.barrier.pushed_remote = true;

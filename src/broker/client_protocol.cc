@@ -14,9 +14,15 @@ namespace natrix::broker {
 using protocol::proto_error;
 
 client_protocol::client_protocol(const deps& d)
-    : shard_(d.shard), nshards_(d.nshards), cfg_(*d.cfg), sessions_(*d.sessions), router_(*d.routes),
-      mail_(*d.mail), stats_(*d.stats),
-      auth_(client_auth::deps{d.shard, d.nshards, d.cfg, d.sessions, d.routes, d.stats, d.auth_jobs, d.home},
+    : shard_(d.shard)
+    , nshards_(d.nshards)
+    , cfg_(*d.cfg)
+    , sessions_(*d.sessions)
+    , router_(*d.routes)
+    , mail_(*d.mail)
+    , stats_(*d.stats)
+    , auth_(client_auth::deps{d.shard, d.nshards, d.cfg, d.sessions, d.routes, d.stats, d.auth_jobs,
+                              d.home},
             [this](session& s) { resume_input(s); }) {}
 
 void client_protocol::greet(session& s) {
@@ -53,12 +59,17 @@ void client_protocol::process(session& s, std::string_view data) {
             LOG_DBG("%s:%d - cid:%llu - protocol error: %s", s.ip.c_str(), s.port,
                     static_cast<unsigned long long>(s.cid), s.parser.error_detail());
             switch (s.parser.error()) {
-            case protocol::parse_error::unknown_op: send_err(sessions_, s, proto_error::unknown_protocol_operation); break;
+            case protocol::parse_error::unknown_op:
+                send_err(sessions_, s, proto_error::unknown_protocol_operation);
+                break;
             case protocol::parse_error::max_control_line:
                 send_err(sessions_, s, proto_error::maximum_control_line_exceeded);
                 break;
-            case protocol::parse_error::max_payload: send_err(sessions_, s, proto_error::maximum_payload_violation); break;
-            default: break; // nats-server closes these without an -ERR
+            case protocol::parse_error::max_payload:
+                send_err(sessions_, s, proto_error::maximum_payload_violation);
+                break;
+            default:
+                break; // nats-server closes these without an -ERR
             }
             sessions_.close_after_flush(s);
             return;
@@ -80,10 +91,17 @@ bool client_protocol::handle_op(session& s, const protocol::parsed_op& op) {
     using protocol::op_kind;
     switch (op.kind) {
     case op_kind::pub:
-    case op_kind::hpub: return handle_pub(s, op);
-    case op_kind::sub: handle_sub(s, op); return true;
-    case op_kind::unsub: handle_unsub(s, op); return true;
-    case op_kind::ping: handle_ping(s); return true;
+    case op_kind::hpub:
+        return handle_pub(s, op);
+    case op_kind::sub:
+        handle_sub(s, op);
+        return true;
+    case op_kind::unsub:
+        handle_unsub(s, op);
+        return true;
+    case op_kind::ping:
+        handle_ping(s);
+        return true;
     case op_kind::pong:
         s.ping.outstanding = 0;
         if (s.ping.sent != clock::time_point{}) {
@@ -92,14 +110,17 @@ bool client_protocol::handle_op(session& s, const protocol::parsed_op& op) {
             s.ping.rtt_measured = true;
         }
         return true;
-    case op_kind::connect: auth_.connect(s, op); return s.is_open();
+    case op_kind::connect:
+        auth_.connect(s, op);
+        return s.is_open();
     case op_kind::info:
         if (!protocol::is_valid_json(op.arg)) {
             sessions_.close_after_flush(s);
             return false;
         }
         return true;
-    case op_kind::ok: return true;
+    case op_kind::ok:
+        return true;
     case op_kind::err:
         // nats-server closes a client that sends -ERR.
         sessions_.close_after_flush(s);
@@ -146,7 +167,9 @@ namespace {
 
 // Reply prefixes only the server may hand out (nats-server isReservedReply).
 bool reserved_reply(std::string_view r) {
-    auto starts = [&](std::string_view p) { return r.size() > p.size() && r.substr(0, p.size()) == p; };
+    auto starts = [&](std::string_view p) {
+        return r.size() > p.size() && r.substr(0, p.size()) == p;
+    };
     return (r.size() > 3 && r.substr(0, 4) == "_R_.") || starts("$JS.ACK.") || starts("_GR_.");
 }
 
@@ -168,21 +191,24 @@ bool client_protocol::handle_pub(session& s, const protocol::parsed_op& op) {
     const bool gnr = op.subject.size() > 5 && op.subject.substr(0, 5) == "_GR_.";
     permission_state& p = s.perm;
     if (gnr || (p.perms && p.perms->restricts_publish() && !publish_permitted(p, op.subject))) {
-        LOG_WRN("%s:%d - cid:%llu - Publish Violation - User \"%s\", Subject \"%.*s\"", s.ip.c_str(), s.port,
-                static_cast<unsigned long long>(s.cid), s.auth.user.c_str(), static_cast<int>(op.subject.size()),
-                op.subject.data());
-        send_text_err(sessions_, s, detail::format_error(protocol::format_pub_permission_violation, op.subject));
+        LOG_WRN("%s:%d - cid:%llu - Publish Violation - User \"%s\", Subject \"%.*s\"",
+                s.ip.c_str(), s.port, static_cast<unsigned long long>(s.cid), s.auth.user.c_str(),
+                static_cast<int>(op.subject.size()), op.subject.data());
+        send_text_err(sessions_, s,
+                      detail::format_error(protocol::format_pub_permission_violation, op.subject));
         return true;
     }
     if (!op.reply.empty() && reserved_reply(op.reply)) {
-        LOG_WRN("%s:%d - cid:%llu - Publish Violation - User \"%s\", Reply \"%.*s\"", s.ip.c_str(), s.port,
-                static_cast<unsigned long long>(s.cid), s.auth.user.c_str(), static_cast<int>(op.reply.size()),
-                op.reply.data());
-        send_text_err(sessions_, s, detail::format_error(protocol::format_reply_permission_violation, op.reply));
+        LOG_WRN("%s:%d - cid:%llu - Publish Violation - User \"%s\", Reply \"%.*s\"", s.ip.c_str(),
+                s.port, static_cast<unsigned long long>(s.cid), s.auth.user.c_str(),
+                static_cast<int>(op.reply.size()), op.reply.data());
+        send_text_err(sessions_, s,
+                      detail::format_error(protocol::format_reply_permission_violation, op.reply));
         return true;
     }
     if (s.opts.verbose) sessions_.append(s, protocol::ok_line);
-    message m{op.subject, op.reply, op.payload, op.header_size, op.size_text, op.header_size_text, {}};
+    message m{op.subject,          op.reply, op.payload, op.header_size, op.size_text,
+              op.header_size_text, {}};
     if (sampler_.take()) m.sampled_at = clock::now();
     m.origin = session_table::token_of(s);
     m.origin_shard = static_cast<std::uint16_t>(shard_);
@@ -194,9 +220,9 @@ bool client_protocol::handle_pub(session& s, const protocol::parsed_op& op) {
         for (auto& [sid, sub] : s.subs) {
             if (!subjects::subject_matches(sub->subject, op.reply)) continue;
             char hdr[512];
-            const std::size_t n = protocol::write_hmsg_header(hdr, op.reply, sub->sid, {},
-                                                              k_no_responders_hdr.size(),
-                                                              k_no_responders_hdr.size());
+            const std::size_t n =
+                protocol::write_hmsg_header(hdr, op.reply, sub->sid, {}, k_no_responders_hdr.size(),
+                                            k_no_responders_hdr.size());
             sessions_.append(s, std::string_view(hdr, n));
             sessions_.append(s, k_no_responders_hdr);
             sessions_.append(s, protocol::crlf);
@@ -211,15 +237,19 @@ void client_protocol::handle_sub(session& s, const protocol::parsed_op& op) {
     // (silently kept), then the subject's syntax.
     const auto& perms = s.perm.perms;
     if (op.queue == "_sys_" || (perms && !perms->subscribe_allowed(op.subject, op.queue))) {
-        LOG_WRN("%s:%d - cid:%llu - Subscription Violation - User \"%s\", Subject \"%.*s\", SID %.*s",
-                s.ip.c_str(), s.port, static_cast<unsigned long long>(s.cid), s.auth.user.c_str(),
-                static_cast<int>(op.subject.size()), op.subject.data(), static_cast<int>(op.sid.size()),
-                op.sid.data());
-        send_text_err(sessions_, s, detail::format_error(protocol::format_sub_permission_violation, op.subject, op.queue));
+        LOG_WRN(
+            "%s:%d - cid:%llu - Subscription Violation - User \"%s\", Subject \"%.*s\", SID %.*s",
+            s.ip.c_str(), s.port, static_cast<unsigned long long>(s.cid), s.auth.user.c_str(),
+            static_cast<int>(op.subject.size()), op.subject.data(), static_cast<int>(op.sid.size()),
+            op.sid.data());
+        send_text_err(
+            sessions_, s,
+            detail::format_error(protocol::format_sub_permission_violation, op.subject, op.queue));
         return;
     }
     std::string sid(op.sid);
-    if (cfg_.max_subscriptions > 0 && s.subs.size() >= static_cast<std::size_t>(cfg_.max_subscriptions)) {
+    if (cfg_.max_subscriptions > 0 &&
+        s.subs.size() >= static_cast<std::size_t>(cfg_.max_subscriptions)) {
         send_err(sessions_, s, proto_error::maximum_subscriptions_exceeded);
         return;
     }
@@ -232,7 +262,8 @@ void client_protocol::handle_sub(session& s, const protocol::parsed_op& op) {
         send_err(sessions_, s, proto_error::invalid_subject);
         return;
     }
-    if (perms && !s.perm.deny_filter && perms->needs_delivery_filter(op.subject)) s.perm.deny_filter = true;
+    if (perms && !s.perm.deny_filter && perms->needs_delivery_filter(op.subject))
+        s.perm.deny_filter = true;
     auto sub = std::make_unique<subscription>();
     sub->owner = &s;
     sub->subject.assign(op.subject);
@@ -285,7 +316,8 @@ void client_protocol::tick(session& s, clock::time_point now) {
     if (s.ping.rtt_measured && now - s.last_in < cfg_.ping_interval) return;
     if (s.ping.outstanding + 1 > cfg_.ping_max) {
         stats_.stale_connections.add(1);
-        LOG_DBG("cid:%llu - Stale Client Connection - Closing", static_cast<unsigned long long>(s.cid));
+        LOG_DBG("cid:%llu - Stale Client Connection - Closing",
+                static_cast<unsigned long long>(s.cid));
         send_err(sessions_, s, proto_error::stale_connection);
         sessions_.close_after_flush(s);
         return;

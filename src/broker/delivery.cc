@@ -18,14 +18,15 @@ bool delivery::deliver(subscription& s, const message& m) {
         big.resize(bound);
         head = big.data();
     }
-    const protocol::delivery d = protocol::write_delivery(head, c.opts.headers, m.subject, s.sid, m.reply,
-                                                          m.payload, m.header_size, m.size_text,
-                                                          m.header_size_text);
+    const protocol::delivery d =
+        protocol::write_delivery(head, c.opts.headers, m.subject, s.sid, m.reply, m.payload,
+                                 m.header_size, m.size_text, m.header_size_text);
     const std::size_t bytes = d.header_len + d.body.size() + 2;
     // The hard ceiling: the outbound queue may not pass max_pending.
     if (c.out.pending() + bytes > static_cast<std::size_t>(max_pending_)) {
-        LOG_WRN("%s:%d - cid:%llu - Slow Consumer Detected: MaxPending of %lld Exceeded", c.ip.c_str(), c.port,
-                static_cast<unsigned long long>(c.cid), static_cast<long long>(max_pending_));
+        LOG_WRN("%s:%d - cid:%llu - Slow Consumer Detected: MaxPending of %lld Exceeded",
+                c.ip.c_str(), c.port, static_cast<unsigned long long>(c.cid),
+                static_cast<long long>(max_pending_));
         stats_.slow_consumers.add(1);
         stats_.cut_max_pending.add(1);
         c.state = session_state::closing;

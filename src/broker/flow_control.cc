@@ -3,7 +3,8 @@
 
 namespace natrix::broker {
 
-void flow_control::configure(slow_consumer_policy policy, std::int64_t max_pending, std::chrono::nanoseconds stall) {
+void flow_control::configure(slow_consumer_policy policy, std::int64_t max_pending,
+                             std::chrono::nanoseconds stall) {
     // A reload to evict: nobody waits any more, and no subscriber is judged
     // by the stall timer.
     if (policy != policy_ && policy == slow_consumer_policy::evict)
@@ -37,7 +38,8 @@ void flow_control::release(session& s) {
     resume_all(s);
     if (s.flow.pausers) {
         stats_.paused_publishers.sub(1);
-        stats_.paused_ns.add(static_cast<std::uint64_t>((clock::now() - s.flow.paused_since).count()));
+        stats_.paused_ns.add(
+            static_cast<std::uint64_t>((clock::now() - s.flow.paused_since).count()));
         s.flow.pausers = 0;
     }
 }

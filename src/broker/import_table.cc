@@ -6,7 +6,8 @@ namespace natrix::broker {
 
 namespace {
 
-constexpr std::string_view k_base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+constexpr std::string_view k_base62 =
+    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 void append_base62(std::string& out, std::uint64_t v, int n) {
     for (int i = 0; i < n; ++i) {
@@ -18,7 +19,8 @@ void append_base62(std::string& out, std::uint64_t v, int n) {
 } // namespace
 
 import_table::import_table(unsigned shard, std::shared_ptr<const auth::account_set> accounts)
-    : shard_(shard), accounts_(std::move(accounts)) {
+    : shard_(shard)
+    , accounts_(std::move(accounts)) {
     cache_.resize(accounts_->size());
     prefix_.resize(accounts_->size());
 }
@@ -28,7 +30,8 @@ void import_table::set_accounts(std::shared_ptr<const auth::account_set> account
     for (auto& m : cache_) m.clear();
 }
 
-const std::vector<import_table::target>& import_table::targets(auth::account_id acct, std::string_view subject) {
+const std::vector<import_table::target>& import_table::targets(auth::account_id acct,
+                                                               std::string_view subject) {
     auto& cache = cache_[acct];
     if (auto it = cache.find(subject); it != cache.end()) return it->second;
     if (cache.size() >= 4096) cache.clear();
@@ -43,7 +46,8 @@ const std::vector<import_table::target>& import_table::targets(auth::account_id 
     return cache.emplace(std::string(subject), std::move(t)).first->second;
 }
 
-const std::string& import_table::reply_prefix(auth::account_id exporter, std::mt19937_64& rng, bool* created) {
+const std::string& import_table::reply_prefix(auth::account_id exporter, std::mt19937_64& rng,
+                                              bool* created) {
     std::string& prefix = prefix_[exporter];
     *created = prefix.empty();
     if (prefix.empty()) {
@@ -55,7 +59,8 @@ const std::string& import_table::reply_prefix(auth::account_id exporter, std::mt
 }
 
 std::string import_table::map_reply(const std::string& prefix, const auth::service_route& r,
-                                    auth::account_id importer, std::string_view reply, std::mt19937_64& rng) {
+                                    auth::account_id importer, std::string_view reply,
+                                    std::mt19937_64& rng) {
     const clock::time_point now = clock::now();
     if (replies_.size() >= k_max_pending_replies) {
         expire(now);
@@ -63,9 +68,10 @@ std::string import_table::map_reply(const std::string& prefix, const auth::servi
             // Bounded memory: past the cap a request crosses without a reply
             // subject until answers drain the table.
             if (!cap_warned_)
-                LOG_WRN("shard %u: %zu service requests await responses; new requests cross without a "
-                        "reply until some are answered or expire",
-                        shard_, replies_.size());
+                LOG_WRN(
+                    "shard %u: %zu service requests await responses; new requests cross without a "
+                    "reply until some are answered or expire",
+                    shard_, replies_.size());
             cap_warned_ = true;
             return {};
         }

@@ -23,8 +23,8 @@ void loop::run(io::backend& b, hooks& h, const std::atomic<bool>& stop) {
             idle_timing = true;
             idle_since = now;
         }
-        const bool may_sleep =
-            idle_ == idle_strategy::sleep || (idle_ == idle_strategy::backoff && now - idle_since > spin_);
+        const bool may_sleep = idle_ == idle_strategy::sleep ||
+                               (idle_ == idle_strategy::backoff && now - idle_since > spin_);
         if (!may_sleep) continue;
         // Sleeper pays: announce, re-check (a producer may have pushed before
         // seeing the flag), then block in the backend.

@@ -1,12 +1,17 @@
+#include <cstring>
+
 #include <natrix/broker/mailbox.hh>
 #include <natrix/util/log.hh>
 
-#include <cstring>
-
 namespace natrix::broker {
 
-mailbox::mailbox(unsigned id, unsigned nshards, std::size_t ring_bytes, wakeup& own, shard_stats& stats)
-    : id_(id), nshards_(nshards), ring_bytes_(ring_bytes), own_wakeup_(own), stats_(stats) {
+mailbox::mailbox(unsigned id, unsigned nshards, std::size_t ring_bytes, wakeup& own,
+                 shard_stats& stats)
+    : id_(id)
+    , nshards_(nshards)
+    , ring_bytes_(ring_bytes)
+    , own_wakeup_(own)
+    , stats_(stats) {
     for (unsigned p = 0; p < nshards; ++p)
         inbox_.push_back(p == id ? nullptr : std::make_unique<rings::spsc_ring>(ring_bytes));
     overflow_.resize(nshards);
@@ -14,7 +19,9 @@ mailbox::mailbox(unsigned id, unsigned nshards, std::size_t ring_bytes, wakeup& 
     sent_seq_.resize(nshards, 0);
 }
 
-void mailbox::link(const std::vector<mailbox*>& all) { peers_ = all; }
+void mailbox::link(const std::vector<mailbox*>& all) {
+    peers_ = all;
+}
 
 std::size_t mailbox::max_record() const noexcept {
     for (unsigned p = 0; p < nshards_; ++p)
@@ -29,8 +36,8 @@ void mailbox::push(unsigned to, std::uint32_t type, std::string_view body) {
         // pathological record (hundreds of long queue names) gets here. It
         // could never be sent and would wedge the pair: drop it, loudly.
         stats_.ring_dropped.add();
-        LOG_ERR("shard %u: %zu-byte record for shard %u exceeds the ring's %zu-byte limit; dropped", id_,
-                body.size(), to, r.max_record());
+        LOG_ERR("shard %u: %zu-byte record for shard %u exceeds the ring's %zu-byte limit; dropped",
+                id_, body.size(), to, r.max_record());
         return;
     }
     ++sent_seq_[to];
@@ -58,7 +65,8 @@ void mailbox::update_congestion() {
     const std::size_t high = 8 * ring_bytes_, low = ring_bytes_;
     if (!congested_ && overflow_bytes_ > high) {
         congested_ = true;
-        LOG_DBG("shard %u: cross-shard overflow %zu bytes: pausing client input", id_, overflow_bytes_);
+        LOG_DBG("shard %u: cross-shard overflow %zu bytes: pausing client input", id_,
+                overflow_bytes_);
     } else if (congested_ && overflow_bytes_ < low) {
         congested_ = false;
         LOG_DBG("shard %u: overflow drained: resuming client input", id_);

@@ -1,6 +1,6 @@
-#include <natrix/broker/ring_record.hh>
-
 #include <cstring>
+
+#include <natrix/broker/ring_record.hh>
 
 namespace natrix::broker::ring_record {
 
@@ -90,7 +90,8 @@ bool decode(std::string_view body, message_record& r) {
     message& m = r.msg;
     m = message{};
     if (!rd.take(h.subject_len, m.subject) || !rd.take(h.reply_len, m.reply) ||
-        !rd.take(h.size_text_len, m.size_text) || !rd.take(h.header_size_text_len, m.header_size_text))
+        !rd.take(h.size_text_len, m.size_text) ||
+        !rd.take(h.header_size_text_len, m.header_size_text))
         return false;
     r.queues.clear();
     for (std::uint32_t i = 0; i < h.nqueues; ++i) {
@@ -99,7 +100,8 @@ bool decode(std::string_view body, message_record& r) {
         if (!rd.get(len) || !rd.take(len, q)) return false;
         r.queues.push_back(q);
     }
-    if (rd.rest.size() != h.payload_len || h.header_size > h.payload_len || h.plain > 1) return false;
+    if (rd.rest.size() != h.payload_len || h.header_size > h.payload_len || h.plain > 1)
+        return false;
     m.payload = rd.rest;
     m.header_size = h.header_size;
     m.origin = h.origin;
@@ -112,8 +114,9 @@ bool decode(std::string_view body, message_record& r) {
 
 void encode(std::string& out, const interest_record& r) {
     out.clear();
-    put(out, interest_header{r.count, r.account, r.shard, static_cast<std::uint32_t>(r.pattern.size()),
-                             static_cast<std::uint32_t>(r.queue.size())});
+    put(out,
+        interest_header{r.count, r.account, r.shard, static_cast<std::uint32_t>(r.pattern.size()),
+                        static_cast<std::uint32_t>(r.queue.size())});
     out.append(r.pattern);
     out.append(r.queue);
 }

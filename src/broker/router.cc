@@ -10,8 +10,12 @@ namespace natrix::broker {
 
 router::router(unsigned shard, unsigned nshards, std::shared_ptr<const auth::account_set> accounts,
                outbox& out, std::uint64_t seed)
-    : shard_(shard), nshards_(nshards), out_(out), rng_(seed),
-      imports_(shard, accounts ? std::move(accounts) : std::make_shared<const auth::account_set>()) {
+    : shard_(shard)
+    , nshards_(nshards)
+    , out_(out)
+    , rng_(seed)
+    , imports_(shard,
+               accounts ? std::move(accounts) : std::make_shared<const auth::account_set>()) {
     for (std::size_t a = 0; a < imports_.accounts().size(); ++a)
         spaces_.push_back(std::make_unique<account_space>());
 }
@@ -20,7 +24,9 @@ void router::set_accounts(std::shared_ptr<const auth::account_set> accounts) {
     imports_.set_accounts(std::move(accounts));
 }
 
-void router::expire(clock::time_point now) { imports_.expire(now); }
+void router::expire(clock::time_point now) {
+    imports_.expire(now);
+}
 
 subjects::trie_stats router::subscription_stats() const noexcept {
     subjects::trie_stats t;
@@ -51,7 +57,8 @@ publish_result router::publish(const publisher& from, auth::account_id acct, con
 
 // Delivery within one account: this shard's subscribers, then the shards
 // whose interest the replicated map shows.
-publish_result router::publish_here(const publisher& from, auth::account_id acct, const message& m) {
+publish_result router::publish_here(const publisher& from, auth::account_id acct,
+                                    const message& m) {
     publish_result res;
     subjects::interest_map& interest = space(acct).interest;
     if (interest.entries() == 0) return res; // nobody subscribes in this account at all
@@ -88,7 +95,8 @@ publish_result router::publish_here(const publisher& from, auth::account_id acct
         const unsigned t = static_cast<unsigned>(__builtin_ctzll(remote));
         remote &= remote - 1;
         static const std::vector<std::string_view> none;
-        forward(t, acct, m, (plain_shards >> t) & 1, remote_queues.empty() ? none : remote_queues[t], 0);
+        forward(t, acct, m, (plain_shards >> t) & 1,
+                remote_queues.empty() ? none : remote_queues[t], 0);
         res.delivered = res.crossed = true;
     }
     return res;
@@ -100,8 +108,9 @@ publish_result router::publish_here(const publisher& from, auth::account_id acct
 // until one accepts (a member refused by echo, a deny filter or a closing
 // session does not lose the message). Groups no member here took are added
 // to `missed`.
-bool router::deliver_local(const publisher& from, auth::account_id acct, const message& m, bool plain,
-                           const std::vector<std::string_view>& queues, std::vector<std::string_view>* missed) {
+bool router::deliver_local(const publisher& from, auth::account_id acct, const message& m,
+                           bool plain, const std::vector<std::string_view>& queues,
+                           std::vector<std::string_view>* missed) {
     const subjects::match_result& match = space(acct).trie.match(m.subject);
     // Copy first: delivering can auto-unsubscribe, which changes the trie
     // and invalidates `match`. The vectors are the router's, reused: no
@@ -112,7 +121,9 @@ bool router::deliver_local(const publisher& from, auth::account_id acct, const m
     std::vector<std::size_t> group_end; // candidates of group i end at group_end[i]
     group_end.swap(group_scratch_);
     group_end.clear();
-    const auto skip = [&](const subscription* s) { return from.conn && s->owner == from.conn && !from.echo; };
+    const auto skip = [&](const subscription* s) {
+        return from.conn && s->owner == from.conn && !from.echo;
+    };
     std::size_t nplain = 0;
     if (plain) {
         for (subjects::sub_handle h : match.plain) {
@@ -139,7 +150,8 @@ bool router::deliver_local(const publisher& from, auth::account_id acct, const m
     std::size_t begin = nplain;
     for (std::size_t q = 0; q < queues.size(); ++q) {
         bool served = false;
-        for (std::size_t i = begin; i < group_end[q] && !served; ++i) served = deliver(acct, targets[i], m);
+        for (std::size_t i = begin; i < group_end[q] && !served; ++i)
+            served = deliver(acct, targets[i], m);
         begin = group_end[q];
         any = any || served;
         if (!served && missed) missed->push_back(queues[q]);
@@ -159,7 +171,8 @@ bool router::deliver(auth::account_id acct, subscription* s, const message& m) {
     if (s->max > 0 && s->delivered >= static_cast<std::uint64_t>(s->max)) return false;
     if (!out_.deliver(*s, m)) return false;
     ++s->delivered;
-    if (s->max > 0 && s->delivered >= static_cast<std::uint64_t>(s->max)) expired_.push_back({acct, s});
+    if (s->max > 0 && s->delivered >= static_cast<std::uint64_t>(s->max))
+        expired_.push_back({acct, s});
     return true;
 }
 
@@ -189,8 +202,8 @@ void router::forward(unsigned to, auth::account_id acct, const message& m, bool 
 // A queue message reached this shard after its last member here left (the
 // sender's interest map was a delta behind): pick another shard that still
 // has members, so the group still gets it exactly once. Bounded by `hops`.
-bool router::reroute_queues(auth::account_id acct, const message& m, const std::vector<std::string_view>& groups,
-                            std::uint8_t hops) {
+bool router::reroute_queues(auth::account_id acct, const message& m,
+                            const std::vector<std::string_view>& groups, std::uint8_t hops) {
     const subjects::interest_result& ir = space(acct).interest.lookup(m.subject);
     std::vector<std::vector<std::string_view>> per_shard;
     for (std::string_view name : groups) {
@@ -229,19 +242,21 @@ void router::unsubscribe(auth::account_id acct, subscription* s) {
     change_interest(acct, s->subject, s->queue, -1);
 }
 
-void router::change_interest(auth::account_id acct, std::string_view subject, std::string_view queue,
-                             int delta) {
+void router::change_interest(auth::account_id acct, std::string_view subject,
+                             std::string_view queue, int delta) {
     subjects::interest_map& interest = space(acct).interest;
     // This shard's own count lives in its copy of the interest map.
     std::uint32_t count = interest.count(static_cast<std::uint16_t>(shard_), subject, queue);
     count = delta > 0 ? count + 1 : (count ? count - 1 : 0);
-    interest.apply(subjects::interest_delta{static_cast<std::uint16_t>(shard_), std::string(subject),
-                                            std::string(queue), count});
+    interest.apply(subjects::interest_delta{static_cast<std::uint16_t>(shard_),
+                                            std::string(subject), std::string(queue), count});
     if (nshards_ > 1)
-        out_.announce(ring_record::interest_record{acct, static_cast<std::uint16_t>(shard_), count, subject, queue});
+        out_.announce(ring_record::interest_record{acct, static_cast<std::uint16_t>(shard_), count,
+                                                   subject, queue});
 }
 
-publish_result router::publish_imports(const publisher& from, auth::account_id acct, const message& msg) {
+publish_result router::publish_imports(const publisher& from, auth::account_id acct,
+                                       const message& msg) {
     const auth::account& a = imports_.accounts().at(acct);
     publish_result res;
     if (a.stream_exports.empty() && a.service_imports.empty()) return res;
@@ -260,7 +275,8 @@ publish_result router::publish_imports(const publisher& from, auth::account_id a
             continue;
         }
         const auth::service_route& r = a.service_imports[t.route];
-        const std::string reply = msg.reply.empty() ? std::string() : service_reply(r, acct, msg.reply);
+        const std::string reply =
+            msg.reply.empty() ? std::string() : service_reply(r, acct, msg.reply);
         // Responders learn who asks (nats-server's Nats-Request-Info header,
         // after the request's own headers; header-less clients never see it).
         std::string info = "Nats-Request-Info: {\"acc\":";
@@ -283,7 +299,8 @@ publish_result router::publish_imports(const publisher& from, auth::account_id a
         m.header_size_text = {};
         // Nobody to answer: forget the mapping now (nats-server's
         // rsiNoDelivery), so unanswerable requests cannot pile up.
-        if (!add(publish_here(publisher{}, r.exporter, m)) && !reply.empty()) imports_.forget(reply);
+        if (!add(publish_here(publisher{}, r.exporter, m)) && !reply.empty())
+            imports_.forget(reply);
         // As in nats-server, the import itself is a subscriber: a requester
         // gets no 503 even when the exporting account has no responder.
         res.delivered = true;
@@ -294,7 +311,8 @@ publish_result router::publish_imports(const publisher& from, auth::account_id a
 // A private reply subject in the exporter's account that leads back to the
 // requester's reply in its own account. The first request into an account
 // from this shard subscribes to every reply under our prefix there.
-std::string router::service_reply(const auth::service_route& r, auth::account_id importer, std::string_view reply) {
+std::string router::service_reply(const auth::service_route& r, auth::account_id importer,
+                                  std::string_view reply) {
     bool created = false;
     const std::string& prefix = imports_.reply_prefix(r.exporter, rng_, &created);
     if (created) {
@@ -317,15 +335,16 @@ void router::on_service_reply(const message& m) {
     back.reply = {}; // the responder's subjects mean nothing in the requester's account
     const std::string token(m.subject);
     // A response that reaches nobody ends the mapping too.
-    if (!publish_here(publisher{}, route->importer, back).delivered && !route->final) imports_.forget(token);
+    if (!publish_here(publisher{}, route->importer, back).delivered && !route->final)
+        imports_.forget(token);
 }
 
 void router::on_record(std::uint32_t type, std::string_view body, clock::time_point sampled_at) {
     if (type == ring_record::interest_type) {
         ring_record::interest_record r;
         if (!ring_record::decode(body, r) || r.account >= spaces_.size()) return;
-        space(r.account).interest.apply(
-            subjects::interest_delta{r.shard, std::string(r.pattern), std::string(r.queue), r.count});
+        space(r.account).interest.apply(subjects::interest_delta{r.shard, std::string(r.pattern),
+                                                                 std::string(r.queue), r.count});
         return;
     }
     if (type != ring_record::message_type) return;

@@ -1,13 +1,14 @@
+#include <bit>
+#include <chrono>
+#include <random>
+
+#include <sodium.h>
+
 #include <natrix/broker/server.hh>
 #include <natrix/broker/shard.hh>
 #include <natrix/io/backend.hh>
 #include <natrix/runtime/cpu_topology.hh>
 #include <natrix/util/log.hh>
-
-#include <bit>
-#include <chrono>
-#include <random>
-#include <sodium.h>
 
 namespace natrix::broker {
 
@@ -27,7 +28,8 @@ std::string generate_server_id() {
     return id;
 }
 
-server::server(broker_config cfg) : cfg_(std::move(cfg)) {
+server::server(broker_config cfg)
+    : cfg_(std::move(cfg)) {
     if (cfg_.server_id.empty()) cfg_.server_id = generate_server_id();
     // A ring must hold the largest message record twice over (records never
     // wrap), or a big message could never be forwarded.
@@ -36,7 +38,9 @@ server::server(broker_config cfg) : cfg_(std::move(cfg)) {
     connections_.set_max(cfg_.max_connections);
 }
 
-server::~server() { stop(); }
+server::~server() {
+    stop();
+}
 
 // Twice the largest message record: payload, subject and reply (each up to a
 // control line), queue names and the fixed fields.
@@ -44,7 +48,9 @@ std::int64_t server::record_bound(const broker_config& c) noexcept {
     return 2 * (c.max_payload + 2 * static_cast<std::int64_t>(c.max_control_line) + 65536);
 }
 
-int server::port() const noexcept { return shards_.empty() ? 0 : shards_[0]->bound_port(); }
+int server::port() const noexcept {
+    return shards_.empty() ? 0 : shards_[0]->bound_port();
+}
 
 // io_uring unless told otherwise; where it cannot be had (seccomp, a
 // disabled or old kernel), epoll with a warning, or a refusal when io_uring
@@ -57,7 +63,8 @@ bool server::choose_backend(std::string* error) {
         return true;
     }
     if (cfg_.io == io_mode::uring) {
-        if (error) *error = why + " (natrix { io: uring } was asked for; io: epoll runs without it)";
+        if (error)
+            *error = why + " (natrix { io: uring } was asked for; io: epoll runs without it)";
         return false;
     }
     LOG_WRN("%s; using the epoll backend", why.c_str());
@@ -70,11 +77,13 @@ bool server::start(std::string* error) {
     if (!runtime::plan_placement(cfg_.shards, cfg_.cpus, plan, error)) return false;
     const unsigned n = static_cast<unsigned>(plan.shard_cpus.size());
     if (n > subjects::max_shards) {
-        if (error) *error = "at most " + std::to_string(subjects::max_shards) + " shards are supported";
+        if (error)
+            *error = "at most " + std::to_string(subjects::max_shards) + " shards are supported";
         return false;
     }
     if (!choose_backend(error)) return false;
-    LOG_INF("%s, %s I/O", plan.description.c_str(), cfg_.io == io_mode::uring ? "io_uring" : "epoll");
+    LOG_INF("%s, %s I/O", plan.description.c_str(),
+            cfg_.io == io_mode::uring ? "io_uring" : "epoll");
     // All shards (and so all rings) exist before any thread runs.
     const shard::shared env{&stopping_, &connections_, &auth_worker_};
     for (unsigned i = 0; i < n; ++i) shards_.push_back(std::make_unique<shard>(i, n, cfg_, env));
@@ -105,11 +114,13 @@ void server::post_view(std::size_t i, std::function<void(const shard_view&)> fn)
 bool server::reload(const broker_config& n, std::string* error) {
     if (n.host != cfg_.host || (n.port != cfg_.port && n.port != 0) || n.shards != cfg_.shards ||
         n.cpus != cfg_.cpus) {
-        if (error) *error = "listen address, shards and cpus cannot change on reload; restart natrix";
+        if (error)
+            *error = "listen address, shards and cpus cannot change on reload; restart natrix";
         return false;
     }
     if (n.io != io_mode::automatic && n.io != cfg_.io) {
-        if (error) *error = "the I/O backend (natrix { io }) cannot change on reload; restart natrix";
+        if (error)
+            *error = "the I/O backend (natrix { io }) cannot change on reload; restart natrix";
         return false;
     }
     broker_config next = cfg_;
@@ -137,14 +148,17 @@ bool server::reload(const broker_config& n, std::string* error) {
         same_accounts = old_acc.at(static_cast<auth::account_id>(i)).name ==
                         new_acc.at(static_cast<auth::account_id>(i)).name;
     if (!same_accounts) {
-        if (error) *error = "accounts cannot be added, removed or reordered on reload; restart natrix";
+        if (error)
+            *error = "accounts cannot be added, removed or reordered on reload; restart natrix";
         return false;
     }
     next.auth = n.auth;
     // A ring must still hold the largest message twice over; a larger
     // max_payload than the rings allow needs a restart.
     if (static_cast<std::size_t>(record_bound(next)) > cfg_.ring_bytes) {
-        if (error) *error = "max_payload or max_control_line too large for the shard rings; restart natrix to raise them";
+        if (error)
+            *error = "max_payload or max_control_line too large for the shard rings; restart "
+                     "natrix to raise them";
         return false;
     }
     cfg_ = next;
@@ -163,7 +177,8 @@ bool server::reload(const broker_config& n, std::string* error) {
             st->cv.notify_all();
         });
     std::unique_lock lock(st->mu);
-    if (!st->cv.wait_for(lock, std::chrono::seconds(2), [&] { return st->done == shards_.size(); })) {
+    if (!st->cv.wait_for(lock, std::chrono::seconds(2),
+                         [&] { return st->done == shards_.size(); })) {
         if (error) *error = "a shard did not apply the new configuration in time";
         return false;
     }

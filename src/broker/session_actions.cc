@@ -1,9 +1,9 @@
+#include <string>
+
 #include <natrix/broker/server_identity.hh>
 #include <natrix/broker/session_actions.hh>
 #include <natrix/protocol/server_info.hh>
 #include <natrix/protocol/writer.hh>
-
-#include <string>
 
 namespace natrix::broker {
 

@@ -1,6 +1,6 @@
-#include <natrix/broker/session_permissions.hh>
-
 #include <algorithm>
+
+#include <natrix/broker/session_permissions.hh>
 
 namespace natrix::broker {
 

@@ -23,7 +23,8 @@ session* session_table::find(std::uint64_t token) const noexcept {
     const auto slot = static_cast<std::uint32_t>(token);
     if (slot >= slots_.size()) return nullptr;
     session* s = slots_[slot].get();
-    if (!s || s->is_closed() || s->generation != static_cast<std::uint32_t>(token >> 32)) return nullptr;
+    if (!s || s->is_closed() || s->generation != static_cast<std::uint32_t>(token >> 32))
+        return nullptr;
     return s;
 }
 

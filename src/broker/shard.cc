@@ -1,5 +1,9 @@
 // A shard's wiring: backend events to sessions, ring records to the router,
 // and the end of each turn (flush output, close what must close).
+#include <random>
+
+#include <unistd.h>
+
 #include <natrix/broker/session_actions.hh>
 #include <natrix/broker/shard.hh>
 #include <natrix/io/listener.hh>
@@ -7,23 +11,28 @@
 #include <natrix/runtime/cpu_topology.hh>
 #include <natrix/util/log.hh>
 
-#include <random>
-#include <unistd.h>
-
 namespace natrix::broker {
 
 namespace {
 constexpr unsigned k_sq_entries = 4096;
 
-std::uint64_t seed_for(unsigned id) { return std::random_device{}() ^ (0x9e3779b97f4a7c15ull * (id + 1)); }
+std::uint64_t seed_for(unsigned id) {
+    return std::random_device{}() ^ (0x9e3779b97f4a7c15ull * (id + 1));
+}
 } // namespace
 
 shard::shard(unsigned id, unsigned nshards, const broker_config& cfg, shared env)
-    : id_(id), nshards_(nshards), cfg_(cfg), env_(env), loop_(wakeup_),
-      mailbox_(id, nshards, cfg.ring_bytes, wakeup_, stats_), flow_(id, sessions_, mailbox_, stats_),
-      delivery_(id, nshards, sessions_, mailbox_, flow_, stats_),
-      router_(id, nshards, cfg.auth ? cfg.auth->shared_accounts() : nullptr, delivery_, seed_for(id)),
-      protocol_(client_protocol::deps{id, nshards, &cfg_, &sessions_, &router_, &mailbox_, &stats_,
+    : id_(id)
+    , nshards_(nshards)
+    , cfg_(cfg)
+    , env_(env)
+    , loop_(wakeup_)
+    , mailbox_(id, nshards, cfg.ring_bytes, wakeup_, stats_)
+    , flow_(id, sessions_, mailbox_, stats_)
+    , delivery_(id, nshards, sessions_, mailbox_, flow_, stats_)
+    , router_(id, nshards, cfg.auth ? cfg.auth->shared_accounts() : nullptr, delivery_,
+              seed_for(id))
+    , protocol_(client_protocol::deps{id, nshards, &cfg_, &sessions_, &router_, &mailbox_, &stats_,
                                       env.auth_jobs, &loop_}) {
     delivery_.set_max_pending(cfg_.max_pending);
     flow_.configure(cfg_.slow_consumer, cfg_.max_pending, cfg_.stall_timeout);
@@ -45,7 +54,8 @@ bool shard::open_backend() {
 }
 
 void shard::run(int cpu, int port) {
-    if (!runtime::pin_current_thread(cpu)) LOG_WRN("shard %u: could not pin to cpu %d; running unpinned", id_, cpu);
+    if (!runtime::pin_current_thread(cpu))
+        LOG_WRN("shard %u: could not pin to cpu %d; running unpinned", id_, cpu);
     if (!open_backend()) {
         started_.store(true, std::memory_order_release);
         return;
@@ -147,7 +157,8 @@ void shard::on_sent(std::uint64_t token, std::size_t sent, bool failed) {
 }
 
 void shard::on_peer_closed(std::uint64_t token, const char* error) {
-    if (session* s = sessions_.find(token)) close_session(*s, error ? "Read Error" : "Client Closed");
+    if (session* s = sessions_.find(token))
+        close_session(*s, error ? "Read Error" : "Client Closed");
 }
 
 // ---- the turn ----
@@ -194,7 +205,8 @@ void shard::process_held_input() {
 // One send per touched session per turn: everything queued this turn goes
 // out together. Slow consumers cut during the turn are closed first.
 void shard::flush_sessions() {
-    for (session* s : delivery_.take_cut()) close_session(*s, "Slow Consumer (Pending Bytes)", true);
+    for (session* s : delivery_.take_cut())
+        close_session(*s, "Slow Consumer (Pending Bytes)", true);
     for (session* s : sessions_.take_flush_list()) {
         s->out.in_flush_list = false;
         if (s->is_closed() || s->out.send_pending) continue;
@@ -208,8 +220,10 @@ void shard::flush_sessions() {
         o.inflight_off = 0;
         o.send_started = clock::now();
         if (o.sample_start != clock::time_point{}) {
-            latency_.record(static_cast<std::uint64_t>(
-                std::chrono::duration_cast<std::chrono::nanoseconds>(o.send_started - o.sample_start).count()));
+            latency_.record(
+                static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                               o.send_started - o.sample_start)
+                                               .count()));
             o.sample_start = {};
         }
         start_send(*s);
@@ -218,7 +232,8 @@ void shard::flush_sessions() {
 
 void shard::start_send(session& s) {
     s.out.send_pending = true;
-    backend_->send(s.io, s.out.inflight.data() + s.out.inflight_off, s.out.inflight.size() - s.out.inflight_off);
+    backend_->send(s.io, s.out.inflight.data() + s.out.inflight_off,
+                   s.out.inflight.size() - s.out.inflight_off);
 }
 
 void shard::close_session(session& s, const char* reason, bool abort) {
@@ -248,11 +263,14 @@ void shard::tick(clock::time_point now) {
     sessions_.for_each([&](session& s) {
         // Slow consumer: a write that has not completed within write_deadline.
         if (s.out.send_pending && now - s.out.send_started > cfg_.write_deadline) {
-            LOG_WRN("%s:%d - cid:%llu - Slow Consumer Detected: WriteDeadline of %llds exceeded with %zu bytes "
-                    "pending",
-                    s.ip.c_str(), s.port, static_cast<unsigned long long>(s.cid),
-                    static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(cfg_.write_deadline).count()),
-                    s.out.pending());
+            LOG_WRN(
+                "%s:%d - cid:%llu - Slow Consumer Detected: WriteDeadline of %llds exceeded with "
+                "%zu bytes "
+                "pending",
+                s.ip.c_str(), s.port, static_cast<unsigned long long>(s.cid),
+                static_cast<long long>(
+                    std::chrono::duration_cast<std::chrono::seconds>(cfg_.write_deadline).count()),
+                s.out.pending());
             stats_.slow_consumers.add(1);
             stats_.cut_write_deadline.add(1);
             close_session(s, "Slow Consumer (Write Deadline)", true);
@@ -261,9 +279,12 @@ void shard::tick(clock::time_point now) {
         // Throttle: over the watermark and reading nothing. Its publishers
         // wait for it, so it is cut well before write_deadline.
         if (flow_.stalled(s, now)) {
-            LOG_WRN("%s:%d - cid:%llu - Slow Consumer Detected: no progress for %lldms with %zu bytes pending",
+            LOG_WRN("%s:%d - cid:%llu - Slow Consumer Detected: no progress for %lldms with %zu "
+                    "bytes pending",
                     s.ip.c_str(), s.port, static_cast<unsigned long long>(s.cid),
-                    static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.stall_timeout).count()),
+                    static_cast<long long>(
+                        std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.stall_timeout)
+                            .count()),
                     s.out.pending());
             stats_.slow_consumers.add(1);
             stats_.cut_stalled.add(1);
@@ -309,7 +330,8 @@ void shard::shutdown_all() {
     const auto deadline = clock::now() + std::chrono::seconds(1);
     for (;;) {
         bool pending = false;
-        sessions_.for_each([&](session& s) { pending = pending || s.out.send_pending || !s.out.queued.empty(); });
+        sessions_.for_each(
+            [&](session& s) { pending = pending || s.out.send_pending || !s.out.queued.empty(); });
         if (!pending || clock::now() > deadline) break;
         backend_->poll(*this);
         flush_sessions();

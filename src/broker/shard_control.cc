@@ -1,10 +1,10 @@
 // Control tasks on a shard's own thread: reload, lame duck, and the copies
 // monitoring reads.
+#include <unistd.h>
+
 #include <natrix/broker/shard.hh>
 #include <natrix/subjects/subject.hh>
 #include <natrix/util/log.hh>
-
-#include <unistd.h>
 
 namespace natrix::broker {
 
@@ -60,7 +60,9 @@ void shard::enter_lame_duck(clock::time_point close_from, clock::time_point clos
     });
 }
 
-const std::string& shard::account_name(auth::account_id a) const noexcept { return router_.accounts().at(a).name; }
+const std::string& shard::account_name(auth::account_id a) const noexcept {
+    return router_.accounts().at(a).name;
+}
 
 std::vector<connection_info> shard::connections(std::uint64_t cid) const {
     std::vector<connection_info> out;
@@ -96,7 +98,8 @@ std::vector<subscription_info> shard::subscriptions_of(const connection_info& c)
     if (!s) return out;
     out.reserve(s->subs.size());
     for (const auto& [sid, sub] : s->subs)
-        out.push_back({sub->subject, sub->queue, sub->sid, sub->delivered, sub->max, s->cid, account_name(s->account)});
+        out.push_back({sub->subject, sub->queue, sub->sid, sub->delivered, sub->max, s->cid,
+                       account_name(s->account)});
     return out;
 }
 
@@ -105,7 +108,8 @@ std::vector<subscription_info> shard::subscriptions(std::string_view test) const
     sessions_.for_each([&](const session& s) {
         for (const auto& [sid, sub] : s.subs) {
             if (!test.empty() && !subjects::subject_matches(sub->subject, test)) continue;
-            out.push_back({sub->subject, sub->queue, sub->sid, sub->delivered, sub->max, s.cid, account_name(s.account)});
+            out.push_back({sub->subject, sub->queue, sub->sid, sub->delivered, sub->max, s.cid,
+                           account_name(s.account)});
         }
     });
     return out;

@@ -1,12 +1,11 @@
-#include <natrix/config/cli.hh>
-
-#include <natrix/config/config_parser.hh>
-#include <natrix/config/cpu_list.hh>
-
 #include <charconv>
 #include <cstdint>
 #include <optional>
 #include <string_view>
+
+#include <natrix/config/cli.hh>
+#include <natrix/config/config_parser.hh>
+#include <natrix/config/cpu_list.hh>
 
 namespace natrix::config {
 
@@ -15,8 +14,30 @@ namespace {
 enum class kind { boolean, text };
 
 enum class id {
-    help, version, port, addr, name, http_port, config, test, debug, trace, debug_trace,
-    logtime, log, pid, max_payload, shards, cpus, idle, io, unsupported, signal, user, pass, auth,
+    help,
+    version,
+    port,
+    addr,
+    name,
+    http_port,
+    config,
+    test,
+    debug,
+    trace,
+    debug_trace,
+    logtime,
+    log,
+    pid,
+    max_payload,
+    shards,
+    cpus,
+    idle,
+    io,
+    unsupported,
+    signal,
+    user,
+    pass,
+    auth,
 };
 
 struct flag_def {
@@ -150,15 +171,27 @@ bool apply_flag(cli_state& st, const flag_def& f, std::string_view arg, bool set
     overrides& o = st.over;
     const std::string_view n = f.name;
     switch (f.what) {
-    case id::help: st.help = st.help || set; return true;
-    case id::version: st.version = st.version || set; return true;
-    case id::test: st.test = set; return true;
-    case id::debug: o.debug = set; return true;
-    case id::trace: o.trace = set; return true;
+    case id::help:
+        st.help = st.help || set;
+        return true;
+    case id::version:
+        st.version = st.version || set;
+        return true;
+    case id::test:
+        st.test = set;
+        return true;
+    case id::debug:
+        o.debug = set;
+        return true;
+    case id::trace:
+        o.trace = set;
+        return true;
     case id::debug_trace:
         if (set) o.debug = o.trace = true; // like nats-server, -DV=false changes nothing
         return true;
-    case id::logtime: o.logtime = set; return true;
+    case id::logtime:
+        o.logtime = set;
+        return true;
     case id::port:
     case id::http_port: {
         auto v = integer(arg);
@@ -181,10 +214,18 @@ bool apply_flag(cli_state& st, const flag_def& f, std::string_view arg, bool set
             return st.error = invalid(arg, n, "server name cannot contain spaces"), false;
         if (!arg.empty()) o.server_name = std::string(arg);
         return true;
-    case id::config: st.config_file = std::string(arg); return true;
-    case id::user: o.user = std::string(arg); return true;
-    case id::pass: o.pass = std::string(arg); return true;
-    case id::auth: o.token = std::string(arg); return true;
+    case id::config:
+        st.config_file = std::string(arg);
+        return true;
+    case id::user:
+        o.user = std::string(arg);
+        return true;
+    case id::pass:
+        o.pass = std::string(arg);
+        return true;
+    case id::auth:
+        o.token = std::string(arg);
+        return true;
     case id::log:
         if (!arg.empty()) o.log_file = std::string(arg);
         return true;
@@ -197,7 +238,8 @@ bool apply_flag(cli_state& st, const flag_def& f, std::string_view arg, bool set
         po.allow_includes = false;
         po.use_environment = false;
         parse_result r = parse_string("max_payload: " + std::string(arg), "--max_payload", po);
-        const value* v = r.ok() && r.root.as_map().size() == 1 ? r.root.find("max_payload") : nullptr;
+        const value* v =
+            r.ok() && r.root.as_map().size() == 1 ? r.root.find("max_payload") : nullptr;
         if (!v || !v->is_integer() || v->as_integer() <= 0 || v->as_integer() > INT32_MAX)
             return st.error = invalid(arg, n, "expected a size such as 1048576 or 2MB"), false;
         o.max_payload = v->as_integer();
@@ -228,13 +270,14 @@ bool apply_flag(cli_state& st, const flag_def& f, std::string_view arg, bool set
         o.io = std::string(arg);
         return true;
     case id::signal:
-        st.error = "flag -" + std::string(n) +
-                   " is not supported by natrix: send the signal to the natrix process with kill(1)";
+        st.error =
+            "flag -" + std::string(n) +
+            " is not supported by natrix: send the signal to the natrix process with kill(1)";
         return false;
     case id::unsupported:
-        st.warnings.push_back(config_warning{
-            "-" + std::string(n),
-            "flag -" + std::string(n) + " is not supported by natrix yet; ignored"});
+        st.warnings.push_back(
+            config_warning{"-" + std::string(n),
+                           "flag -" + std::string(n) + " is not supported by natrix yet; ignored"});
         return true;
     }
     return true;

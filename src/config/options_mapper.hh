@@ -2,14 +2,14 @@
 // The one pass that maps a parsed config tree onto server_options, shared by
 // server_options.cc (server keys) and security_options.cc (authorization,
 // accounts). Internal to the config module. Control thread only.
-#include <natrix/config/server_options.hh>
-#include <natrix/config/go_duration.hh>
-
 #include <climits>
 #include <optional>
-#include <vector>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include <natrix/config/go_duration.hh>
+#include <natrix/config/server_options.hh>
 
 namespace natrix::config::detail {
 
@@ -17,7 +17,9 @@ std::string lowered(std::string_view s);
 
 class mapper {
 public:
-    explicit mapper(options_result& r) : r_(r), o_(r.options) {}
+    explicit mapper(options_result& r)
+        : r_(r)
+        , o_(r.options) {}
 
     void run(const value& root);
 

@@ -1,20 +1,20 @@
-#include <natrix/config/server_options.hh>
+#include <algorithm>
+#include <charconv>
+#include <climits>
+#include <cmath>
+#include <iterator>
 
 #include <natrix/config/config_parser.hh>
 #include <natrix/config/cpu_list.hh>
 #include <natrix/config/go_duration.hh>
+#include <natrix/config/server_options.hh>
 
 #include "options_mapper.hh"
 
-#include <algorithm>
-#include <iterator>
-#include <charconv>
-#include <climits>
-#include <cmath>
-
 namespace natrix::config {
 
-const std::string_view builtin_default_config = R"(# natrix built-in configuration, used when no -c FILE is given.
+const std::string_view builtin_default_config =
+    R"(# natrix built-in configuration, used when no -c FILE is given.
 # It spells out the defaults; every key means what it means to nats-server.
 listen: 0.0.0.0:4222
 max_payload: 1MB
@@ -47,23 +47,79 @@ namespace {
 
 // Keys nats-server 2.9/2.10+ accepts at the top level that natrix does not
 // implement yet. Accepted with a warning so that a nats-server config loads.
-constexpr std::string_view unsupported_keys[] = {
-    "client_advertise", "trace_verbose", "trace_headers", "logtime_utc", "mappings", "maps",
-    "disable_sublist_cache", "no_sublist_cache", "default_sentinel", "https",
-    "https_port", "http_base_path", "cluster", "gateway", "leaf", "leafnodes", "store_dir",
-    "storedir", "jetstream", "logfile_size_limit", "log_size_limit", "logfile_max_num",
-    "log_max_num", "syslog", "remote_syslog", "ports_file_dir", "prof_port", "prof_block_rate",
-    "proxy_protocol", "max_traced_msg_len", "max_sub_tokens", "max_subscription_tokens", "tls",
-    "ocsp", "allow_non_tls", "write_timeout", "operator", "operators", "roots", "root",
-    "root_operators", "root_operator", "resolver", "account_resolver", "accounts_resolver",
-    "resolver_tls", "resolver_preload", "resolver_pinned_accounts",
-    "system_account", "system", "no_system_account", "no_system", "no_sys_acc",
-    "no_header_support", "trusted", "trusted_keys", "connect_error_reports",
-    "reconnect_error_reports", "websocket", "ws", "mqtt", "server_tags", "server_metadata",
-    "feature_flags", "default_js_domain", "ocsp_cache", "no_fast_producer_stall",
-    "max_closed_clients", "proxies"};
+constexpr std::string_view unsupported_keys[] = {"client_advertise",
+                                                 "trace_verbose",
+                                                 "trace_headers",
+                                                 "logtime_utc",
+                                                 "mappings",
+                                                 "maps",
+                                                 "disable_sublist_cache",
+                                                 "no_sublist_cache",
+                                                 "default_sentinel",
+                                                 "https",
+                                                 "https_port",
+                                                 "http_base_path",
+                                                 "cluster",
+                                                 "gateway",
+                                                 "leaf",
+                                                 "leafnodes",
+                                                 "store_dir",
+                                                 "storedir",
+                                                 "jetstream",
+                                                 "logfile_size_limit",
+                                                 "log_size_limit",
+                                                 "logfile_max_num",
+                                                 "log_max_num",
+                                                 "syslog",
+                                                 "remote_syslog",
+                                                 "ports_file_dir",
+                                                 "prof_port",
+                                                 "prof_block_rate",
+                                                 "proxy_protocol",
+                                                 "max_traced_msg_len",
+                                                 "max_sub_tokens",
+                                                 "max_subscription_tokens",
+                                                 "tls",
+                                                 "ocsp",
+                                                 "allow_non_tls",
+                                                 "write_timeout",
+                                                 "operator",
+                                                 "operators",
+                                                 "roots",
+                                                 "root",
+                                                 "root_operators",
+                                                 "root_operator",
+                                                 "resolver",
+                                                 "account_resolver",
+                                                 "accounts_resolver",
+                                                 "resolver_tls",
+                                                 "resolver_preload",
+                                                 "resolver_pinned_accounts",
+                                                 "system_account",
+                                                 "system",
+                                                 "no_system_account",
+                                                 "no_system",
+                                                 "no_sys_acc",
+                                                 "no_header_support",
+                                                 "trusted",
+                                                 "trusted_keys",
+                                                 "connect_error_reports",
+                                                 "reconnect_error_reports",
+                                                 "websocket",
+                                                 "ws",
+                                                 "mqtt",
+                                                 "server_tags",
+                                                 "server_metadata",
+                                                 "feature_flags",
+                                                 "default_js_domain",
+                                                 "ocsp_cache",
+                                                 "no_fast_producer_stall",
+                                                 "max_closed_clients",
+                                                 "proxies"};
 
-bool is_power_of_two(std::int64_t v) { return v > 0 && (v & (v - 1)) == 0; }
+bool is_power_of_two(std::int64_t v) {
+    return v > 0 && (v & (v - 1)) == 0;
+}
 
 } // namespace
 
@@ -105,10 +161,10 @@ bool mapper::get_host_port(const std::string& key, const value& v, std::string* 
     } else {
         std::size_t colon = s.rfind(':');
         if (colon == std::string_view::npos || s.find(':') != colon) {
-            error(v.pos(), "could not parse address string \"" + std::string(s) + "\" for '" + key +
-                               "' (expected host:port" +
-                               (colon == std::string_view::npos ? "" : "; write IPv6 as [addr]:port") +
-                               ")");
+            error(v.pos(),
+                  "could not parse address string \"" + std::string(s) + "\" for '" + key +
+                      "' (expected host:port" +
+                      (colon == std::string_view::npos ? "" : "; write IPv6 as [addr]:port") + ")");
             return false;
         }
         h = s.substr(0, colon);
@@ -116,8 +172,7 @@ bool mapper::get_host_port(const std::string& key, const value& v, std::string* 
     }
     int n = 0;
     auto rc = std::from_chars(p.data(), p.data() + p.size(), n);
-    if (p.empty() || rc.ec != std::errc() || rc.ptr != p.data() + p.size() || n < -1 ||
-        n > 65535) {
+    if (p.empty() || rc.ec != std::errc() || rc.ptr != p.data() + p.size() || n < -1 || n > 65535) {
         error(v.pos(), "could not parse port \"" + std::string(p) + "\" for '" + key + "'");
         return false;
     }
@@ -180,7 +235,8 @@ void mapper::run(const value& root) {
         } else if (key == "ping_interval") {
             positive_duration(e.key, v, &o_.ping_interval, std::chrono::minutes(2));
         } else if (key == "ping_max") {
-            if (get_range(e.key, v, 0, INT32_MAX, &n)) o_.ping_max = n == 0 ? 2 : static_cast<int>(n);
+            if (get_range(e.key, v, 0, INT32_MAX, &n))
+                o_.ping_max = n == 0 ? 2 : static_cast<int>(n);
         } else if (key == "write_deadline") {
             positive_duration(e.key, v, &o_.write_deadline, std::chrono::seconds(10));
         } else if (key == "debug") {
@@ -258,8 +314,8 @@ void mapper::natrix_block(const value& v) {
         } else if (key == "ring_capacity") {
             if (!get_range("natrix.ring_capacity", x, 1024, 1 << 30, &n)) continue;
             if (!is_power_of_two(n))
-                error(x.pos(), "'natrix.ring_capacity' must be a power of two, not " +
-                                   std::to_string(n));
+                error(x.pos(),
+                      "'natrix.ring_capacity' must be a power of two, not " + std::to_string(n));
             else
                 t.ring_capacity = static_cast<std::uint32_t>(n);
         } else if (key == "slow_consumer") {
@@ -267,7 +323,8 @@ void mapper::natrix_block(const value& v) {
             if (!get_string("natrix.slow_consumer", x, &s)) continue;
             s = lowered(s);
             if (s != "throttle" && s != "evict")
-                error(x.pos(), "'natrix.slow_consumer' must be throttle or evict, not \"" + x.as_string() + "\"");
+                error(x.pos(), "'natrix.slow_consumer' must be throttle or evict, not \"" +
+                                   x.as_string() + "\"");
             else
                 t.slow_consumer = s;
         } else if (key == "stall_timeout") {
@@ -292,7 +349,8 @@ void mapper::io_backend(const std::string& name, const value& v) {
     if (!get_string(name, v, &s)) return;
     s = lowered(s);
     if (s != "uring" && s != "io_uring" && s != "epoll" && s != "auto")
-        error(v.pos(), "'" + name + "' must be uring, epoll or auto, not \"" + v.as_string() + "\"");
+        error(v.pos(),
+              "'" + name + "' must be uring, epoll or auto, not \"" + v.as_string() + "\"");
     else
         o_.natrix.io_backend = s == "io_uring" ? "uring" : s;
 }
@@ -417,7 +475,8 @@ std::vector<std::string> validate_options(const server_options& o) {
     const std::string& nau = sec.no_auth_user;
     if (!nau.empty()) {
         if (!sec.users_list)
-            errors.push_back("no_auth_user: \"" + nau + "\" present, but users/nkeys are not defined");
+            errors.push_back("no_auth_user: \"" + nau +
+                             "\" present, but users/nkeys are not defined");
         else if (std::none_of(sec.users.begin(), sec.users.end(),
                               [&](const user_option& u) { return u.user == nau || u.nkey == nau; }))
             errors.push_back("no_auth_user: \"" + nau +

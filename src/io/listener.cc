@@ -1,12 +1,13 @@
-#include <natrix/io/listener.hh>
-
-#include <arpa/inet.h>
 #include <cerrno>
 #include <cstring>
+
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <natrix/io/listener.hh>
 
 namespace natrix::io {
 
@@ -40,10 +41,12 @@ listen_result open_listener(const std::string& host, int port, bool first) {
     }
     for (addrinfo* ai = res; ai; ai = ai->ai_next) {
         if (first && port != 0 && port_taken(ai)) {
-            out.error = "cannot listen on " + host + ":" + port_s + ": " + std::strerror(EADDRINUSE);
+            out.error =
+                "cannot listen on " + host + ":" + port_s + ": " + std::strerror(EADDRINUSE);
             continue;
         }
-        int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
+        int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+                          ai->ai_protocol);
         if (fd < 0) continue;
         int one = 1;
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);

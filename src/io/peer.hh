@@ -1,9 +1,9 @@
 #pragma once
 // Socket chores every backend shares. Private to src/io.
-#include <natrix/io/backend.hh>
-
 #include <algorithm>
 #include <chrono>
+
+#include <natrix/io/backend.hh>
 
 namespace natrix::io::detail {
 
@@ -22,7 +22,8 @@ public:
     using clock = std::chrono::steady_clock;
     bool ready(clock::time_point now) const noexcept { return now >= retry_at_; }
     void failed(clock::time_point now) noexcept {
-        delay_ = std::clamp(delay_ * 2, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
+        delay_ =
+            std::clamp(delay_ * 2, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
         retry_at_ = now + delay_;
     }
     void succeeded() noexcept { delay_ = std::chrono::milliseconds(0); }

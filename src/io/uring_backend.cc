@@ -1,18 +1,19 @@
 // The io_uring backend: multishot accept and recv into one provided-buffer
 // ring per shard, one send SQE per connection in flight, and SQEs batched
 // into one submit per loop turn (liburing's examples/proxy.c shape).
-#include "peer.hh"
-
-#include <natrix/io/backend.hh>
-#include <natrix/io/uring.hh>
-
 #include <cerrno>
 #include <cstring>
+#include <vector>
+
 #include <liburing.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <vector>
+
+#include <natrix/io/backend.hh>
+#include <natrix/io/uring.hh>
+
+#include "peer.hh"
 
 namespace natrix::io {
 using namespace detail;
@@ -25,9 +26,15 @@ enum class op : std::uint8_t { accept = 1, recv, send, wake, cancel };
 std::uint64_t pack(op o, int fd = 0, std::uint32_t gen = 0) noexcept {
     return (std::uint64_t(o) << 56) | (std::uint64_t(gen & 0xffffff) << 32) | std::uint32_t(fd);
 }
-op op_of(std::uint64_t ud) noexcept { return static_cast<op>(ud >> 56); }
-int fd_of(std::uint64_t ud) noexcept { return static_cast<int>(static_cast<std::uint32_t>(ud)); }
-std::uint32_t gen_of(std::uint64_t ud) noexcept { return static_cast<std::uint32_t>((ud >> 32) & 0xffffff); }
+op op_of(std::uint64_t ud) noexcept {
+    return static_cast<op>(ud >> 56);
+}
+int fd_of(std::uint64_t ud) noexcept {
+    return static_cast<int>(static_cast<std::uint32_t>(ud));
+}
+std::uint32_t gen_of(std::uint64_t ud) noexcept {
+    return static_cast<std::uint32_t>((ud >> 32) & 0xffffff);
+}
 
 constexpr unsigned short k_buffer_group = 0;
 
@@ -131,11 +138,20 @@ public:
             ++n;
             const std::uint64_t ud = io_uring_cqe_get_data64(cqe);
             switch (op_of(ud)) {
-            case op::accept: on_accept(h, cqe->res, cqe->flags); break;
-            case op::recv: on_recv(h, fd_of(ud), gen_of(ud), cqe->res, cqe->flags); break;
-            case op::send: on_send(h, fd_of(ud), gen_of(ud), cqe->res); break;
-            case op::wake: arm_wake(); break;
-            case op::cancel: break;
+            case op::accept:
+                on_accept(h, cqe->res, cqe->flags);
+                break;
+            case op::recv:
+                on_recv(h, fd_of(ud), gen_of(ud), cqe->res, cqe->flags);
+                break;
+            case op::send:
+                on_send(h, fd_of(ud), gen_of(ud), cqe->res);
+                break;
+            case op::wake:
+                arm_wake();
+                break;
+            case op::cancel:
+                break;
             }
         }
         if (n) io_uring_cq_advance(ring, n);
@@ -152,7 +168,8 @@ public:
             for (conn_id c : again)
                 if (conn* k = find(c); k && k->receiving && !k->recv_armed) arm_recv(c, *k);
         }
-        if (listening_ && !accept_armed_ && accept_backoff_.ready(accept_backoff::clock::now())) arm_accept();
+        if (listening_ && !accept_armed_ && accept_backoff_.ready(accept_backoff::clock::now()))
+            arm_accept();
     }
 
     void wait(std::chrono::nanoseconds timeout) override {
@@ -236,7 +253,8 @@ private:
             return;
         }
         configure_socket(fd);
-        if (conns_.size() <= static_cast<std::size_t>(fd)) conns_.resize(static_cast<std::size_t>(fd) + 1);
+        if (conns_.size() <= static_cast<std::size_t>(fd))
+            conns_.resize(static_cast<std::size_t>(fd) + 1);
         conn& k = conns_[static_cast<std::size_t>(fd)];
         std::uint32_t gen = (k.gen + 1) & 0xffffff;
         if (gen == 0) gen = 1; // a conn_id is never 0
@@ -270,8 +288,8 @@ private:
         }
         if (res > 0 && has_buf) {
             const char* data = ring_.buffer(buf.index);
-            if (h.on_received(k->token, std::string_view(data, static_cast<std::size_t>(res)), buf) ==
-                recv_action::done)
+            if (h.on_received(k->token, std::string_view(data, static_cast<std::size_t>(res)),
+                              buf) == recv_action::done)
                 give_back(buf.index);
             return;
         }
@@ -308,7 +326,9 @@ private:
 
 } // namespace
 
-std::unique_ptr<backend> make_uring_backend() { return std::make_unique<uring_backend>(); }
+std::unique_ptr<backend> make_uring_backend() {
+    return std::make_unique<uring_backend>();
+}
 
 bool uring_available(std::string* why) {
     uring_backend probe;

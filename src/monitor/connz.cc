@@ -76,7 +76,8 @@ namespace {
 std::vector<sub_info> list_subs(const broker::shard_view& v, const broker::connection_info& c) {
     std::vector<sub_info> out;
     for (broker::subscription_info& s : v.subscriptions_of(c))
-        out.push_back({std::move(s.subject), std::move(s.queue), std::move(s.sid), s.msgs, s.max, s.cid, {}});
+        out.push_back(
+            {std::move(s.subject), std::move(s.queue), std::move(s.sid), s.msgs, s.max, s.cid, {}});
     std::sort(out.begin(), out.end(),
               [](const sub_info& a, const sub_info& b) { return sid_less(a.sid, b.sid); });
     return out;

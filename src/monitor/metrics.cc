@@ -81,9 +81,11 @@ const per_shard_metric per_shard[] = {
      "Slow consumers cut because one write took longer than write_deadline.",
      [](const shard_figures& f) { return f.cut_write_deadline; }},
     {"natrix_slow_consumers_stalled_total", "counter",
-     "Slow consumers cut because they read nothing for stall_timeout while publishers waited for them.",
+     "Slow consumers cut because they read nothing for stall_timeout while publishers waited for "
+     "them.",
      [](const shard_figures& f) { return f.cut_stalled; }},
-    {"natrix_paused_publishers", "gauge", "Publishers not read now because a subscriber they feed is behind.",
+    {"natrix_paused_publishers", "gauge",
+     "Publishers not read now because a subscriber they feed is behind.",
      [](const shard_figures& f) { return f.paused_publishers; }},
     {"natrix_stale_connections_total", "counter", "Clients closed for unanswered PINGs.",
      [](const shard_figures& f) { return f.stale_connections; }},

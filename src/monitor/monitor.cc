@@ -196,7 +196,8 @@ http_response monitor::connz(const query_params& q) {
     // Captured by value: a task a slow shard runs after the timeout must not
     // reach into this stack frame.
     auto got = srv_.collect<shard_connections>(
-        [o](const broker::shard_view& s) { return read_connections(s, o); }, settings_.collect_timeout);
+        [o](const broker::shard_view& s) { return read_connections(s, o); },
+        settings_.collect_timeout);
     if (!all_answered(got)) return unavailable();
     std::vector<shard_connections> shards;
     shards.reserve(got.size());
@@ -212,7 +213,8 @@ http_response monitor::subsz(const query_params& q) {
     std::string err;
     if (!parse_subsz_options(q, &o, &err)) return http_response::text(400, err);
     auto got = srv_.collect<shard_subscriptions>(
-        [o](const broker::shard_view& s) { return read_subscriptions(s, o); }, settings_.collect_timeout);
+        [o](const broker::shard_view& s) { return read_subscriptions(s, o); },
+        settings_.collect_timeout);
     if (!all_answered(got)) return unavailable();
     std::vector<shard_subscriptions> shards;
     for (auto& g : got) shards.push_back(std::move(*g));

@@ -30,8 +30,8 @@ shard_subscriptions read_subscriptions(const broker::shard_view& s, const subsz_
     out.stats = s.subscription_stats();
     if (!o.subs) return out;
     for (broker::subscription_info& x : s.subscriptions(o.test))
-        out.subs.push_back({std::move(x.subject), std::move(x.queue), std::move(x.sid), x.msgs, x.max, x.cid,
-                            std::move(x.account)});
+        out.subs.push_back({std::move(x.subject), std::move(x.queue), std::move(x.sid), x.msgs,
+                            x.max, x.cid, std::move(x.account)});
     return out;
 }
 

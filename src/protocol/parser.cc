@@ -1,7 +1,7 @@
-#include <natrix/protocol/parser.hh>
-
 #include <algorithm>
 #include <cstring>
+
+#include <natrix/protocol/parser.hh>
 
 namespace natrix::protocol {
 
@@ -43,7 +43,9 @@ constexpr op_pattern k_ops[] = {
     {"a-", op_kind::account_unsub, arg_shape::tokens, true, false},
 };
 
-inline bool is_blank(char c) { return c == ' ' || c == '\t'; }
+inline bool is_blank(char c) {
+    return c == ' ' || c == '\t';
+}
 
 inline bool name_char_matches(char c, char pattern) {
     if (pattern >= 'a' && pattern <= 'z') return (c | 0x20) == pattern;
@@ -121,7 +123,8 @@ std::int64_t parse_size(std::string_view s) noexcept {
 }
 
 parser::parser(const parser_config& config)
-    : config_(config), scan_(scan_kernel(config.isa)) {
+    : config_(config)
+    , scan_(scan_kernel(config.isa)) {
     set_max_control_line(config_.max_control_line);
 }
 
@@ -137,20 +140,24 @@ void parser::set_max_control_line(std::uint32_t v) {
     // A split payload's fields point into the scratch: rebase them.
     if (state_ == state::payload_partial) {
         auto rebase = [&](std::string_view& f) {
-            if (!f.empty()) f = std::string_view(bigger.get() + (f.data() - scratch_.get()), f.size());
+            if (!f.empty())
+                f = std::string_view(bigger.get() + (f.data() - scratch_.get()), f.size());
         };
         rebase(pending_.subject);
         rebase(pending_.reply);
         rebase(pending_.arg);
         rebase(pending_.size_text);
         rebase(pending_.header_size_text);
-        for (std::uint32_t i = 0; i < pending_.ntokens && i < max_line_tokens; ++i) rebase(pending_.tokens[i]);
+        for (std::uint32_t i = 0; i < pending_.ntokens && i < max_line_tokens; ++i)
+            rebase(pending_.tokens[i]);
     }
     scratch_ = std::move(bigger);
     scratch_cap_ = cap;
 }
 
-std::size_t parser::buffered_bytes() const noexcept { return scratch_len_ + body_.capacity(); }
+std::size_t parser::buffered_bytes() const noexcept {
+    return scratch_len_ + body_.capacity();
+}
 
 parse_status parser::fail(parse_error e, const char* detail) {
     error_ = e;
@@ -166,8 +173,10 @@ parse_status parser::next(std::string_view& in, parsed_op& out) {
         // the op that pointed into it has been handled.
         if (body_.capacity() > 64 * 1024) std::vector<char>().swap(body_);
         break;
-    case state::line_partial: return continue_partial(in, out);
-    case state::payload_partial: return continue_payload(in, out);
+    case state::line_partial:
+        return continue_partial(in, out);
+    case state::payload_partial:
+        return continue_payload(in, out);
     case state::skip_line: {
         const void* nl = std::memchr(in.data(), '\n', in.size());
         if (!nl) {
@@ -187,9 +196,12 @@ parse_status parser::next(std::string_view& in, parsed_op& out) {
     const char* end = p + in.size();
     const char* after = nullptr;
     switch (try_line(p, end, out, &after)) {
-    case line_result::failed: return parse_status::error;
-    case line_result::partial: return begin_partial(in);
-    case line_result::done: break;
+    case line_result::failed:
+        return parse_status::error;
+    case line_result::partial:
+        return begin_partial(in);
+    case line_result::done:
+        break;
     }
     in.remove_prefix(after - p);
     if (out.kind == op_kind::pub || out.kind == op_kind::hpub || out.kind == op_kind::rmsg ||
@@ -448,8 +460,8 @@ bool parser::check_partial_line() {
 parse_status parser::begin_partial(std::string_view& in) {
     const auto n = in.size();
     // PING/PONG/+OK ignore the rest of their line: drop it unbuffered.
-    const classified c = classify(in.data(), static_cast<std::uint32_t>(std::min<std::size_t>(n, 64)),
-                                  config_.role);
+    const classified c =
+        classify(in.data(), static_cast<std::uint32_t>(std::min<std::size_t>(n, 64)), config_.role);
     if (c.status == classify_status::ok && c.op->shape == arg_shape::none) {
         pending_.kind = c.op->kind;
         state_ = state::skip_line;

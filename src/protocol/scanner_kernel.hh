@@ -2,9 +2,9 @@
 // Shared body of the SIMD scanner kernels. Each ISA supplies a block type
 // that classifies W bytes into a newline mask and a separator mask; the
 // token bookkeeping is the same for every width. Private to src/protocol.
-#include <natrix/protocol/scanner.hh>
-
 #include <cstdint>
+
+#include <natrix/protocol/scanner.hh>
 
 namespace natrix::protocol::detail {
 

@@ -1,7 +1,7 @@
+#include <cstring>
+
 #include <natrix/protocol/server_info.hh>
 #include <natrix/protocol/writer.hh>
-
-#include <cstring>
 
 namespace natrix::protocol {
 
@@ -130,11 +130,21 @@ struct json_out {
         raw("\"");
         for (unsigned char c : s) {
             switch (c) {
-            case '"': raw("\\\""); break;
-            case '\\': raw("\\\\"); break;
-            case '\n': raw("\\n"); break;
-            case '\r': raw("\\r"); break;
-            case '\t': raw("\\t"); break;
+            case '"':
+                raw("\\\"");
+                break;
+            case '\\':
+                raw("\\\\");
+                break;
+            case '\n':
+                raw("\\n");
+                break;
+            case '\r':
+                raw("\\r");
+                break;
+            case '\t':
+                raw("\\t");
+                break;
             default:
                 if (c < 0x20) {
                     static constexpr char hex[] = "0123456789abcdef";

@@ -1,11 +1,11 @@
 // Differential fuzz target: every SIMD scanner kernel must agree with the
 // scalar reference on arbitrary bytes.
-#include <natrix/protocol/scanner.hh>
-
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+
+#include <natrix/protocol/scanner.hh>
 
 using namespace natrix::protocol;
 

@@ -2,12 +2,11 @@
 // Connections land on shards at random (SO_REUSEPORT); tests that need a
 // cross-shard path open connections until they have one on another shard,
 // and assert that they did.
-#include "test_server.hh"
-
 #include <atomic>
-
 #include <memory>
 #include <set>
+
+#include "test_server.hh"
 
 using namespace natrix::test;
 using namespace std::chrono_literals;
@@ -44,9 +43,10 @@ TEST_P(engine_raw, info_fields_on_accept) {
     const std::string& info = c.info();
     ASSERT_EQ(info.rfind("INFO {", 0), 0u) << info;
     EXPECT_NE(info.find("} \r\n"), std::string::npos) << "nats-server puts a space before CRLF";
-    for (const char* key : {"\"server_id\":\"N", "\"server_name\":", "\"version\":\"2.9.10\"", "\"proto\":1",
-                            "\"host\":\"127.0.0.1\"", "\"headers\":true", "\"max_payload\":1048576",
-                            "\"client_id\":", "\"client_ip\":\"127.0.0.1\""})
+    for (const char* key :
+         {"\"server_id\":\"N", "\"server_name\":", "\"version\":\"2.9.10\"", "\"proto\":1",
+          "\"host\":\"127.0.0.1\"", "\"headers\":true", "\"max_payload\":1048576",
+          "\"client_id\":", "\"client_ip\":\"127.0.0.1\""})
         EXPECT_NE(info.find(key), std::string::npos) << key << " in " << info;
     EXPECT_NE(info.find("\"port\":" + std::to_string(port())), std::string::npos);
 }
@@ -65,7 +65,8 @@ TEST_P(engine_raw, cross_shard_pub_sub_and_wildcards) {
     if (shards() > 1) {
         ASSERT_NE(pub->shard(shards()), sub.shard(shards()));
     }
-    pub->send(k_quiet + "PUB foo.bar 2\r\nhi\r\nPUB foo.bar.baz 1\r\nx\r\nPUB foo 1\r\ny\r\nPING\r\n");
+    pub->send(k_quiet +
+              "PUB foo.bar 2\r\nhi\r\nPUB foo.bar.baz 1\r\nx\r\nPUB foo 1\r\ny\r\nPING\r\n");
     ASSERT_EQ(pub->read_line(), "PONG\r\n");
     sub.send("PING\r\n");
     std::string got = sub.read_until("PONG\r\n");
@@ -93,7 +94,9 @@ TEST_P(engine_raw, queue_group_exactly_one_member_across_shards) {
     raw_client pub(port());
     std::string batch = k_quiet;
     constexpr int n = 400;
-    for (int i = 0; i < n; ++i) batch += "PUB work " + std::to_string(std::to_string(i).size()) + "\r\n" + std::to_string(i) + "\r\n";
+    for (int i = 0; i < n; ++i)
+        batch += "PUB work " + std::to_string(std::to_string(i).size()) + "\r\n" +
+                 std::to_string(i) + "\r\n";
     pub.send(batch + "PING\r\n");
     ASSERT_EQ(pub.read_line(), "PONG\r\n");
     std::this_thread::sleep_for(200ms);
@@ -137,8 +140,10 @@ TEST_P(engine_raw, long_subjects_cross_shards_intact) {
     ASSERT_EQ(pub->read_line(), "PONG\r\n");
     sub.send("PING\r\n");
     std::string got = sub.read_until("PONG\r\n", 10s);
-    EXPECT_NE(got.find("MSG " + subject + " 1 2\r\nok\r\n"), std::string::npos) << got.substr(0, 200);
-    EXPECT_NE(got.find("MSG " + subject + " 2 2\r\nok\r\n"), std::string::npos) << "long.* matches too";
+    EXPECT_NE(got.find("MSG " + subject + " 1 2\r\nok\r\n"), std::string::npos)
+        << got.substr(0, 200);
+    EXPECT_NE(got.find("MSG " + subject + " 2 2\r\nok\r\n"), std::string::npos)
+        << "long.* matches too";
     EXPECT_NE(got.find("MSG long.b 2 1\r\nx\r\n"), std::string::npos) << got.substr(0, 200);
 }
 
@@ -180,7 +185,8 @@ TEST_P(engine_raw, unsub_max_and_duplicate_sids) {
     sub.send(k_quiet + "SUB m 1\r\nSUB m 1\r\nSUB other 1\r\nUNSUB 1 2\r\nPING\r\n");
     ASSERT_EQ(sub.read_line(), "PONG\r\n");
     auto pub = client_off(sub.shard(shards()));
-    pub->send(k_quiet + "PUB m 1\r\na\r\nPUB m 1\r\nb\r\nPUB m 1\r\nc\r\nPUB other 1\r\nd\r\nPING\r\n");
+    pub->send(k_quiet +
+              "PUB m 1\r\na\r\nPUB m 1\r\nb\r\nPUB m 1\r\nc\r\nPUB other 1\r\nd\r\nPING\r\n");
     ASSERT_EQ(pub->read_line(), "PONG\r\n");
     std::this_thread::sleep_for(100ms);
     sub.send("PING\r\n");
@@ -198,7 +204,8 @@ TEST_P(engine_raw, unsub_max_and_duplicate_sids) {
 
 TEST_P(engine_raw, echo_false_skips_own_messages) {
     raw_client c(port());
-    c.send("CONNECT {\"verbose\":false,\"pedantic\":false,\"echo\":false}\r\nSUB e 1\r\nPUB e 1\r\nx\r\nPING\r\n");
+    c.send("CONNECT {\"verbose\":false,\"pedantic\":false,\"echo\":false}\r\nSUB e 1\r\nPUB e "
+           "1\r\nx\r\nPING\r\n");
     EXPECT_EQ(c.read_until("PONG\r\n"), "PONG\r\n");
     raw_client other(port());
     other.send(k_quiet + "PUB e 1\r\ny\r\nPING\r\n");
@@ -221,7 +228,8 @@ TEST_P(engine_raw, pedantic_invalid_publish_subject) {
 TEST_P(engine_raw, invalid_subject_keeps_the_connection) {
     raw_client c(port());
     c.send(k_quiet + "SUB foo..bar 1\r\nSUB foo.>.bar 2\r\nPING\r\n");
-    EXPECT_EQ(c.read_until("PONG\r\n"), "-ERR 'Invalid Subject'\r\n-ERR 'Invalid Subject'\r\nPONG\r\n");
+    EXPECT_EQ(c.read_until("PONG\r\n"),
+              "-ERR 'Invalid Subject'\r\n-ERR 'Invalid Subject'\r\nPONG\r\n");
 }
 
 TEST_P(engine_raw, limits_close_with_the_right_error) {
@@ -286,18 +294,22 @@ TEST(engine_limits, max_connections_and_max_subscriptions) {
 // cut session (the subscriptions it owned are freed when it closes). Only the
 // max_pending cut happens in the middle of a delivery, hence evict.
 TEST(engine_limits, slow_consumer_with_several_matching_subscriptions_is_cut_cleanly) {
-    test_server srv(1, "max_payload: 65536\nmax_pending: 262144\nnatrix { slow_consumer: evict }\n");
+    test_server srv(1,
+                    "max_payload: 65536\nmax_pending: 262144\nnatrix { slow_consumer: evict }\n");
     raw_client stuck(srv.port()), pub(srv.port());
     stuck.send(k_quiet + "SUB big 1\r\nSUB big 2\r\nSUB b.* 3\r\nSUB > 4\r\nPING\r\n");
     ASSERT_EQ(stuck.read_line(), "PONG\r\n");
     const std::string body(32768, 'x');
     std::string burst;
-    for (int i = 0; i < 16; ++i) burst += "PUB big " + std::to_string(body.size()) + "\r\n" + body + "\r\n";
+    for (int i = 0; i < 16; ++i)
+        burst += "PUB big " + std::to_string(body.size()) + "\r\n" + body + "\r\n";
     pub.send(k_quiet);
     // The stuck client never reads: its kernel buffers fill, then max_pending.
-    for (int round = 0; round < 64 && srv.read_log().find("Slow Consumer Detected") == std::string::npos; ++round)
+    for (int round = 0;
+         round < 64 && srv.read_log().find("Slow Consumer Detected") == std::string::npos; ++round)
         pub.send(burst);
-    ASSERT_TRUE(srv.wait_log("Slow Consumer Detected: MaxPending of 262144 Exceeded", 10s)) << srv.read_log();
+    ASSERT_TRUE(srv.wait_log("Slow Consumer Detected: MaxPending of 262144 Exceeded", 10s))
+        << srv.read_log();
     EXPECT_TRUE(stuck.closed_by_server(10s));
     // The shard still serves everyone else.
     raw_client after(srv.port());

@@ -3,13 +3,14 @@
 // per-publisher order, and nobody is cut; a subscriber that stops reading is
 // cut while a live one beside it keeps everything. 1, 2 and 4 shards.
 // (Speed and memory figures live in bench/, not here.)
-#include "test_server.hh"
-
 #include <atomic>
 #include <cstring>
 #include <mutex>
-#include <nats/nats.h>
 #include <vector>
+
+#include <nats/nats.h>
+
+#include "test_server.hh"
 
 using namespace natrix::test;
 using namespace std::chrono_literals;
@@ -55,9 +56,11 @@ struct checking_sub {
 
     checking_sub(natsConnection* nc, const char* subject, const char* queue, unsigned publishers,
                  std::chrono::nanoseconds per_message = {})
-        : next(publishers, 0), work(per_message) {
-        const natsStatus s = queue ? natsConnection_QueueSubscribe(&sub, nc, subject, queue, on_msg, this)
-                                   : natsConnection_Subscribe(&sub, nc, subject, on_msg, this);
+        : next(publishers, 0)
+        , work(per_message) {
+        const natsStatus s =
+            queue ? natsConnection_QueueSubscribe(&sub, nc, subject, queue, on_msg, this)
+                  : natsConnection_Subscribe(&sub, nc, subject, on_msg, this);
         EXPECT_EQ(s, NATS_OK);
         natsSubscription_SetPendingLimits(sub, -1, -1);
     }
@@ -106,8 +109,8 @@ void run(unsigned shards, const scenario& sc) {
     std::vector<std::unique_ptr<checking_sub>> subs;
     for (unsigned i = 0; i < sc.subs; ++i) {
         sub_conns.push_back(std::make_unique<connection>(url));
-        subs.push_back(std::make_unique<checking_sub>(*sub_conns.back(), "flow", sc.queue ? "workers" : nullptr,
-                                                      sc.pubs, sc.work));
+        subs.push_back(std::make_unique<checking_sub>(
+            *sub_conns.back(), "flow", sc.queue ? "workers" : nullptr, sc.pubs, sc.work));
         ASSERT_EQ(natsConnection_Flush(*sub_conns.back()), NATS_OK);
     }
     std::vector<std::unique_ptr<connection>> pub_conns;
@@ -139,7 +142,8 @@ void run(unsigned shards, const scenario& sc) {
         return n;
     };
     const auto deadline = std::chrono::steady_clock::now() + 120s;
-    while (total() < want && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(10ms);
+    while (total() < want && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(10ms);
     std::this_thread::sleep_for(50ms); // anything extra (a duplicate) would show now
     EXPECT_EQ(total(), want);
     for (auto& s : subs) {
@@ -155,13 +159,21 @@ void run(unsigned shards, const scenario& sc) {
 }
 
 TEST_P(flow_control, one_publisher_one_subscriber_128b) {
-    run(GetParam(), {"1->1 128B", 1, 1, false, 128, messages(GetParam() == 2 ? 2000000 : 500000), {}});
+    run(GetParam(),
+        {"1->1 128B", 1, 1, false, 128, messages(GetParam() == 2 ? 2000000 : 500000), {}});
 }
-TEST_P(flow_control, fan_out_1_to_4) { run(GetParam(), {"1->4 128B", 1, 4, false, 128, messages(200000), {}}); }
-TEST_P(flow_control, queue_group_of_4) { run(GetParam(), {"queue 4 128B", 1, 4, true, 128, messages(400000), {}}); }
-TEST_P(flow_control, two_publishers_1k) { run(GetParam(), {"2 pubs 1KiB", 2, 1, false, 1024, messages(200000), {}}); }
+TEST_P(flow_control, fan_out_1_to_4) {
+    run(GetParam(), {"1->4 128B", 1, 4, false, 128, messages(200000), {}});
+}
+TEST_P(flow_control, queue_group_of_4) {
+    run(GetParam(), {"queue 4 128B", 1, 4, true, 128, messages(400000), {}});
+}
+TEST_P(flow_control, two_publishers_1k) {
+    run(GetParam(), {"2 pubs 1KiB", 2, 1, false, 1024, messages(200000), {}});
+}
 TEST_P(flow_control, subscriber_with_1us_of_work_per_message) {
-    run(GetParam(), {"1->1 1us/msg", 1, 1, false, 128, messages(300000), std::chrono::microseconds(1)});
+    run(GetParam(),
+        {"1->1 1us/msg", 1, 1, false, 128, messages(300000), std::chrono::microseconds(1)});
 }
 
 INSTANTIATE_TEST_SUITE_P(shards, flow_control, ::testing::Values(1u, 2u, 4u),
@@ -188,7 +200,9 @@ void stuck_reader(unsigned shards, const std::string& policy, const std::string&
     std::string payload(1024, 'x');
     for (std::uint32_t i = 0; i < n; ++i) {
         stamp(payload, 0, i);
-        ASSERT_EQ(natsConnection_Publish(pub, "flow", payload.data(), static_cast<int>(payload.size())), NATS_OK);
+        ASSERT_EQ(
+            natsConnection_Publish(pub, "flow", payload.data(), static_cast<int>(payload.size())),
+            NATS_OK);
     }
     ASSERT_EQ(natsConnection_FlushTimeout(pub, 60000), NATS_OK);
     for (int i = 0; i < 6000 && live.received.load() < n; ++i) std::this_thread::sleep_for(10ms);
@@ -199,24 +213,25 @@ void stuck_reader(unsigned shards, const std::string& policy, const std::string&
     EXPECT_FALSE(pub.closed());
     stuck.drain(500ms);
     EXPECT_TRUE(stuck.closed_by_server(10s));
-    EXPECT_NE(srv.read_log().find("cid:" + std::to_string(stuck.cid()) + " - " + cut_log), std::string::npos)
+    EXPECT_NE(srv.read_log().find("cid:" + std::to_string(stuck.cid()) + " - " + cut_log),
+              std::string::npos)
         << srv.read_log();
 }
 
 TEST_P(flow_control, stuck_reader_is_cut_after_the_stall_timeout_throttle) {
-    stuck_reader(GetParam(), "stall_timeout: \"1s\"", "Slow Consumer Detected: no progress for 1000ms");
+    stuck_reader(GetParam(), "stall_timeout: \"1s\"",
+                 "Slow Consumer Detected: no progress for 1000ms");
 }
 TEST_P(flow_control, stuck_reader_is_cut_at_max_pending_evict) {
-    stuck_reader(GetParam(), "slow_consumer: evict", "Slow Consumer Detected: MaxPending of 67108864 Exceeded");
+    stuck_reader(GetParam(), "slow_consumer: evict",
+                 "Slow Consumer Detected: MaxPending of 67108864 Exceeded");
 }
 
 // The policy reloads: throttle -> evict with SIGHUP changes how the same stuck
 // reader is cut.
 TEST(flow_control_reload, slow_consumer_policy_reloads_with_sighup) {
     test_server srv(2, "natrix { slow_consumer: throttle }\n");
-    {
-        std::ofstream(srv.config_path()) << "natrix { slow_consumer: evict }\n";
-    }
+    { std::ofstream(srv.config_path()) << "natrix { slow_consumer: evict }\n"; }
     srv.signal(SIGHUP);
     ASSERT_TRUE(srv.wait_log("Reloaded")) << srv.read_log();
     const std::string url = "nats://127.0.0.1:" + std::to_string(srv.port());
@@ -228,7 +243,9 @@ TEST(flow_control_reload, slow_consumer_policy_reloads_with_sighup) {
     connection pub(url);
     std::string payload(1024, 'x');
     for (int i = 0; i < 100000; ++i)
-        ASSERT_EQ(natsConnection_Publish(pub, "flow", payload.data(), static_cast<int>(payload.size())), NATS_OK);
+        ASSERT_EQ(
+            natsConnection_Publish(pub, "flow", payload.data(), static_cast<int>(payload.size())),
+            NATS_OK);
     ASSERT_EQ(natsConnection_FlushTimeout(pub, 60000), NATS_OK);
     EXPECT_TRUE(srv.wait_log("MaxPending of 67108864 Exceeded", 10s)) << srv.read_log();
 }

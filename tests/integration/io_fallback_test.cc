@@ -1,9 +1,9 @@
 // natrix where io_uring is forbidden (a seccomp filter, as under Docker's
 // default profile): it starts on epoll with a warning and serves clients;
 // asked for io_uring by name, it refuses with a clear error.
-#include "test_server.hh"
-
 #include <cstdio>
+
+#include "test_server.hh"
 
 using namespace natrix::test;
 

@@ -1,12 +1,13 @@
 // The engine with a stock client: nats.c (Debian libnats), over 1, 2 and 4
 // shards, plus slow-consumer eviction and a 10-second mixed-load soak.
-#include "test_server.hh"
-
 #include <atomic>
 #include <map>
 #include <mutex>
-#include <nats/nats.h>
 #include <set>
+
+#include <nats/nats.h>
+
+#include "test_server.hh"
 
 using namespace natrix::test;
 using namespace std::chrono_literals;
@@ -56,7 +57,9 @@ class nats_client : public ::testing::TestWithParam<unsigned> {
 protected:
     void SetUp() override { srv_ = std::make_unique<test_server>(GetParam()); }
     unsigned shards() const { return GetParam(); }
-    unsigned shard_of(const nats_conn& c) const { return static_cast<unsigned>((c.cid() - 1) % shards()); }
+    unsigned shard_of(const nats_conn& c) const {
+        return static_cast<unsigned>((c.cid() - 1) % shards());
+    }
     std::unique_ptr<test_server> srv_;
 };
 
@@ -76,7 +79,8 @@ TEST_P(nats_client, publish_subscribe_across_shards) {
         ASSERT_NE(shard_of(*pub), shard_of(sub_c));
     }
     for (int i = 0; i < 100; ++i)
-        ASSERT_EQ(natsConnection_PublishString(*pub, "greet.world", std::to_string(i).c_str()), NATS_OK);
+        ASSERT_EQ(natsConnection_PublishString(*pub, "greet.world", std::to_string(i).c_str()),
+                  NATS_OK);
     ASSERT_EQ(natsConnection_Flush(*pub), NATS_OK);
     for (int i = 0; i < 100; ++i) ASSERT_EQ(sub.next(), std::to_string(i));
     EXPECT_EQ(sub.next(200), "");
@@ -99,12 +103,16 @@ TEST_P(nats_client, request_reply_and_no_responders) {
     for (int i = 0; i < 20; ++i) {
         natsMsg* reply = nullptr;
         std::string body = "req" + std::to_string(i);
-        ASSERT_EQ(natsConnection_RequestString(&reply, requester, "svc.echo", body.c_str(), 2000), NATS_OK);
-        EXPECT_EQ(std::string(natsMsg_GetData(reply), static_cast<std::size_t>(natsMsg_GetDataLength(reply))), body);
+        ASSERT_EQ(natsConnection_RequestString(&reply, requester, "svc.echo", body.c_str(), 2000),
+                  NATS_OK);
+        EXPECT_EQ(std::string(natsMsg_GetData(reply),
+                              static_cast<std::size_t>(natsMsg_GetDataLength(reply))),
+                  body);
         natsMsg_Destroy(reply);
     }
     natsMsg* reply = nullptr;
-    EXPECT_EQ(natsConnection_RequestString(&reply, requester, "svc.nobody", "x", 2000), NATS_NO_RESPONDERS);
+    EXPECT_EQ(natsConnection_RequestString(&reply, requester, "svc.nobody", "x", 2000),
+              NATS_NO_RESPONDERS);
     natsSubscription_Destroy(s);
 }
 
@@ -125,7 +133,8 @@ TEST_P(nats_client, queue_group_delivers_each_message_once) {
     }
     nats_conn pub(srv_->url());
     constexpr int n = 600;
-    for (int i = 0; i < n; ++i) natsConnection_PublishString(pub, "jobs", std::to_string(i).c_str());
+    for (int i = 0; i < n; ++i)
+        natsConnection_PublishString(pub, "jobs", std::to_string(i).c_str());
     ASSERT_EQ(natsConnection_Flush(pub), NATS_OK);
     std::multiset<std::string> got;
     for (auto& s : subs)
@@ -160,7 +169,8 @@ TEST_P(nats_client, auto_unsubscribe_and_no_echo) {
     natsSubscription_AutoUnsubscribe(theirs.sub, 3);
     ASSERT_EQ(natsConnection_Flush(c), NATS_OK);
     ASSERT_EQ(natsConnection_Flush(other), NATS_OK);
-    for (int i = 0; i < 5; ++i) natsConnection_PublishString(c, "echo.test", std::to_string(i).c_str());
+    for (int i = 0; i < 5; ++i)
+        natsConnection_PublishString(c, "echo.test", std::to_string(i).c_str());
     ASSERT_EQ(natsConnection_Flush(c), NATS_OK);
     EXPECT_EQ(theirs.next(), "0");
     EXPECT_EQ(theirs.next(), "1");
@@ -204,7 +214,9 @@ void stuck_subscriber_is_cut(const std::string& policy, const std::string& cut_l
     std::string payload(1024, 'x');
     const auto start = std::chrono::steady_clock::now();
     for (int i = 0; i < n; ++i) {
-        ASSERT_EQ(natsConnection_Publish(pub, "firehose", payload.data(), static_cast<int>(payload.size())), NATS_OK);
+        ASSERT_EQ(natsConnection_Publish(pub, "firehose", payload.data(),
+                                         static_cast<int>(payload.size())),
+                  NATS_OK);
         if (i % 100 == 99) {
             // Pace by the healthy subscriber, never by the stuck one.
             ASSERT_EQ(natsConnection_FlushTimeout(pub, 5000), NATS_OK);
@@ -221,14 +233,17 @@ void stuck_subscriber_is_cut(const std::string& policy, const std::string& cut_l
     // The slow one was cut: after what the kernel buffered, EOF.
     slow.drain(1s);
     EXPECT_TRUE(slow.closed_by_server(10s)) << srv.read_log();
-    EXPECT_NE(srv.read_log().find("cid:" + std::to_string(slow.cid()) + " - Slow Consumer Detected"),
-              std::string::npos) << srv.read_log();
+    EXPECT_NE(
+        srv.read_log().find("cid:" + std::to_string(slow.cid()) + " - Slow Consumer Detected"),
+        std::string::npos)
+        << srv.read_log();
     EXPECT_NE(srv.read_log().find(cut_log), std::string::npos) << srv.read_log();
     natsSubscription_Destroy(fast);
 }
 
 TEST(slow_consumer, evict_cuts_at_max_pending_and_others_lose_nothing) {
-    stuck_subscriber_is_cut("slow_consumer: evict", "Slow Consumer Detected: MaxPending of 1048576 Exceeded");
+    stuck_subscriber_is_cut("slow_consumer: evict",
+                            "Slow Consumer Detected: MaxPending of 1048576 Exceeded");
 }
 
 TEST(slow_consumer, throttle_cuts_a_stalled_reader_and_others_lose_nothing) {
@@ -258,7 +273,8 @@ TEST(soak, ten_seconds_mixed_load_no_loss_in_order) {
                       &s, *sub_conns.back(), subject,
                       [](natsConnection*, natsSubscription*, natsMsg* m, void* c) {
                           auto* t = static_cast<tracker*>(c);
-                          std::string d(natsMsg_GetData(m), static_cast<std::size_t>(natsMsg_GetDataLength(m)));
+                          std::string d(natsMsg_GetData(m),
+                                        static_cast<std::size_t>(natsMsg_GetDataLength(m)));
                           const int p = std::stoi(d.substr(0, d.find(':')));
                           const long seq = std::stol(d.substr(d.find(':') + 1));
                           std::lock_guard lock(t->mu);
@@ -282,8 +298,10 @@ TEST(soak, ten_seconds_mixed_load_no_loss_in_order) {
             const std::string subject = "soak." + std::to_string(p);
             long seq = 0;
             while (!stop.load()) {
-                std::string body = std::to_string(p) + ":" + std::to_string(seq) + ":" + std::string(seq % 200, 'p');
-                if (natsConnection_PublishString(c, subject.c_str(), body.c_str()) != NATS_OK) break;
+                std::string body = std::to_string(p) + ":" + std::to_string(seq) + ":" +
+                                   std::string(seq % 200, 'p');
+                if (natsConnection_PublishString(c, subject.c_str(), body.c_str()) != NATS_OK)
+                    break;
                 ++seq;
                 if (seq % 500 == 0) natsConnection_FlushTimeout(c, 5000);
             }

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -34,8 +35,10 @@ int main(int argc, char** argv) {
         BPF_STMT(BPF_RET | BPF_K, deny),
     };
     sock_fprog prog{static_cast<unsigned short>(sizeof filter / sizeof filter[0]), filter};
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0) {
-        std::fprintf(stderr, "no_uring: cannot install the seccomp filter: %s\n", std::strerror(errno));
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+        prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0) {
+        std::fprintf(stderr, "no_uring: cannot install the seccomp filter: %s\n",
+                     std::strerror(errno));
         return 3;
     }
     execv(argv[1], argv + 1);

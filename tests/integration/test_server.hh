@@ -1,26 +1,26 @@
 #pragma once
 // Integration-test helpers: start the real natrix binary (NATRIX_BIN) on an
 // ephemeral loopback port, and a raw protocol client for exact wire checks.
-#include <gtest/gtest.h>
-
-#include <arpa/inet.h>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
-#include <fcntl.h>
 #include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <sstream>
-#include <string>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <thread>
 #include <unistd.h>
-#include <vector>
 
 namespace natrix::test {
 
@@ -42,8 +42,9 @@ public:
         std::vector<std::string> args;
         // NATRIX_LAUNCHER runs natrix through a wrapper (tests/integration/no_uring).
         if (const char* l = std::getenv("NATRIX_LAUNCHER"); l && *l) args.push_back(l);
-        for (std::string a : {natrix_bin(), std::string("-a"), std::string("127.0.0.1"), std::string("-p"),
-                              std::string("-1"), std::string("--shards"), std::to_string(shards)})
+        for (std::string a :
+             {natrix_bin(), std::string("-a"), std::string("127.0.0.1"), std::string("-p"),
+              std::string("-1"), std::string("--shards"), std::to_string(shards)})
             args.push_back(a);
         // NATRIX_TEST_IO picks the I/O backend (CI runs the suites once with epoll).
         if (const char* io = std::getenv("NATRIX_TEST_IO"); io && *io) {
@@ -72,7 +73,8 @@ public:
             std::string log = read_log();
             auto at = log.find("Listening for client connections on 127.0.0.1:");
             if (at != std::string::npos) {
-                port_ = std::atoi(log.c_str() + at + std::strlen("Listening for client connections on 127.0.0.1:"));
+                port_ = std::atoi(log.c_str() + at +
+                                  std::strlen("Listening for client connections on 127.0.0.1:"));
                 if (port_ > 0 && log.find("Server is ready") != std::string::npos) {
                     const char* http = "Starting http monitor on 127.0.0.1:";
                     if (auto h = log.find(http); h != std::string::npos)
@@ -218,7 +220,9 @@ public:
             if (left.count() <= 0 || !fill(left)) return "";
         }
     }
-    std::string read_line(std::chrono::milliseconds timeout = 5s) { return read_until("\r\n", timeout); }
+    std::string read_line(std::chrono::milliseconds timeout = 5s) {
+        return read_until("\r\n", timeout);
+    }
     // Everything that arrives within `window`.
     std::string drain(std::chrono::milliseconds window = 200ms) {
         const auto deadline = std::chrono::steady_clock::now() + window;

@@ -3,13 +3,13 @@
 // shards (reload of the mutable ones comes with the operations issue).
 // Built by the control thread from config::server_options; each shard keeps
 // a const reference.
-#include <natrix/auth/authenticator.hh>
-
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <natrix/auth/authenticator.hh>
 
 namespace natrix::broker {
 
@@ -42,7 +42,7 @@ struct broker_config {
     std::vector<int> cpus;
     idle_strategy idle = idle_strategy::backoff;
     std::chrono::microseconds spin = std::chrono::microseconds(50);
-    std::size_t ring_bytes = 4 << 20;  // per ordered shard pair
+    std::size_t ring_bytes = 4 << 20; // per ordered shard pair
     std::uint32_t recv_buffer_size = 64 * 1024;
     std::uint32_t recv_buffer_count = 256;
     io_mode io = io_mode::automatic; // server::start resolves automatic for the shards

@@ -8,6 +8,11 @@
 // comes back as a task on the shard's loop; the session's parked input is then
 // handed to `resume` (the client protocol), which this part never calls
 // directly.
+#include <functional>
+#include <memory>
+#include <random>
+#include <string_view>
+
 #include <natrix/broker/auth_worker.hh>
 #include <natrix/broker/broker_config.hh>
 #include <natrix/broker/loop.hh>
@@ -15,11 +20,6 @@
 #include <natrix/broker/session_table.hh>
 #include <natrix/broker/shard_stats.hh>
 #include <natrix/protocol/op.hh>
-
-#include <functional>
-#include <memory>
-#include <random>
-#include <string_view>
 
 namespace natrix::broker {
 
@@ -50,8 +50,8 @@ private:
     void finish_connect(session& s, auth::result r);
     void apply_reauth(session& s, auth::result r);
     void check_off_thread(session& s, bool use_no_auth_user, bool reload);
-    void complete(std::uint64_t token, std::shared_ptr<const auth::authenticator> checked_by, auth::result r,
-                  bool reload);
+    void complete(std::uint64_t token, std::shared_ptr<const auth::authenticator> checked_by,
+                  auth::result r, bool reload);
     void refuse(session& s);
 
     unsigned nshards_;

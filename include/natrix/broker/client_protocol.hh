@@ -6,6 +6,10 @@
 // the router.
 //
 // Lives on a shard; only its thread calls it.
+#include <memory>
+#include <string_view>
+#include <vector>
+
 #include <natrix/broker/auth_worker.hh>
 #include <natrix/broker/broker_config.hh>
 #include <natrix/broker/client_auth.hh>
@@ -16,10 +20,6 @@
 #include <natrix/broker/session_table.hh>
 #include <natrix/broker/shard_stats.hh>
 #include <natrix/protocol/errors.hh>
-
-#include <memory>
-#include <string_view>
-#include <vector>
 
 namespace natrix::broker {
 
@@ -56,7 +56,9 @@ public:
     void resume_barrier_waiters();
 
     // A reload replaced the authenticator: judge a connected client again.
-    void reauthorize(session& s, const auth::authenticator* previous) { auth_.reauthorize(s, previous); }
+    void reauthorize(session& s, const auth::authenticator* previous) {
+        auth_.reauthorize(s, previous);
+    }
 
     // The session is closing for good: its subscriptions leave the router
     // (interest deltas reach the other shards) and it waits for nothing.

@@ -7,6 +7,9 @@
 // of the turn, not while the router iterates).
 //
 // Lives on a shard; only its thread touches it.
+#include <string>
+#include <vector>
+
 #include <natrix/broker/flow_control.hh>
 #include <natrix/broker/latency_histogram.hh>
 #include <natrix/broker/mailbox.hh>
@@ -14,16 +17,18 @@
 #include <natrix/broker/session_table.hh>
 #include <natrix/broker/shard_stats.hh>
 
-#include <string>
-#include <vector>
-
 namespace natrix::broker {
 
 class delivery final : public outbox {
 public:
-    delivery(unsigned shard, unsigned nshards, session_table& sessions, mailbox& mail, flow_control& flow,
-             shard_stats& stats)
-        : shard_(shard), nshards_(nshards), sessions_(sessions), mail_(mail), flow_(flow), stats_(stats) {}
+    delivery(unsigned shard, unsigned nshards, session_table& sessions, mailbox& mail,
+             flow_control& flow, shard_stats& stats)
+        : shard_(shard)
+        , nshards_(nshards)
+        , sessions_(sessions)
+        , mail_(mail)
+        , flow_(flow)
+        , stats_(stats) {}
 
     void set_max_pending(std::int64_t bytes) noexcept { max_pending_ = bytes; }
 

@@ -10,6 +10,9 @@
 //
 // Lives on a shard; only its thread touches it. Connection kinds other than
 // clients (routes, gateways) pause and resume through the same calls.
+#include <string>
+#include <string_view>
+
 #include <natrix/broker/broker_config.hh>
 #include <natrix/broker/mailbox.hh>
 #include <natrix/broker/message.hh>
@@ -17,21 +20,22 @@
 #include <natrix/broker/shard_stats.hh>
 #include <natrix/io/backend.hh>
 
-#include <string>
-#include <string_view>
-
 namespace natrix::broker {
 
 class flow_control {
 public:
     flow_control(unsigned shard, session_table& sessions, mailbox& mail, shard_stats& stats)
-        : shard_(shard), sessions_(sessions), mail_(mail), stats_(stats) {}
+        : shard_(shard)
+        , sessions_(sessions)
+        , mail_(mail)
+        , stats_(stats) {}
 
     void attach(io::backend* b) noexcept { backend_ = b; }
     // Watermarks follow max_pending: high at a quarter (the rings and the
     // overflow still deliver what was sent before the pause took effect, and
     // must fit under max_pending), low at an eighth.
-    void configure(slow_consumer_policy policy, std::int64_t max_pending, std::chrono::nanoseconds stall);
+    void configure(slow_consumer_policy policy, std::int64_t max_pending,
+                   std::chrono::nanoseconds stall);
     bool throttling() const noexcept { return policy_ == slow_consumer_policy::throttle; }
     std::size_t high_watermark() const noexcept { return high_; }
 

@@ -5,11 +5,6 @@
 // decides nothing about delivery: the router publishes what it answers.
 //
 // Lives on a shard; only its thread touches it (the router's member).
-#include <natrix/auth/accounts.hh>
-#include <natrix/broker/message.hh>
-#include <natrix/config/security_options.hh>
-#include <natrix/util/string_map.hh>
-
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -18,6 +13,11 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <natrix/auth/accounts.hh>
+#include <natrix/broker/message.hh>
+#include <natrix/config/security_options.hh>
+#include <natrix/util/string_map.hh>
 
 namespace natrix::broker {
 
@@ -45,8 +45,8 @@ public:
     // A fresh reply subject under `prefix` that leads back to `reply` in
     // `importer`; empty when the table is full (the request then crosses
     // without a reply, and its requester times out).
-    std::string map_reply(const std::string& prefix, const auth::service_route& r, auth::account_id importer,
-                          std::string_view reply, std::mt19937_64& rng);
+    std::string map_reply(const std::string& prefix, const auth::service_route& r,
+                          auth::account_id importer, std::string_view reply, std::mt19937_64& rng);
     void forget(const std::string& token) { replies_.erase(token); }
 
     // Where a response on `subject` goes: nullopt when it is answered

@@ -4,16 +4,16 @@
 // decides when to run one and when the thread may sleep.
 //
 // Lives on a shard: run() on its thread; post() from any thread.
-#include <natrix/broker/broker_config.hh>
-#include <natrix/broker/message.hh>
-#include <natrix/broker/wakeup.hh>
-#include <natrix/io/backend.hh>
-
 #include <atomic>
 #include <chrono>
 #include <functional>
 #include <mutex>
 #include <vector>
+
+#include <natrix/broker/broker_config.hh>
+#include <natrix/broker/message.hh>
+#include <natrix/broker/wakeup.hh>
+#include <natrix/io/backend.hh>
 
 namespace natrix::broker {
 
@@ -32,7 +32,8 @@ public:
 
     static constexpr auto tick_interval = std::chrono::milliseconds(100);
 
-    explicit loop(wakeup& w) : wakeup_(w) {}
+    explicit loop(wakeup& w)
+        : wakeup_(w) {}
 
     void set_idle(idle_strategy s, std::chrono::microseconds spin) noexcept {
         idle_ = s;

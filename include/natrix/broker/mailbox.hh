@@ -6,11 +6,6 @@
 // Lives on a shard; only its thread calls it, except inbox() (the producer
 // shard writes its ring), consumed_from() (peers read it for the barrier) and
 // the counters in shard_stats. Cross-shard traffic goes through here only.
-#include <natrix/broker/shard_stats.hh>
-#include <natrix/broker/wakeup.hh>
-#include <natrix/rings/spsc_ring.hh>
-#include <natrix/subjects/interest_delta.hh>
-
 #include <array>
 #include <atomic>
 #include <cstdint>
@@ -19,6 +14,11 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <natrix/broker/shard_stats.hh>
+#include <natrix/broker/wakeup.hh>
+#include <natrix/rings/spsc_ring.hh>
+#include <natrix/subjects/interest_delta.hh>
 
 namespace natrix::broker {
 
@@ -88,7 +88,8 @@ bool mailbox::drain(Fn&& fn) {
     bool any = false;
     for (unsigned p = 0; p < nshards_; ++p) {
         if (p == id_) continue;
-        const std::size_t n = inbox_[p]->drain([&](rings::spsc_ring::record r) { fn(r.type, r.body); });
+        const std::size_t n =
+            inbox_[p]->drain([&](rings::spsc_ring::record r) { fn(r.type, r.body); });
         if (n) {
             any = true;
             consumed_count_[p] += n;

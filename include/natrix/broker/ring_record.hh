@@ -7,12 +7,12 @@
 // the variable fields back to back. Lengths are 32-bit: max_control_line may
 // allow subjects past 64 KiB. Decoders check every length against the body,
 // so a malformed record is refused, never read past its end.
-#include <natrix/broker/message.hh>
-
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <natrix/broker/message.hh>
 
 namespace natrix::broker::ring_record {
 

@@ -8,6 +8,14 @@
 //
 // Lives on a shard; only its thread touches it. Other shards reach it through
 // ring records, which the shard hands to on_record().
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
 #include <natrix/auth/accounts.hh>
 #include <natrix/broker/import_table.hh>
 #include <natrix/broker/message.hh>
@@ -16,14 +24,6 @@
 #include <natrix/broker/subscription.hh>
 #include <natrix/subjects/interest_map.hh>
 #include <natrix/subjects/subject_trie.hh>
-
-#include <chrono>
-#include <cstdint>
-#include <memory>
-#include <random>
-#include <string>
-#include <string_view>
-#include <vector>
 
 namespace natrix::broker {
 
@@ -42,8 +42,8 @@ struct publish_result {
 
 class router {
 public:
-    router(unsigned shard, unsigned nshards, std::shared_ptr<const auth::account_set> accounts, outbox& out,
-           std::uint64_t seed);
+    router(unsigned shard, unsigned nshards, std::shared_ptr<const auth::account_set> accounts,
+           outbox& out, std::uint64_t seed);
 
     unsigned shard() const noexcept { return shard_; }
     const auth::account_set& accounts() const noexcept { return imports_.accounts(); }
@@ -82,14 +82,16 @@ private:
     void retire_expired();
     void forward(unsigned to, auth::account_id acct, const message& m, bool plain,
                  const std::vector<std::string_view>& queues, std::uint8_t hops);
-    bool reroute_queues(auth::account_id acct, const message& m, const std::vector<std::string_view>& groups,
-                        std::uint8_t hops);
-    void change_interest(auth::account_id acct, std::string_view subject, std::string_view queue, int delta);
+    bool reroute_queues(auth::account_id acct, const message& m,
+                        const std::vector<std::string_view>& groups, std::uint8_t hops);
+    void change_interest(auth::account_id acct, std::string_view subject, std::string_view queue,
+                         int delta);
 
     // Stream and service imports (one level deep: what arrives through an
     // import is not exported again).
     publish_result publish_imports(const publisher& from, auth::account_id acct, const message& m);
-    std::string service_reply(const auth::service_route& r, auth::account_id importer, std::string_view reply);
+    std::string service_reply(const auth::service_route& r, auth::account_id importer,
+                              std::string_view reply);
     void on_service_reply(const message& m);
 
     unsigned shard_;

@@ -2,12 +2,6 @@
 // The broker process: owns the shards and their threads. Created and driven
 // by the control (main) thread; shards never call it (they share only the
 // stop flag, the connection limit and the auth worker it hands them).
-#include <natrix/broker/auth_worker.hh>
-#include <natrix/broker/broker_config.hh>
-#include <natrix/broker/connection_limit.hh>
-#include <natrix/broker/server_identity.hh>
-#include <natrix/broker/shard_view.hh>
-
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -18,6 +12,12 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <natrix/broker/auth_worker.hh>
+#include <natrix/broker/broker_config.hh>
+#include <natrix/broker/connection_limit.hh>
+#include <natrix/broker/server_identity.hh>
+#include <natrix/broker/shard_view.hh>
 
 namespace natrix::broker {
 
@@ -44,8 +44,9 @@ public:
     // (stopping) leaves an empty optional. Control thread or any non-shard
     // thread only: a shard calling it would wait on itself.
     template <typename R>
-    std::vector<std::optional<R>> collect(std::function<R(const shard_view&)> fn,
-                                          std::chrono::milliseconds timeout = std::chrono::seconds(2));
+    std::vector<std::optional<R>>
+    collect(std::function<R(const shard_view&)> fn,
+            std::chrono::milliseconds timeout = std::chrono::seconds(2));
 
     // Applies the reloadable settings of `cfg` (limits, pings, users) to
     // every shard. Fails, changing nothing, when a setting that needs a
@@ -55,7 +56,9 @@ public:
     // then close clients spread over the rest of `duration`.
     void enter_lame_duck(std::chrono::nanoseconds grace, std::chrono::nanoseconds duration);
     bool in_lame_duck() const noexcept { return lame_duck_.load(std::memory_order_acquire); }
-    std::size_t open_connections() const noexcept { return static_cast<std::size_t>(connections_.count()); }
+    std::size_t open_connections() const noexcept {
+        return static_cast<std::size_t>(connections_.count());
+    }
     std::chrono::system_clock::time_point start_time() const noexcept { return start_time_; }
 
 private:

@@ -5,6 +5,13 @@
 // Lives on the shard that accepted it, for its whole life; only that shard's
 // thread touches it. What it does with its input is client_protocol's job;
 // how its bytes move is the I/O backend's.
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
 #include <natrix/auth/authenticator.hh>
 #include <natrix/broker/message.hh>
 #include <natrix/broker/subscription.hh>
@@ -12,13 +19,6 @@
 #include <natrix/protocol/connect_options.hh>
 #include <natrix/protocol/parser.hh>
 #include <natrix/util/string_map.hh>
-
-#include <chrono>
-#include <cstdint>
-#include <memory>
-#include <string>
-#include <unordered_map>
-#include <vector>
 
 namespace natrix::broker {
 
@@ -42,7 +42,9 @@ struct outbound {
     // `queued`; recorded in the latency histogram when its send starts.
     clock::time_point sample_start{};
 
-    std::size_t pending() const noexcept { return queued.size() + (inflight.size() - inflight_off); }
+    std::size_t pending() const noexcept {
+        return queued.size() + (inflight.size() - inflight_off);
+    }
 };
 
 // Input waits, in order, while a PING waits for the PONG barrier or a
@@ -72,7 +74,7 @@ struct ping_state {
 struct auth_state {
     // Pending from accept (when auth is required) until a CONNECT passes.
     bool pending = false;
-    bool first_byte_seen = false; // nats-server checks the first op's first byte
+    bool first_byte_seen = false;      // nats-server checks the first op's first byte
     bool bound_before_connect = false; // by no_auth_user, on an op before CONNECT
     clock::time_point deadline;
     std::string user; // who the client is once it passed (empty for a token)
@@ -115,7 +117,8 @@ struct session_counters {
 };
 
 struct session {
-    explicit session(const protocol::parser_config& pc) : parser(pc) {}
+    explicit session(const protocol::parser_config& pc)
+        : parser(pc) {}
 
     io::conn_id io;
     std::uint32_t slot = 0;

@@ -3,20 +3,21 @@
 // the server's replies in nats-server's exact form, and drop a subscription.
 //
 // Called on the session's shard only.
+#include <string_view>
+
 #include <natrix/broker/broker_config.hh>
 #include <natrix/broker/router.hh>
 #include <natrix/broker/session_table.hh>
 #include <natrix/broker/shard_stats.hh>
 #include <natrix/protocol/errors.hh>
 
-#include <string_view>
-
 namespace natrix::broker {
 
 void send_err(session_table& t, session& s, protocol::proto_error e);
 void send_text_err(session_table& t, session& s, std::string_view text);
 // INFO as nats-server 2.9.10 writes it; `port` is the client port shards listen on.
-void send_info(session_table& t, session& s, const broker_config& cfg, int port, bool lame_duck = false);
+void send_info(session_table& t, session& s, const broker_config& cfg, int port,
+               bool lame_duck = false);
 
 // Takes the subscription out of the router (interest deltas go to the other
 // shards) and destroys it.

@@ -4,9 +4,9 @@
 // allow_responses grants. Pure functions of the session's permission state.
 //
 // Called on the session's shard only.
-#include <natrix/broker/session.hh>
-
 #include <string_view>
+
+#include <natrix/broker/session.hh>
 
 namespace natrix::broker {
 

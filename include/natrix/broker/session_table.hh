@@ -4,11 +4,11 @@
 // a closed session (its token names the old generation) finds nothing.
 //
 // Lives on a shard; only its thread touches it.
-#include <natrix/broker/session.hh>
-
 #include <memory>
 #include <string_view>
 #include <vector>
+
+#include <natrix/broker/session.hh>
 
 namespace natrix::broker {
 

@@ -9,6 +9,13 @@
 //  - wake() and post(): any thread;
 //  - stats(): relaxed counters any thread may read.
 // Cross-shard traffic goes only through the mailboxes.
+#include <atomic>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
 #include <natrix/broker/auth_worker.hh>
 #include <natrix/broker/broker_config.hh>
 #include <natrix/broker/client_protocol.hh>
@@ -24,13 +31,6 @@
 #include <natrix/broker/shard_view.hh>
 #include <natrix/broker/wakeup.hh>
 #include <natrix/io/backend.hh>
-
-#include <atomic>
-#include <deque>
-#include <functional>
-#include <memory>
-#include <string>
-#include <vector>
 
 namespace natrix::broker {
 
@@ -73,15 +73,20 @@ public:
     std::vector<subscription_info> subscriptions_of(const connection_info& c) const override;
     std::vector<subscription_info> subscriptions(std::string_view test) const override;
     const shard_stats& stats() const noexcept override { return stats_; }
-    subjects::trie_stats subscription_stats() const noexcept override { return router_.subscription_stats(); }
+    subjects::trie_stats subscription_stats() const noexcept override {
+        return router_.subscription_stats();
+    }
     std::size_t ring_bytes_in_use() const noexcept override { return mailbox_.inbound_bytes(); }
     std::size_t overflow_bytes() const noexcept override { return mailbox_.overflow_bytes(); }
-    latency_histogram::snapshot publish_latency() const noexcept override { return latency_.read(); }
+    latency_histogram::snapshot publish_latency() const noexcept override {
+        return latency_.read();
+    }
 
 private:
     // io::event_handler
     std::uint64_t on_accepted(io::conn_id id, const io::peer_address& peer) override;
-    io::recv_action on_received(std::uint64_t token, std::string_view data, io::buffer_ref buf) override;
+    io::recv_action on_received(std::uint64_t token, std::string_view data,
+                                io::buffer_ref buf) override;
     void on_sent(std::uint64_t token, std::size_t sent, bool failed) override;
     void on_peer_closed(std::uint64_t token, const char* error) override;
     // loop::hooks

@@ -5,16 +5,16 @@
 //
 // A shard_view is used on the shard's own thread, inside a control task
 // (server::collect), so what it copies is consistent.
-#include <natrix/broker/broker_config.hh>
-#include <natrix/broker/latency_histogram.hh>
-#include <natrix/broker/shard_stats.hh>
-#include <natrix/subjects/subject_trie.hh>
-
 #include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <natrix/broker/broker_config.hh>
+#include <natrix/broker/latency_histogram.hh>
+#include <natrix/broker/shard_stats.hh>
+#include <natrix/subjects/subject_trie.hh>
 
 namespace natrix::broker {
 
@@ -37,7 +37,7 @@ struct connection_info {
     std::uint32_t num_subs = 0;
     std::string name, lang, version;
     std::string user;
-    std::string account; // empty for the global account ($G)
+    std::string account;      // empty for the global account ($G)
     std::uint64_t handle = 0; // for subscriptions_of
 };
 

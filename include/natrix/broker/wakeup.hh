@@ -5,9 +5,9 @@
 // is set, and the exchange makes exactly one waker pay.
 //
 // Lives on a shard: announce/cancel on its own thread; wake() from any thread.
-#include <natrix/io/backend.hh>
-
 #include <atomic>
+
+#include <natrix/io/backend.hh>
 
 namespace natrix::broker {
 
@@ -16,7 +16,8 @@ public:
     // The shard's backend, set on its thread before the first sleep.
     void attach(io::backend* b) noexcept { backend_ = b; }
     void wake() noexcept {
-        if (sleeping_.load(std::memory_order_relaxed) && sleeping_.exchange(false)) backend_->wake();
+        if (sleeping_.load(std::memory_order_relaxed) && sleeping_.exchange(false))
+            backend_->wake();
     }
     // Announce, then re-check for work (a producer may have pushed before it
     // saw the flag), then block; cancel on the way out either way.

@@ -13,9 +13,6 @@
 //    warning for the caller to log: they are never silently "working";
 //  - unknown: an error, like nats-server, unless the key was used as a
 //    `$variable` or `natrix { strict_config: false }` turns these into warnings.
-#include <natrix/config/config_value.hh>
-#include <natrix/config/security_options.hh>
-
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -23,16 +20,19 @@
 #include <string_view>
 #include <vector>
 
+#include <natrix/config/config_value.hh>
+#include <natrix/config/security_options.hh>
+
 namespace natrix::config {
 
 using duration = std::chrono::nanoseconds;
 
 // The `natrix { ... }` block: knobs nats-server does not have.
 struct natrix_tuning {
-    std::uint32_t shards = 0;     // 0 = one shard per allowed core
-    std::vector<int> cpus;        // empty = every core the process may run on
+    std::uint32_t shards = 0;              // 0 = one shard per allowed core
+    std::vector<int> cpus;                 // empty = every core the process may run on
     std::string idle_strategy = "backoff"; // spin | backoff | sleep
-    std::uint32_t spin_us = 50;   // busy-poll time before an idle shard sleeps (backoff)
+    std::uint32_t spin_us = 50;            // busy-poll time before an idle shard sleeps (backoff)
     // Bytes of each shard-to-shard SPSC ring; a power of two (1 KiB .. 1 GiB).
     std::uint32_t ring_capacity = 65536;
     // io: the I/O backend, `io: uring|epoll|auto` or `io { backend: ... }`
@@ -68,11 +68,11 @@ struct server_options {
     std::string log_file; // empty = stderr
     std::string pid_file;
     std::string http_host = "0.0.0.0"; // follows `host` unless `http: host:port` names one
-    int http_port = 0; // 0 = monitoring off; -1 = any free port (as nats-server)
+    int http_port = 0;                 // 0 = monitoring off; -1 = any free port (as nats-server)
     duration lame_duck_duration = std::chrono::minutes(2);
     duration lame_duck_grace_period = std::chrono::seconds(10);
     duration auth_timeout = std::chrono::seconds(2); // authorization { timeout }
-    security_options security; // authorization {}, accounts {}, no_auth_user
+    security_options security;                       // authorization {}, accounts {}, no_auth_user
     natrix_tuning natrix;
     std::string config_file; // empty = the built-in default
     // The whole parsed file, for options that later modules read themselves

@@ -65,8 +65,8 @@ public:
 };
 
 struct backend_settings {
-    unsigned sq_entries = 4096;           // io_uring submission queue
-    unsigned buffer_count = 256;          // receive buffers per shard (power of two)
+    unsigned sq_entries = 4096;  // io_uring submission queue
+    unsigned buffer_count = 256; // receive buffers per shard (power of two)
     std::uint32_t buffer_size = 64 * 1024;
 };
 

@@ -7,8 +7,8 @@
 namespace natrix::io {
 
 struct listen_result {
-    int fd = -1;    // -1 on failure
-    int port = 0;   // the port actually bound
+    int fd = -1;  // -1 on failure
+    int port = 0; // the port actually bound
     std::string error;
 };
 

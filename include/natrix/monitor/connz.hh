@@ -71,7 +71,7 @@ struct conn_info {
     std::uint32_t num_subs = 0;
     std::string name, lang, version;
     std::string authorized_user, account; // with auth=1; account omitted for $G
-    std::vector<sub_info> subs; // only with subs=1/detail, sorted by sid
+    std::vector<sub_info> subs;           // only with subs=1/detail, sorted by sid
 };
 
 struct shard_connections {

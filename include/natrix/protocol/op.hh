@@ -2,9 +2,10 @@
 // A parsed protocol operation. All views point into the caller's receive
 // buffer or into the parser's own scratch; they stay valid until the next
 // call to parser::next().
-#include <natrix/protocol/scanner.hh>
 #include <cstdint>
 #include <string_view>
+
+#include <natrix/protocol/scanner.hh>
 
 namespace natrix::protocol {
 
@@ -23,22 +24,22 @@ enum class op_kind : unsigned char {
     ok,
     err,
     // route / gateway / leafnode ops (only accepted on those connection kinds)
-    rs_sub,   // RS+ <account> <subject> [<queue> <weight>]
-    rs_unsub, // RS- <account> <subject> [<queue>]
-    ls_sub,   // LS+ ...
-    ls_unsub, // LS- ...
-    rmsg,     // RMSG <account> <subject> [reply] <size> (+ queue forms)
-    hrmsg,    // HMSG on a route: <account> <subject> [reply] <hdr> <size>
-    lmsg,     // LMSG
+    rs_sub,        // RS+ <account> <subject> [<queue> <weight>]
+    rs_unsub,      // RS- <account> <subject> [<queue>]
+    ls_sub,        // LS+ ...
+    ls_unsub,      // LS- ...
+    rmsg,          // RMSG <account> <subject> [reply] <size> (+ queue forms)
+    hrmsg,         // HMSG on a route: <account> <subject> [reply] <hdr> <size>
+    lmsg,          // LMSG
     account_sub,   // A+ <account>
     account_unsub, // A- <account>
 };
 
 // Wire spelling of an op, for logs and traces.
 constexpr std::string_view op_name(op_kind k) noexcept {
-    constexpr std::string_view names[] = {"?",   "CONNECT", "PUB",  "HPUB", "SUB",  "UNSUB", "PING",
-                                          "PONG", "INFO",   "+OK",  "-ERR", "RS+",  "RS-",   "LS+",
-                                          "LS-",  "RMSG",   "HMSG", "LMSG", "A+",   "A-"};
+    constexpr std::string_view names[] = {"?",    "CONNECT", "PUB",  "HPUB", "SUB", "UNSUB", "PING",
+                                          "PONG", "INFO",    "+OK",  "-ERR", "RS+", "RS-",   "LS+",
+                                          "LS-",  "RMSG",    "HMSG", "LMSG", "A+",  "A-"};
     return names[static_cast<unsigned>(k)];
 }
 
@@ -63,7 +64,7 @@ struct parsed_op {
     // nats-server echoes them in MSG/HMSG.
     std::string_view size_text;
     std::string_view header_size_text;
-    std::int64_t max_msgs = -1;    // UNSUB: -1 when absent or not a number
+    std::int64_t max_msgs = -1; // UNSUB: -1 when absent or not a number
     // Route ops: the raw tokens after the op, for the clustering layer.
     std::uint32_t ntokens = 0;
     std::string_view tokens[max_line_tokens];

@@ -1,11 +1,11 @@
 #pragma once
 // Formats server-to-client protocol lines into caller-provided memory,
 // without allocating. Stateless; any thread.
-#include <natrix/protocol/errors.hh>
-
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+
+#include <natrix/protocol/errors.hh>
 
 namespace natrix::protocol {
 

@@ -63,7 +63,7 @@ public:
     // Approximate bytes in use (for metrics; either side may call).
     std::size_t used_bytes() const noexcept {
         return static_cast<std::size_t>(tail_.load(std::memory_order_relaxed) -
-                                         head_.load(std::memory_order_relaxed));
+                                        head_.load(std::memory_order_relaxed));
     }
 
 private:
@@ -79,7 +79,7 @@ private:
     std::uint64_t cons_tail_cache_ = 0;
     // Producer-owned line.
     alignas(cache_line) std::atomic<std::uint64_t> tail_{0};
-    std::uint64_t prod_tail_ = 0;      // reserved but maybe unpublished
+    std::uint64_t prod_tail_ = 0; // reserved but maybe unpublished
     std::uint64_t prod_head_cache_ = 0;
     char pad_[cache_line - 3 * sizeof(std::uint64_t)];
 };

@@ -18,7 +18,6 @@ namespace natrix::bench_client {
 
 namespace {
 
-
 std::string errno_text(const char* what) {
     return std::string(what) + ": " + std::strerror(errno);
 }

@@ -1,8 +1,8 @@
-#include "temp_dir.hh"
+#include <gtest/gtest.h>
 
 #include <natrix/config/cli.hh>
 
-#include <gtest/gtest.h>
+#include "temp_dir.hh"
 
 using namespace std::chrono_literals;
 using natrix::config::cli_action;
@@ -13,7 +13,9 @@ using natrix::config::test::temp_dir;
 
 namespace {
 
-load_result run(std::vector<std::string> args) { return load_server_options(args); }
+load_result run(std::vector<std::string> args) {
+    return load_server_options(args);
+}
 
 load_result run_ok(std::vector<std::string> args) {
     load_result r = run(args);
@@ -42,9 +44,12 @@ TEST(cli, no_arguments_run_the_builtin_default) {
 }
 
 TEST(cli, every_flag_spelling_of_port) {
-    for (std::vector<std::string> args :
-         {std::vector<std::string>{"-p", "4333"}, {"--port", "4333"}, {"-port", "4333"},
-          {"--port=4333"}, {"-p=4333"}, {"-port=4333"}}) {
+    for (std::vector<std::string> args : {std::vector<std::string>{"-p", "4333"},
+                                          {"--port", "4333"},
+                                          {"-port", "4333"},
+                                          {"--port=4333"},
+                                          {"-p=4333"},
+                                          {"-port=4333"}}) {
         load_result r = run_ok(args);
         EXPECT_EQ(r.options.port, 4333) << args[0];
     }
@@ -53,8 +58,8 @@ TEST(cli, every_flag_spelling_of_port) {
 }
 
 TEST(cli, server_flags) {
-    load_result r = run_ok({"-a", "127.0.0.1", "-m", "8222", "-n", "edge", "-l", "/tmp/x.log",
-                            "-P", "/tmp/x.pid", "--max_payload", "2MB"});
+    load_result r = run_ok({"-a", "127.0.0.1", "-m", "8222", "-n", "edge", "-l", "/tmp/x.log", "-P",
+                            "/tmp/x.pid", "--max_payload", "2MB"});
     EXPECT_EQ(r.options.host, "127.0.0.1");
     EXPECT_EQ(r.options.http_port, 8222);
     EXPECT_EQ(r.options.server_name, "edge");
@@ -169,10 +174,11 @@ TEST(cli, config_errors_are_returned_with_position) {
     EXPECT_EQ(r.error, conf + ":2:7: 'port' must be an integer, not string\n" + conf +
                            ":3:1: unknown field \"prot\"");
     r = run({"-c", dir.path() + "/none.conf"});
-    EXPECT_EQ(r.error, dir.path() + "/none.conf: cannot read config file: No such file or directory");
+    EXPECT_EQ(r.error,
+              dir.path() + "/none.conf: cannot read config file: No such file or directory");
     std::string syntax = dir.write("syntax.conf", "a {\n");
-    EXPECT_EQ(run({"-c", syntax}).error, syntax + ":2:1: missing '}' to close the map opened at " +
-                                             syntax + ":1:3");
+    EXPECT_EQ(run({"-c", syntax}).error,
+              syntax + ":2:1: missing '}' to close the map opened at " + syntax + ":1:3");
 }
 
 TEST(cli, config_warnings_and_unsupported_flags) {
@@ -224,8 +230,9 @@ TEST(cli, usage_errors) {
               "invalid value \"kqueue\" for flag -io: expected uring, epoll or auto");
     EXPECT_EQ(usage_error({"--shards", "-2"}),
               "invalid value \"-2\" for flag -shards: expected a shard count (0 = one per core)");
-    EXPECT_EQ(usage_error({"--max_payload", "big"}),
-              "invalid value \"big\" for flag -max_payload: expected a size such as 1048576 or 2MB");
+    EXPECT_EQ(
+        usage_error({"--max_payload", "big"}),
+        "invalid value \"big\" for flag -max_payload: expected a size such as 1048576 or 2MB");
     EXPECT_EQ(usage_error({"--max_payload", "1\nport: 5"}),
               "invalid value \"1\nport: 5\" for flag -max_payload: expected a size such as "
               "1048576 or 2MB");
@@ -253,9 +260,9 @@ TEST(cli, argc_argv_entry_point_skips_the_program_name) {
 
 TEST(cli, usage_lists_the_flags) {
     std::string u = usage_text();
-    for (const char* flag : {"--addr", "--port", "--http_port", "--config", "-t", "--debug",
-                             "--trace", "-DV", "--log", "--pid", "--server_name", "--help",
-                             "--version", "--shards", "--cpus", "--idle", "--max_payload",
-                             "--logtime"})
+    for (const char* flag :
+         {"--addr", "--port", "--http_port", "--config", "-t", "--debug", "--trace", "-DV", "--log",
+          "--pid", "--server_name", "--help", "--version", "--shards", "--cpus", "--idle",
+          "--max_payload", "--logtime"})
         EXPECT_NE(u.find(flag), std::string::npos) << flag;
 }

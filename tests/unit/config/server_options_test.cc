@@ -1,8 +1,8 @@
-#include "temp_dir.hh"
+#include <gtest/gtest.h>
 
 #include <natrix/config/server_options.hh>
 
-#include <gtest/gtest.h>
+#include "temp_dir.hh"
 
 using namespace std::chrono_literals;
 using natrix::config::builtin_default_config;
@@ -136,10 +136,14 @@ TEST(server_options, listen_errors) {
     EXPECT_EQ(load_err("listen: \"[::1]4222\""),
               "o.conf:1:9: could not parse address string \"[::1]4222\" for 'listen' (expected "
               "host:port)");
-    EXPECT_EQ(load_err("listen: host:http"), "o.conf:1:9: could not parse port \"http\" for 'listen'");
-    EXPECT_EQ(load_err("listen: host:70000"), "o.conf:1:9: could not parse port \"70000\" for 'listen'");
-    EXPECT_EQ(load_err("listen: [1]"), "o.conf:1:9: 'listen' must be a port or \"host:port\", not array");
-    EXPECT_EQ(load_err("\n  port: 70000"), "o.conf:2:9: 'port' must be between -1 and 65535, not 70000");
+    EXPECT_EQ(load_err("listen: host:http"),
+              "o.conf:1:9: could not parse port \"http\" for 'listen'");
+    EXPECT_EQ(load_err("listen: host:70000"),
+              "o.conf:1:9: could not parse port \"70000\" for 'listen'");
+    EXPECT_EQ(load_err("listen: [1]"),
+              "o.conf:1:9: 'listen' must be a port or \"host:port\", not array");
+    EXPECT_EQ(load_err("\n  port: 70000"),
+              "o.conf:2:9: 'port' must be between -1 and 65535, not 70000");
     EXPECT_EQ(load_err("port: -2"), "o.conf:1:7: 'port' must be between -1 and 65535, not -2");
     EXPECT_EQ(load_err("port: \"4222\""), "o.conf:1:7: 'port' must be an integer, not string");
     EXPECT_EQ(load_err("host: \"\""), "o.conf:1:7: 'host' must not be empty");
@@ -230,8 +234,9 @@ TEST(server_options, plain_numbers_are_seconds_with_a_warning) {
     r = load_config_string("ping_interval: 1m", "o.conf");
     ASSERT_TRUE(r.ok());
     EXPECT_EQ(r.options.ping_interval, std::chrono::seconds(1'000'000));
-    EXPECT_TRUE(has_warning(r, "ping_interval", "unquoted 1m or 2k are numbers (1000000, 2000): "
-                                                "quote durations, e.g. \"1m\")"));
+    EXPECT_TRUE(has_warning(r, "ping_interval",
+                            "unquoted 1m or 2k are numbers (1000000, 2000): "
+                            "quote durations, e.g. \"1m\")"));
 }
 
 TEST(server_options, duration_errors) {
@@ -241,15 +246,18 @@ TEST(server_options, duration_errors) {
     EXPECT_EQ(load_err("write_deadline: 1d"),
               "o.conf:1:17: error parsing write_deadline: unknown unit \"d\" in duration \"1d\" "
               "(use ns, us, ms, s, m or h)");
-    EXPECT_EQ(load_err("ping_interval: \"-5s\""), "o.conf:1:16: 'ping_interval' must not be negative");
-    EXPECT_EQ(load_err("ping_interval: true"),
-              "o.conf:1:16: 'ping_interval' must be a duration string such as \"30s\", not boolean");
+    EXPECT_EQ(load_err("ping_interval: \"-5s\""),
+              "o.conf:1:16: 'ping_interval' must not be negative");
+    EXPECT_EQ(
+        load_err("ping_interval: true"),
+        "o.conf:1:16: 'ping_interval' must be a duration string such as \"30s\", not boolean");
     EXPECT_EQ(load_err("lame_duck_duration: \"10s\""),
               "o.conf:1:21: invalid lame_duck_duration of 10s, minimum is 30 seconds");
     EXPECT_EQ(load_err("lame_duck_grace_period: \"-1s\""),
               "o.conf:1:25: 'lame_duck_grace_period' must not be negative");
-    EXPECT_EQ(load_err("lame_duck_duration: \"30s\"\nlame_duck_grace_period: \"30s\""),
-              "lame duck grace period (30s) should be strictly lower than lame duck duration (30s)");
+    EXPECT_EQ(
+        load_err("lame_duck_duration: \"30s\"\nlame_duck_grace_period: \"30s\""),
+        "lame duck grace period (30s) should be strictly lower than lame duck duration (30s)");
     EXPECT_EQ(load_err("ping_max: -1"), "o.conf:1:11: 'ping_max' must be between 0 and 2147483647, "
                                         "not -1");
     EXPECT_EQ(load_err("ping_interval: 9223372036854775807"),
@@ -287,7 +295,8 @@ TEST(server_options, authorization_timeout) {
     EXPECT_EQ(load_ok("authorization { timeout: \"750ms\" }").auth_timeout, 750ms);
     EXPECT_EQ(load_ok("authorization { timeout: 0 }").auth_timeout, 2s);
 
-    EXPECT_EQ(load_err("authorization: 5"), "o.conf:1:16: 'authorization' must be a map, not integer");
+    EXPECT_EQ(load_err("authorization: 5"),
+              "o.conf:1:16: 'authorization' must be a map, not integer");
     EXPECT_EQ(load_err("authorization { timeout: -1 }"),
               "o.conf:1:26: authorization timeout must be between 0 and one year of seconds");
     EXPECT_EQ(load_err("authorization { timeout: [1] }"),
@@ -333,7 +342,8 @@ TEST(server_options, authorization_credentials) {
     EXPECT_EQ(*o.security.users[0].permissions->publish->allow, std::vector<std::string>{"x.>"});
     EXPECT_FALSE(o.security.users[0].permissions->subscribe.has_value());
     ASSERT_TRUE(o.security.users[1].permissions.has_value());
-    EXPECT_EQ(o.security.users[1].permissions->subscribe->deny, std::vector<std::string>{"secret.>"});
+    EXPECT_EQ(o.security.users[1].permissions->subscribe->deny,
+              std::vector<std::string>{"secret.>"});
     EXPECT_EQ(load_err("authorization { users: [ {user: a, permissions: {publish: \"a..b\"}} ] }"),
               "o.conf:1:59: subject \"a..b\" is not a valid subject");
     EXPECT_EQ(load_err("authorization { users: [ {user: a, permissions: {pubish: x}} ] }"),
@@ -381,14 +391,16 @@ TEST(server_options, natrix_block) {
     EXPECT_EQ(load_ok("").natrix.io_backend, "auto");
     EXPECT_EQ(load_ok("natrix { io: epoll }").natrix.io_backend, "epoll");
     EXPECT_EQ(load_ok("natrix { io: io_uring }").natrix.io_backend, "uring");
-    EXPECT_EQ(load_ok("natrix { io { backend: EPOLL, recv_buffer_count: 64 } }").natrix.io_backend, "epoll");
+    EXPECT_EQ(load_ok("natrix { io { backend: EPOLL, recv_buffer_count: 64 } }").natrix.io_backend,
+              "epoll");
 }
 
 TEST(server_options, natrix_block_errors) {
     EXPECT_EQ(load_err("natrix { shards: -1 }"),
               "o.conf:1:18: 'natrix.shards' must be between 0 and 4096, not -1");
-    EXPECT_EQ(load_err("natrix { cpus: \"3-1\" }"), "o.conf:1:16: 'natrix.cpus': cpu range '3-1' is "
-                                                   "reversed");
+    EXPECT_EQ(load_err("natrix { cpus: \"3-1\" }"),
+              "o.conf:1:16: 'natrix.cpus': cpu range '3-1' is "
+              "reversed");
     EXPECT_EQ(load_err("natrix { cpus: [1, -1] }"),
               "o.conf:1:20: 'natrix.cpus': cpu -1 is out of range (0-4095)");
     EXPECT_EQ(load_err("natrix { cpus: [1, \"0-2\"] }"),
@@ -409,17 +421,21 @@ TEST(server_options, natrix_block_errors) {
               "rings), not 300");
     EXPECT_EQ(load_err("natrix { io { recv_buffer_count: 65536 } }"),
               "o.conf:1:34: 'natrix.io.recv_buffer_count' must be between 1 and 32768, not 65536");
-    EXPECT_EQ(load_err("natrix { io { recv_buffer_size: 100 } }"),
-              "o.conf:1:33: 'natrix.io.recv_buffer_size' must be between 1024 and 16777216, not 100");
-    EXPECT_EQ(load_err("natrix { io: 5 }"), "o.conf:1:14: 'natrix.io' must be a string or a map, not integer");
-    EXPECT_EQ(load_err("natrix { io: kqueue }"), "o.conf:1:14: 'natrix.io' must be uring, epoll or auto, not \"kqueue\"");
+    EXPECT_EQ(
+        load_err("natrix { io { recv_buffer_size: 100 } }"),
+        "o.conf:1:33: 'natrix.io.recv_buffer_size' must be between 1024 and 16777216, not 100");
+    EXPECT_EQ(load_err("natrix { io: 5 }"),
+              "o.conf:1:14: 'natrix.io' must be a string or a map, not integer");
+    EXPECT_EQ(load_err("natrix { io: kqueue }"),
+              "o.conf:1:14: 'natrix.io' must be uring, epoll or auto, not \"kqueue\"");
     EXPECT_EQ(load_err("natrix { io { backend: dpdk } }"),
               "o.conf:1:24: 'natrix.io.backend' must be uring, epoll or auto, not \"dpdk\"");
     EXPECT_EQ(load_err("natrix: 5"), "o.conf:1:9: 'natrix' must be a map, not integer");
     EXPECT_EQ(load_err("natrix { shards: 4, cpus: \"0-1\" }"),
               "natrix.shards (4) is more than the cpus listed in natrix.cpus (2)");
     EXPECT_EQ(load_err("natrix { bogus: 1 }"), "o.conf:1:10: unknown field \"natrix.bogus\"");
-    EXPECT_EQ(load_err("natrix { io { bogus: 1 } }"), "o.conf:1:15: unknown field \"natrix.io.bogus\"");
+    EXPECT_EQ(load_err("natrix { io { bogus: 1 } }"),
+              "o.conf:1:15: unknown field \"natrix.io.bogus\"");
 }
 
 TEST(server_options, unknown_keys_are_errors_like_nats_server) {
@@ -440,8 +456,9 @@ TEST(server_options, strict_config_off_turns_unknown_keys_into_warnings) {
     ASSERT_TRUE(r.ok()) << r.error_text();
     EXPECT_FALSE(r.options.natrix.strict_config);
     EXPECT_EQ(r.options.port, 4999);
-    EXPECT_TRUE(has_warning(r, "prot", "o.conf:1:1: unknown field \"prot\" ignored (strict_config "
-                                       "is off)"));
+    EXPECT_TRUE(has_warning(r, "prot",
+                            "o.conf:1:1: unknown field \"prot\" ignored (strict_config "
+                            "is off)"));
     EXPECT_TRUE(has_warning(r, "natrix.bogus", "o.conf:2:32: unknown field \"natrix.bogus\""));
     EXPECT_EQ(load_err("natrix { strict_config: 0 }"),
               "o.conf:1:25: 'natrix.strict_config' must be a boolean (true/false, yes/no, on/off), "
@@ -449,11 +466,11 @@ TEST(server_options, strict_config_off_turns_unknown_keys_into_warnings) {
 }
 
 TEST(server_options, unsupported_nats_server_keys_are_warnings) {
-    const char* keys[] = {"cluster { port: 6222 }", "gateway { name: g }", "leafnodes { port: 7422 }",
-                          "jetstream { store_dir: /tmp }", "tls { cert_file: x }",
-                          "websocket { port: 8080 }", "mqtt { port: 1883 }", "syslog: true",
-                          "system_account: SYS", "server_tags: [a, b]",
-                          "https_port: 8443", "max_traced_msg_len: 10"};
+    const char* keys[] = {
+        "cluster { port: 6222 }",        "gateway { name: g }",  "leafnodes { port: 7422 }",
+        "jetstream { store_dir: /tmp }", "tls { cert_file: x }", "websocket { port: 8080 }",
+        "mqtt { port: 1883 }",           "syslog: true",         "system_account: SYS",
+        "server_tags: [a, b]",           "https_port: 8443",     "max_traced_msg_len: 10"};
     for (const char* k : keys) {
         options_result r = load_config_string(k, "o.conf");
         EXPECT_TRUE(r.ok()) << k << ": " << r.error_text();
@@ -513,9 +530,11 @@ jetstream {
     EXPECT_EQ(o.security.password, "b");
     ASSERT_EQ(r.warnings.size(), 3u);
     EXPECT_EQ(r.warnings[0].key, "authorization");
-    EXPECT_EQ(r.warnings[0].text, path + ":10:1: Plaintext passwords detected, use nkeys or bcrypt");
+    EXPECT_EQ(r.warnings[0].text,
+              path + ":10:1: Plaintext passwords detected, use nkeys or bcrypt");
     EXPECT_EQ(r.warnings[1].key, "cluster");
-    EXPECT_EQ(r.warnings[1].text, path + ":16:1: 'cluster' is not supported by natrix yet; ignored");
+    EXPECT_EQ(r.warnings[1].text,
+              path + ":16:1: 'cluster' is not supported by natrix yet; ignored");
     EXPECT_EQ(r.warnings[2].key, "jetstream");
     // The raw tree stays available for the modules that will implement these.
     ASSERT_TRUE(o.tree);
@@ -578,8 +597,9 @@ accounts {
 
 TEST(server_options, accounts_errors_follow_nats_server) {
     EXPECT_EQ(load_err("accounts { $G: {} }"), "o.conf:1:12: \"$G\" is a Reserved Account");
-    EXPECT_EQ(load_err("accounts { A: {}, B: { imports: [ {stream: {account: A, subject: x}} ] } }"),
-              "o.conf:1:1: Error adding stream import \"x\": stream import not authorized");
+    EXPECT_EQ(
+        load_err("accounts { A: {}, B: { imports: [ {stream: {account: A, subject: x}} ] } }"),
+        "o.conf:1:1: Error adding stream import \"x\": stream import not authorized");
     EXPECT_EQ(load_err("accounts { A: { exports: [ {stream: \"x.>\", accounts: [C]} ] } }"),
               "o.conf:1:1: \"C\" account not defined for stream export");
     EXPECT_EQ(load_err("accounts { A: { exports: [ {stream: \"x.>\", accounts: [A]} ] }, "
@@ -589,8 +609,10 @@ TEST(server_options, accounts_errors_follow_nats_server) {
               "o.conf:1:1: \"Z\" account not defined for service import");
     EXPECT_EQ(load_err("accounts { A: { users: [ {user: u} ] }, B: { users: [ {user: u} ] } }"),
               "o.conf:1:1: Duplicate user \"u\" detected");
-    EXPECT_EQ(load_err("authorization { user: x, password: y }\naccounts { A: { users: [ {user: u} ] } }"),
-              "o.conf:2:1: Can not have a single user/pass and accounts");
+    EXPECT_EQ(
+        load_err(
+            "authorization { user: x, password: y }\naccounts { A: { users: [ {user: u} ] } }"),
+        "o.conf:2:1: Can not have a single user/pass and accounts");
     EXPECT_EQ(load_err("accounts { A: { users: [ {nkey: Ubad} ] } }"),
               "o.conf:1:26: Not a valid public nkey for a user");
     EXPECT_EQ(load_err("accounts { A: { exports: [ {stream: x, response: singleton} ] } }"),

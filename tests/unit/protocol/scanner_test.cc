@@ -1,9 +1,10 @@
-#include <natrix/protocol/scanner.hh>
-
-#include <gtest/gtest.h>
 #include <random>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
+
+#include <natrix/protocol/scanner.hh>
 
 using namespace natrix::protocol;
 

@@ -1,9 +1,10 @@
+#include <string>
+
+#include <gtest/gtest.h>
+
 #include <natrix/protocol/errors.hh>
 #include <natrix/protocol/server_info.hh>
 #include <natrix/protocol/writer.hh>
-
-#include <gtest/gtest.h>
-#include <string>
 
 using namespace natrix::protocol;
 
@@ -56,10 +57,12 @@ TEST(writer, err_lines_use_the_one_table) {
 }
 
 TEST(errors, table_texts_and_close_flags_match_nats_server) {
-    EXPECT_EQ(error_text(proto_error::maximum_control_line_exceeded), "maximum control line exceeded");
+    EXPECT_EQ(error_text(proto_error::maximum_control_line_exceeded),
+              "maximum control line exceeded");
     EXPECT_EQ(error_text(proto_error::authorization_violation), "Authorization Violation");
     EXPECT_EQ(error_text(proto_error::stale_connection), "Stale Connection");
-    EXPECT_EQ(error_text(proto_error::maximum_connections_exceeded), "maximum connections exceeded");
+    EXPECT_EQ(error_text(proto_error::maximum_connections_exceeded),
+              "maximum connections exceeded");
     EXPECT_TRUE(error_closes(proto_error::unknown_protocol_operation));
     EXPECT_FALSE(error_closes(proto_error::invalid_subject));
     EXPECT_FALSE(error_closes(proto_error::maximum_subscriptions_exceeded));
