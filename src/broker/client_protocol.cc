@@ -84,6 +84,15 @@ void client_protocol::resume_input(session& s) {
     std::string parked;
     parked.swap(s.input.parked);
     if (!parked.empty()) process(s, parked);
+    if (s.peer_done && !s.input.held()) sessions_.close_after_flush(s);
+}
+
+void client_protocol::peer_closed(session& s) {
+    s.peer_done = true;
+    if (!s.close_reason) s.close_reason = "Client Closed";
+    // A PING waiting for the barrier or a CONNECT for its verdict: the close
+    // comes once they are done (resume_input).
+    if (!s.input.held()) sessions_.close_after_flush(s);
 }
 
 // Returns false once the connection is going away.

@@ -153,12 +153,21 @@ void shard::on_sent(std::uint64_t token, std::size_t sent, bool failed) {
     if (!o.queued.empty())
         sessions_.mark_for_flush(*s);
     else if (s->state == session_state::closing)
-        close_session(*s, "Closed after error");
+        close_session(*s, s->close_reason ? s->close_reason : "Closed after error");
 }
 
 void shard::on_peer_closed(std::uint64_t token, const char* error) {
-    if (session* s = sessions_.find(token))
-        close_session(*s, error ? "Read Error" : "Client Closed");
+    session* s = sessions_.find(token);
+    if (!s) return;
+    if (error) {
+        close_session(*s, "Read Error");
+        return;
+    }
+    if (!held_.empty()) {
+        held_.push_back({token, {}, {}, true}); // after the bytes held before it
+        return;
+    }
+    if (s->is_open()) protocol_.peer_closed(*s);
 }
 
 // ---- the turn ----
@@ -196,7 +205,12 @@ void shard::process_held_input() {
     while (!mailbox_.congested() && !held_.empty()) {
         const held_input h = held_.front();
         held_.pop_front();
-        if (session* s = sessions_.find(h.token); s && s->is_open()) protocol_.on_input(*s, h.data);
+        session* s = sessions_.find(h.token);
+        if (h.eof) {
+            if (s && s->is_open()) protocol_.peer_closed(*s);
+            continue;
+        }
+        if (s && s->is_open()) protocol_.on_input(*s, h.data);
         backend_->release(h.buf);
         mailbox_.flush();
     }
@@ -211,7 +225,8 @@ void shard::flush_sessions() {
         s->out.in_flush_list = false;
         if (s->is_closed() || s->out.send_pending) continue;
         if (s->out.queued.empty()) {
-            if (s->state == session_state::closing) close_session(*s, "Closed after error");
+            if (s->state == session_state::closing)
+                close_session(*s, s->close_reason ? s->close_reason : "Closed after error");
             continue;
         }
         outbound& o = s->out;
@@ -338,7 +353,8 @@ void shard::shutdown_all() {
         backend_->wait(std::chrono::milliseconds(20));
     }
     sessions_.for_each([&](session& s) { close_session(s, "Server Shutdown"); });
-    for (const held_input& h : held_) backend_->release(h.buf);
+    for (const held_input& h : held_)
+        if (!h.eof) backend_->release(h.buf);
     held_.clear();
     backend_->poll(*this); // hands the closes to the kernel
 }

@@ -317,6 +317,44 @@ TEST(engine_limits, slow_consumer_with_several_matching_subscriptions_is_cut_cle
     EXPECT_EQ(after.read_until("PONG\r\n"), "MSG big 9 2\r\nok\r\nPONG\r\n");
 }
 
+// A client that half-closes after its last request (`nc -N`, scripts): what
+// it sent is still processed, its output written, then it is closed. The
+// other subscriber makes its PUBs (and so its PING) cross shards when it is
+// on another shard; on the same shard it shares the delivery loop.
+void half_close_gets_everything(unsigned shards, bool other_on_another_shard) {
+    test_server srv(shards);
+    raw_client other(srv.port());
+    other.send(k_quiet + "SUB foo 1\r\nPING\r\n");
+    ASSERT_EQ(other.read_line(), "PONG\r\n");
+    std::string request = k_quiet + "SUB foo 7\r\n";
+    for (int i = 0; i < 5; ++i) request += "PUB foo 2\r\nm" + std::to_string(i) + "\r\n";
+    request += "PING\r\n";
+    std::string want;
+    for (int i = 0; i < 5; ++i) want += "MSG foo 7 2\r\nm" + std::to_string(i) + "\r\n";
+    want += "PONG\r\n";
+    for (int attempt = 0; attempt < 100; ++attempt) {
+        std::unique_ptr<raw_client> c;
+        for (int k = 0; k < 50;
+             ++k) { // the kernel picks the shard: retry until it is the wanted one
+            c = std::make_unique<raw_client>(srv.port());
+            if ((c->shard(shards) != other.shard(shards)) == other_on_another_shard) break;
+        }
+        ASSERT_EQ((c->shard(shards) != other.shard(shards)), other_on_another_shard);
+        c->send(request);
+        c->shutdown_write();
+        ASSERT_EQ(c->read_until("PONG\r\n", 5s), want) << "attempt " << attempt;
+        ASSERT_TRUE(c->closed_by_server(5s)) << "attempt " << attempt;
+    }
+    EXPECT_GE(other.drain(500ms).size(), 100u * 5u * 15u);
+}
+
+TEST(engine_half_close, output_and_pong_arrive_with_another_subscriber_on_the_same_shard) {
+    half_close_gets_everything(1, false);
+}
+TEST(engine_half_close, output_and_pong_arrive_with_another_subscriber_on_another_shard) {
+    half_close_gets_everything(2, true);
+}
+
 TEST(engine_limits, stale_connection_after_unanswered_pings) {
     test_server srv(2, "ping_interval: \"1s\"\nping_max: 1\n");
     raw_client c(srv.port());

@@ -235,6 +235,8 @@ public:
         r.swap(buf_);
         return r;
     }
+    // Half-close: no more bytes from us; the server may still answer.
+    void shutdown_write() { ::shutdown(fd_, SHUT_WR); }
     // True once the server has closed the connection (EOF) within timeout.
     bool closed_by_server(std::chrono::milliseconds timeout = 5s) {
         const auto deadline = std::chrono::steady_clock::now() + timeout;

@@ -47,6 +47,9 @@ public:
 
     // Bytes from the client.
     void on_input(session& s, std::string_view data);
+    // The client sent EOF: finish what it sent (parked input included), write
+    // the output, then close.
+    void peer_closed(session& s);
 
     // Server PINGs, stale clients and the auth timeout.
     void tick(session& s, clock::time_point now);

@@ -129,6 +129,11 @@ struct session {
     clock::time_point start;
     session_state state = session_state::open;
     bool admitted = false; // counted against max_connections
+    // The client half-closed (EOF): what it sent is still processed, and it
+    // is closed once that is done and its output written (`nc -N` and
+    // scripts that shut down their write side after the last request).
+    bool peer_done = false;
+    const char* close_reason = nullptr; // for a session closing after its output
 
     protocol::parser parser;
     protocol::connect_options opts;

@@ -133,6 +133,7 @@ private:
         std::uint64_t token;
         std::string_view data;
         io::buffer_ref buf;
+        bool eof = false; // the client's EOF, in order behind its bytes (no buffer)
     };
     std::deque<held_input> held_;
 
