@@ -21,8 +21,6 @@ bench/results/auth-connect-rate-<date>.json. See docs/benchmarking.md.
 """
 import argparse
 import datetime
-import importlib.machinery
-import importlib.util
 import json
 import os
 import subprocess
@@ -32,15 +30,7 @@ import tempfile
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def load_compare():
-    """bench/compare's helpers (Server, run_bench, machine_info, ...): one way to run servers."""
-    path = os.path.join(ROOT, "bench", "compare")
-    loader = importlib.machinery.SourceFileLoader("bench_compare", path)
-    spec = importlib.util.spec_from_loader("bench_compare", loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
-
+from compare_module import load_compare  # noqa: E402 (bench/ is the script's own folder)
 
 cmp = load_compare()
 

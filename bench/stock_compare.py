@@ -31,8 +31,6 @@ usage: bench/stock_compare.py [--rounds 3] [--msgs-128 1000000] [--msgs-1k 30000
 """
 import argparse
 import datetime
-import importlib.machinery
-import importlib.util
 import json
 import os
 import shlex
@@ -43,15 +41,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def load_compare():
-    """bench/compare's helpers (Server, machine_info, ...): one way to run and pin servers."""
-    path = os.path.join(ROOT, "bench", "compare")
-    loader = importlib.machinery.SourceFileLoader("bench_compare", path)
-    spec = importlib.util.spec_from_loader("bench_compare", loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
-
+from compare_module import load_compare  # noqa: E402 (bench/ is the script's own folder)
 
 cmp = load_compare()
 

@@ -21,21 +21,13 @@ import subprocess
 import threading
 import time
 
-import importlib.machinery
-import importlib.util
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def load(name, path):
-    loader = importlib.machinery.SourceFileLoader(name, os.path.join(ROOT, path))
-    spec = importlib.util.spec_from_loader(name, loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
+from compare_module import load_compare  # noqa: E402 (bench/ is the script's own folder)
 
-
-cmp = load("bench_compare", "bench/compare")
+cmp = load_compare()
 
 
 def rss_bytes(pid):
