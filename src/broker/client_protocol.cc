@@ -21,9 +21,7 @@ client_protocol::client_protocol(const deps& d)
     , router_(*d.routes)
     , mail_(*d.mail)
     , stats_(*d.stats)
-    , auth_(client_auth::deps{d.shard, d.nshards, d.cfg, d.sessions, d.routes, d.stats, d.auth_jobs,
-                              d.home},
-            [this](session& s) { resume_input(s); }) {}
+    , auth_(d, [this](session& s) { resume_input(s); }) {}
 
 void client_protocol::greet(session& s) {
     auth_.admit(s);
@@ -89,7 +87,7 @@ void client_protocol::resume_input(session& s) {
 
 void client_protocol::peer_closed(session& s) {
     s.peer_done = true;
-    if (!s.close_reason) s.close_reason = "Client Closed";
+    s.close_reason = "Client Closed";
     // A PING waiting for the barrier or a CONNECT for its verdict: the close
     // comes once they are done (resume_input).
     if (!s.input.held()) sessions_.close_after_flush(s);

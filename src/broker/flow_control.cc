@@ -37,10 +37,8 @@ void flow_control::sent(session& sub, std::size_t sent, clock::time_point now) {
 void flow_control::release(session& s) {
     resume_all(s);
     if (s.flow.pausers) {
-        stats_.paused_publishers.sub(1);
-        stats_.paused_ns.add(
-            static_cast<std::uint64_t>((clock::now() - s.flow.paused_since).count()));
         s.flow.pausers = 0;
+        end_pause(s);
     }
 }
 
@@ -84,9 +82,13 @@ void flow_control::pause_local(std::uint64_t token) {
 void flow_control::resume_local(std::uint64_t token) {
     session* s = sessions_.find(token);
     if (!s || !s->flow.pausers || --s->flow.pausers) return;
-    stats_.paused_publishers.sub(1);
-    stats_.paused_ns.add(static_cast<std::uint64_t>((clock::now() - s->flow.paused_since).count()));
+    end_pause(*s);
     update_reading(*s);
+}
+
+void flow_control::end_pause(session& s) {
+    stats_.paused_publishers.sub(1);
+    stats_.paused_ns.add(static_cast<std::uint64_t>((clock::now() - s.flow.paused_since).count()));
 }
 
 void flow_control::set_shard_paused(bool paused) {

@@ -23,12 +23,6 @@ void mailbox::link(const std::vector<mailbox*>& all) {
     peers_ = all;
 }
 
-std::size_t mailbox::max_record() const noexcept {
-    for (unsigned p = 0; p < nshards_; ++p)
-        if (p != id_) return inbox_[p]->max_record();
-    return 0;
-}
-
 void mailbox::push(unsigned to, std::uint32_t type, std::string_view body) {
     rings::spsc_ring& r = peers_[to]->inbox(id_);
     if (body.size() > r.max_record()) {

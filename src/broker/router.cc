@@ -30,17 +30,7 @@ void router::expire(clock::time_point now) {
 
 subjects::trie_stats router::subscription_stats() const noexcept {
     subjects::trie_stats t;
-    for (const auto& sp : spaces_) {
-        const subjects::trie_stats x = sp->trie.stats();
-        t.subscriptions += x.subscriptions;
-        t.cache_entries += x.cache_entries;
-        t.inserts += x.inserts;
-        t.removes += x.removes;
-        t.matches += x.matches;
-        t.cache_hits += x.cache_hits;
-        t.cache_misses += x.cache_misses;
-        t.cache_evictions += x.cache_evictions;
-    }
+    for (const auto& sp : spaces_) t += sp->trie.stats();
     return t;
 }
 

@@ -13,16 +13,28 @@ void send_err(session_table& t, session& s, protocol::proto_error e) {
     t.append(s, std::string_view(buf, n));
 }
 
-void send_text_err(session_table& t, session& s, std::string_view text) {
+namespace {
+
+// `write(out, cap)` returns the bytes it needs and writes at most `cap`:
+// a stack buffer serves the usual case, a string the long one.
+template <typename Write>
+void append_written(session_table& t, session& s, Write write) {
     char buf[1024];
-    const std::size_t n = protocol::write_err(buf, sizeof buf, text);
+    const std::size_t n = write(buf, sizeof buf);
     if (n <= sizeof buf) {
         t.append(s, std::string_view(buf, n));
         return;
     }
     std::string big(n, '\0');
-    protocol::write_err(big.data(), big.size(), text);
+    write(big.data(), big.size());
     t.append(s, big);
+}
+
+} // namespace
+
+void send_text_err(session_table& t, session& s, std::string_view text) {
+    append_written(t, s,
+                   [&](char* out, std::size_t cap) { return protocol::write_err(out, cap, text); });
 }
 
 void send_info(session_table& t, session& s, const broker_config& cfg, int port, bool lame_duck) {
@@ -42,15 +54,8 @@ void send_info(session_table& t, session& s, const broker_config& cfg, int port,
     // advertise auth_required (the auth timer still runs).
     info.auth_required = cfg.auth && cfg.auth->required() && cfg.auth->no_auth_user().empty();
     info.nonce = s.auth.nonce;
-    char buf[1024];
-    const std::size_t n = protocol::write_info(buf, sizeof buf, info);
-    if (n <= sizeof buf) {
-        t.append(s, std::string_view(buf, n));
-        return;
-    }
-    std::string big(n, '\0');
-    protocol::write_info(big.data(), big.size(), info);
-    t.append(s, big);
+    append_written(
+        t, s, [&](char* out, std::size_t cap) { return protocol::write_info(out, cap, info); });
 }
 
 void drop_subscription(router& r, shard_stats& stats, session& s, subscription* sub) {

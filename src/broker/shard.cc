@@ -139,21 +139,21 @@ void shard::on_sent(std::uint64_t token, std::size_t sent, bool failed) {
         return;
     }
     o.inflight_off += sent;
+    const clock::time_point now = clock::now();
+    flow_.sent(*s, sent, now);
     if (o.inflight_off < o.inflight.size()) {
         // Short write: the rest of the same bytes. write_deadline applies to
         // each write, as nats-server sets it per write: progress restarts it.
-        if (sent) o.send_started = clock::now();
+        if (sent) o.send_started = now;
         start_send(*s);
-        flow_.sent(*s, sent, clock::now());
         return;
     }
     o.inflight.clear();
     o.inflight_off = 0;
-    flow_.sent(*s, sent, clock::now());
     if (!o.queued.empty())
         sessions_.mark_for_flush(*s);
     else if (s->state == session_state::closing)
-        close_session(*s, s->close_reason ? s->close_reason : "Closed after error");
+        close_session(*s, s->close_reason);
 }
 
 void shard::on_peer_closed(std::uint64_t token, const char* error) {
@@ -225,8 +225,7 @@ void shard::flush_sessions() {
         s->out.in_flush_list = false;
         if (s->is_closed() || s->out.send_pending) continue;
         if (s->out.queued.empty()) {
-            if (s->state == session_state::closing)
-                close_session(*s, s->close_reason ? s->close_reason : "Closed after error");
+            if (s->state == session_state::closing) close_session(*s, s->close_reason);
             continue;
         }
         outbound& o = s->out;
@@ -332,14 +331,18 @@ void shard::lame_duck_tick(clock::time_point now) {
     });
 }
 
-void shard::shutdown_all() {
-    shutting_down_ = true;
+void shard::stop_accepting() {
     listening_ = false;
     backend_->stop_listening();
     if (listen_fd_ >= 0) {
         ::close(listen_fd_);
         listen_fd_ = -1;
     }
+}
+
+void shard::shutdown_all() {
+    shutting_down_ = true;
+    stop_accepting();
     // Graceful stop: give pending output up to a second to reach clients.
     flush_sessions();
     const auto deadline = clock::now() + std::chrono::seconds(1);

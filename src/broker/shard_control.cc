@@ -48,12 +48,7 @@ void shard::enter_lame_duck(clock::time_point close_from, clock::time_point clos
     lame_duck_ = true;
     ldm_close_from_ = close_from;
     ldm_close_until_ = close_until;
-    listening_ = false;
-    backend_->stop_listening();
-    if (listen_fd_ >= 0) {
-        ::close(listen_fd_);
-        listen_fd_ = -1;
-    }
+    stop_accepting();
     // Clients that take async INFO learn to reconnect elsewhere.
     sessions_.for_each([&](session& s) {
         if (s.connect_received && s.opts.protocol >= 1) protocol_.send_info(s, true);

@@ -56,14 +56,7 @@ shard_figures sum_figures(const std::vector<shard_figures>& shards) {
         t.wakeups_sent += f.wakeups_sent;
         t.ring_bytes_in_use += f.ring_bytes_in_use;
         t.overflow_bytes += f.overflow_bytes;
-        t.trie.subscriptions += f.trie.subscriptions;
-        t.trie.cache_entries += f.trie.cache_entries;
-        t.trie.inserts += f.trie.inserts;
-        t.trie.removes += f.trie.removes;
-        t.trie.matches += f.trie.matches;
-        t.trie.cache_hits += f.trie.cache_hits;
-        t.trie.cache_misses += f.trie.cache_misses;
-        t.trie.cache_evictions += f.trie.cache_evictions;
+        t.trie += f.trie;
         for (unsigned i = 0; i < broker::latency_histogram::bucket_count; ++i)
             t.latency.buckets[i] += f.latency.buckets[i];
         t.latency.count += f.latency.count;

@@ -91,6 +91,15 @@ struct checking_sub {
     }
 };
 
+// A raw subscriber on "flow" that will never read again; a small receive
+// buffer so that its backlog reaches the server quickly.
+void subscribe_and_stop_reading(raw_client& c) {
+    int small = 4096;
+    setsockopt(c.fd(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    c.send("CONNECT {\"verbose\":false,\"pedantic\":false}\r\nSUB flow 1\r\nPING\r\n");
+    ASSERT_EQ(c.read_line(), "PONG\r\n");
+}
+
 struct scenario {
     const char* name;
     unsigned pubs, subs;
@@ -188,10 +197,7 @@ void stuck_reader(unsigned shards, const std::string& policy, const std::string&
     test_server srv(shards, "natrix { " + policy + " }\n");
     const std::string url = "nats://127.0.0.1:" + std::to_string(srv.port());
     raw_client stuck(srv.port());
-    int small = 4096;
-    setsockopt(stuck.fd(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-    stuck.send("CONNECT {\"verbose\":false,\"pedantic\":false}\r\nSUB flow 1\r\nPING\r\n");
-    ASSERT_EQ(stuck.read_line(), "PONG\r\n");
+    ASSERT_NO_FATAL_FAILURE(subscribe_and_stop_reading(stuck));
     connection live_c(url), pub(url);
     checking_sub live(live_c, "flow", nullptr, 1);
     ASSERT_EQ(natsConnection_Flush(live_c), NATS_OK);
@@ -236,10 +242,7 @@ TEST(flow_control_reload, slow_consumer_policy_reloads_with_sighup) {
     ASSERT_TRUE(srv.wait_log("Reloaded")) << srv.read_log();
     const std::string url = "nats://127.0.0.1:" + std::to_string(srv.port());
     raw_client stuck(srv.port());
-    int small = 4096;
-    setsockopt(stuck.fd(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-    stuck.send("CONNECT {\"verbose\":false,\"pedantic\":false}\r\nSUB flow 1\r\nPING\r\n");
-    ASSERT_EQ(stuck.read_line(), "PONG\r\n");
+    ASSERT_NO_FATAL_FAILURE(subscribe_and_stop_reading(stuck));
     connection pub(url);
     std::string payload(1024, 'x');
     for (int i = 0; i < 100000; ++i)

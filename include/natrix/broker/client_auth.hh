@@ -16,6 +16,7 @@
 #include <natrix/broker/auth_worker.hh>
 #include <natrix/broker/broker_config.hh>
 #include <natrix/broker/loop.hh>
+#include <natrix/broker/protocol_deps.hh>
 #include <natrix/broker/router.hh>
 #include <natrix/broker/session_table.hh>
 #include <natrix/broker/shard_stats.hh>
@@ -25,16 +26,7 @@ namespace natrix::broker {
 
 class client_auth {
 public:
-    struct deps {
-        unsigned shard = 0;
-        unsigned nshards = 1;
-        const broker_config* cfg = nullptr;
-        session_table* sessions = nullptr;
-        router* routes = nullptr;
-        shard_stats* stats = nullptr;
-        auth_worker* auth_jobs = nullptr; // bcrypt checks; null: checked inline
-        loop* home = nullptr;             // where the auth worker's verdicts come back
-    };
+    using deps = protocol_deps; // `mail` is not used
     client_auth(const deps& d, std::function<void(session&)> resume);
 
     // A new session: the auth deadline and the NKey nonce (before INFO).

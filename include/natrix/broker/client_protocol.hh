@@ -16,6 +16,7 @@
 #include <natrix/broker/latency_histogram.hh>
 #include <natrix/broker/loop.hh>
 #include <natrix/broker/mailbox.hh>
+#include <natrix/broker/protocol_deps.hh>
 #include <natrix/broker/router.hh>
 #include <natrix/broker/session_table.hh>
 #include <natrix/broker/shard_stats.hh>
@@ -25,17 +26,7 @@ namespace natrix::broker {
 
 class client_protocol {
 public:
-    struct deps {
-        unsigned shard = 0;
-        unsigned nshards = 1;
-        const broker_config* cfg = nullptr;
-        session_table* sessions = nullptr;
-        router* routes = nullptr;
-        mailbox* mail = nullptr;
-        shard_stats* stats = nullptr;
-        auth_worker* auth_jobs = nullptr; // bcrypt checks; may be null when auth never needs it
-        loop* home = nullptr;             // where the auth worker's verdicts come back
-    };
+    using deps = protocol_deps;
     explicit client_protocol(const deps& d);
 
     // Port advertised in INFO (the one the shards listen on).

@@ -36,8 +36,6 @@ public:
     // must fit under max_pending), low at an eighth.
     void configure(slow_consumer_policy policy, std::int64_t max_pending,
                    std::chrono::nanoseconds stall);
-    bool throttling() const noexcept { return policy_ == slow_consumer_policy::throttle; }
-    std::size_t high_watermark() const noexcept { return high_; }
 
     // `sub` got a message: past the high watermark, its publisher waits.
     void delivered(session& sub, const message& m);
@@ -66,6 +64,7 @@ private:
     void pause_local(std::uint64_t token);
     void resume_local(std::uint64_t token);
     void resume_all(session& sub);
+    void end_pause(session& s); // the publisher is no longer paused: stats
     void update_reading(session& s);
 
     unsigned shard_;

@@ -57,9 +57,6 @@ public:
     const std::vector<std::uint64_t>& sent() const noexcept { return sent_seq_; }
     bool caught_up(const std::vector<std::uint64_t>& target) const noexcept;
 
-    // Largest record body a ring takes.
-    std::size_t max_record() const noexcept;
-
 private:
     void update_congestion();
 

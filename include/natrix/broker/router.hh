@@ -65,7 +65,6 @@ public:
     bool has_pending_replies() const noexcept { return !imports_.empty(); }
 
     subjects::trie_stats subscription_stats() const noexcept;
-    std::uint64_t next_random() { return rng_(); }
 
 private:
     struct account_space {

@@ -133,7 +133,8 @@ struct session {
     // is closed once that is done and its output written (`nc -N` and
     // scripts that shut down their write side after the last request).
     bool peer_done = false;
-    const char* close_reason = nullptr; // for a session closing after its output
+    const char* close_reason =
+        "Closed after error"; // logged when a closing session's output is out
 
     protocol::parser parser;
     protocol::connect_options opts;

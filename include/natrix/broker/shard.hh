@@ -100,6 +100,7 @@ private:
     void start_send(session& s);
     void close_session(session& s, const char* reason, bool abort = false);
     void lame_duck_tick(clock::time_point now);
+    void stop_accepting();
     void shutdown_all();
     const std::string& account_name(auth::account_id a) const noexcept;
 

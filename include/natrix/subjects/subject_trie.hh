@@ -55,6 +55,18 @@ struct trie_stats {
     std::uint64_t cache_hits = 0;
     std::uint64_t cache_misses = 0;
     std::uint64_t cache_evictions = 0;
+
+    trie_stats& operator+=(const trie_stats& o) noexcept {
+        subscriptions += o.subscriptions;
+        cache_entries += o.cache_entries;
+        inserts += o.inserts;
+        removes += o.removes;
+        matches += o.matches;
+        cache_hits += o.cache_hits;
+        cache_misses += o.cache_misses;
+        cache_evictions += o.cache_evictions;
+        return *this;
+    }
 };
 
 class subject_trie {
