@@ -136,6 +136,7 @@ int main(int argc, char** argv) {
         ms.host = o.http_host;
         ms.port = o.http_port < 0 ? 0 : o.http_port;
         ms.auth_timeout_s = std::chrono::duration<double>(o.auth_timeout).count();
+        ms.ignored_config_keys = o.ignored_keys;
         mon = std::make_unique<natrix::monitor::monitor>(srv, ms);
         if (!mon->listen(&err)) {
             LOG_ERR("natrix failed to start: %s", err.c_str());
@@ -209,7 +210,7 @@ int main(int argc, char** argv) {
                 LOG_INF("Reloaded authorization: users, passwords and permissions");
             auth = std::move(next_auth);
             security = next.options.security;
-            if (mon) mon->config_reloaded();
+            if (mon) mon->config_reloaded(next.options.ignored_keys);
             LOG_INF("Reloaded server configuration");
             continue;
         }

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <optional>
@@ -6,6 +7,8 @@
 #include <natrix/config/cli.hh>
 #include <natrix/config/config_parser.hh>
 #include <natrix/config/cpu_list.hh>
+
+#include "fail_closed.hh"
 
 namespace natrix::config {
 
@@ -34,6 +37,7 @@ enum class id {
     idle,
     io,
     unsupported,
+    tls, // fail closed: refused, never ignored
     signal,
     user,
     pass,
@@ -105,11 +109,11 @@ constexpr flag_def flags[] = {
     {"jetstream", kind::boolean, id::unsupported},
     {"sd", kind::text, id::unsupported},
     {"store_dir", kind::text, id::unsupported},
-    {"tls", kind::boolean, id::unsupported},
-    {"tlsverify", kind::boolean, id::unsupported},
-    {"tlscert", kind::text, id::unsupported},
-    {"tlskey", kind::text, id::unsupported},
-    {"tlscacert", kind::text, id::unsupported},
+    {"tls", kind::boolean, id::tls},
+    {"tlsverify", kind::boolean, id::tls},
+    {"tlscert", kind::text, id::tls},
+    {"tlskey", kind::text, id::tls},
+    {"tlscacert", kind::text, id::tls},
     {"routes", kind::text, id::unsupported},
     {"cluster", kind::text, id::unsupported},
     {"cluster_listen", kind::text, id::unsupported},
@@ -158,7 +162,9 @@ struct cli_state {
     std::string config_file;
     bool test = false, help = false, version = false;
     std::vector<config_warning> warnings;
+    std::vector<std::string> ignored; // unsupported flags given, "-routes"
     std::string error;
+    bool fail_closed = false; // error refuses a flag natrix must not ignore
 };
 
 std::string invalid(std::string_view value, std::string_view flag, std::string_view why) {
@@ -274,10 +280,20 @@ bool apply_flag(cli_state& st, const flag_def& f, std::string_view arg, bool set
             "flag -" + std::string(n) +
             " is not supported by natrix: send the signal to the natrix process with kill(1)";
         return false;
+    case id::tls:
+        // Like the config's tls {}: natrix would run in plain text. A boolean
+        // flag set to false asks for nothing.
+        if (f.k == kind::boolean && !set) return true;
+        st.error = detail::refusal("flag -" + std::string(n), detail::exposure::tls);
+        st.fail_closed = true;
+        return false;
     case id::unsupported:
         st.warnings.push_back(
             config_warning{"-" + std::string(n),
                            "flag -" + std::string(n) + " is not supported by natrix yet; ignored"});
+        if (std::find(st.ignored.begin(), st.ignored.end(), "-" + std::string(n)) ==
+            st.ignored.end())
+            st.ignored.push_back("-" + std::string(n));
         return true;
     }
     return true;
@@ -382,7 +398,7 @@ load_result load_server_options(const std::vector<std::string>& args) {
     cli_state st;
     if (!parse_flags(args, st)) {
         result.error = std::move(st.error);
-        result.usage_error = true;
+        result.usage_error = !st.fail_closed; // the flag is understood, just refused
         return result;
     }
     // nats-server answers --version before --help, and both before reading
@@ -418,6 +434,7 @@ load_result load_server_options(const std::vector<std::string>& args) {
         result.error = loaded.error_text();
         return result;
     }
+    for (std::string& flag : st.ignored) result.options.ignored_keys.push_back(std::move(flag));
     apply_overrides(st.over, result.options);
     std::vector<std::string> errors = validate_options(result.options);
     for (const std::string& e : errors) {
@@ -473,8 +490,10 @@ Common Options:
 
 Flags take --flag=value or --flag value, with one or two dashes; boolean flags
 take --flag or --flag=false. Flags override the configuration file. Other
-nats-server flags (--tls, --routes, --jetstream, ...) are accepted with
-a warning and ignored: natrix does not implement them yet.
+nats-server flags (--routes, --jetstream, ...) are accepted with a warning
+and ignored: natrix does not implement them yet. The TLS flags (--tls,
+--tlscert, ...) are refused: natrix has no TLS yet and will not run in
+plain text when asked for TLS.
 )";
 }
 

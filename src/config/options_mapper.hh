@@ -2,6 +2,7 @@
 // The one pass that maps a parsed config tree onto server_options, shared by
 // server_options.cc (server keys) and security_options.cc (authorization,
 // accounts). Internal to the config module. Control thread only.
+#include <algorithm>
 #include <climits>
 #include <optional>
 #include <string>
@@ -10,6 +11,8 @@
 
 #include <natrix/config/go_duration.hh>
 #include <natrix/config/server_options.hh>
+
+#include "fail_closed.hh"
 
 namespace natrix::config::detail {
 
@@ -34,12 +37,26 @@ private:
         error(v.pos(), "'" + key + "' must be " + std::string(expected) + ", not " +
                            std::string(kind_name(v.kind())));
     }
+    // A key natrix accepts and ignores: a warning for the log, and its path
+    // in server_options::ignored_keys for /varz.
+    void ignore(const std::string& key, const std::string& path, const position& p,
+                const std::string& msg) {
+        warn(key, p, msg);
+        std::vector<std::string>& list = o_.ignored_keys;
+        if (std::find(list.begin(), list.end(), path) == list.end()) list.push_back(path);
+    }
+    // A setting that would leave the server more open if ignored
+    // (fail_closed.hh): an error, whatever strict_config says.
+    void refuse(const std::string& what, const position& p, exposure e) {
+        error(p, refusal(what, e));
+    }
     void unknown(const std::string& key, const map_entry& e) {
         if (e.used_as_variable) return; // nats-server skips keys used as $variables
         if (strict_)
             error(e.key_pos, "unknown field \"" + key + "\"");
         else
-            warn(key, e.key_pos, "unknown field \"" + key + "\" ignored (strict_config is off)");
+            ignore(key, key, e.key_pos,
+                   "unknown field \"" + key + "\" ignored (strict_config is off)");
     }
 
     bool get_int(const std::string& key, const value& v, std::int64_t* out) {
@@ -131,6 +148,7 @@ private:
     bool get_host_port(const std::string& key, const value& v, std::string* host, int* port,
                        bool http);
 
+    void refuse_nested(const std::string& path, const value& v, bool section);
     void natrix_block(const value& v);
     void io_block(const value& v);
     void io_backend(const std::string& name, const value& v);
@@ -138,6 +156,7 @@ private:
     void authorization_block(const std::string& key, const map_entry& e);
     void auth_timeout(const value& v);
     bool users_list(const value& v, const std::string& account, std::vector<user_option>* out);
+    void connection_types(const map_entry& x, const std::string& path, const user_option& u);
     std::optional<permissions_option> permissions(const value& v);
     std::optional<subject_permission> subject_permissions(const std::string& key, const value& v);
     bool permission_subjects(const std::string& key, const value& v, std::vector<std::string>* out);

@@ -54,6 +54,8 @@ void mapper::authorization_block(const std::string& key, const map_entry& e) {
             has_users = users_list(x.val, "", &users);
         } else if (k == "default_permission" || k == "default_permissions" || k == "permissions") {
             defaults = permissions(x.val);
+        } else if (k == "auth_callout") {
+            refuse("'" + key + "." + x.key + "'", x.key_pos, exposure::auth_callout);
         } else {
             unknown(x.key, x);
         }
@@ -128,6 +130,7 @@ bool mapper::users_list(const value& v, const std::string& account, std::vector<
         }
         user_option entry;
         entry.account = account;
+        const map_entry* types = nullptr;
         for (const map_entry& x : u.as_map()) {
             const std::string k = lowered(x.key);
             if (k == "user" || k == "username") {
@@ -140,8 +143,7 @@ bool mapper::users_list(const value& v, const std::string& account, std::vector<
                 entry.permissions = permissions(x.val);
             } else if (k == "allowed_connection_types" || k == "connection_types" ||
                        k == "clients") {
-                warn("users", x.key_pos,
-                     "'" + x.key + "' is not supported by natrix yet; every client is STANDARD");
+                types = &x; // judged once the user's name is known
             } else {
                 unknown(x.key, x);
             }
@@ -162,9 +164,41 @@ bool mapper::users_list(const value& v, const std::string& account, std::vector<
                 continue;
             }
         }
+        if (types)
+            connection_types(*types,
+                             (account.empty() ? "authorization" : "accounts." + account) +
+                                 ".users." + types->key,
+                             entry);
         out->push_back(std::move(entry));
     }
     return true;
+}
+
+// natrix has STANDARD clients only. A list that allows them changes
+// nothing (ignored with a warning); one that does not would let the user in
+// where nats-server refuses it, so it is refused.
+void mapper::connection_types(const map_entry& x, const std::string& path, const user_option& u) {
+    std::vector<const value*> items;
+    if (x.val.is_array()) {
+        for (const value& t : x.val.as_array()) items.push_back(&t);
+    } else {
+        items.push_back(&x.val);
+    }
+    bool standard = items.empty(); // nats-server: an empty list allows every type
+    for (const value* t : items) {
+        if (!t->is_string()) {
+            type_error(x.key, *t, "a connection type such as \"STANDARD\"");
+            return;
+        }
+        standard = standard || lowered(t->as_string()) == "standard";
+    }
+    if (!standard) {
+        const std::string& who = u.nkey.empty() ? u.user : u.nkey;
+        refuse("'" + x.key + "' of user \"" + who + "\"", x.key_pos, exposure::connection_types);
+        return;
+    }
+    ignore("users", path, x.key_pos,
+           "'" + x.key + "' is not supported by natrix yet; every client is STANDARD");
 }
 
 std::optional<permissions_option> mapper::permissions(const value& v) {
@@ -341,9 +375,9 @@ void mapper::accounts_block(const map_entry& e) {
                 defaults = permissions(x.val);
             } else if (k == "nkey" || k == "jetstream" || k == "mappings" || k == "maps" ||
                        k == "limits") {
-                warn("accounts", x.key_pos,
-                     "accounts." + ae.key + "." + x.key +
-                         " is not supported by natrix yet; ignored");
+                ignore("accounts", "accounts." + ae.key + "." + x.key, x.key_pos,
+                       "accounts." + ae.key + "." + x.key +
+                           " is not supported by natrix yet; ignored");
             } else {
                 unknown(x.key, x);
             }
@@ -426,8 +460,8 @@ bool mapper::account_exports(const value& v, account_option* a) {
                     else
                         type_error("accounts", n, "an account name");
             } else if (k == "latency" || k == "account_token_position") {
-                warn("accounts", x.key_pos,
-                     "exports." + x.key + " is not supported by natrix yet; ignored");
+                ignore("accounts", "accounts." + a->name + ".exports." + x.key, x.key_pos,
+                       "exports." + x.key + " is not supported by natrix yet; ignored");
             } else {
                 unknown(x.key, x);
             }

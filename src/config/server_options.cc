@@ -9,6 +9,7 @@
 #include <natrix/config/go_duration.hh>
 #include <natrix/config/server_options.hh>
 
+#include "fail_closed.hh"
 #include "options_mapper.hh"
 
 namespace natrix::config {
@@ -46,76 +47,60 @@ natrix {
 namespace {
 
 // Keys nats-server 2.9/2.10+ accepts at the top level that natrix does not
-// implement yet. Accepted with a warning so that a nats-server config loads.
-constexpr std::string_view unsupported_keys[] = {"client_advertise",
-                                                 "trace_verbose",
-                                                 "trace_headers",
-                                                 "logtime_utc",
-                                                 "mappings",
-                                                 "maps",
-                                                 "disable_sublist_cache",
-                                                 "no_sublist_cache",
-                                                 "default_sentinel",
-                                                 "https",
-                                                 "https_port",
-                                                 "http_base_path",
-                                                 "cluster",
-                                                 "gateway",
-                                                 "leaf",
-                                                 "leafnodes",
-                                                 "store_dir",
-                                                 "storedir",
-                                                 "jetstream",
-                                                 "logfile_size_limit",
-                                                 "log_size_limit",
-                                                 "logfile_max_num",
-                                                 "log_max_num",
-                                                 "syslog",
-                                                 "remote_syslog",
-                                                 "ports_file_dir",
-                                                 "prof_port",
-                                                 "prof_block_rate",
-                                                 "proxy_protocol",
-                                                 "max_traced_msg_len",
-                                                 "max_sub_tokens",
-                                                 "max_subscription_tokens",
-                                                 "tls",
-                                                 "ocsp",
-                                                 "allow_non_tls",
-                                                 "write_timeout",
-                                                 "operator",
-                                                 "operators",
-                                                 "roots",
-                                                 "root",
-                                                 "root_operators",
-                                                 "root_operator",
-                                                 "resolver",
-                                                 "account_resolver",
-                                                 "accounts_resolver",
-                                                 "resolver_tls",
-                                                 "resolver_preload",
-                                                 "resolver_pinned_accounts",
-                                                 "system_account",
-                                                 "system",
-                                                 "no_system_account",
-                                                 "no_system",
-                                                 "no_sys_acc",
-                                                 "no_header_support",
-                                                 "trusted",
-                                                 "trusted_keys",
-                                                 "connect_error_reports",
-                                                 "reconnect_error_reports",
-                                                 "websocket",
-                                                 "ws",
-                                                 "mqtt",
-                                                 "server_tags",
-                                                 "server_metadata",
-                                                 "feature_flags",
-                                                 "default_js_domain",
-                                                 "ocsp_cache",
-                                                 "no_fast_producer_stall",
-                                                 "max_closed_clients",
-                                                 "proxies"};
+// implement yet, and that are safe to ignore: accepted with a warning (and
+// listed in /varz) so that a nats-server config loads. Keys that would leave
+// the server more open if ignored (operator, tls, ...) are refused instead
+// (fail_closed.hh), and the cluster/gateway/leafnodes/websocket/mqtt blocks
+// are inspected for them before being ignored.
+constexpr std::string_view unsupported_keys[] = {
+    "client_advertise",
+    "trace_verbose",
+    "trace_headers",
+    "logtime_utc",
+    "mappings",
+    "maps",
+    "disable_sublist_cache",
+    "no_sublist_cache",
+    "default_sentinel",
+    "https",
+    "https_port",
+    "http_base_path",
+    "store_dir",
+    "storedir",
+    "jetstream",
+    "logfile_size_limit",
+    "log_size_limit",
+    "logfile_max_num",
+    "log_max_num",
+    "syslog",
+    "remote_syslog",
+    "ports_file_dir",
+    "prof_port",
+    "prof_block_rate",
+    "proxy_protocol",
+    "max_traced_msg_len",
+    "max_sub_tokens",
+    "max_subscription_tokens",
+    "ocsp",
+    "allow_non_tls",
+    "write_timeout",
+    "system_account",
+    "system",
+    "no_system_account",
+    "no_system",
+    "no_sys_acc",
+    "no_header_support",
+    "connect_error_reports",
+    "reconnect_error_reports",
+    "server_tags",
+    "server_metadata",
+    "feature_flags",
+    "default_js_domain",
+    "ocsp_cache",
+    "no_fast_producer_stall",
+    "max_closed_clients",
+    "proxies",
+};
 
 bool is_power_of_two(std::int64_t v) {
     return v > 0 && (v & (v - 1)) == 0;
@@ -272,9 +257,16 @@ void mapper::run(const value& root) {
             get_string(e.key, v, &o_.security.no_auth_user);
         } else if (key == "natrix") {
             natrix_block(v);
+        } else if (auto open = fail_closed_top_level(key)) {
+            refuse("'" + e.key + "'", e.key_pos, *open);
+        } else if (is_inspected_section(key)) {
+            refuse_nested(e.key, v, true);
+            ignore(e.key, e.key, e.key_pos,
+                   "'" + e.key + "' is not supported by natrix yet; ignored");
         } else if (std::find(std::begin(unsupported_keys), std::end(unsupported_keys), key) !=
                    std::end(unsupported_keys)) {
-            warn(e.key, e.key_pos, "'" + e.key + "' is not supported by natrix yet; ignored");
+            ignore(e.key, e.key, e.key_pos,
+                   "'" + e.key + "' is not supported by natrix yet; ignored");
         } else {
             unknown(e.key, e);
         }
@@ -282,6 +274,24 @@ void mapper::run(const value& root) {
     check_security(root.pos());
     // Monitoring binds where clients do unless `http` names its own host.
     if (!config_sets_http_host(root)) o_.http_host = o_.host;
+}
+
+// A block natrix ignores (cluster, leafnodes, ...): its tls blocks, at any
+// depth, and its own authorization are refused rather than ignored.
+void mapper::refuse_nested(const std::string& path, const value& v, bool section) {
+    if (v.is_map()) {
+        for (const map_entry& e : v.as_map()) {
+            const std::string where = path + "." + e.key;
+            if (auto open = fail_closed_in_section(lowered(e.key), section))
+                refuse("'" + where + "'", e.key_pos, *open);
+            else
+                refuse_nested(where, e.val, false);
+        }
+    } else if (v.is_array()) {
+        std::size_t i = 0;
+        for (const value& item : v.as_array())
+            refuse_nested(path + "[" + std::to_string(i++) + "]", item, false);
+    }
 }
 
 void mapper::natrix_block(const value& v) {

@@ -103,7 +103,11 @@ std::string monitor::address() const {
     return (h.find(':') != std::string::npos ? "[" + h + "]" : h) + ":" + std::to_string(port());
 }
 
-void monitor::config_reloaded() noexcept {
+void monitor::config_reloaded(std::vector<std::string> ignored_config_keys) {
+    {
+        std::lock_guard<std::mutex> lock(ignored_mu_);
+        settings_.ignored_config_keys = std::move(ignored_config_keys);
+    }
     config_load_ns_.store(to_ns(std::chrono::system_clock::now()), std::memory_order_relaxed);
 }
 
@@ -186,6 +190,10 @@ http_response monitor::varz() {
     in.cpu = cpu_.percent();
     in.http_req_stats = req_stats_;
     in.lame_duck = srv_.in_lame_duck();
+    {
+        std::lock_guard<std::mutex> lock(ignored_mu_);
+        in.ignored_config_keys = settings_.ignored_config_keys;
+    }
     return http_response::json(render_varz(in));
 }
 

@@ -118,6 +118,11 @@ std::string render_varz(const varz_input& in) {
     w.field("lame_duck_mode", in.lame_duck);
     w.field("stale_connections", t.stale_connections);
     w.field("latency_sample_every", broker::latency_histogram::sample_every);
+    // What the config asked for that natrix does not do (cluster,
+    // jetstream, ...), for dashboards; [] when nothing is ignored.
+    w.key("ignored_config_keys").begin_array();
+    for (const std::string& k : in.ignored_config_keys) w.value(k);
+    w.end_array();
     w.key("shard").begin_array();
     for (const shard_figures& f : in.shards) write_shard(w, f);
     w.end_array();

@@ -8,9 +8,15 @@
 //  - supported: the fields below (top-level keys are case-insensitive, as in
 //    nats-server; later keys override earlier ones);
 //  - unsupported: keys nats-server knows that natrix does not implement yet
-//    (cluster, tls, jetstream, ...). They are
-//    accepted so that a nats-server config loads, and each one yields a
-//    warning for the caller to log: they are never silently "working";
+//    (cluster, jetstream, websocket, ...). They are accepted so that a
+//    nats-server config loads, each one yields a warning for the caller to
+//    log, and ignored_keys lists them (for /varz): they are never silently
+//    "working";
+//  - fail-closed: unsupported keys that, ignored, would let clients in
+//    unauthenticated or carry traffic in plain text (operator, resolver,
+//    trusted_keys, auth_callout, tls anywhere, the authorization of
+//    cluster/gateway/leafnodes/websocket/mqtt): errors, so that natrix
+//    refuses to start (docs/decisions/0010-fail-closed-security-keys.md);
 //  - unknown: an error, like nats-server, unless the key was used as a
 //    `$variable` or `natrix { strict_config: false }` turns these into warnings.
 #include <chrono>
@@ -75,6 +81,12 @@ struct server_options {
     security_options security;                       // authorization {}, accounts {}, no_auth_user
     natrix_tuning natrix;
     std::string config_file; // empty = the built-in default
+    // What natrix accepted but ignores, in the order met, each once: the
+    // unsupported keys as dotted paths ("cluster", "accounts.A.jetstream",
+    // "authorization.users.allowed_connection_types"), unknown keys let
+    // through by strict_config: false, and unsupported flags ("-routes").
+    // /varz shows them as natrix.ignored_config_keys.
+    std::vector<std::string> ignored_keys;
     // The whole parsed file, for options that later modules read themselves
     // (authorization {}, accounts {}, ...). Never null after loading.
     std::shared_ptr<const value> tree;

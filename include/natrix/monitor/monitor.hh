@@ -12,7 +12,9 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include <natrix/broker/server.hh>
 #include <natrix/monitor/http_server.hh>
@@ -26,6 +28,9 @@ struct monitor_settings {
     std::string host = "0.0.0.0";
     int port = 0; // 0: any free port (nats-server's http_port -1)
     double auth_timeout_s = 2;
+    // Config keys and flags natrix accepted but ignores
+    // (server_options::ignored_keys): /varz's natrix.ignored_config_keys.
+    std::vector<std::string> ignored_config_keys;
     // How long a request waits for the shards before answering 503.
     std::chrono::milliseconds collect_timeout{2000};
 };
@@ -50,8 +55,8 @@ public:
     std::string address() const;
 
     // Control thread, after a successful server::reload: /varz's
-    // config_load_time.
-    void config_reloaded() noexcept;
+    // config_load_time, and the ignored keys of the config now in force.
+    void config_reloaded(std::vector<std::string> ignored_config_keys);
 
     // One request; on the HTTP thread (public for tests).
     http_response handle(const http_request& req);
@@ -72,6 +77,7 @@ private:
     std::chrono::system_clock::time_point start_;
     std::chrono::system_clock::duration wall_offset_{}; // system minus steady clock
     std::atomic<std::int64_t> config_load_ns_;
+    mutable std::mutex ignored_mu_; // ignored_config_keys: control thread writes, HTTP reads
     http_server http_;
     // HTTP thread only.
     std::map<std::string, std::uint64_t> req_stats_;

@@ -35,6 +35,9 @@ struct varz_input {
     double cpu = 0;
     std::map<std::string, std::uint64_t> http_req_stats;
     bool lame_duck = false;
+    // Config keys and flags accepted but ignored (natrix.ignored_config_keys;
+    // always present, [] when none).
+    std::vector<std::string> ignored_config_keys;
 };
 
 std::string render_varz(const varz_input& in);
