@@ -1,5 +1,7 @@
 // Client protocol semantics: what each parsed op does, in nats-server 2.9's
 // order and with its exact replies (tests/conformance holds the evidence).
+#include <utility>
+
 #include <natrix/broker/client_protocol.hh>
 #include <natrix/broker/session_actions.hh>
 #include <natrix/broker/session_permissions.hh>
@@ -39,20 +41,32 @@ void client_protocol::on_input(session& s, std::string_view data) {
         s.input.parked.append(data);
         return;
     }
-    process(s, data);
+    const std::string_view rest = process(s, data);
+    if (!rest.empty()) {
+        s.input.parked.assign(rest);
+        s.input.parked_from = 0;
+    }
 }
 
-void client_protocol::process(session& s, std::string_view data) {
+std::string_view client_protocol::process(session& s, std::string_view data) {
+    if (s.input.turn != turn_) {
+        s.input.turn = turn_;
+        s.input.turn_started = clock::now();
+    }
     protocol::parsed_op op;
+    unsigned ops = 0;
     while (s.is_open()) {
-        if (s.input.held()) {
-            // A PING waits on the barrier, or a CONNECT on its credential
-            // check: keep the rest for later.
-            s.input.parked.assign(data);
-            return;
+        if (++ops % budget_check_ops == 0 && !data.empty() &&
+            clock::now() - s.input.turn_started >= input_budget) {
+            // Its share of this turn is used up: the other clients go first.
+            s.input.yielded = true;
+            yielded_.push_back(&s);
         }
+        // A PING waits on the barrier, a CONNECT on its credential check, or
+        // the client yielded: the caller keeps the rest for later.
+        if (s.input.held()) return data;
         const protocol::parse_status st = s.parser.next(data, op);
-        if (st == protocol::parse_status::need_more) return;
+        if (st == protocol::parse_status::need_more) return {};
         if (st == protocol::parse_status::error) {
             LOG_DBG("%s:%d - cid:%llu - protocol error: %s", s.ip.c_str(), s.port,
                     static_cast<unsigned long long>(s.cid), s.parser.error_detail());
@@ -70,10 +84,11 @@ void client_protocol::process(session& s, std::string_view data) {
                 break; // nats-server closes these without an -ERR
             }
             sessions_.close_after_flush(s);
-            return;
+            return {};
         }
-        if (!handle_op(s, op)) return;
+        if (!handle_op(s, op)) return {};
     }
+    return {};
 }
 
 // Carries on with the input parked behind a barrier or a credential check.
@@ -81,8 +96,29 @@ void client_protocol::resume_input(session& s) {
     if (!s.is_open() || s.input.held()) return;
     std::string parked;
     parked.swap(s.input.parked);
-    if (!parked.empty()) process(s, parked);
+    const std::size_t from = std::exchange(s.input.parked_from, 0);
+    if (parked.size() > from) {
+        const std::string_view rest = process(s, std::string_view(parked).substr(from));
+        if (!rest.empty()) {
+            // Kept with an offset, not copied: a client that yields turn
+            // after turn would otherwise copy its backlog each time.
+            const std::size_t off = static_cast<std::size_t>(rest.data() - parked.data());
+            parked.append(s.input.parked);
+            s.input.parked = std::move(parked);
+            s.input.parked_from = off;
+        }
+    }
     if (s.peer_done && !s.input.held()) sessions_.close_after_flush(s);
+}
+
+std::vector<session*> client_protocol::resume_yielded() {
+    std::vector<session*> resumed;
+    resumed.swap(yielded_);
+    for (session* s : resumed) {
+        s->input.yielded = false;
+        resume_input(*s);
+    }
+    return resumed;
 }
 
 void client_protocol::peer_closed(session& s) {
@@ -300,10 +336,13 @@ void client_protocol::handle_unsub(session& s, const protocol::parsed_op& op) {
 }
 
 void client_protocol::release(session& s) {
-    while (!s.subs.empty()) drop_subscription(router_, stats_, s, s.subs.begin()->second.get());
     if (s.input.barrier) {
         std::erase(barrier_waiters_, &s);
         s.input.barrier = false;
+    }
+    if (s.input.yielded) {
+        std::erase(yielded_, &s);
+        s.input.yielded = false;
     }
 }
 

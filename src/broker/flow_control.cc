@@ -99,7 +99,7 @@ void flow_control::set_shard_paused(bool paused) {
 
 void flow_control::update_reading(session& s) {
     if (!backend_ || !s.admitted || !s.is_open()) return;
-    if (!shard_paused_ && s.flow.pausers == 0)
+    if (!shard_paused_ && s.flow.pausers == 0 && !s.input.yielded)
         backend_->start_receiving(s.io);
     else
         backend_->stop_receiving(s.io);

@@ -234,12 +234,9 @@ void router::unsubscribe(auth::account_id acct, subscription* s) {
 
 void router::change_interest(auth::account_id acct, std::string_view subject,
                              std::string_view queue, int delta) {
-    subjects::interest_map& interest = space(acct).interest;
     // This shard's own count lives in its copy of the interest map.
-    std::uint32_t count = interest.count(static_cast<std::uint16_t>(shard_), subject, queue);
-    count = delta > 0 ? count + 1 : (count ? count - 1 : 0);
-    interest.apply(subjects::interest_delta{static_cast<std::uint16_t>(shard_),
-                                            std::string(subject), std::string(queue), count});
+    const std::uint32_t count =
+        space(acct).interest.adjust(static_cast<std::uint16_t>(shard_), subject, queue, delta);
     if (nshards_ > 1)
         out_.announce(ring_record::interest_record{acct, static_cast<std::uint16_t>(shard_), count,
                                                    subject, queue});

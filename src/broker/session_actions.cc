@@ -59,9 +59,14 @@ void send_info(session_table& t, session& s, const broker_config& cfg, int port,
 }
 
 void drop_subscription(router& r, shard_stats& stats, session& s, subscription* sub) {
-    r.unsubscribe(s.account, sub);
+    drop_subscription(r, stats, s, s.subs.find(sub->sid));
+}
+
+void drop_subscription(router& r, shard_stats& stats, session& s,
+                       session::subscription_map::iterator it) {
+    r.unsubscribe(s.account, it->second.get());
     stats.subscriptions.sub(1);
-    s.subs.erase(sub->sid); // destroys *sub
+    s.subs.erase(it); // destroys the subscription
 }
 
 } // namespace natrix::broker

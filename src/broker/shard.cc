@@ -33,7 +33,8 @@ shard::shard(unsigned id, unsigned nshards, const broker_config& cfg, shared env
     , router_(id, nshards, cfg.auth ? cfg.auth->shared_accounts() : nullptr, delivery_,
               seed_for(id))
     , protocol_(client_protocol::deps{id, nshards, &cfg_, &sessions_, &router_, &mailbox_, &stats_,
-                                      env.auth_jobs, &loop_}) {
+                                      env.auth_jobs, &loop_})
+    , teardown_(router_, sessions_, stats_) {
     delivery_.set_max_pending(cfg_.max_pending);
     flow_.configure(cfg_.slow_consumer, cfg_.max_pending, cfg_.stall_timeout);
     loop_.set_idle(cfg_.idle, cfg_.spin);
@@ -125,8 +126,16 @@ io::recv_action shard::on_received(std::uint64_t token, std::string_view data, i
         held_.push_back({token, data, buf});
         return io::recv_action::hold;
     }
-    if (session* s = sessions_.find(token); s && s->is_open()) protocol_.on_input(*s, data);
+    if (session* s = sessions_.find(token); s && s->is_open()) feed(*s, data);
     return io::recv_action::done;
+}
+
+void shard::feed(session& s, std::string_view data) {
+    const bool yielded = s.input.yielded;
+    protocol_.on_input(s, data);
+    // Out of its share this turn: no more reading until it catches up, so
+    // what it parks stays bounded.
+    if (s.input.yielded && !yielded) flow_.update_reading(s);
 }
 
 void shard::on_sent(std::uint64_t token, std::size_t sent, bool failed) {
@@ -173,7 +182,15 @@ void shard::on_peer_closed(std::uint64_t token, const char* error) {
 // ---- the turn ----
 
 bool shard::turn() {
-    bool work = backend_->poll(*this) > 0;
+    protocol_.begin_turn();
+    bool work = teardown_.run();
+    // Clients that used up their share last turn go on first, then new input.
+    if (protocol_.has_yielded()) {
+        for (session* s : protocol_.resume_yielded())
+            if (!s->input.yielded) flow_.update_reading(*s);
+        work = true;
+    }
+    work = backend_->poll(*this) > 0 || work;
     // Messages and interest from other shards.
     if (mailbox_.drain([this](std::uint32_t type, std::string_view body) {
             if (type == ring_record::flow_type)
@@ -210,7 +227,7 @@ void shard::process_held_input() {
             if (s && s->is_open()) protocol_.peer_closed(*s);
             continue;
         }
-        if (s && s->is_open()) protocol_.on_input(*s, h.data);
+        if (s && s->is_open()) feed(*s, h.data);
         backend_->release(h.buf);
         mailbox_.flush();
     }
@@ -255,8 +272,8 @@ void shard::close_session(session& s, const char* reason, bool abort) {
     s.state = session_state::closed;
     LOG_DBG("%s:%d - cid:%llu - client connection closed: %s", s.ip.c_str(), s.port,
             static_cast<unsigned long long>(s.cid), reason);
-    // Subscriptions go first so interest deltas reach the other shards; the
-    // publishers it paused go on.
+    // The publishers it paused go on; its subscriptions leave in slices
+    // (subscription_teardown), and retire the slot when the last has gone.
     protocol_.release(s);
     flow_.release(s);
     backend_->close(s.io, abort);
@@ -264,9 +281,10 @@ void shard::close_session(session& s, const char* reason, bool abort) {
     stats_.connections.sub(1);
     s.out.queued.clear();
     s.out.queued.shrink_to_fit();
-    // The slot is reused with a new generation at the end of the turn; the
-    // bytes in `inflight` stay until then (the kernel may still be reading).
-    sessions_.retire(s);
+    // The slot is reused with a new generation once retired, at the end of a
+    // turn; the bytes in `inflight` stay until then (the kernel may still be
+    // reading).
+    teardown_.add(s);
 }
 
 void shard::tick(clock::time_point now) {

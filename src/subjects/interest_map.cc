@@ -39,12 +39,11 @@ int pick_queue_shard(const queue_interest& q, std::uint64_t random) noexcept {
 interest_map::interest_map(std::size_t cache_capacity)
     : cache_(cache_capacity) {}
 
-std::string interest_map::make_key(std::string_view pattern, std::string_view queue) {
-    std::string key;
-    key.reserve(pattern.size() + 1 + queue.size());
-    key.append(pattern).push_back(' ');
-    key.append(queue);
-    return key;
+const std::string& interest_map::key_of(std::string_view pattern, std::string_view queue) const {
+    // One reused buffer: a lookup allocates nothing once it has grown.
+    key_.assign(pattern).push_back(' ');
+    key_.append(queue);
+    return key_;
 }
 
 void interest_map::invalidate(std::string_view pattern) noexcept {
@@ -66,11 +65,33 @@ bool interest_map::apply(const interest_delta& d) {
     return changed;
 }
 
+std::uint32_t interest_map::adjust(std::uint16_t shard, std::string_view pattern,
+                                   std::string_view queue, int delta) {
+    auto it = entries_.find(key_of(pattern, queue));
+    const std::uint32_t now = it == entries_.end() ? 0 : count_in(it->second, shard);
+    const std::uint32_t next = delta > 0 ? now + 1 : (now ? now - 1 : 0);
+    if (next != now) {
+        set_count(it, shard, pattern, queue, next);
+        ++applied_;
+    }
+    return next;
+}
+
+std::uint32_t interest_map::count_in(const entry& e, std::uint16_t shard) noexcept {
+    for (const auto& w : e.counts)
+        if (w.shard == shard) return w.weight;
+    return 0;
+}
+
 bool interest_map::set_count(std::uint16_t shard, std::string_view pattern, std::string_view queue,
                              std::uint32_t count) {
+    return set_count(entries_.find(key_of(pattern, queue)), shard, pattern, queue, count);
+}
+
+bool interest_map::set_count(entry_map::iterator it, std::uint16_t shard, std::string_view pattern,
+                             std::string_view queue, std::uint32_t count) {
     const std::uint64_t bit = std::uint64_t{1} << shard;
     const auto by_shard = [](const shard_weight& w, std::uint16_t s) { return w.shard < s; };
-    auto it = entries_.find(make_key(pattern, queue));
     if (count == 0) {
         if (it == entries_.end() || !(it->second.mask & bit)) return false;
         entry& e = it->second;
@@ -84,7 +105,7 @@ bool interest_map::set_count(std::uint16_t shard, std::string_view pattern, std:
         return true;
     }
     if (it == entries_.end()) {
-        it = entries_.emplace(make_key(pattern, queue), entry{}).first;
+        it = entries_.emplace(key_of(pattern, queue), entry{}).first;
         entry& e = it->second;
         const std::string_view key = it->first;
         e.pattern = key.substr(0, pattern.size());
@@ -108,11 +129,8 @@ bool interest_map::set_count(std::uint16_t shard, std::string_view pattern, std:
 
 std::uint32_t interest_map::count(std::uint16_t shard, std::string_view pattern,
                                   std::string_view queue) const {
-    const auto it = entries_.find(make_key(pattern, queue));
-    if (it == entries_.end()) return 0;
-    for (const auto& w : it->second.counts)
-        if (w.shard == shard) return w.weight;
-    return 0;
+    const auto it = entries_.find(key_of(pattern, queue));
+    return it == entries_.end() ? 0 : count_in(it->second, shard);
 }
 
 void interest_map::aggregate(const match_result& m, interest_result& out) const {

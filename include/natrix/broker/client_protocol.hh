@@ -6,6 +6,7 @@
 // the router.
 //
 // Lives on a shard; only its thread calls it.
+#include <chrono>
 #include <memory>
 #include <string_view>
 #include <vector>
@@ -49,17 +50,28 @@ public:
     bool has_barrier_waiters() const noexcept { return !barrier_waiters_.empty(); }
     void resume_barrier_waiters();
 
+    // The loop's turns. A client's input runs for at most input_budget per
+    // turn, then waits for the next one, so that no client holds the shard
+    // (issue #20: 1 M SUBs in one burst froze every other client for seconds).
+    static constexpr std::chrono::microseconds input_budget{500};
+    void begin_turn() noexcept { ++turn_; }
+    bool has_yielded() const noexcept { return !yielded_.empty(); }
+    // Carries on with the clients that yielded last turn; returns them (valid
+    // until the turn ends) so the caller can let them read again.
+    std::vector<session*> resume_yielded();
+
     // A reload replaced the authenticator: judge a connected client again.
     void reauthorize(session& s, const auth::authenticator* previous) {
         auth_.reauthorize(s, previous);
     }
 
-    // The session is closing for good: its subscriptions leave the router
-    // (interest deltas reach the other shards) and it waits for nothing.
+    // The session is closing for good: it waits for nothing more (its
+    // subscriptions leave through subscription_teardown).
     void release(session& s);
 
 private:
-    void process(session& s, std::string_view data);
+    // Runs the ops in `data`; returns what is left when the input is held.
+    std::string_view process(session& s, std::string_view data);
     bool handle_op(session& s, const protocol::parsed_op& op);
     bool handle_pub(session& s, const protocol::parsed_op& op);
     void handle_sub(session& s, const protocol::parsed_op& op);
@@ -78,6 +90,10 @@ private:
     int port_ = 0;
     sample_clock sampler_;
     std::vector<session*> barrier_waiters_;
+    std::vector<session*> yielded_;
+    std::uint64_t turn_ = 1;
+    // Ops between clock reads: a clock read costs about what an op does.
+    static constexpr unsigned budget_check_ops = 16;
 };
 
 } // namespace natrix::broker

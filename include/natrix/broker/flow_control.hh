@@ -57,6 +57,9 @@ public:
     // Reading: a new session, and the shard-wide pause while the mailbox is
     // congested (ring memory; decision 0009 says why both exist).
     void admit(session& s) { update_reading(s); }
+    // Reads from the client unless the shard, one of its subscribers, or its
+    // own yielded input (client_protocol::input_budget) holds it.
+    void update_reading(session& s);
     void set_shard_paused(bool paused);
 
 private:
@@ -65,7 +68,6 @@ private:
     void resume_local(std::uint64_t token);
     void resume_all(session& sub);
     void end_pause(session& s); // the publisher is no longer paused: stats
-    void update_reading(session& s);
 
     unsigned shard_;
     session_table& sessions_;

@@ -47,13 +47,18 @@ struct outbound {
     }
 };
 
-// Input waits, in order, while a PING waits for the PONG barrier or a
-// CONNECT for its credential check (both can be true after a reload).
+// Input waits, in order, while a PING waits for the PONG barrier, a CONNECT
+// for its credential check (both can be true after a reload), or the client
+// used up its share of this loop turn (client_protocol::input_budget).
 struct input_gate {
     bool barrier = false;
     bool auth = false;
+    bool yielded = false;
     std::string parked;
-    bool held() const noexcept { return barrier || auth; }
+    std::size_t parked_from = 0;     // bytes of `parked` already run
+    std::uint64_t turn = 0;          // the turn `turn_started` belongs to
+    clock::time_point turn_started; // when this turn's share began
+    bool held() const noexcept { return barrier || auth || yielded; }
 };
 
 // PONG barrier (docs/architecture.md): a PING after records went to other
@@ -141,7 +146,8 @@ struct session {
     bool connect_received = false;
     auth::account_id account = auth::global_account;
 
-    std::unordered_map<std::string, std::unique_ptr<subscription>> subs;
+    using subscription_map = std::unordered_map<std::string, std::unique_ptr<subscription>>;
+    subscription_map subs;
 
     outbound out;
     input_gate input;

@@ -22,5 +22,7 @@ void send_info(session_table& t, session& s, const broker_config& cfg, int port,
 // Takes the subscription out of the router (interest deltas go to the other
 // shards) and destroys it.
 void drop_subscription(router& r, shard_stats& stats, session& s, subscription* sub);
+void drop_subscription(router& r, shard_stats& stats, session& s,
+                       session::subscription_map::iterator it);
 
 } // namespace natrix::broker

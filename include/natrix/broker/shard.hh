@@ -29,6 +29,7 @@
 #include <natrix/broker/session_table.hh>
 #include <natrix/broker/shard_stats.hh>
 #include <natrix/broker/shard_view.hh>
+#include <natrix/broker/subscription_teardown.hh>
 #include <natrix/broker/wakeup.hh>
 #include <natrix/io/backend.hh>
 
@@ -96,6 +97,7 @@ private:
 
     bool open_backend();
     void process_held_input();
+    void feed(session& s, std::string_view data);
     void flush_sessions();
     void start_send(session& s);
     void close_session(session& s, const char* reason, bool abort = false);
@@ -127,6 +129,7 @@ private:
     delivery delivery_;
     router router_;
     client_protocol protocol_;
+    subscription_teardown teardown_;
 
     // Input that arrived while the mailbox was congested: kept, in order,
     // with its buffer, until the overflow drains.

@@ -75,6 +75,13 @@ public:
     // >= max_shards or an invalid pattern (those are ignored).
     bool apply(const interest_delta& d);
 
+    // The owning shard's own change: one more (delta > 0) or one fewer
+    // subscription of `shard` on (pattern, queue), with one hash lookup.
+    // Returns the new count, the absolute delta to announce. The pattern
+    // must be valid (it was checked when subscribed).
+    std::uint32_t adjust(std::uint16_t shard, std::string_view pattern, std::string_view queue,
+                         int delta);
+
     // Current count of `shard` on (pattern, queue); 0 if none. The owning
     // shard can use it to build its next absolute delta.
     std::uint32_t count(std::uint16_t shard, std::string_view pattern,
@@ -96,15 +103,21 @@ private:
         std::vector<shard_weight> counts; // ascending shard, count > 0
     };
 
-    static std::string make_key(std::string_view pattern, std::string_view queue);
+    using entry_map = std::unordered_map<std::string, entry>;
+
+    const std::string& key_of(std::string_view pattern, std::string_view queue) const;
+    static std::uint32_t count_in(const entry& e, std::uint16_t shard) noexcept;
     bool set_count(std::uint16_t shard, std::string_view pattern, std::string_view queue,
                    std::uint32_t count);
+    bool set_count(entry_map::iterator it, std::uint16_t shard, std::string_view pattern,
+                   std::string_view queue, std::uint32_t count);
     void invalidate(std::string_view pattern) noexcept;
     void aggregate(const match_result& m, interest_result& out) const;
 
     // Key: pattern, ' ', queue. A valid pattern has no space, so the first
     // space splits the key unambiguously whatever the queue holds.
-    std::unordered_map<std::string, entry> entries_;
+    entry_map entries_;
+    mutable std::string key_; // key_of's buffer
     subject_trie index_{0};
     match_cache<interest_result> cache_;
     interest_result scratch_;

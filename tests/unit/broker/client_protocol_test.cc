@@ -14,6 +14,7 @@
 
 #include <natrix/auth/authenticator.hh>
 #include <natrix/broker/client_protocol.hh>
+#include <natrix/broker/subscription_teardown.hh>
 #include <natrix/broker/delivery.hh>
 #include <natrix/broker/flow_control.hh>
 #include <natrix/broker/loop.hh>
@@ -38,7 +39,8 @@ struct sim_shard {
         , routes(id, n, std::move(accounts), out, 0xc0ffee00u + id)
         , home(wake)
         , proto(client_protocol::deps{id, n, &cfg, &sessions, &routes, &mail, &stats, nullptr,
-                                      &home}) {
+                                      &home})
+        , teardown(routes, sessions, stats) {
         out.set_max_pending(cfg.max_pending);
         flow.configure(cfg.slow_consumer, cfg.max_pending, cfg.stall_timeout);
     }
@@ -51,6 +53,7 @@ struct sim_shard {
     router routes;
     loop home; // never run: no auth verdict comes back through it here
     client_protocol proto;
+    subscription_teardown teardown;
 };
 
 class cluster;
@@ -158,6 +161,19 @@ public:
             }
         }
         ADD_FAILURE() << "the rings never went quiet";
+    }
+
+    // Closes the client as broker::shard does; its subscriptions leave through
+    // the shard's teardown, in slices. Returns the number of slices.
+    int close(client& cl, bool finish = true) {
+        sim_shard& sh = at(cl.shard);
+        cl.s->state = session_state::closed;
+        sh.proto.release(*cl.s);
+        sh.teardown.add(*cl.s);
+        int slices = 0;
+        while (finish && sh.teardown.run()) ++slices;
+        sh.sessions.end_turn();
+        return slices;
     }
 
     std::uint64_t records_sent() {
@@ -567,7 +583,7 @@ TEST_P(client_protocol_test, subscriber_falling_behind_pauses_its_publisher) {
     EXPECT_EQ(small.at(small.on(0)).stats.paused_publishers.get(), 0u);
 }
 
-TEST_P(client_protocol_test, released_session_leaves_every_shard) {
+TEST_P(client_protocol_test, closed_session_leaves_every_shard) {
     client sub = c.connect(c.on(2));
     client pub = c.connect(c.on(0));
     sub.send("SUB gone 1\r\nSUB gone.* 2\r\nSUB gone q 3\r\n");
@@ -575,7 +591,7 @@ TEST_P(client_protocol_test, released_session_leaves_every_shard) {
     pub.send("PUB gone 1\r\nx\r\n");
     c.pump();
     EXPECT_EQ(sub.take(), "MSG gone 1 1\r\nx\r\nMSG gone 3 1\r\nx\r\n");
-    c.at(c.on(2)).proto.release(*sub.s);
+    EXPECT_EQ(c.close(sub), 1);
     EXPECT_TRUE(sub.s->subs.empty());
     c.pump();
     const std::uint64_t records = c.records_sent();
@@ -583,6 +599,80 @@ TEST_P(client_protocol_test, released_session_leaves_every_shard) {
     c.pump();
     EXPECT_EQ(sub.take(), "");
     EXPECT_EQ(c.records_sent(), records);
+}
+
+// Issue #20: a client with many subscriptions leaves in slices across turns;
+// until its last one is gone it receives nothing, and its queue groups are
+// served by the other members.
+TEST_P(client_protocol_test, teardown_of_many_subscriptions_takes_slices) {
+    client big = c.connect(c.on(1));
+    client other = c.connect(c.on(1));
+    client pub = c.connect(c.on(0));
+    std::string subs = "SUB work grp 1\r\nSUB news 2\r\n";
+    constexpr int n = 40000;
+    for (int i = 0; i < n; ++i) subs += "SUB u." + std::to_string(i) + " " + std::to_string(i + 3) + "\r\n";
+    big.send(subs);
+    sim_shard& sh = c.at(c.on(1));
+    while (sh.proto.has_yielded()) {
+        sh.proto.begin_turn();
+        sh.proto.resume_yielded();
+    }
+    ASSERT_EQ(big.s->subs.size(), std::size_t{n + 2});
+    other.send("SUB work grp 1\r\n");
+    c.pump();
+    big.take();
+    other.take();
+
+    c.close(big, false);
+    EXPECT_TRUE(sh.teardown.pending());
+    ASSERT_TRUE(sh.teardown.run());
+    const std::size_t left = big.s->subs.size();
+    EXPECT_GT(left, 0u) << "one slice removed all " << n << " subscriptions";
+    EXPECT_LT(left, std::size_t{n + 2});
+    // Half torn down: the queue group still gets every message, through the
+    // member that is still open; the closed one gets nothing.
+    for (int i = 0; i < 20; ++i) pub.send("PUB work 1\r\nx\r\nPUB news 1\r\ny\r\n");
+    c.pump();
+    std::string got = other.take();
+    int msgs = 0;
+    for (std::size_t at = 0; (at = got.find("MSG work 1 1", at)) != std::string::npos; ++at) ++msgs;
+    EXPECT_EQ(msgs, 20);
+    EXPECT_EQ(big.s->out.queued, "");
+
+    int slices = 1;
+    while (sh.teardown.run()) ++slices;
+    EXPECT_GT(slices, 1);
+    EXPECT_TRUE(big.s->subs.empty());
+    EXPECT_EQ(sh.stats.subscriptions.get(), 1);
+    c.pump();
+    sh.sessions.end_turn();
+}
+
+// Issue #20: one client's burst of input runs for at most input_budget per
+// turn; the rest waits, in order, and its PONG comes after all of it.
+TEST_P(client_protocol_test, a_burst_of_input_yields_and_resumes_in_order) {
+    client big = c.connect(c.on(0));
+    std::string subs;
+    constexpr int n = 40000;
+    for (int i = 0; i < n; ++i) subs += "SUB v." + std::to_string(i) + " " + std::to_string(i + 1) + "\r\n";
+    subs += "PING\r\n";
+    big.send(subs);
+    sim_shard& sh = c.at(c.on(0));
+    ASSERT_TRUE(sh.proto.has_yielded()) << "40000 SUBs fit one input budget";
+    EXPECT_TRUE(big.s->input.yielded);
+    EXPECT_LT(big.s->subs.size(), std::size_t{n});
+    // More input while it waits goes behind what it parked.
+    big.send("SUB late 0\r\nPING\r\n");
+    int turns = 0;
+    while (sh.proto.has_yielded()) {
+        sh.proto.begin_turn();
+        sh.proto.resume_yielded();
+        ++turns;
+        c.pump();
+    }
+    EXPECT_GE(turns, 1);
+    EXPECT_EQ(big.s->subs.size(), std::size_t{n + 1});
+    EXPECT_EQ(big.take(), "PONG\r\nPONG\r\n");
 }
 
 // ---- authentication and permissions ----
