@@ -9,7 +9,6 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include <natrix/auth/authenticator.hh>
@@ -18,6 +17,7 @@
 #include <natrix/io/backend.hh>
 #include <natrix/protocol/connect_options.hh>
 #include <natrix/protocol/parser.hh>
+#include <natrix/util/gradual_map.hh>
 #include <natrix/util/string_map.hh>
 
 namespace natrix::broker {
@@ -146,7 +146,8 @@ struct session {
     bool connect_received = false;
     auth::account_id account = auth::global_account;
 
-    using subscription_map = std::unordered_map<std::string, std::unique_ptr<subscription>>;
+    // Grows gradually: one client may hold a million (issue #20).
+    using subscription_map = util::gradual_map<std::string, std::unique_ptr<subscription>>;
     subscription_map subs;
 
     outbound out;

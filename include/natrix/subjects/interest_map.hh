@@ -18,12 +18,12 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include <natrix/subjects/interest_delta.hh>
 #include <natrix/subjects/match_cache.hh>
 #include <natrix/subjects/subject_trie.hh>
+#include <natrix/util/gradual_map.hh>
 
 namespace natrix::subjects {
 
@@ -103,7 +103,8 @@ private:
         std::vector<shard_weight> counts; // ascending shard, count > 0
     };
 
-    using entry_map = std::unordered_map<std::string, entry>;
+    // Grows gradually: a million patterns must not rehash in one go.
+    using entry_map = util::gradual_map<std::string, entry>;
 
     const std::string& key_of(std::string_view pattern, std::string_view queue) const;
     static std::uint32_t count_in(const entry& e, std::uint16_t shard) noexcept;
