@@ -31,8 +31,8 @@ std::string generate_server_id() {
 server::server(broker_config cfg)
     : cfg_(std::move(cfg)) {
     if (cfg_.server_id.empty()) cfg_.server_id = generate_server_id();
-    // A ring must hold the largest message record twice over (records never
-    // wrap), or a big message could never be forwarded.
+    // A ring holds the largest message record twice over (records never
+    // wrap); larger ones, after a reload, go by pointer (mailbox::push).
     const std::size_t need = std::bit_ceil(static_cast<std::size_t>(record_bound(cfg_)));
     if (cfg_.ring_bytes < need) cfg_.ring_bytes = need;
     connections_.set_max(cfg_.max_connections);
@@ -153,14 +153,8 @@ bool server::reload(const broker_config& n, std::string* error) {
         return false;
     }
     next.auth = n.auth;
-    // A ring must still hold the largest message twice over; a larger
-    // max_payload than the rings allow needs a restart.
-    if (static_cast<std::size_t>(record_bound(next)) > cfg_.ring_bytes) {
-        if (error)
-            *error = "max_payload or max_control_line too large for the shard rings; restart "
-                     "natrix to raise them";
-        return false;
-    }
+    // A larger max_payload than the rings were sized for is fine: such
+    // records go by pointer (mailbox::push).
     cfg_ = next;
     connections_.set_max(next.max_connections);
     struct state {

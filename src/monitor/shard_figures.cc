@@ -23,7 +23,7 @@ shard_figures read_shard_figures(const broker::shard_view& s) {
     f.paused_ns = st.paused_ns.get();
     f.ring_records_out = st.ring_records_out.get();
     f.ring_full = st.ring_full.get();
-    f.ring_dropped = st.ring_dropped.get();
+    f.ring_indirect = st.ring_indirect.get();
     f.wakeups_sent = st.wakeups_sent.get();
     f.ring_bytes_in_use = s.ring_bytes_in_use();
     f.overflow_bytes = s.overflow_bytes();
@@ -52,7 +52,7 @@ shard_figures sum_figures(const std::vector<shard_figures>& shards) {
         t.paused_ns += f.paused_ns;
         t.ring_records_out += f.ring_records_out;
         t.ring_full += f.ring_full;
-        t.ring_dropped += f.ring_dropped;
+        t.ring_indirect += f.ring_indirect;
         t.wakeups_sent += f.wakeups_sent;
         t.ring_bytes_in_use += f.ring_bytes_in_use;
         t.overflow_bytes += f.overflow_bytes;

@@ -3,8 +3,11 @@
 // cross-shard path open connections until they have one on another shard,
 // and assert that they did.
 #include <atomic>
+#include <csignal>
+#include <fstream>
 #include <memory>
 #include <set>
+#include <thread>
 
 #include "test_server.hh"
 
@@ -353,6 +356,96 @@ TEST(engine_half_close, output_and_pong_arrive_with_another_subscriber_on_the_sa
 }
 TEST(engine_half_close, output_and_pong_arrive_with_another_subscriber_on_another_shard) {
     half_close_gets_everything(2, true);
+}
+
+// Issue #20: a reload raises max_payload from 1 MB to 8 MB under traffic.
+// The shard rings were sized for 1 MB at start; the larger records cross
+// shards by pointer. A publisher sends numbered messages all along; two
+// subscribers, one on each shard, get every one of them in order.
+TEST(engine_reload, raising_max_payload_under_traffic_loses_nothing) {
+    test_server srv(2, "max_payload: 1048576\n");
+    raw_client pub(srv.port());
+    pub.send(k_quiet + "PING\r\n");
+    ASSERT_NE(pub.read_until("PONG\r\n"), "");
+    std::vector<std::unique_ptr<raw_client>> subs;
+    std::set<unsigned> on;
+    for (int i = 0; i < 64 && on.size() < 2; ++i) {
+        auto c = std::make_unique<raw_client>(srv.port());
+        if (!on.insert(c->shard(2)).second) continue;
+        c->send(k_quiet + "SUB data 1\r\nPING\r\n");
+        ASSERT_NE(c->read_until("PONG\r\n"), "");
+        subs.push_back(std::move(c));
+    }
+    ASSERT_EQ(on.size(), 2u) << "no subscriber landed on the second shard";
+    // Each subscriber reads as it goes (a stopped reader would be cut) and
+    // keeps what it got: message number and size.
+    struct got {
+        std::vector<std::pair<std::size_t, std::size_t>> msgs;
+        std::string error;
+    };
+    std::vector<got> received(subs.size());
+    std::atomic<bool> publishing{true};
+    std::atomic<std::size_t> total{0};
+    std::vector<std::thread> readers;
+    for (std::size_t k = 0; k < subs.size(); ++k)
+        readers.emplace_back([&, k] {
+            raw_client& c = *subs[k];
+            while (publishing || received[k].msgs.size() < total) {
+                const std::string head = c.read_line(30s);
+                if (head == "PING\r\n") { // the server measuring its round trip
+                    c.send("PONG\r\n");
+                    continue;
+                }
+                if (!head.starts_with("MSG data 1 ")) {
+                    received[k].error = "header: " + head;
+                    return;
+                }
+                const std::size_t size = std::stoul(head.substr(11));
+                const std::string body = c.read_exact(size + 2, 30s);
+                if (body.size() != size + 2) {
+                    received[k].error = "short body";
+                    return;
+                }
+                received[k].msgs.emplace_back(std::stoul(body), size);
+            }
+        });
+    // Before, during and after the reload: sizes cycle through small and
+    // under the old limit, and after it up to 4 MB.
+    std::vector<std::size_t> sizes;
+    const auto publish = [&](std::size_t size) {
+        const std::size_t n = sizes.size();
+        std::string body = std::to_string(n) + ":";
+        body.resize(size, static_cast<char>('a' + n % 26));
+        pub.send("PUB data " + std::to_string(body.size()) + "\r\n" + body + "\r\n");
+        sizes.push_back(size);
+    };
+    std::atomic<bool> reloaded{false};
+    std::thread reloader([&] {
+        std::this_thread::sleep_for(50ms);
+        std::ofstream(srv.config_path(), std::ios::trunc) << "max_payload: 8388608\n";
+        srv.signal(SIGHUP);
+        reloaded = srv.wait_log("Reloaded server configuration", 20s);
+    });
+    for (int i = 0; (!reloaded || i < 40) && i < 4000; ++i) {
+        publish(i % 2 ? 100 : 700 * 1024);
+        if (reloaded && i % 4 == 3) publish((4u << 20) + static_cast<std::size_t>(i));
+        std::this_thread::sleep_for(5ms);
+    }
+    reloader.join();
+    pub.send("PING\r\n");
+    const std::string pong = pub.read_until("PONG\r\n", 30s);
+    total = sizes.size();
+    publishing = false;
+    for (auto& t : readers) t.join();
+    ASSERT_TRUE(reloaded.load()) << srv.read_log();
+    ASSERT_EQ(pong, "PONG\r\n") << srv.read_log();
+    for (std::size_t k = 0; k < subs.size(); ++k) {
+        ASSERT_EQ(received[k].error, "") << "subscriber " << k;
+        ASSERT_EQ(received[k].msgs.size(), sizes.size()) << "subscriber " << k;
+        for (std::size_t n = 0; n < sizes.size(); ++n)
+            ASSERT_EQ(received[k].msgs[n], std::make_pair(n, sizes[n])) << "subscriber " << k;
+    }
+    EXPECT_EQ(srv.stop(), 0);
 }
 
 TEST(engine_limits, stale_connection_after_unanswered_pings) {

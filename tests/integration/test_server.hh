@@ -223,6 +223,18 @@ public:
     std::string read_line(std::chrono::milliseconds timeout = 5s) {
         return read_until("\r\n", timeout);
     }
+    // Exactly n bytes, or "" if they do not all come within timeout.
+    std::string read_exact(std::size_t n, std::chrono::milliseconds timeout = 5s) {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (buf_.size() < n) {
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                deadline - std::chrono::steady_clock::now());
+            if (left.count() <= 0 || !fill(left)) return "";
+        }
+        std::string r = buf_.substr(0, n);
+        buf_.erase(0, n);
+        return r;
+    }
     // Everything that arrives within `window`.
     std::string drain(std::chrono::milliseconds window = 200ms) {
         const auto deadline = std::chrono::steady_clock::now() + window;

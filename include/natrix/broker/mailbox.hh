@@ -25,6 +25,7 @@ namespace natrix::broker {
 class mailbox {
 public:
     mailbox(unsigned id, unsigned nshards, std::size_t ring_bytes, wakeup& own, shard_stats& stats);
+    ~mailbox();
     mailbox(const mailbox&) = delete;
     mailbox& operator=(const mailbox&) = delete;
 
@@ -58,6 +59,11 @@ public:
     bool caught_up(const std::vector<std::uint64_t>& target) const noexcept;
 
 private:
+    // A record larger than the ring's max_record goes as a pointer to a heap
+    // copy: the type with this bit, and 8 bytes of pointer as its body.
+    static constexpr std::uint32_t indirect_bit = 0x8000'0000u;
+    static std::string* take_indirect(std::string_view body) noexcept;
+
     void update_congestion();
 
     unsigned id_;
@@ -85,8 +91,14 @@ bool mailbox::drain(Fn&& fn) {
     bool any = false;
     for (unsigned p = 0; p < nshards_; ++p) {
         if (p == id_) continue;
-        const std::size_t n =
-            inbox_[p]->drain([&](rings::spsc_ring::record r) { fn(r.type, r.body); });
+        const std::size_t n = inbox_[p]->drain([&](rings::spsc_ring::record r) {
+            if (r.type & indirect_bit) {
+                const std::unique_ptr<std::string> big(take_indirect(r.body));
+                fn(r.type & ~indirect_bit, std::string_view(*big));
+            } else {
+                fn(r.type, r.body);
+            }
+        });
         if (n) {
             any = true;
             consumed_count_[p] += n;

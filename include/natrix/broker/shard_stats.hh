@@ -31,7 +31,7 @@ struct shard_stats {
     shard_counter cut_max_pending, cut_write_deadline, cut_stalled;
     // Flow control: publishers paused now, and the time they spent paused.
     shard_counter paused_publishers, paused_ns;
-    shard_counter ring_records_out, ring_full, wakeups_sent, ring_dropped;
+    shard_counter ring_records_out, ring_full, wakeups_sent, ring_indirect;
 };
 
 } // namespace natrix::broker

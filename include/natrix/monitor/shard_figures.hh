@@ -25,7 +25,7 @@ struct shard_figures {
     std::uint64_t cut_max_pending = 0, cut_write_deadline = 0,
                   cut_stalled = 0;                      // slow consumers by cause
     std::uint64_t paused_publishers = 0, paused_ns = 0; // flow control
-    std::uint64_t ring_records_out = 0, ring_full = 0, wakeups_sent = 0, ring_dropped = 0;
+    std::uint64_t ring_records_out = 0, ring_full = 0, wakeups_sent = 0, ring_indirect = 0;
     std::uint64_t ring_bytes_in_use = 0; // in this shard's inboxes
     std::uint64_t overflow_bytes = 0;    // waiting for full rings to this shard's peers
     subjects::trie_stats trie;

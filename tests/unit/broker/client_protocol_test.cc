@@ -675,6 +675,26 @@ TEST_P(client_protocol_test, a_burst_of_input_yields_and_resumes_in_order) {
     EXPECT_EQ(big.take(), "PONG\r\nPONG\r\n");
 }
 
+// A record larger than the rings hold (max_payload raised by a reload past
+// what the rings were sized for) crosses shards by pointer, intact.
+TEST_P(client_protocol_test, a_record_larger_than_the_ring_crosses_by_pointer) {
+    client sub = c.connect(c.on(1));
+    client pub = c.connect(c.on(0));
+    sub.send("SUB big 1\r\nPING\r\n");
+    c.pump();
+    EXPECT_EQ(sub.take(), "PONG\r\n");
+    std::string body(100 * 1024, 'b'); // rings here are 64 KiB
+    body.front() = '<';
+    body.back() = '>';
+    for (int i = 0; i < 3; ++i) pub.send("PUB big " + std::to_string(body.size()) + "\r\n" + body + "\r\n");
+    c.pump();
+    const std::string one = "MSG big 1 " + std::to_string(body.size()) + "\r\n" + body + "\r\n";
+    EXPECT_EQ(sub.take(), one + one + one);
+    std::uint64_t indirect = 0;
+    for (unsigned k = 0; k < c.shards(); ++k) indirect += c.at(k).stats.ring_indirect.get();
+    EXPECT_EQ(indirect, c.shards() > 1 ? 3u : 0u);
+}
+
 // ---- authentication and permissions ----
 
 constexpr const char* k_users = R"(
