@@ -96,6 +96,7 @@ int main(int argc, char** argv) {
     natrix::util::log_settings ls;
     ls.debug = o.debug;
     ls.trace = o.trace;
+    ls.max_traced_msg_len = o.max_traced_msg_len;
     ls.logtime = o.logtime;
     ls.file = o.log_file;
     std::string err;
@@ -205,6 +206,7 @@ int main(int argc, char** argv) {
             natrix::util::log_settings nls;
             nls.debug = next.options.debug;
             nls.trace = next.options.trace;
+            nls.max_traced_msg_len = next.options.max_traced_msg_len;
             nls.logtime = next.options.logtime;
             nls.file = next.options.log_file;
             if (!natrix::util::log_configure(nls, &err)) LOG_ERR("%s", err.c_str());

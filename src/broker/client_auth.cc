@@ -191,7 +191,7 @@ void client_auth::finish_connect(session& s, auth::result r) {
     }
     s.connect_received = true;
     s.parser.set_headers(s.opts.headers);
-    if (s.opts.verbose) sessions_.append(s, protocol::ok_line);
+    if (s.opts.verbose) send_ok(sessions_, s);
 }
 
 // After a reload: a client whose credentials no longer pass is cut, as in

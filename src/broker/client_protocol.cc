@@ -3,6 +3,7 @@
 #include <utility>
 
 #include <natrix/broker/client_protocol.hh>
+#include <natrix/broker/protocol_trace.hh>
 #include <natrix/broker/session_actions.hh>
 #include <natrix/broker/session_permissions.hh>
 #include <natrix/protocol/writer.hh>
@@ -70,6 +71,10 @@ std::string_view client_protocol::process(session& s, std::string_view data) {
         if (st == protocol::parse_status::error) {
             LOG_DBG("%s:%d - cid:%llu - protocol error: %s", s.ip.c_str(), s.port,
                     static_cast<unsigned long long>(s.cid), s.parser.error_detail());
+            // nats-server traces a line whose arguments it read before it fails.
+            if (const auto& f = s.parser.failed_op();
+                util::trace_enabled() && f.kind != protocol::op_kind::none)
+                trace_in(s, f.kind, f.arg);
             switch (s.parser.error()) {
             case protocol::parse_error::unknown_op:
                 send_err(sessions_, s, proto_error::unknown_protocol_operation);
@@ -86,6 +91,7 @@ std::string_view client_protocol::process(session& s, std::string_view data) {
             sessions_.close_after_flush(s);
             return {};
         }
+        if (util::trace_enabled()) trace_in(s, op.kind, op.arg);
         if (!handle_op(s, op)) return {};
     }
     return {};
@@ -189,7 +195,7 @@ void client_protocol::handle_ping(session& s) {
             return;
         }
     }
-    sessions_.append(s, protocol::pong_line);
+    send_pong(sessions_, s);
 }
 
 void client_protocol::resume_barrier_waiters() {
@@ -201,7 +207,7 @@ void client_protocol::resume_barrier_waiters() {
             continue;
         }
         s->input.barrier = false;
-        sessions_.append(*s, protocol::pong_line);
+        send_pong(sessions_, *s);
         resume_input(*s);
     }
 }
@@ -231,6 +237,7 @@ bool client_protocol::handle_pub(session& s, const protocol::parsed_op& op) {
     // dropped), reserved replies, then +OK, then delivery.
     if (s.opts.pedantic && !subjects::is_valid_literal_subject(op.subject))
         send_err(sessions_, s, proto_error::invalid_publish_subject);
+    if (util::trace_enabled()) trace_payload(s, op.payload); // after that -ERR, as nats-server
     const bool gnr = op.subject.size() > 5 && op.subject.substr(0, 5) == "_GR_.";
     permission_state& p = s.perm;
     if (gnr || (p.perms && p.perms->restricts_publish() && !publish_permitted(p, op.subject))) {
@@ -249,7 +256,7 @@ bool client_protocol::handle_pub(session& s, const protocol::parsed_op& op) {
                       detail::format_error(protocol::format_reply_permission_violation, op.reply));
         return true;
     }
-    if (s.opts.verbose) sessions_.append(s, protocol::ok_line);
+    if (s.opts.verbose) send_ok(sessions_, s);
     message m{op.subject,          op.reply, op.payload, op.header_size, op.size_text,
               op.header_size_text, {}};
     if (sampler_.take()) m.sampled_at = clock::now();
@@ -298,7 +305,7 @@ void client_protocol::handle_sub(session& s, const protocol::parsed_op& op) {
     }
     if (s.subs.count(sid)) {
         // A live sid is silently kept, even for another subject (2.9.10).
-        if (s.opts.verbose) sessions_.append(s, protocol::ok_line);
+        if (s.opts.verbose) send_ok(sessions_, s);
         return;
     }
     if (!subjects::is_valid_subject(op.subject)) {
@@ -317,10 +324,12 @@ void client_protocol::handle_sub(session& s, const protocol::parsed_op& op) {
     router_.subscribe(s.account, raw);
     stats_.subscriptions.add(1);
     if (nshards_ > 1) s.barrier.pushed_remote = true;
-    if (s.opts.verbose) sessions_.append(s, protocol::ok_line);
+    if (s.opts.verbose) send_ok(sessions_, s);
 }
 
 void client_protocol::handle_unsub(session& s, const protocol::parsed_op& op) {
+    // +OK before the subscription goes (nats-server's order; it shows in traces).
+    if (s.opts.verbose) send_ok(sessions_, s);
     if (auto it = s.subs.find(std::string(op.sid)); it != s.subs.end()) {
         subscription* sub = it->second.get();
         if (op.max_msgs > 0 && static_cast<std::uint64_t>(op.max_msgs) > sub->delivered) {
@@ -332,7 +341,6 @@ void client_protocol::handle_unsub(session& s, const protocol::parsed_op& op) {
             if (nshards_ > 1) s.barrier.pushed_remote = true;
         }
     }
-    if (s.opts.verbose) sessions_.append(s, protocol::ok_line);
 }
 
 void client_protocol::release(session& s) {
@@ -370,7 +378,7 @@ void client_protocol::tick(session& s, clock::time_point now) {
     }
     ++s.ping.outstanding;
     if (s.ping.sent == clock::time_point{}) s.ping.sent = now;
-    sessions_.append(s, protocol::ping_line);
+    send_ping(sessions_, s);
 }
 
 } // namespace natrix::broker

@@ -1,4 +1,5 @@
 #include <natrix/broker/delivery.hh>
+#include <natrix/broker/protocol_trace.hh>
 #include <natrix/broker/session_permissions.hh>
 #include <natrix/protocol/writer.hh>
 #include <natrix/util/log.hh>
@@ -37,6 +38,7 @@ bool delivery::deliver(subscription& s, const message& m) {
     q.append(head, d.header_len);
     q.append(d.body);
     q.append(protocol::crlf);
+    if (util::trace_enabled()) trace_out(c, std::string_view(head, d.header_len - 2)); // no CRLF
     if (m.sampled_at != clock::time_point{} && c.out.sample_start == clock::time_point{})
         c.out.sample_start = m.sampled_at;
     sessions_.mark_for_flush(c);
@@ -62,6 +64,7 @@ void delivery::announce(const ring_record::interest_record& r) {
 
 void delivery::expired(subscription& s) {
     session& c = *s.owner;
+    if (util::trace_enabled()) trace_delsub(c, s.sid);
     stats_.subscriptions.sub(1);
     c.subs.erase(s.sid); // destroys s
 }

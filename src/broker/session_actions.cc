@@ -1,13 +1,31 @@
 #include <string>
 
+#include <natrix/broker/protocol_trace.hh>
 #include <natrix/broker/server_identity.hh>
 #include <natrix/broker/session_actions.hh>
 #include <natrix/protocol/server_info.hh>
 #include <natrix/protocol/writer.hh>
+#include <natrix/util/log.hh>
 
 namespace natrix::broker {
 
+void send_ok(session_table& t, session& s) {
+    if (util::trace_enabled()) trace_out(s, "OK");
+    t.append(s, protocol::ok_line);
+}
+
+void send_ping(session_table& t, session& s) {
+    if (util::trace_enabled()) trace_out(s, "PING");
+    t.append(s, protocol::ping_line);
+}
+
+void send_pong(session_table& t, session& s) {
+    if (util::trace_enabled()) trace_out(s, "PONG");
+    t.append(s, protocol::pong_line);
+}
+
 void send_err(session_table& t, session& s, protocol::proto_error e) {
+    if (util::trace_enabled()) trace_out(s, "-ERR", protocol::error_text(e));
     char buf[128];
     const std::size_t n = protocol::write_err(buf, sizeof buf, e);
     t.append(s, std::string_view(buf, n));
@@ -33,6 +51,7 @@ void append_written(session_table& t, session& s, Write write) {
 } // namespace
 
 void send_text_err(session_table& t, session& s, std::string_view text) {
+    if (util::trace_enabled()) trace_out(s, "-ERR", text);
     append_written(t, s,
                    [&](char* out, std::size_t cap) { return protocol::write_err(out, cap, text); });
 }
@@ -64,6 +83,7 @@ void drop_subscription(router& r, shard_stats& stats, session& s, subscription* 
 
 void drop_subscription(router& r, shard_stats& stats, session& s,
                        session::subscription_map::iterator it) {
+    if (util::trace_enabled()) trace_delsub(s, it->second->sid);
     r.unsubscribe(s.account, it->second.get());
     stats.subscriptions.sub(1);
     s.subs.erase(it); // destroys the subscription

@@ -32,6 +32,7 @@ enum class id {
     log,
     pid,
     max_payload,
+    max_traced_msg_len,
     shards,
     cpus,
     idle,
@@ -85,6 +86,7 @@ constexpr flag_def flags[] = {
     {"P", kind::text, id::pid},
     {"pid", kind::text, id::pid},
     {"max_payload", kind::text, id::max_payload},
+    {"max_traced_msg_len", kind::text, id::max_traced_msg_len},
     {"shards", kind::text, id::shards},
     {"cpus", kind::text, id::cpus},
     {"idle", kind::text, id::idle},
@@ -100,7 +102,6 @@ constexpr flag_def flags[] = {
     {"client_advertise", kind::text, id::unsupported},
     {"ports_file_dir", kind::text, id::unsupported},
     {"log_size_limit", kind::text, id::unsupported},
-    {"max_traced_msg_len", kind::text, id::unsupported},
     {"s", kind::boolean, id::unsupported},
     {"syslog", kind::boolean, id::unsupported},
     {"r", kind::text, id::unsupported},
@@ -150,7 +151,7 @@ std::optional<std::int64_t> integer(std::string_view s) {
 // What the flags set; absent = leave the config file's value alone.
 struct overrides {
     std::optional<std::string> host, server_name, log_file, pid_file, idle, io, user, pass, token;
-    std::optional<int> port, http_port;
+    std::optional<int> port, http_port, max_traced_msg_len;
     std::optional<bool> debug, trace, logtime;
     std::optional<std::int64_t> max_payload;
     std::optional<std::uint32_t> shards;
@@ -249,6 +250,13 @@ bool apply_flag(cli_state& st, const flag_def& f, std::string_view arg, bool set
         if (!v || !v->is_integer() || v->as_integer() <= 0 || v->as_integer() > INT32_MAX)
             return st.error = invalid(arg, n, "expected a size such as 1048576 or 2MB"), false;
         o.max_payload = v->as_integer();
+        return true;
+    }
+    case id::max_traced_msg_len: {
+        auto v = integer(arg);
+        if (!v || *v < INT32_MIN || *v > INT32_MAX)
+            return st.error = invalid(arg, n, "parse error"), false;
+        o.max_traced_msg_len = static_cast<int>(*v);
         return true;
     }
     case id::shards: {
@@ -380,6 +388,7 @@ void apply_overrides(const overrides& o, server_options& opts) {
     if (o.log_file) opts.log_file = *o.log_file;
     if (o.pid_file) opts.pid_file = *o.pid_file;
     if (o.max_payload) opts.max_payload = *o.max_payload;
+    if (o.max_traced_msg_len) opts.max_traced_msg_len = *o.max_traced_msg_len;
     if (o.shards) opts.natrix.shards = *o.shards;
     if (o.cpus) opts.natrix.cpus = *o.cpus;
     if (o.idle) opts.natrix.idle_strategy = *o.idle;
@@ -476,6 +485,8 @@ Logging Options:
     -D, --debug                      Enable debugging output
     -V, --trace                      Trace the raw protocol
     -DV                              Debug and trace
+        --max_traced_msg_len <len>   Maximum printable length for traced messages
+                                     (0 for unlimited)
 
 natrix Options:
         --shards <n>                 Number of shards (default: 0 = one per allowed core)

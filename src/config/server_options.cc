@@ -54,7 +54,6 @@ namespace {
 // are inspected for them before being ignored.
 constexpr std::string_view unsupported_keys[] = {
     "client_advertise",
-    "trace_verbose",
     "trace_headers",
     "logtime_utc",
     "mappings",
@@ -78,7 +77,6 @@ constexpr std::string_view unsupported_keys[] = {
     "prof_port",
     "prof_block_rate",
     "proxy_protocol",
-    "max_traced_msg_len",
     "max_sub_tokens",
     "max_subscription_tokens",
     "ocsp",
@@ -226,8 +224,12 @@ void mapper::run(const value& root) {
             positive_duration(e.key, v, &o_.write_deadline, std::chrono::seconds(10));
         } else if (key == "debug") {
             get_bool(e.key, v, &o_.debug);
-        } else if (key == "trace") {
+        } else if (key == "trace" || key == "trace_verbose") {
+            // trace_verbose adds the system account's traffic, which natrix lacks.
             get_bool(e.key, v, &o_.trace);
+        } else if (key == "max_traced_msg_len") {
+            if (get_range(e.key, v, INT32_MIN, INT32_MAX, &n))
+                o_.max_traced_msg_len = static_cast<int>(n);
         } else if (key == "logtime") {
             get_bool(e.key, v, &o_.logtime);
         } else if (key == "log_file" || key == "logfile") {

@@ -252,7 +252,10 @@ parser::line_result parser::try_line(const char* p, const char* end, parsed_op& 
             fail(parse_error::max_control_line, "control line exceeds max_control_line");
             return line_result::failed;
         }
-        return extract(arg, s, len, out) ? line_result::done : line_result::failed;
+        out.arg = std::string_view(arg, len);
+        if (extract(arg, s, out)) return line_result::done;
+        failed_ = {out.kind, out.arg};
+        return line_result::failed;
     }
     const void* nlv = std::memchr(arg, '\n', end - arg);
     if (!nlv) return line_result::partial;
@@ -272,7 +275,7 @@ parser::line_result parser::try_line(const char* p, const char* end, parsed_op& 
     return line_result::done;
 }
 
-bool parser::extract(const char* a, const line_scan& s, std::uint32_t arg_len, parsed_op& out) {
+bool parser::extract(const char* a, const line_scan& s, parsed_op& out) {
     const std::uint32_t n = s.ntokens;
     switch (out.kind) {
     case op_kind::pub: {
@@ -353,7 +356,6 @@ bool parser::extract(const char* a, const line_scan& s, std::uint32_t arg_len, p
         fail(parse_error::malformed, "route op: wrong number of arguments");
         return false;
     }
-    out.arg = std::string_view(a, arg_len);
     out.ntokens = n;
     for (std::uint32_t i = 0; i < n; ++i) out.tokens[i] = field(a, s, i);
     if (out.kind == op_kind::rmsg || out.kind == op_kind::lmsg || out.kind == op_kind::hrmsg) {
@@ -382,6 +384,7 @@ parse_status parser::take_payload(std::string_view& in, parsed_op& out, const ch
     if (in.size() >= size + 2) {
         const char* body = in.data();
         if (body[size] != '\r' || body[size + 1] != '\n') {
+            failed_ = {out.kind, out.arg};
             return fail(parse_error::unknown_op, "payload not followed by CRLF");
         }
         out.payload = std::string_view(body, size);
@@ -426,6 +429,7 @@ parse_status parser::continue_payload(std::string_view& in, parsed_op& out) {
     if (body_have_ < body_need_) return parse_status::need_more;
     const std::size_t size = body_need_ - 2;
     if (body_[size] != '\r' || body_[size + 1] != '\n') {
+        failed_ = {pending_.kind, pending_.arg};
         return fail(parse_error::unknown_op, "payload not followed by CRLF");
     }
     out = pending_;

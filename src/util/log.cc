@@ -8,13 +8,17 @@
 #include <fcntl.h>
 #include <mutex>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 namespace natrix::util {
 
+std::atomic<bool> detail::trace_on{false};
+
 namespace {
 
-std::atomic<int> g_level{static_cast<int>(log_level::info)};
+std::atomic<int> g_level{static_cast<int>(log_level::info)}; // info or debug; trace apart
+std::atomic<int> g_max_traced_msg_len{0};
 std::atomic<bool> g_logtime{true};
 std::atomic<int> g_fd{STDERR_FILENO};
 std::mutex g_config_mutex; // guards g_file and fd swaps; never taken on the log path
@@ -57,8 +61,9 @@ bool log_configure(const log_settings& s, std::string* error) {
         swap_fd(STDERR_FILENO);
     }
     g_file = s.file;
-    log_level lvl = s.trace ? log_level::trace : s.debug ? log_level::debug : log_level::info;
-    g_level.store(static_cast<int>(lvl));
+    g_level.store(static_cast<int>(s.debug ? log_level::debug : log_level::info));
+    detail::trace_on.store(s.trace);
+    g_max_traced_msg_len.store(s.max_traced_msg_len);
     g_logtime.store(s.logtime);
     return true;
 }
@@ -73,11 +78,18 @@ bool log_reopen(std::string* error) {
 }
 
 bool log_enabled(log_level level) noexcept {
+    if (level == log_level::trace) return trace_enabled();
     return static_cast<int>(level) <= g_level.load(std::memory_order_relaxed);
 }
 
-std::size_t log_format_line(char* buf, std::size_t cap, log_level level, bool logtime,
-                            const char* fmt, va_list ap) noexcept {
+int log_max_traced_msg_len() noexcept {
+    return g_max_traced_msg_len.load(std::memory_order_relaxed);
+}
+
+namespace {
+
+// "[pid] date time [TAG] " into buf; returns its length (cap - 1 at most).
+std::size_t format_prefix(char* buf, std::size_t cap, log_level level, bool logtime) noexcept {
     std::size_t n = 0;
     auto room = [&] { return n < cap ? cap - n : 0; };
     int w = std::snprintf(buf, cap, "[%d] ", static_cast<int>(::getpid()));
@@ -95,8 +107,17 @@ std::size_t log_format_line(char* buf, std::size_t cap, log_level level, bool lo
     if (n >= cap) return cap ? cap - 1 : 0;
     w = std::snprintf(buf + n, room(), "%s ", level_tag(level));
     n += w > 0 ? static_cast<std::size_t>(w) : 0;
-    if (n >= cap) return cap - 1;
-    w = std::vsnprintf(buf + n, room(), fmt, ap);
+    return n >= cap ? cap - 1 : n;
+}
+
+} // namespace
+
+std::size_t log_format_line(char* buf, std::size_t cap, log_level level, bool logtime,
+                            const char* fmt, va_list ap) noexcept {
+    std::size_t n = format_prefix(buf, cap, level, logtime);
+    auto room = [&] { return n < cap ? cap - n : 0; };
+    if (n >= cap - 1) return n;
+    const int w = std::vsnprintf(buf + n, room(), fmt, ap);
     n += w > 0 ? static_cast<std::size_t>(w) : 0;
     // Leave room for the newline; truncate long lines.
     if (n >= cap - 1) n = cap - 2;
@@ -111,6 +132,17 @@ void log_vwrite(log_level level, const char* fmt, va_list ap) noexcept {
                                     fmt, ap);
     int fd = g_fd.load(std::memory_order_relaxed);
     ssize_t r = ::write(fd, buf, n);
+    (void)r;
+}
+
+void log_write_text(log_level level, std::string_view text) noexcept {
+    char head[128];
+    const std::size_t n =
+        format_prefix(head, sizeof head, level, g_logtime.load(std::memory_order_relaxed));
+    iovec iov[3] = {{head, n},
+                    {const_cast<char*>(text.data()), text.size()},
+                    {const_cast<char*>("\n"), 1}};
+    ssize_t r = ::writev(g_fd.load(std::memory_order_relaxed), iov, 3);
     (void)r;
 }
 

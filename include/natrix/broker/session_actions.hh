@@ -13,6 +13,10 @@
 
 namespace natrix::broker {
 
+// +OK, PING, PONG and -ERR, each traced (->> [OK]) when tracing is on.
+void send_ok(session_table& t, session& s);
+void send_ping(session_table& t, session& s);
+void send_pong(session_table& t, session& s);
 void send_err(session_table& t, session& s, protocol::proto_error e);
 void send_text_err(session_table& t, session& s, std::string_view text);
 // INFO as nats-server 2.9.10 writes it; `port` is the client port shards listen on.
@@ -20,7 +24,7 @@ void send_info(session_table& t, session& s, const broker_config& cfg, int port,
                bool lame_duck = false);
 
 // Takes the subscription out of the router (interest deltas go to the other
-// shards) and destroys it.
+// shards) and destroys it; traced as <-> [DELSUB sid].
 void drop_subscription(router& r, shard_stats& stats, session& s, subscription* sub);
 void drop_subscription(router& r, shard_stats& stats, session& s,
                        session::subscription_map::iterator it);

@@ -70,6 +70,7 @@ struct server_options {
     duration write_deadline = std::chrono::seconds(10);
     bool debug = false;
     bool trace = false;
+    int max_traced_msg_len = 0; // traced payloads longer than this are cut (<= 0: whole)
     bool logtime = true;
     std::string log_file; // empty = stderr
     std::string pid_file;

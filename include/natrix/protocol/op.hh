@@ -54,7 +54,9 @@ struct parsed_op {
     std::string_view queue;   // SUB queue group, empty when absent
     std::string_view sid;     // SUB/UNSUB subscription id
     std::string_view account; // route ops
-    // CONNECT/INFO json, -ERR text, or the raw argument line of route ops.
+    // The argument as the client wrote it, from its first byte to the line
+    // end (less one '\r'): CONNECT/INFO json, -ERR text, and for PUB, HPUB,
+    // SUB, UNSUB and route ops the whole argument line (protocol traces show it).
     std::string_view arg;
     // PUB/HPUB: the whole message body (headers + payload), without the
     // trailing CRLF.

@@ -56,6 +56,15 @@ public:
     parse_error error() const noexcept { return error_; }
     // A short reason for logs ("PUB: size is not a number", ...).
     const char* error_detail() const noexcept { return detail_; }
+    // When next() failed after the op's argument line was read (a malformed
+    // or oversized PUB, a SUB with too many fields, a payload without CRLF):
+    // that op, with `arg` set; kind none when it failed before. nats-server
+    // traces such a line before it reports the error.
+    struct failed_line {
+        op_kind kind = op_kind::none;
+        std::string_view arg;
+    };
+    const failed_line& failed_op() const noexcept { return failed_; }
 
     // CONNECT {"headers":true} enables HPUB for this connection.
     void set_headers(bool on) noexcept { headers_ = on; }
@@ -75,7 +84,7 @@ private:
     enum class line_result : unsigned char { done, partial, failed };
 
     line_result try_line(const char* p, const char* end, parsed_op& out, const char** next);
-    bool extract(const char* args, const line_scan& s, std::uint32_t arg_len, parsed_op& out);
+    bool extract(const char* args, const line_scan& s, parsed_op& out);
     parse_status take_payload(std::string_view& in, parsed_op& out, const char* line,
                               const char* line_end);
     parse_status begin_partial(std::string_view& in);
@@ -90,6 +99,7 @@ private:
     state state_ = state::op_start;
     parse_error error_ = parse_error::none;
     const char* detail_ = "";
+    failed_line failed_;
 
     // Split control line. Capacity is fixed at construction.
     std::unique_ptr<char[]> scratch_;

@@ -5,19 +5,35 @@
 // written with a single write(2), so lines from different shards never
 // interleave. Configuration (level, file) is set at start-up and on reload
 // from the control thread.
+#include <atomic>
 #include <cstdarg>
 #include <string>
+#include <string_view>
 
 namespace natrix::util {
 
 enum class log_level { fatal = 0, error, warn, info, debug, trace };
 
+// Debug and trace are independent, as in nats-server: -V traces without the
+// debug lines, -D debugs without the traces.
 struct log_settings {
     bool debug = false;
     bool trace = false;
     bool logtime = true;
-    std::string file; // empty: stderr
+    int max_traced_msg_len = 0; // traced payloads longer than this are cut; 0: whole
+    std::string file;           // empty: stderr
 };
+
+namespace detail {
+extern std::atomic<bool> trace_on;
+} // namespace detail
+
+// Whether protocol tracing is on: one relaxed load, so that the hot path's
+// guard costs a single predictable branch while it is off.
+inline bool trace_enabled() noexcept {
+    return detail::trace_on.load(std::memory_order_relaxed);
+}
+int log_max_traced_msg_len() noexcept;
 
 // Applies settings; reopens the file. Returns false and leaves the previous
 // sink in place if the file cannot be opened (error text in *error).
@@ -28,6 +44,9 @@ bool log_reopen(std::string* error);
 bool log_enabled(log_level level) noexcept;
 void log_write(log_level level, const char* fmt, ...) noexcept __attribute__((format(printf, 2, 3)));
 void log_vwrite(log_level level, const char* fmt, va_list ap) noexcept;
+// Writes `text` as one line however long it is (log_write cuts lines at 2 KB;
+// a traced payload may be megabytes), with one writev(2).
+void log_write_text(log_level level, std::string_view text) noexcept;
 
 // Formats one line into buf (no trailing newline handling by caller);
 // exposed for tests. Returns the length written.

@@ -96,6 +96,11 @@ TEST(cli, logging_flags) {
     EXPECT_FALSE(run_ok({"--logtime=0"}).options.logtime);
     EXPECT_TRUE(run_ok({"-D=true"}).options.debug);
     EXPECT_FALSE(run_ok({"-D=f"}).options.debug);
+    EXPECT_EQ(run_ok({}).options.max_traced_msg_len, 0);
+    EXPECT_EQ(run_ok({"--max_traced_msg_len", "32"}).options.max_traced_msg_len, 32);
+    EXPECT_TRUE(run_ok({"--max_traced_msg_len=8"}).warnings.empty());
+    EXPECT_NE(usage_error({"--max_traced_msg_len", "x"}).find("max_traced_msg_len"),
+              std::string::npos);
 }
 
 TEST(cli, natrix_flags) {

@@ -169,6 +169,19 @@ TEST(server_options, names_files_and_logging) {
                                            "yes/no, on/off), not string");
 }
 
+TEST(server_options, trace_settings) {
+    // trace_verbose is trace plus the system account's traffic, which natrix lacks.
+    EXPECT_TRUE(load_ok("trace_verbose: true").trace);
+    EXPECT_FALSE(load_ok("trace: true\ntrace_verbose: false").trace);
+    EXPECT_EQ(load_ok("").max_traced_msg_len, 0);
+    EXPECT_EQ(load_ok("max_traced_msg_len: 64").max_traced_msg_len, 64);
+    EXPECT_EQ(load_ok("max_traced_msg_len: -1").max_traced_msg_len, -1);
+    const options_result r =
+        load_config_string("max_traced_msg_len: 10\ntrace_verbose: true", "o.conf");
+    EXPECT_TRUE(r.ok());
+    EXPECT_TRUE(r.warnings.empty()) << r.warnings[0].text;
+}
+
 TEST(server_options, limits_with_units) {
     server_options o = load_ok("max_payload: 2MB\nmax_pending: 128MB\nmax_connections: 1k\n"
                                "max_subscriptions: 500\nmax_control_line: 8KB\n");
@@ -470,7 +483,7 @@ TEST(server_options, unsupported_nats_server_keys_are_warnings) {
         "cluster { port: 6222 }",        "gateway { name: g }", "leafnodes { port: 7422 }",
         "jetstream { store_dir: /tmp }", "allow_non_tls: true", "websocket { port: 8080 }",
         "mqtt { port: 1883 }",           "syslog: true",        "system_account: SYS",
-        "server_tags: [a, b]",           "https_port: 8443",    "max_traced_msg_len: 10"};
+        "server_tags: [a, b]",           "https_port: 8443",    "trace_headers: true"};
     for (const char* k : keys) {
         options_result r = load_config_string(k, "o.conf");
         EXPECT_TRUE(r.ok()) << k << ": " << r.error_text();

@@ -327,3 +327,81 @@ TEST(parser, raising_max_control_line_keeps_a_split_line_and_payload_fields) {
     EXPECT_EQ(op.subject, subject);
     EXPECT_EQ(op.payload, "hello");
 }
+
+namespace {
+
+// The op.arg of every op in `stream`, fed in chunks of `chunk` bytes; and the
+// failed line's kind and arg when the parser stops on an error.
+struct arg_run {
+    strings args;
+    op_kind failed_kind = op_kind::none;
+    std::string failed_arg;
+};
+
+arg_run args_of(const std::string& stream, std::size_t chunk, parser_config cfg = {}) {
+    parser p(cfg);
+    p.set_headers(true);
+    arg_run r;
+    for (std::size_t pos = 0; pos < stream.size(); pos += chunk) {
+        const std::string piece = stream.substr(pos, chunk); // its own buffer, freed after use
+        std::string_view in(piece);
+        parsed_op op;
+        for (;;) {
+            const parse_status st = p.next(in, op);
+            if (st == parse_status::op) {
+                r.args.push_back(std::string(op_name(op.kind)) + "|" + std::string(op.arg));
+                continue;
+            }
+            if (st == parse_status::error) {
+                r.failed_kind = p.failed_op().kind;
+                r.failed_arg = std::string(p.failed_op().arg);
+                return r;
+            }
+            break;
+        }
+    }
+    return r;
+}
+
+} // namespace
+
+TEST(parser, argument_line_is_kept_as_the_client_wrote_it) {
+    // Protocol traces show it: blanks inside and at the end stay, one '\r' goes.
+    const std::string stream = "PUB   foo\t r  2 \r\nhi\r\nsub foo  q 1\t\r\nUNSUB 1 \n"
+                               "HPUB foo 12 14\r\nNATS/1.0\r\n\r\nhi\r\nPING x\r\n"
+                               "CONNECT  {}\r\n";
+    const strings want = {"PUB|foo\t r  2 ", "SUB|foo  q 1\t", "UNSUB|1 ", "HPUB|foo 12 14",
+                          "PING|", "CONNECT|{}"};
+    for (std::size_t chunk : {std::size_t{1000}, std::size_t{1}, std::size_t{7}}) {
+        const arg_run r = args_of(stream, chunk);
+        EXPECT_EQ(r.args, want) << chunk;
+        EXPECT_EQ(r.failed_kind, op_kind::none) << chunk;
+    }
+}
+
+TEST(parser, failed_op_names_the_line_read_before_the_error) {
+    parser_config cfg;
+    cfg.max_payload = 10;
+    const std::pair<std::string, std::string> failed[] = {
+        {"PUB foo 11\r\n", "PUB|foo 11"},            // max_payload
+        {"SUB a b c d\r\n", "SUB|a b c d"},          // malformed
+        {"UNSUB \r\n", "UNSUB|"},                    // malformed, empty
+        {"PUB foo 3\r\nabcd\r\n", "PUB|foo 3"},      // payload without CRLF
+        {"PUB foo 3\r\nab", "PUB|foo 3"},            // ... found when it is split
+    };
+    for (const auto& [stream, want] : failed) {
+        for (std::size_t chunk : {std::size_t{1000}, std::size_t{1}}) {
+            std::string in = stream;
+            if (in.back() == 'b') in += "cXY"; // the split case's tail
+            const arg_run r = args_of(in, chunk, cfg);
+            EXPECT_EQ(std::string(op_name(r.failed_kind)) + "|" + r.failed_arg, want)
+                << stream << " chunk " << chunk;
+        }
+    }
+    // Failures before the arguments were read name no line.
+    for (const std::string& bad :
+         {std::string("FOO\r\n"), "PUB " + std::string(5000, 'a') + " 1\r\n"}) {
+        const arg_run r = args_of(bad, 1000, cfg);
+        EXPECT_EQ(r.failed_kind, op_kind::none) << bad.substr(0, 10);
+    }
+}

@@ -1,6 +1,8 @@
 #include <natrix/util/log.hh>
 
 #include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
 #include <gtest/gtest.h>
 #include <string>
 #include <unistd.h>
@@ -62,4 +64,50 @@ TEST(log, level_filtering_follows_settings) {
     std::string err;
     EXPECT_FALSE(natrix::util::log_configure(s, &err));
     EXPECT_NE(err.find("cannot open log file"), std::string::npos);
+}
+
+TEST(log, debug_and_trace_are_independent_as_in_nats_server) {
+    natrix::util::log_settings s;
+    s.trace = true; // -V: traces, no debug lines
+    ASSERT_TRUE(natrix::util::log_configure(s, nullptr));
+    EXPECT_TRUE(natrix::util::trace_enabled());
+    EXPECT_TRUE(natrix::util::log_enabled(natrix::util::log_level::trace));
+    EXPECT_FALSE(natrix::util::log_enabled(natrix::util::log_level::debug));
+    s.trace = false;
+    s.debug = true; // -D: debug lines, no traces
+    ASSERT_TRUE(natrix::util::log_configure(s, nullptr));
+    EXPECT_FALSE(natrix::util::trace_enabled());
+    EXPECT_TRUE(natrix::util::log_enabled(natrix::util::log_level::debug));
+    EXPECT_FALSE(natrix::util::log_enabled(natrix::util::log_level::trace));
+    s.trace = true; // -DV
+    s.max_traced_msg_len = 16;
+    ASSERT_TRUE(natrix::util::log_configure(s, nullptr));
+    EXPECT_TRUE(natrix::util::trace_enabled());
+    EXPECT_TRUE(natrix::util::log_enabled(natrix::util::log_level::debug));
+    EXPECT_EQ(natrix::util::log_max_traced_msg_len(), 16);
+    ASSERT_TRUE(natrix::util::log_configure({}, nullptr));
+    EXPECT_FALSE(natrix::util::trace_enabled());
+    EXPECT_EQ(natrix::util::log_max_traced_msg_len(), 0);
+}
+
+TEST(log, text_lines_are_written_whole) {
+    char path[] = "/tmp/natrix-log-test-XXXXXX";
+    const int fd = ::mkstemp(path);
+    ASSERT_GE(fd, 0);
+    ::close(fd);
+    natrix::util::log_settings s;
+    s.logtime = false;
+    s.file = path;
+    ASSERT_TRUE(natrix::util::log_configure(s, nullptr));
+    const std::string big(100000, 'x'); // a traced payload: far past log_write's 2 KB
+    natrix::util::log_write_text(natrix::util::log_level::trace, big);
+    ASSERT_TRUE(natrix::util::log_configure({}, nullptr));
+    std::FILE* f = std::fopen(path, "rb");
+    ASSERT_NE(f, nullptr);
+    std::string got;
+    char buf[65536];
+    for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) got.append(buf, n);
+    std::fclose(f);
+    ::unlink(path);
+    EXPECT_EQ(got, "[" + std::to_string(::getpid()) + "] [TRC] " + big + "\n");
 }
