@@ -6,7 +6,6 @@
 #include <fstream>
 #include <memory>
 
-#include <malloc.h>
 #include <unistd.h>
 
 #include <natrix/broker/server.hh>
@@ -63,11 +62,6 @@ to_broker_config(const natrix::config::server_options& o,
 } // namespace
 
 int main(int argc, char** argv) {
-    // No fastbins: a large free after many small ones otherwise makes glibc
-    // consolidate every fastbin chunk at once, which held a shard for 0.8 s
-    // after a client with 1 M subscriptions left (issue #20). The per-thread
-    // tcache still serves the hot path's small allocations.
-    mallopt(M_MXFAST, 0);
     natrix::config::load_result r = natrix::config::load_server_options(argc, argv);
     if (!r.ok()) {
         std::fprintf(stderr, "natrix: %s\n", r.error.c_str());
