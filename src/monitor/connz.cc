@@ -19,6 +19,14 @@ constexpr std::pair<std::string_view, connz_sort> sort_names[] = {
     {"uptime", connz_sort::uptime},
 };
 
+// Go's strings.ToLower for the ASCII words compared against (state, subs).
+std::string lower(std::string_view s) {
+    std::string out(s);
+    for (char& c : out)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return out;
+}
+
 bool all_digits(std::string_view s) {
     if (s.empty()) return false;
     for (char c : s)
@@ -91,7 +99,34 @@ bool sid_less(std::string_view a, std::string_view b) {
 }
 
 bool parse_connz_options(const query_params& q, connz_options* out, std::string* error) {
+    // nats-server's order (HandleConnz, then Connz), so that a query with
+    // several bad values gets the same first complaint: auth, subs, offset,
+    // limit, cid, state, then the sort key.
     connz_options o;
+    std::optional<bool> auth;
+    if (!q.get_bool("auth", &auth, error)) return false;
+    o.auth = auth && *auth;
+    if (auto s = q.get("subs"); s && lower(*s) == "detail") {
+        o.subs = subs_mode::detail;
+    } else {
+        std::optional<bool> b;
+        if (!q.get_bool("subs", &b, error)) return false;
+        if (b && *b) o.subs = subs_mode::list;
+    }
+    if (!q.get_paging(&o.offset, &o.limit, error)) return false;
+    std::optional<std::uint64_t> cid;
+    if (!q.get_uint64("cid", &cid, error)) return false;
+    o.cid = cid.value_or(0); // 0: every connection, as in nats-server
+    bool closed = false;
+    if (auto s = q.get("state"); s && !s->empty()) {
+        const std::string st = lower(*s);
+        if (st == "closed") {
+            closed = true;
+        } else if (st != "open" && st != "any" && st != "all") {
+            *error = "Error decoding state for " + std::string(*s);
+            return false;
+        }
+    }
     if (auto s = q.get("sort"); s && !s->empty()) {
         bool found = false;
         for (const auto& [name, by] : sort_names)
@@ -99,34 +134,17 @@ bool parse_connz_options(const query_params& q, connz_options* out, std::string*
                 o.sort = by;
                 found = true;
             }
-        if (!found) {
-            if (*s == "stop" || *s == "reason") {
-                *error = "sort by " + std::string(*s) + " only valid on closed connections";
-            } else {
-                *error = "invalid sorting option: " + std::string(*s);
-            }
+        if (!found && *s != "stop" && *s != "reason") {
+            *error = "invalid sorting option: " + std::string(*s);
+            return false;
+        }
+        if (!found && !closed) {
+            *error = "sort by " + std::string(*s) + " only valid on closed connections";
             return false;
         }
     }
-    if (auto s = q.get("subs"); s && *s == "detail") {
-        o.subs = subs_mode::detail;
-    } else {
-        std::optional<bool> b;
-        if (!q.get_bool("subs", &b, error)) return false;
-        if (b && *b) o.subs = subs_mode::list;
-    }
-    std::optional<bool> auth;
-    if (!q.get_bool("auth", &auth, error)) return false;
-    o.auth = auth && *auth;
-    if (!q.get_paging(&o.offset, &o.limit, error)) return false;
-    std::optional<long long> n;
-    if (!q.get_int("cid", &n, error)) return false;
-    if (n && *n > 0) o.cid = static_cast<std::uint64_t>(*n);
-    if (auto s = q.get("state"); s && !s->empty() && *s != "open" && *s != "any") {
-        if (*s == "closed")
-            *error = "state=closed is not supported: natrix does not keep closed connections";
-        else
-            *error = "invalid connection state: " + std::string(*s);
+    if (closed) {
+        *error = "state=closed is not supported: natrix does not keep closed connections";
         return false;
     }
     *out = o;

@@ -112,9 +112,7 @@ void monitor::config_reloaded(std::vector<std::string> ignored_config_keys) {
 }
 
 http_response monitor::handle(const http_request& req) {
-    query_params q;
-    std::string err;
-    if (!query_params::parse(req.query, &q, &err)) return http_response::text(400, err + "\n");
+    const query_params q = query_params::parse(req.query);
     if (srv_.stopping()) return http_response::text(503, "server is shutting down\n");
     const std::string& p = req.path;
     static constexpr std::string_view known[] = {"/varz",           "/connz",   "/subsz",
@@ -186,6 +184,8 @@ http_response monitor::varz() {
     in.now = std::chrono::system_clock::now();
     in.config_load_time = from_ns(config_load_ns_.load(std::memory_order_relaxed));
     in.mem = resident_bytes();
+    in.heap = broker::read_heap_usage();
+    in.heap_trims = broker::read_heap_trim_totals();
     in.cores = usable_cpus();
     in.cpu = cpu_.percent();
     in.http_req_stats = req_stats_;

@@ -1,28 +1,74 @@
-#include <cerrno>
-#include <cstdlib>
+#include <limits>
 
 #include <natrix/monitor/http_request.hh>
 #include <natrix/monitor/query_params.hh>
+#include <natrix/util/go_quote.hh>
 
 namespace natrix::monitor {
 
-bool query_params::parse(std::string_view query, query_params* out, std::string* error) {
-    out->items_.clear();
+namespace {
+
+enum class num_error { none, syntax, range };
+
+// Go's strconv.ParseUint(s, 10, 64): digits only, checked left to right, so
+// "99999999999999999999x" is out of range and "x9" bad syntax, as in Go.
+num_error parse_uint(std::string_view s, std::uint64_t* out) {
+    if (s.empty()) return num_error::syntax;
+    constexpr std::uint64_t max = std::numeric_limits<std::uint64_t>::max();
+    std::uint64_t n = 0;
+    for (const char c : s) {
+        if (c < '0' || c > '9') return num_error::syntax;
+        const auto d = static_cast<std::uint64_t>(c - '0');
+        if (n > max / 10 || n * 10 > max - d) return num_error::range;
+        n = n * 10 + d;
+    }
+    *out = n;
+    return num_error::none;
+}
+
+// Go's strconv.Atoi with a 64-bit int: a sign, then ParseUint's rules.
+num_error parse_int(std::string_view s, long long* out) {
+    bool neg = false;
+    if (!s.empty() && (s[0] == '+' || s[0] == '-')) {
+        neg = s[0] == '-';
+        s.remove_prefix(1);
+    }
+    std::uint64_t u = 0;
+    const num_error e = parse_uint(s, &u);
+    if (e == num_error::syntax) return e;
+    constexpr std::uint64_t cutoff = std::uint64_t{1} << 63;
+    if (e == num_error::range || (neg ? u > cutoff : u >= cutoff)) return num_error::range;
+    *out = neg ? static_cast<long long>(0 - u) : static_cast<long long>(u);
+    return num_error::none;
+}
+
+// nats-server's decodeInt/decodeUint64/decodeBool message around Go's NumError.
+std::string decode_error(std::string_view what, std::string_view key, std::string_view func,
+                         std::string_view value, num_error e) {
+    std::string out = "Error decoding " + std::string(what) + " for '" + std::string(key) +
+                      "': strconv." + std::string(func) + ": parsing ";
+    util::append_go_quoted(out, value);
+    out += e == num_error::range ? ": value out of range" : ": invalid syntax";
+    return out;
+}
+
+} // namespace
+
+query_params query_params::parse(std::string_view query) {
+    query_params out;
     while (!query.empty()) {
         const std::size_t amp = query.find('&');
-        std::string_view part = query.substr(0, amp);
+        const std::string_view part = query.substr(0, amp);
         query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-        if (part.empty()) continue;
+        if (part.empty() || part.find(';') != std::string_view::npos) continue;
         const std::size_t eq = part.find('=');
         std::string k, v;
         if (!url_decode(part.substr(0, eq), true, &k) ||
-            (eq != std::string_view::npos && !url_decode(part.substr(eq + 1), true, &v))) {
-            if (error) *error = "invalid URL escape in query \"" + std::string(part) + "\"";
-            return false;
-        }
-        out->items_.emplace_back(std::move(k), std::move(v));
+            (eq != std::string_view::npos && !url_decode(part.substr(eq + 1), true, &v)))
+            continue;
+        out.items_.emplace_back(std::move(k), std::move(v));
     }
-    return true;
+    return out;
 }
 
 std::optional<std::string_view> query_params::get(std::string_view key) const {
@@ -36,17 +82,23 @@ bool query_params::get_int(std::string_view key, std::optional<long long>* out,
     out->reset();
     const auto v = get(key);
     if (!v || v->empty()) return true;
-    std::string s(*v);
-    std::size_t i = (s[0] == '+' || s[0] == '-') ? 1 : 0;
-    bool digits = i < s.size();
-    for (std::size_t k = i; k < s.size(); ++k)
-        if (s[k] < '0' || s[k] > '9') digits = false;
-    errno = 0;
-    const long long n = digits ? std::strtoll(s.c_str(), nullptr, 10) : 0;
-    if (!digits || errno == ERANGE) {
-        if (error)
-            *error = "Error decoding int for '" + std::string(key) + "': strconv.Atoi: parsing \"" +
-                     s + "\": " + (digits ? "value out of range" : "invalid syntax");
+    long long n = 0;
+    if (const num_error e = parse_int(*v, &n); e != num_error::none) {
+        if (error) *error = decode_error("int", key, "Atoi", *v, e);
+        return false;
+    }
+    *out = n;
+    return true;
+}
+
+bool query_params::get_uint64(std::string_view key, std::optional<std::uint64_t>* out,
+                              std::string* error) const {
+    out->reset();
+    const auto v = get(key);
+    if (!v || v->empty()) return true;
+    std::uint64_t n = 0;
+    if (const num_error e = parse_uint(*v, &n); e != num_error::none) {
+        if (error) *error = decode_error("uint64", key, "ParseUint", *v, e);
         return false;
     }
     *out = n;
@@ -68,30 +120,17 @@ bool query_params::get_bool(std::string_view key, std::optional<bool>* out,
             *out = false;
             return true;
         }
-    if (error)
-        *error = "Error decoding boolean for '" + std::string(key) +
-                 "': strconv.ParseBool: parsing \"" + std::string(*v) + "\": invalid syntax";
+    if (error) *error = decode_error("boolean", key, "ParseBool", *v, num_error::syntax);
     return false;
 }
 
 bool query_params::get_paging(std::size_t* offset, std::size_t* limit, std::string* error) const {
-    std::optional<long long> n;
-    if (!get_int("offset", &n, error)) return false;
-    if (n) {
-        if (*n < 0) {
-            *error = "offset must not be negative";
-            return false;
-        }
-        *offset = static_cast<std::size_t>(*n);
-    }
-    if (!get_int("limit", &n, error)) return false;
-    if (n) {
-        if (*n < 0) {
-            *error = "limit must not be negative";
-            return false;
-        }
-        if (*n > 0) *limit = static_cast<std::size_t>(*n);
-    }
+    // nats-server decodes both before it looks at either (decodeInt), then
+    // Connz/Subsz clamp: offset < 0 reads as 0, limit <= 0 as the default.
+    std::optional<long long> off, lim;
+    if (!get_int("offset", &off, error) || !get_int("limit", &lim, error)) return false;
+    if (off) *offset = *off > 0 ? static_cast<std::size_t>(*off) : 0;
+    if (lim && *lim > 0) *limit = static_cast<std::size_t>(*lim);
     return true;
 }
 

@@ -48,9 +48,21 @@ std::string render_subsz(std::string_view server_id, std::chrono::system_clock::
         t.cache_hits += s.stats.cache_hits;
         for (sub_info& si : s.subs) subs.push_back(std::move(si));
     }
+    // The page, cut as nats-server cuts it. When it is empty (no subs=1, or
+    // nothing at this offset) nats-server answers the statistics alone, and
+    // its "total" is the size of the page, not the number matched.
+    std::size_t from = 0, to = 0;
+    if (o.subs) {
+        std::sort(subs.begin(), subs.end(), [](const sub_info& a, const sub_info& b) {
+            return a.cid != b.cid ? a.cid < b.cid : sid_less(a.sid, b.sid);
+        });
+        from = std::min(o.offset, subs.size());
+        to = std::min(subs.size(), from + o.limit);
+    }
+    const bool page = from < to;
     json_writer w;
     w.begin_object();
-    if (o.subs) {
+    if (page) {
         w.field("server_id", server_id);
         w.field("now", format_rfc3339_nano(now));
     }
@@ -65,20 +77,13 @@ std::string render_subsz(std::string_view server_id, std::chrono::system_clock::
     // natrix's cache does not keep them (docs/decisions/0006-monitoring.md).
     w.field("max_fanout", 0);
     w.field("avg_fanout", 0.0);
-    if (o.subs) {
-        std::sort(subs.begin(), subs.end(), [](const sub_info& a, const sub_info& b) {
-            return a.cid != b.cid ? a.cid < b.cid : sid_less(a.sid, b.sid);
-        });
-        w.field("total", subs.size());
+    if (page) {
+        w.field("total", to - from);
         w.field("offset", o.offset);
         w.field("limit", o.limit);
-        const std::size_t from = std::min(o.offset, subs.size());
-        const std::size_t to = std::min(subs.size(), from + o.limit);
-        if (from < to) {
-            w.key("subscriptions_list").begin_array();
-            for (std::size_t i = from; i < to; ++i) write_sub_detail(w, subs[i]);
-            w.end_array();
-        }
+        w.key("subscriptions_list").begin_array();
+        for (std::size_t i = from; i < to; ++i) write_sub_detail(w, subs[i]);
+        w.end_array();
     }
     w.end_object();
     return w.take();

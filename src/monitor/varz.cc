@@ -115,6 +115,15 @@ std::string render_varz(const varz_input& in) {
     w.field("version", broker::natrix_version);
     w.field("shards", in.id.shards);
     w.field("idle_strategy", in.id.idle_strategy);
+    // Memory: "mem" (resident) against what malloc has handed out and not
+    // had back; the rest is freed heap kept for reuse, given back to the OS
+    // after a mass teardown (broker/memory_trim.hh).
+    if (in.heap.known) {
+        w.field("heap_in_use", in.heap.in_use);
+        w.field("heap_free", in.heap.free);
+    }
+    w.field("heap_trims", in.heap_trims.trims);
+    w.field("heap_released", in.heap_trims.released_bytes);
     w.field("lame_duck_mode", in.lame_duck);
     w.field("stale_connections", t.stale_connections);
     w.field("latency_sample_every", broker::latency_histogram::sample_every);

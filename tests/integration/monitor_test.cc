@@ -464,6 +464,83 @@ TEST_F(monitor_vs_nats, connz_bad_queries_answer_like_nats_server) {
     }
 }
 
+// issue #20: the paging and cid values nats-server 2.9.10 reads
+// differently from a plain integer check. Negative offset/limit read as the
+// defaults, a cid that is not a uint64 is a 400 in strconv's words, a pair
+// with a bad escape is left out, and /subsz's "total" is the page size.
+TEST_F(monitor_vs_nats, paging_and_cid_values_read_like_nats_server) {
+    const auto keys = [](simdjson::dom::element e) {
+        std::set<std::string> out;
+        for (auto [k, v] : simdjson::dom::object(e)) out.insert(std::string(k));
+        return out;
+    };
+    for (const char* t : {"/connz?offset=-1",
+                          "/connz?limit=-1",
+                          "/connz?limit=0",
+                          "/connz?offset=-1&limit=-1",
+                          "/connz?limit=1&offset=-5",
+                          "/connz?offset=%zz&limit=1",
+                          "/connz?limit=1;offset=1",
+                          "/connz?offset=1",
+                          "/connz?offset=5",
+                          "/connz?offset=%2B1",
+                          "/connz?cid=0",
+                          "/connz?cid=",
+                          "/connz?cid=99999",
+                          "/connz?cid=99999&offset=-3&limit=-3",
+                          "/connz?state=ALL",
+                          "/connz?subs=DETAIL",
+                          "/subsz?subs=1&offset=-1&limit=-1",
+                          "/subsz?subs=1&limit=1",
+                          "/subsz?subs=1&offset=2&limit=5",
+                          "/subsz?subs=1&offset=99",
+                          "/subsz?offset=-1"}) {
+        const http_answer hn = http_get(nats_->http_port(), t);
+        const http_answer hx = http_get(natrix_->http_port(), t);
+        ASSERT_EQ(hn.status, 200) << t << " " << hn.body;
+        ASSERT_EQ(hx.status, 200) << t << " " << hx.body;
+        auto n = parse_json(hn, std::string("nats-server ") + t);
+        auto x = parse_json(hx, std::string("natrix ") + t);
+        EXPECT_EQ(keys(x->root), keys(n->root)) << t << "\n" << x->text << "\n" << n->text;
+        for (const char* f : {"num_connections", "total", "offset", "limit"})
+            if (n->root[f].error() == simdjson::SUCCESS) {
+                EXPECT_EQ(num(x->root, f), num(n->root, f)) << t << " " << f;
+            }
+    }
+    for (const char* t : {"/connz?cid=-1",
+                          "/connz?cid=%2B1",
+                          "/connz?cid=abc",
+                          "/connz?cid=18446744073709551616",
+                          "/connz?cid=99999999999999999999x",
+                          "/connz?offset=99999999999999999999",
+                          "/connz?offset=-9223372036854775809",
+                          "/connz?limit=+2",
+                          "/connz?limit=1%22x",
+                          "/connz?limit=a%5Cb",
+                          "/connz?limit=%07%0a%7f",
+                          "/connz?limit=%C2%AD%E2%80%A8",
+                          "/connz?limit=%FF",
+                          "/connz?limit=%C3%A9",
+                          "/connz?limit=%CD%B8%F0%9F%98%80",
+                          "/connz?auth=%0a",
+                          "/connz?sort=bogus&auth=x",
+                          "/connz?sort=bogus&offset=x",
+                          "/connz?cid=-1&limit=x",
+                          "/connz?state=bogus",
+                          "/connz?sort=bogus&state=bogus",
+                          "/connz?sort=CID",
+                          "/connz?sort=reason&state=any",
+                          "/subsz?offset=x",
+                          "/subsz?subs=x&limit=y",
+                          "/subsz?limit=-"}) {
+        const http_answer n = http_get(nats_->http_port(), t);
+        const http_answer x = http_get(natrix_->http_port(), t);
+        EXPECT_EQ(n.status, 400) << t;
+        EXPECT_EQ(x.status, n.status) << t;
+        EXPECT_EQ(x.body, n.body) << t;
+    }
+}
+
 TEST_F(monitor_vs_nats, subsz) {
     {
         auto [n, x] = both("/subsz");

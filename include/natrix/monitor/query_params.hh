@@ -1,7 +1,10 @@
 #pragma once
-// A decoded URL query string ("a=1&b=x+y&c"), in order. get() returns the
-// first value of a key, as Go's url.Values.Get does. Plain data; any thread.
+// A decoded URL query string ("a=1&b=x+y&c"), in order, read the way
+// nats-server 2.9.10 reads it (Go's url.ParseQuery and strconv). get()
+// returns the first value of a key, as Go's url.Values.Get does. Plain data;
+// any thread.
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,8 +15,9 @@ namespace natrix::monitor {
 
 class query_params {
 public:
-    // False (and *error set) on a malformed percent escape.
-    static bool parse(std::string_view query, query_params* out, std::string* error = nullptr);
+    // Never fails, as Go's URL.Query(): a pair with a malformed percent
+    // escape, or with a ';' anywhere in it, is left out.
+    static query_params parse(std::string_view query);
 
     std::optional<std::string_view> get(std::string_view key) const;
     bool has(std::string_view key) const { return get(key).has_value(); }
@@ -22,12 +26,19 @@ public:
     }
 
     // Go's strconv.Atoi on the first value: nullopt when absent or empty;
-    // false with nats-server's message in *error when not an integer.
+    // false with nats-server's message in *error ("Error decoding int for
+    // 'limit': strconv.Atoi: parsing \"x\": invalid syntax") otherwise.
     bool get_int(std::string_view key, std::optional<long long>* out, std::string* error) const;
+    // Go's strconv.ParseUint(v, 10, 64), as nats-server reads `cid`: no sign
+    // accepted ("Error decoding uint64 for 'cid': strconv.ParseUint: ...").
+    bool get_uint64(std::string_view key, std::optional<std::uint64_t>* out,
+                    std::string* error) const;
     // Go's strconv.ParseBool (1 t T TRUE true True 0 f F FALSE false False).
     bool get_bool(std::string_view key, std::optional<bool>* out, std::string* error) const;
-    // `offset` and `limit` as /connz and /subsz read them: negative values are
-    // errors, absent ones leave *offset/*limit unchanged, limit=0 keeps the default.
+    // `offset` and `limit` as nats-server's /connz and /subsz read them: a
+    // value that is not an int is an error; a negative offset reads as 0 and
+    // a limit <= 0 as the default (*limit on entry); absent ones leave
+    // *offset/*limit unchanged.
     bool get_paging(std::size_t* offset, std::size_t* limit, std::string* error) const;
 
 private:

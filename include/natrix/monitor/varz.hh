@@ -9,6 +9,7 @@
 #include <vector>
 
 #include <natrix/broker/broker_config.hh>
+#include <natrix/broker/memory_trim.hh>
 #include <natrix/monitor/shard_figures.hh>
 
 namespace natrix::monitor {
@@ -30,7 +31,9 @@ struct varz_input {
     broker::broker_config cfg; // the settings in force (they change on reload)
     std::chrono::system_clock::time_point start, now, config_load_time;
     std::vector<shard_figures> shards;
-    std::uint64_t mem = 0;
+    std::uint64_t mem = 0;               // resident bytes ("mem", as nats-server)
+    broker::heap_usage heap;             // natrix.heap_in_use / heap_free: live data vs mem
+    broker::heap_trim_totals heap_trims; // natrix.heap_trims / heap_released
     int cores = 0;
     double cpu = 0;
     std::map<std::string, std::uint64_t> http_req_stats;

@@ -10,8 +10,7 @@ using namespace std::chrono_literals;
 using steady = std::chrono::steady_clock;
 
 connz_options opts(std::string_view query, std::string* err = nullptr) {
-    query_params q;
-    EXPECT_TRUE(query_params::parse(query, &q));
+    const query_params q = query_params::parse(query);
     connz_options o;
     std::string e;
     const bool ok = parse_connz_options(q, &o, &e);
@@ -63,16 +62,70 @@ TEST(connz_options, errors_carry_nats_server_messages) {
     std::string err;
     opts("sort=bogus", &err);
     EXPECT_EQ(err, "invalid sorting option: bogus");
+    opts("sort=CID", &err); // sort keys are case-sensitive in nats-server
+    EXPECT_EQ(err, "invalid sorting option: CID");
     opts("sort=stop", &err);
     EXPECT_EQ(err, "sort by stop only valid on closed connections");
+    opts("sort=reason&state=any", &err);
+    EXPECT_EQ(err, "sort by reason only valid on closed connections");
     opts("limit=abc", &err);
     EXPECT_EQ(err, "Error decoding int for 'limit': strconv.Atoi: parsing \"abc\": invalid syntax");
     opts("subs=maybe", &err);
-    EXPECT_NE(err.find("Error decoding boolean for 'subs'"), std::string::npos);
-    opts("offset=-1", &err);
-    EXPECT_FALSE(err.empty());
+    EXPECT_EQ(err,
+              "Error decoding boolean for 'subs': strconv.ParseBool: parsing \"maybe\": invalid "
+              "syntax");
+    opts("cid=-1", &err);
+    EXPECT_EQ(err, "Error decoding uint64 for 'cid': strconv.ParseUint: parsing \"-1\": invalid "
+                   "syntax");
+    opts("cid=99999999999999999999", &err);
+    EXPECT_EQ(err, "Error decoding uint64 for 'cid': strconv.ParseUint: parsing "
+                   "\"99999999999999999999\": value out of range");
+    opts("state=bogus", &err);
+    EXPECT_EQ(err, "Error decoding state for bogus");
     opts("state=closed", &err);
     EXPECT_NE(err.find("not supported"), std::string::npos);
+}
+
+TEST(connz_options, negative_paging_reads_as_the_defaults) {
+    // nats-server 2.9.10 (Connz): offset < 0 -> 0, limit <= 0 -> 1024.
+    connz_options o = opts("offset=-1&limit=-1");
+    EXPECT_EQ(o.offset, 0u);
+    EXPECT_EQ(o.limit, 1024u);
+    o = opts("offset=-5&limit=1");
+    EXPECT_EQ(o.offset, 0u);
+    EXPECT_EQ(o.limit, 1u);
+    EXPECT_EQ(opts("cid=0").cid, 0u); // 0: every connection
+    EXPECT_EQ(opts("cid=").cid, 0u);
+    EXPECT_EQ(opts("cid=00042").cid, 42u);
+    EXPECT_EQ(opts("cid=18446744073709551615").cid, 18446744073709551615u);
+    // A pair Go's query parser drops is as if absent.
+    EXPECT_EQ(opts("offset=%zz&limit=2").limit, 2u);
+}
+
+TEST(connz_options, first_complaint_in_nats_server_order) {
+    // HandleConnz decodes auth, subs, offset, limit, cid, state; Connz then
+    // checks the sort key.
+    std::string err;
+    opts("sort=bogus&auth=x", &err);
+    EXPECT_EQ(err.rfind("Error decoding boolean for 'auth'", 0), 0u) << err;
+    opts("sort=bogus&offset=x", &err);
+    EXPECT_EQ(err.rfind("Error decoding int for 'offset'", 0), 0u) << err;
+    opts("cid=-1&limit=x", &err);
+    EXPECT_EQ(err.rfind("Error decoding int for 'limit'", 0), 0u) << err;
+    opts("sort=bogus&state=bogus", &err);
+    EXPECT_EQ(err, "Error decoding state for bogus");
+    opts("state=bogus&cid=x", &err);
+    EXPECT_EQ(err.rfind("Error decoding uint64 for 'cid'", 0), 0u) << err;
+    opts("sort=bogus&state=closed", &err);
+    EXPECT_EQ(err, "invalid sorting option: bogus");
+}
+
+TEST(connz_options, words_compared_like_nats_server) {
+    // state and subs=detail are lowered first (strings.ToLower).
+    EXPECT_EQ(opts("subs=DETAIL").subs, subs_mode::detail);
+    EXPECT_EQ(opts("state=ALL").cid, 0u);
+    EXPECT_EQ(opts("state=Open").cid, 0u);
+    EXPECT_EQ(opts("state=any").cid, 0u);
 }
 
 conn_info conn(std::uint64_t cid, steady::time_point base, int start_s, int last_s,

@@ -176,17 +176,41 @@ TEST(varz_render, fields_order_and_sums) {
     EXPECT_EQ(std::string_view(d["server_name"]), "named");
 }
 
+TEST(varz_render, heap_against_resident) {
+    varz_input in;
+    in.id.server_id = "NID";
+    in.mem = 900u << 20;
+    in.heap = {true, 300u << 20, 500u << 20, 16u << 20};
+    in.heap_trims = {1, 2, 700u << 20, 400'000'000};
+    simdjson::dom::parser p;
+    simdjson::dom::element d;
+    std::string s = render_varz(in);
+    ASSERT_EQ(p.parse(s).get(d), simdjson::SUCCESS) << s;
+    EXPECT_EQ(std::uint64_t(d["mem"]), 900u << 20);
+    simdjson::dom::element nx = d["natrix"];
+    EXPECT_EQ(std::uint64_t(nx["heap_in_use"]), 300u << 20);
+    EXPECT_EQ(std::uint64_t(nx["heap_free"]), 500u << 20);
+    EXPECT_EQ(std::uint64_t(nx["heap_trims"]), 2u);
+    EXPECT_EQ(std::uint64_t(nx["heap_released"]), 700u << 20);
+    // Not glibc's malloc (sanitizers): no heap figures rather than zeros.
+    in.heap = {};
+    s = render_varz(in);
+    ASSERT_EQ(p.parse(s).get(d), simdjson::SUCCESS) << s;
+    EXPECT_EQ(d["natrix"]["heap_in_use"].error(), simdjson::NO_SUCH_FIELD);
+    EXPECT_EQ(d["natrix"]["heap_free"].error(), simdjson::NO_SUCH_FIELD);
+    EXPECT_EQ(std::uint64_t(d["natrix"]["heap_trims"]), 2u);
+}
+
 TEST(subsz_options, parse) {
-    query_params q;
+    query_params q = query_params::parse("subs=1&offset=1&limit=2&test=foo.bar");
     subsz_options o;
     std::string err;
-    ASSERT_TRUE(query_params::parse("subs=1&offset=1&limit=2&test=foo.bar", &q));
     ASSERT_TRUE(parse_subsz_options(q, &o, &err)) << err;
     EXPECT_TRUE(o.subs);
     EXPECT_EQ(o.offset, 1u);
     EXPECT_EQ(o.limit, 2u);
     EXPECT_EQ(o.test, "foo.bar");
-    ASSERT_TRUE(query_params::parse("test=foo.*", &q));
+    q = query_params::parse("test=foo.*");
     EXPECT_FALSE(parse_subsz_options(q, &o, &err));
     EXPECT_EQ(err, "invalid test subject, must be valid publish subject: foo.*");
 }
@@ -221,13 +245,40 @@ TEST(subsz_render, stats_summed_and_list_paged) {
     s = render_subsz("NID", std::chrono::system_clock::now(), o, {a, b});
     ASSERT_EQ(p.parse(s).get(d), simdjson::SUCCESS) << s;
     EXPECT_EQ(std::string_view(d["server_id"]), "NID");
-    EXPECT_EQ(std::uint64_t(d["total"]), 3u);
+    // nats-server's "total" is the size of the page (sz.Total = len(sz.Subs)).
+    EXPECT_EQ(std::uint64_t(d["total"]), 1u);
+    EXPECT_EQ(std::uint64_t(d["offset"]), 1u);
+    EXPECT_EQ(std::uint64_t(d["limit"]), 1u);
     simdjson::dom::array list = d["subscriptions_list"];
     ASSERT_EQ(list.size(), 1u);
     // Ordered by cid then sid: (2,"1"), (3,"1"), (3,"2") -> offset 1 is cid 3 sid 1.
     EXPECT_EQ(std::string_view(list.at(0)["subject"]), "foo");
     EXPECT_EQ(std::string_view(list.at(0)["account"]), "$G");
     EXPECT_EQ(std::uint64_t(list.at(0)["msgs"]), 5u);
+    o.limit = 1024;
+    s = render_subsz("NID", std::chrono::system_clock::now(), o, {a, b});
+    ASSERT_EQ(p.parse(s).get(d), simdjson::SUCCESS) << s;
+    EXPECT_EQ(std::uint64_t(d["total"]), 2u);
+    // An empty page (offset past the end): the statistics alone, as
+    // nats-server marshals only its SublistStats then.
+    o.offset = 3;
+    s = render_subsz("NID", std::chrono::system_clock::now(), o, {a, b});
+    ASSERT_EQ(p.parse(s).get(d), simdjson::SUCCESS) << s;
+    EXPECT_EQ(std::uint64_t(d["num_subscriptions"]), 3u);
+    for (const char* f : {"server_id", "now", "total", "offset", "limit", "subscriptions_list"})
+        EXPECT_EQ(d[f].error(), simdjson::NO_SUCH_FIELD) << f;
+}
+
+TEST(subsz_options, negative_paging_reads_as_the_defaults) {
+    const query_params q = query_params::parse("subs=1&offset=-1&limit=-1");
+    subsz_options o;
+    std::string err;
+    ASSERT_TRUE(parse_subsz_options(q, &o, &err)) << err;
+    EXPECT_EQ(o.offset, 0u);
+    EXPECT_EQ(o.limit, 1024u);
+    EXPECT_FALSE(parse_subsz_options(query_params::parse("subs=x&limit=y"), &o, &err));
+    EXPECT_EQ(
+        err, "Error decoding boolean for 'subs': strconv.ParseBool: parsing \"x\": invalid syntax");
 }
 
 // Parses Prometheus text into name{labels} -> value, checking the syntax.

@@ -100,22 +100,33 @@ TEST(url_decode, escapes_and_plus) {
 }
 
 TEST(query_params, first_value_wins_and_decoding) {
-    query_params q;
-    ASSERT_TRUE(query_params::parse("sort=cid&limit=2&sort=subs&&flag&sp=a+b%21", &q));
+    const query_params q = query_params::parse("sort=cid&limit=2&sort=subs&&flag&sp=a+b%21");
     EXPECT_EQ(q.get("sort"), "cid");
     EXPECT_EQ(q.get("limit"), "2");
     EXPECT_EQ(q.get("flag"), "");
     EXPECT_EQ(q.get("sp"), "a b!");
     EXPECT_FALSE(q.get("missing"));
     EXPECT_EQ(q.items().size(), 5u);
-    std::string err;
-    EXPECT_FALSE(query_params::parse("a=%zz", &q, &err));
-    EXPECT_FALSE(err.empty());
+}
+
+TEST(query_params, bad_pairs_are_left_out_like_go) {
+    // Go's url.ParseQuery drops a pair with a bad escape or a ';' and keeps
+    // the rest; nats-server then uses its defaults (offset=%zz: offset 0).
+    const query_params q = query_params::parse("offset=%zz&limit=2;offset=3&a=1&%g=x&b=%4&c=ok");
+    EXPECT_FALSE(q.get("offset"));
+    EXPECT_FALSE(q.get("limit"));
+    EXPECT_FALSE(q.get("b"));
+    EXPECT_EQ(q.get("a"), "1");
+    EXPECT_EQ(q.get("c"), "ok");
+    EXPECT_EQ(q.items().size(), 2u);
 }
 
 TEST(query_params, ints_like_strconv_atoi) {
-    query_params q;
-    ASSERT_TRUE(query_params::parse("a=12&b=-3&c=abc&d=&e=1x&f=99999999999999999999&g=%2B4", &q));
+    const query_params q = query_params::parse(
+        "a=12&b=-3&c=abc&d=&e=1x&f=99999999999999999999&g=%2B4&h=-0"
+        "&i=9223372036854775807&j=-9223372036854775808&k=9223372036854775808"
+        "&l=-9223372036854775809&m=99999999999999999999x&n=x99999999999999999999"
+        "&o=-&p=--1&q=+2&r=1_0&s=0x10&t=1%22x%5C%07%0A%7F%FF%C3%A9%C2%AD%CD%B8");
     std::optional<long long> v;
     std::string err;
     ASSERT_TRUE(q.get_int("a", &v, &err));
@@ -124,20 +135,100 @@ TEST(query_params, ints_like_strconv_atoi) {
     EXPECT_EQ(v, -3);
     ASSERT_TRUE(q.get_int("g", &v, &err));
     EXPECT_EQ(v, 4);
+    ASSERT_TRUE(q.get_int("h", &v, &err));
+    EXPECT_EQ(v, 0);
+    ASSERT_TRUE(q.get_int("i", &v, &err));
+    EXPECT_EQ(v, 9223372036854775807LL);
+    ASSERT_TRUE(q.get_int("j", &v, &err));
+    EXPECT_EQ(v, -9223372036854775807LL - 1);
     ASSERT_TRUE(q.get_int("d", &v, &err));
     EXPECT_FALSE(v);
     ASSERT_TRUE(q.get_int("zz", &v, &err));
     EXPECT_FALSE(v);
-    EXPECT_FALSE(q.get_int("c", &v, &err));
-    EXPECT_EQ(err, "Error decoding int for 'c': strconv.Atoi: parsing \"abc\": invalid syntax");
-    EXPECT_FALSE(q.get_int("e", &v, &err));
-    EXPECT_FALSE(q.get_int("f", &v, &err));
-    EXPECT_NE(err.find("out of range"), std::string::npos);
+    // Texts from nats-server 2.9.10 (go1.19.8) for the same queries.
+    const auto bad = [&](const char* key) {
+        EXPECT_FALSE(q.get_int(key, &v, &err)) << key;
+        return err;
+    };
+    const std::string pre = "Error decoding int for '";
+    EXPECT_EQ(bad("c"), pre + "c': strconv.Atoi: parsing \"abc\": invalid syntax");
+    EXPECT_EQ(bad("e"), pre + "e': strconv.Atoi: parsing \"1x\": invalid syntax");
+    EXPECT_EQ(bad("f"),
+              pre + "f': strconv.Atoi: parsing \"99999999999999999999\": value out of range");
+    EXPECT_EQ(bad("k"),
+              pre + "k': strconv.Atoi: parsing \"9223372036854775808\": value out of range");
+    EXPECT_EQ(bad("l"),
+              pre + "l': strconv.Atoi: parsing \"-9223372036854775809\": value out of range");
+    // Go reads left to right: the overflow comes before the 'x'.
+    EXPECT_EQ(bad("m"),
+              pre + "m': strconv.Atoi: parsing \"99999999999999999999x\": value out of range");
+    EXPECT_EQ(bad("n"),
+              pre + "n': strconv.Atoi: parsing \"x99999999999999999999\": invalid syntax");
+    EXPECT_EQ(bad("o"), pre + "o': strconv.Atoi: parsing \"-\": invalid syntax");
+    EXPECT_EQ(bad("p"), pre + "p': strconv.Atoi: parsing \"--1\": invalid syntax");
+    EXPECT_EQ(bad("q"), pre + "q': strconv.Atoi: parsing \" 2\": invalid syntax"); // '+' is ' '
+    EXPECT_EQ(bad("r"), pre + "r': strconv.Atoi: parsing \"1_0\": invalid syntax");
+    EXPECT_EQ(bad("s"), pre + "s': strconv.Atoi: parsing \"0x10\": invalid syntax");
+    // The value in Go's strconv.Quote (util::append_go_quoted): a quote, a
+    // backslash, controls, invalid UTF-8, unprintable and unassigned code
+    // points escaped; what Go prints, printed.
+    EXPECT_EQ(bad("t"), pre +
+                            "t': strconv.Atoi: parsing "
+                            "\"1\\\"x\\\\\\a\\n\\x7f\\xff\xc3\xa9\\u00ad\\u0378\": invalid syntax");
+}
+
+TEST(query_params, uint64_like_strconv_parseuint) {
+    const query_params q = query_params::parse(
+        "a=42&b=-1&c=%2B1&d=18446744073709551615&e=18446744073709551616&f=00001&g=");
+    std::optional<std::uint64_t> v;
+    std::string err;
+    ASSERT_TRUE(q.get_uint64("a", &v, &err));
+    EXPECT_EQ(v, 42u);
+    ASSERT_TRUE(q.get_uint64("d", &v, &err));
+    EXPECT_EQ(v, 18446744073709551615u);
+    ASSERT_TRUE(q.get_uint64("f", &v, &err));
+    EXPECT_EQ(v, 1u);
+    ASSERT_TRUE(q.get_uint64("g", &v, &err));
+    EXPECT_FALSE(v);
+    EXPECT_FALSE(q.get_uint64("b", &v, &err));
+    EXPECT_EQ(err,
+              "Error decoding uint64 for 'b': strconv.ParseUint: parsing \"-1\": invalid syntax");
+    EXPECT_FALSE(q.get_uint64("c", &v, &err));
+    EXPECT_EQ(err,
+              "Error decoding uint64 for 'c': strconv.ParseUint: parsing \"+1\": invalid syntax");
+    EXPECT_FALSE(q.get_uint64("e", &v, &err));
+    EXPECT_EQ(err, "Error decoding uint64 for 'e': strconv.ParseUint: parsing "
+                   "\"18446744073709551616\": value out of range");
+}
+
+TEST(query_params, paging_clamps_like_nats_server) {
+    const auto paging = [](std::string_view query, std::size_t* off, std::size_t* lim) {
+        *off = 0;
+        *lim = 1024;
+        std::string err;
+        const bool ok = query_params::parse(query).get_paging(off, lim, &err);
+        EXPECT_EQ(ok, err.empty()) << query;
+        return ok ? std::string() : err;
+    };
+    std::size_t off = 0, lim = 0;
+    EXPECT_EQ(paging("offset=-1&limit=-1", &off, &lim), "");
+    EXPECT_EQ(off, 0u);
+    EXPECT_EQ(lim, 1024u);
+    EXPECT_EQ(paging("offset=-9223372036854775808&limit=0", &off, &lim), "");
+    EXPECT_EQ(off, 0u);
+    EXPECT_EQ(lim, 1024u);
+    EXPECT_EQ(paging("offset=3&limit=2", &off, &lim), "");
+    EXPECT_EQ(off, 3u);
+    EXPECT_EQ(lim, 2u);
+    EXPECT_EQ(paging("offset=9223372036854775807", &off, &lim), "");
+    EXPECT_EQ(off, 9223372036854775807u);
+    // offset is decoded first, as in nats-server.
+    EXPECT_EQ(paging("limit=y&offset=x", &off, &lim),
+              "Error decoding int for 'offset': strconv.Atoi: parsing \"x\": invalid syntax");
 }
 
 TEST(query_params, bools_like_strconv_parsebool) {
-    query_params q;
-    ASSERT_TRUE(query_params::parse("a=1&b=true&c=F&d=yes", &q));
+    const query_params q = query_params::parse("a=1&b=true&c=F&d=yes&e=%0a");
     std::optional<bool> v;
     std::string err;
     ASSERT_TRUE(q.get_bool("a", &v, &err));
@@ -147,7 +238,11 @@ TEST(query_params, bools_like_strconv_parsebool) {
     ASSERT_TRUE(q.get_bool("c", &v, &err));
     EXPECT_EQ(v, false);
     EXPECT_FALSE(q.get_bool("d", &v, &err));
-    EXPECT_NE(err.find("Error decoding boolean for 'd'"), std::string::npos);
+    EXPECT_EQ(err,
+              "Error decoding boolean for 'd': strconv.ParseBool: parsing \"yes\": invalid syntax");
+    EXPECT_FALSE(q.get_bool("e", &v, &err));
+    EXPECT_EQ(err,
+              "Error decoding boolean for 'e': strconv.ParseBool: parsing \"\\n\": invalid syntax");
 }
 
 TEST(http_response, serialization) {
