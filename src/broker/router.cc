@@ -332,6 +332,7 @@ void router::on_record(std::uint32_t type, std::string_view body, clock::time_po
         if (!ring_record::decode(body, r) || r.account >= spaces_.size()) return;
         space(r.account).interest.apply(subjects::interest_delta{r.shard, std::string(r.pattern),
                                                                  std::string(r.queue), r.count});
+        if (r.count == 0) ++remote_interest_drops_;
         return;
     }
     if (type != ring_record::message_type) return;

@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <natrix/broker/memory_trim.hh>
 #include <natrix/broker/session_actions.hh>
 #include <natrix/broker/shard.hh>
 #include <natrix/io/listener.hh>
@@ -191,14 +192,24 @@ bool shard::turn() {
         work = true;
     }
     work = backend_->poll(*this) > 0 || work;
-    // Messages and interest from other shards.
-    if (mailbox_.drain([this](std::uint32_t type, std::string_view body) {
+    // Messages and interest from other shards, for at most the input budget
+    // (a peer's million interest deltas would otherwise hold this shard).
+    const clock::time_point drain_until = clock::now() + client_protocol::input_budget;
+    while (mailbox_.drain(
+        [this](std::uint32_t type, std::string_view body) {
             if (type == ring_record::flow_type)
                 flow_.on_record(body);
             else
                 router_.on_record(type, body, sampler_.take() ? clock::now() : clock::time_point{});
-        }))
+        },
+        drain_batch)) {
         work = true;
+        if (clock::now() >= drain_until) break;
+    }
+    if (router_.remote_interest_drops() - merged_drops_ >= merge_after_drops) {
+        merged_drops_ = router_.remote_interest_drops();
+        merge_freed_chunks();
+    }
     // Our records to other shards, then input held back while they were full.
     mailbox_.flush();
     if (!held_.empty() && !mailbox_.congested()) {
@@ -326,6 +337,7 @@ void shard::tick(clock::time_point now) {
         protocol_.tick(s, now);
     });
     if (lame_duck_) lame_duck_tick(now);
+    memory_trim_tick(now, stats_);
     flush_sessions();
     mailbox_.flush();
     sessions_.end_turn();

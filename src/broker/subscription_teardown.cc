@@ -1,5 +1,4 @@
-#include <cstdlib>
-
+#include <natrix/broker/memory_trim.hh>
 #include <natrix/broker/session_actions.hh>
 #include <natrix/broker/subscription_teardown.hh>
 
@@ -12,19 +11,6 @@ void subscription_teardown::add(session& s) {
     }
     queue_.push_back(&s);
 }
-
-namespace {
-
-// glibc keeps small freed chunks in fastbins and merges all of them at the
-// next large allocation in that arena: after a million frees that one merge
-// took 0.8 s. A large allocation after each slice merges only the slice's.
-void merge_freed_chunks() {
-    void* p = std::malloc(4096);
-    asm volatile("" : : "r"(p) : "memory"); // keep the pair
-    std::free(p);
-}
-
-} // namespace
 
 bool subscription_teardown::run() {
     if (queue_.empty()) return false;

@@ -42,9 +42,10 @@ public:
     // Moves overflow into the rings, publishes what was written this turn and
     // wakes the peers that sleep.
     void flush();
-    // Hands every inbound record to fn(type, body); true when any came.
+    // Hands inbound records to fn(type, body), at most `max_per_ring` from
+    // each peer's ring; true when any came.
     template <typename Fn>
-    bool drain(Fn&& fn);
+    bool drain(Fn&& fn, std::size_t max_per_ring = SIZE_MAX);
     // Work for this shard: inbound records, or overflow waiting to go out.
     bool pending() const noexcept;
 
@@ -87,7 +88,7 @@ private:
 };
 
 template <typename Fn>
-bool mailbox::drain(Fn&& fn) {
+bool mailbox::drain(Fn&& fn, std::size_t max_per_ring) {
     bool any = false;
     for (unsigned p = 0; p < nshards_; ++p) {
         if (p == id_) continue;
@@ -98,7 +99,7 @@ bool mailbox::drain(Fn&& fn) {
             } else {
                 fn(r.type, r.body);
             }
-        });
+        }, max_per_ring);
         if (n) {
             any = true;
             consumed_count_[p] += n;

@@ -63,6 +63,9 @@ public:
     // Drops service-import reply mappings past their threshold.
     void expire(clock::time_point now);
     bool has_pending_replies() const noexcept { return !imports_.empty(); }
+    // Interest other shards dropped, as records applied here (each may free
+    // an interest entry): the shard merges freed heap after bursts of them.
+    std::uint64_t remote_interest_drops() const noexcept { return remote_interest_drops_; }
 
     subjects::trie_stats subscription_stats() const noexcept;
 
@@ -111,6 +114,7 @@ private:
         auth::account_id account;
         subscription* sub;
     };
+    std::uint64_t remote_interest_drops_ = 0;
     std::vector<expiry> expired_; // reached their maximum during the current publish
     ring_record::message_record record_scratch_;
 };

@@ -141,6 +141,12 @@ private:
     };
     std::deque<held_input> held_;
 
+    // Records per ring per drain call, between clock reads.
+    static constexpr std::size_t drain_batch = 256;
+    // Remote interest drops between merges of freed heap (merge_freed_chunks).
+    static constexpr std::uint64_t merge_after_drops = 1024;
+    std::uint64_t merged_drops_ = 0;
+
     clock::time_point next_reply_sweep_{};
     bool lame_duck_ = false;
     clock::time_point ldm_close_from_, ldm_close_until_;
