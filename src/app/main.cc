@@ -3,6 +3,7 @@
 // for signals; it never touches shard state.
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <memory>
 
@@ -10,6 +11,7 @@
 
 #include <natrix/broker/server.hh>
 #include <natrix/config/cli.hh>
+#include <natrix/host_check/host_check.hh>
 #include <natrix/monitor/monitor.hh>
 #include <natrix/util/log.hh>
 
@@ -82,6 +84,20 @@ int main(int argc, char** argv) {
         std::printf("natrix: configuration %s is valid\n",
                     r.options.config_file.empty() ? "(built-in)" : r.options.config_file.c_str());
         return 0;
+    case natrix::config::cli_action::check_host: {
+        for (const auto& w : r.warnings)
+            std::fprintf(stderr, "natrix: warning: %s\n", w.text.c_str());
+        namespace hc = natrix::host_check;
+        // NATRIX_HOST_ROOT: a fake /proc and /sys tree (tests).
+        const char* root = std::getenv("NATRIX_HOST_ROOT");
+        const hc::host_files host(root && *root ? root : "/");
+        const auto findings =
+            hc::check_host(host, hc::probe_live_facts(), hc::settings_from(r.options));
+        const std::string out = r.json ? hc::format_json(findings, r.options.config_file)
+                                       : hc::format_text(findings, r.options.config_file);
+        std::fputs(out.c_str(), stdout);
+        return hc::worst(findings) == hc::severity::fail ? 1 : 0;
+    }
     case natrix::config::cli_action::run:
         break;
     }

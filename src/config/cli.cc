@@ -25,6 +25,8 @@ enum class id {
     http_port,
     config,
     test,
+    check_host,
+    json,
     debug,
     trace,
     debug_trace,
@@ -72,6 +74,9 @@ constexpr flag_def flags[] = {
     {"c", kind::text, id::config},
     {"config", kind::text, id::config},
     {"t", kind::boolean, id::test},
+    {"check-host", kind::boolean, id::check_host},
+    {"check_host", kind::boolean, id::check_host},
+    {"json", kind::boolean, id::json},
     {"D", kind::boolean, id::debug},
     {"debug", kind::boolean, id::debug},
     {"V", kind::boolean, id::trace},
@@ -161,7 +166,7 @@ struct overrides {
 struct cli_state {
     overrides over;
     std::string config_file;
-    bool test = false, help = false, version = false;
+    bool test = false, help = false, version = false, check_host = false, json = false;
     std::vector<config_warning> warnings;
     std::vector<std::string> ignored; // unsupported flags given, "-routes"
     std::string error;
@@ -186,6 +191,12 @@ bool apply_flag(cli_state& st, const flag_def& f, std::string_view arg, bool set
         return true;
     case id::test:
         st.test = set;
+        return true;
+    case id::check_host:
+        st.check_host = set;
+        return true;
+    case id::json:
+        st.json = set;
         return true;
     case id::debug:
         o.debug = set;
@@ -416,7 +427,15 @@ load_result load_server_options(const std::vector<std::string>& args) {
         result.action = st.version ? cli_action::version : cli_action::help;
         return result;
     }
-    result.action = st.test ? cli_action::test_config : cli_action::run;
+    if (st.json && !st.check_host) {
+        result.error = "flag -json goes with --check-host";
+        result.usage_error = true;
+        return result;
+    }
+    result.json = st.json;
+    result.action = st.check_host ? cli_action::check_host
+                    : st.test     ? cli_action::test_config
+                                  : cli_action::run;
 
     options_result loaded;
     if (st.config_file.empty()) {
@@ -472,6 +491,10 @@ Server Options:
     -c, --config <file>              Configuration file (nats-server syntax;
                                      default: the built-in configuration)
     -t                               Test configuration and exit
+        --check-host [--json]        Check this machine against the configuration
+                                     (io_uring, cpus, IRQs, governor, memory, limits,
+                                     sysctls), print each finding with its fix, and
+                                     exit: 0 when nothing fails, 1 otherwise
         --max_payload <size>         Maximum message payload, e.g. 1048576 or 2MB
 
 Authorization Options:

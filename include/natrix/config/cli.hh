@@ -18,6 +18,7 @@ enum class cli_action {
     test_config, // -t: the config is valid (or `error` says why); exit
     help,        // -h/--help/help: print usage_text(); exit 0
     version,     // -v/--version/version: print the version; exit 0
+    check_host,  // --check-host: check the machine against the config; exit
 };
 
 struct load_result {
@@ -28,6 +29,7 @@ struct load_result {
     // defined: -x") or the config errors, one per line, "file:line:col: msg".
     std::string error;
     bool usage_error = false; // error is about the command line: show usage_text()
+    bool json = false;        // --json: check_host prints JSON
     bool ok() const noexcept { return error.empty(); }
 };
 

@@ -128,6 +128,20 @@ TEST(cli, actions) {
     EXPECT_EQ(run_ok({"-c", "/nonexistent.conf", "-h"}).action, cli_action::help);
 }
 
+TEST(cli, check_host_is_an_action_and_json_goes_with_it) {
+    load_result r = run_ok({"--check-host"});
+    EXPECT_EQ(r.action, cli_action::check_host);
+    EXPECT_FALSE(r.json);
+    r = run_ok({"-check_host", "--json", "--cpus", "2-3"});
+    EXPECT_EQ(r.action, cli_action::check_host);
+    EXPECT_TRUE(r.json);
+    EXPECT_EQ(r.options.natrix.cpus, (std::vector<int>{2, 3})) << "flags still override";
+    EXPECT_EQ(run_ok({"-t", "--check-host"}).action, cli_action::check_host);
+    EXPECT_NE(usage_error({"--json"}).find("--check-host"), std::string::npos);
+    // A config that does not load is an error, as for -t.
+    EXPECT_FALSE(run({"--check-host", "-c", "/nonexistent.conf"}).ok());
+}
+
 TEST(cli, flags_override_the_config_file) {
     temp_dir dir;
     std::string conf = dir.write("n.conf", "listen: 10.0.0.1:5000\nserver_name: file\ndebug: true\n"
