@@ -14,6 +14,7 @@
 #include <natrix/host_check/host_check.hh>
 #include <natrix/monitor/monitor.hh>
 #include <natrix/util/log.hh>
+#include <natrix/util/sd_notify.hh>
 
 namespace {
 
@@ -166,6 +167,9 @@ int main(int argc, char** argv) {
         return 1;
     }
     if (mon) mon->start();
+    // systemd (Type=notify): every shard listens now.
+    natrix::util::sd_notify("READY=1\nMAINPID=" + std::to_string(::getpid()) +
+                            "\nSTATUS=Listening on " + o.host + ":" + std::to_string(srv.port()));
     for (;;) {
         int sig = 0;
         if (srv.in_lame_duck()) {
@@ -194,6 +198,12 @@ int main(int argc, char** argv) {
         }
         if (sig == SIGHUP) {
             LOG_INF("Trapped \"hangup\" signal: reloading configuration");
+            // systemd: reloading until READY=1 again, whatever the outcome.
+            struct ready_again {
+                ~ready_again() { natrix::util::sd_notify("READY=1"); }
+            };
+            natrix::util::sd_notify("RELOADING=1");
+            const ready_again ready;
             natrix::config::load_result next = natrix::config::load_server_options(argc, argv);
             if (!next.ok()) {
                 LOG_ERR("Failed to reload configuration, keeping the running one: %s",
@@ -234,6 +244,7 @@ int main(int argc, char** argv) {
         }
         if (sig == SIGUSR2) {
             LOG_INF("Entering lame duck mode, stop accepting new clients");
+            natrix::util::sd_notify("STOPPING=1\nSTATUS=Lame duck mode");
             srv.enter_lame_duck(o.lame_duck_grace_period, o.lame_duck_duration);
             ldm_close_from = std::chrono::steady_clock::now() + o.lame_duck_grace_period;
             ldm_end =
@@ -241,6 +252,7 @@ int main(int argc, char** argv) {
             continue;
         }
     }
+    natrix::util::sd_notify("STOPPING=1");
     if (mon) mon->stop(); // before the shards, so no request waits on a stopping shard
     srv.stop();
     LOG_INF("Server Exiting..");

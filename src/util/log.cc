@@ -3,10 +3,12 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <fcntl.h>
 #include <mutex>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -21,6 +23,7 @@ std::atomic<int> g_level{static_cast<int>(log_level::info)}; // info or debug; t
 std::atomic<int> g_max_traced_msg_len{0};
 std::atomic<bool> g_logtime{true};
 std::atomic<int> g_fd{STDERR_FILENO};
+std::atomic<bool> g_journal{false}; // stderr is systemd's journal: "<N>" priority prefixes
 std::mutex g_config_mutex; // guards g_file and fd swaps; never taken on the log path
 std::string g_file;
 
@@ -61,6 +64,7 @@ bool log_configure(const log_settings& s, std::string* error) {
         swap_fd(STDERR_FILENO);
     }
     g_file = s.file;
+    g_journal.store(s.file.empty() && journal_stream_is(STDERR_FILENO));
     g_level.store(static_cast<int>(s.debug ? log_level::debug : log_level::info));
     detail::trace_on.store(s.trace);
     g_max_traced_msg_len.store(s.max_traced_msg_len);
@@ -126,23 +130,62 @@ std::size_t log_format_line(char* buf, std::size_t cap, log_level level, bool lo
     return n;
 }
 
+int log_syslog_priority(log_level level) noexcept {
+    switch (level) {
+    case log_level::fatal: return 2; // LOG_CRIT
+    case log_level::error: return 3; // LOG_ERR
+    case log_level::warn: return 4;  // LOG_WARNING
+    case log_level::info: return 6;  // LOG_INFO
+    case log_level::debug:
+    case log_level::trace: return 7; // LOG_DEBUG
+    }
+    return 6;
+}
+
+bool journal_stream_is(int fd) noexcept {
+    const char* env = std::getenv("JOURNAL_STREAM");
+    if (!env) return false;
+    unsigned long long dev = 0, ino = 0;
+    if (std::sscanf(env, "%llu:%llu", &dev, &ino) != 2) return false;
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) return false;
+    return static_cast<unsigned long long>(st.st_dev) == dev &&
+           static_cast<unsigned long long>(st.st_ino) == ino;
+}
+
+namespace {
+
+// "<N>" into buf when the line goes to the journal; returns its length.
+std::size_t journal_prefix(char* buf, log_level level, int fd) noexcept {
+    if (fd != STDERR_FILENO || !g_journal.load(std::memory_order_relaxed)) return 0;
+    buf[0] = '<';
+    buf[1] = static_cast<char>('0' + log_syslog_priority(level));
+    buf[2] = '>';
+    return 3;
+}
+
+} // namespace
+
 void log_vwrite(log_level level, const char* fmt, va_list ap) noexcept {
     char buf[2048];
-    std::size_t n = log_format_line(buf, sizeof buf, level, g_logtime.load(std::memory_order_relaxed),
-                                    fmt, ap);
-    int fd = g_fd.load(std::memory_order_relaxed);
-    ssize_t r = ::write(fd, buf, n);
+    const int fd = g_fd.load(std::memory_order_relaxed);
+    const std::size_t p = journal_prefix(buf, level, fd);
+    const std::size_t n = log_format_line(buf + p, sizeof buf - p, level,
+                                          g_logtime.load(std::memory_order_relaxed), fmt, ap);
+    ssize_t r = ::write(fd, buf, p + n);
     (void)r;
 }
 
 void log_write_text(log_level level, std::string_view text) noexcept {
     char head[128];
-    const std::size_t n =
-        format_prefix(head, sizeof head, level, g_logtime.load(std::memory_order_relaxed));
+    const int fd = g_fd.load(std::memory_order_relaxed);
+    const std::size_t p = journal_prefix(head, level, fd);
+    const std::size_t n = p + format_prefix(head + p, sizeof head - p, level,
+                                            g_logtime.load(std::memory_order_relaxed));
     iovec iov[3] = {{head, n},
                     {const_cast<char*>(text.data()), text.size()},
                     {const_cast<char*>("\n"), 1}};
-    ssize_t r = ::writev(g_fd.load(std::memory_order_relaxed), iov, 3);
+    ssize_t r = ::writev(fd, iov, 3);
     (void)r;
 }
 

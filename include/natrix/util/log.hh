@@ -48,6 +48,14 @@ void log_vwrite(log_level level, const char* fmt, va_list ap) noexcept;
 // a traced payload may be megabytes), with one writev(2).
 void log_write_text(log_level level, std::string_view text) noexcept;
 
+// Under systemd, stderr is a journal stream: $JOURNAL_STREAM holds its
+// "device:inode". While logging to stderr there, each line starts with the
+// level's syslog priority in angle brackets ("<4>" for a warning), which
+// journald strips and records (sd-daemon.h's SD_WARNING convention).
+// log_configure looks once; these are exposed for tests.
+int log_syslog_priority(log_level level) noexcept;
+bool journal_stream_is(int fd) noexcept;
+
 // Formats one line into buf (no trailing newline handling by caller);
 // exposed for tests. Returns the length written.
 std::size_t log_format_line(char* buf, std::size_t cap, log_level level, bool logtime,
