@@ -264,6 +264,15 @@ bool client_protocol::handle_pub(session& s, const protocol::parsed_op& op) {
     m.origin_shard = static_cast<std::uint16_t>(shard_);
     const publish_result r = router_.publish(publisher{&s, s.opts.echo, s.ping.rtt}, s.account, m);
     if (r.crossed) s.barrier.pushed_remote = true;
+    // A responder was told an RTT of 0: measure one now, for the next
+    // requests (nats-server's getRTTValue and sendRTTPingLocked: clients with
+    // a lang, once past their CONNECT+PING or 2 s after accept).
+    if (r.told_rtt && !s.ping.rtt_measured && s.ping.outstanding == 0 && !s.opts.lang.empty() &&
+        (s.ping.pong_sent || clock::now() - s.start > std::chrono::seconds(2))) {
+        ++s.ping.outstanding;
+        s.ping.sent = clock::now();
+        send_ping(sessions_, s);
+    }
     if (!r.delivered && s.opts.no_responders && !op.reply.empty()) {
         // Nobody will answer: the 503 status goes to the requester's own
         // subscription on its reply subject (nats-server 2.9.10's format).

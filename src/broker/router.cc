@@ -40,6 +40,7 @@ publish_result router::publish(const publisher& from, auth::account_id acct, con
         const publish_result i = publish_imports(from, acct, m);
         r.delivered = r.delivered || i.delivered;
         r.crossed = r.crossed || i.crossed;
+        r.told_rtt = i.told_rtt;
     }
     if (!expired_.empty()) retire_expired();
     return r;
@@ -250,6 +251,7 @@ publish_result router::publish_imports(const publisher& from, auth::account_id a
     const auto add = [&res](publish_result r) {
         res.delivered = res.delivered || r.delivered;
         res.crossed = res.crossed || r.crossed;
+        res.told_rtt = res.told_rtt || r.told_rtt;
         return r.delivered;
     };
     // A reference into the table's cache: nothing below publishes through
@@ -269,6 +271,7 @@ publish_result router::publish_imports(const publisher& from, auth::account_id a
         std::string info = "Nats-Request-Info: {\"acc\":";
         util::append_json_string(info, a.name);
         info += ",\"rtt\":" + std::to_string(from.rtt.count()) + "}\r\n\r\n";
+        res.told_rtt = true;
         std::string payload;
         if (msg.header_size >= 4)
             payload.assign(msg.payload.substr(0, msg.header_size - 2));

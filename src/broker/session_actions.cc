@@ -21,6 +21,7 @@ void send_ping(session_table& t, session& s) {
 
 void send_pong(session_table& t, session& s) {
     if (util::trace_enabled()) trace_out(s, "PONG");
+    s.ping.pong_sent = true;
     t.append(s, protocol::pong_line);
 }
 

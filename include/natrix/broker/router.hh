@@ -38,6 +38,7 @@ struct publisher {
 struct publish_result {
     bool delivered = false; // someone, anywhere, is to receive it
     bool crossed = false;   // records went to other shards (PONG barrier)
+    bool told_rtt = false;  // a service import passed the publisher's RTT on
 };
 
 class router {

@@ -71,6 +71,7 @@ struct barrier_state {
 struct ping_state {
     int outstanding = 0;
     bool rtt_measured = false;
+    bool pong_sent = false; // we answered a PING: the client is past its handshake
     clock::time_point next;
     clock::time_point sent; // our last PING, for the RTT
     std::chrono::nanoseconds rtt{0};
