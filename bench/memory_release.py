@@ -28,21 +28,9 @@ import time
 import urllib.error
 import urllib.request
 
+from compare_module import load_compare  # noqa: E402 (bench/ is the script's own folder)
 
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
+cmp = load_compare()
 
 
 def wait_ready(port, timeout=10):
@@ -126,7 +114,7 @@ class pinger(threading.Thread):
 def snapshot(pid, http_port, label, t0):
     v = varz(http_port)
     nx = v.get("natrix", {})
-    row = {"phase": label, "t_s": round(time.monotonic() - t0, 2), "rss_mib": round(rss_kib(pid) / 1024, 1),
+    row = {"phase": label, "t_s": round(time.monotonic() - t0, 2), "rss_mib": round(cmp.rss_bytes(pid) / 2**20, 1),
            "varz_mem_mib": round(v.get("mem", 0) / 2**20, 1), "subscriptions": v.get("subscriptions")}
     for k in ("heap_in_use", "heap_free", "heap_released"):
         if k in nx:
@@ -223,7 +211,7 @@ def main():
         servers.append(("nats-server", lambda p, h: [a.nats_server, "-a", "127.0.0.1", "-p", str(p),
                                                      "-m", str(h)]))
     for name, mk in servers:
-        port, http_port = free_port(), free_port()
+        port, http_port = cmp.free_port(), cmp.free_port()
         r = measure(name, mk(port, http_port), port, http_port, a.subs, a.settle)
         results.append(r)
         print(f"\n{name}: subscribe {r['subscribe_s']} s, teardown {r['teardown_s']} s; worst PING round trip "

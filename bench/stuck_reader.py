@@ -30,15 +30,6 @@ from compare_module import load_compare  # noqa: E402 (bench/ is the script's ow
 cmp = load_compare()
 
 
-def rss_bytes(pid):
-    try:
-        with open("/proc/%d/status" % pid) as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
 
 
 def stuck_subscriber(port):
@@ -77,7 +68,7 @@ def one_run(server, go_bench, mb, client_cpus):
 
     def sample():
         while not stop.is_set():
-            peak[0] = max(peak[0], rss_bytes(server.proc.pid))
+            peak[0] = max(peak[0], cmp.rss_bytes(server.proc.pid))
             time.sleep(0.05)
     th = threading.Thread(target=sample, daemon=True)
     th.start()

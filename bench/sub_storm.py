@@ -25,15 +25,6 @@ cmp = load_compare()
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def rss_bytes(pid):
-    try:
-        with open("/proc/%d/status" % pid) as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
 
 
 def connect(port):
@@ -114,7 +105,7 @@ def one_run(srv, nsubs):
     storm.sendall(b"PING\r\n")
     wait_pong(storm)
     t_close = time.monotonic()
-    rss_full = rss_bytes(srv.proc.pid)
+    rss_full = cmp.rss_bytes(srv.proc.pid)
     storm.close()
     # Two seconds, and at least until a PING sent after them has come back:
     # a teardown that holds the loop longer shows in full.
@@ -130,7 +121,7 @@ def one_run(srv, nsubs):
         "while_subscribing": stats(pinger.window(t_sub, t_close)),
         "while_closing": stats(pinger.window(t_close, t_end)),
         "rss_with_subs_mb": round(rss_full / 2**20, 1),
-        "rss_after_close_mb": round(rss_bytes(srv.proc.pid) / 2**20, 1),
+        "rss_after_close_mb": round(cmp.rss_bytes(srv.proc.pid) / 2**20, 1),
     }
 
 
