@@ -192,9 +192,9 @@ bool shard::turn() {
         work = true;
     }
     work = backend_->poll(*this) > 0 || work;
-    // Messages and interest from other shards, for at most the input budget
+    // Messages and interest from other shards, for at most the work budget
     // (a peer's million interest deltas would otherwise hold this shard).
-    const clock::time_point drain_until = clock::now() + client_protocol::input_budget;
+    const clock::time_point drain_until = clock::now() + loop::work_budget;
     while (mailbox_.drain(
         [this](std::uint32_t type, std::string_view body) {
             if (type == ring_record::flow_type)

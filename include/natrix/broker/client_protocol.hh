@@ -53,7 +53,7 @@ public:
     // The loop's turns. A client's input runs for at most input_budget per
     // turn, then waits for the next one, so that no client holds the shard
     // (issue #20: 1 M SUBs in one burst froze every other client for seconds).
-    static constexpr std::chrono::microseconds input_budget{500};
+    static constexpr std::chrono::microseconds input_budget = loop::work_budget;
     void begin_turn() noexcept { ++turn_; }
     bool has_yielded() const noexcept { return !yielded_.empty(); }
     // Carries on with the clients that yielded last turn; returns them (valid

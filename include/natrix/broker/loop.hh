@@ -31,6 +31,10 @@ public:
     };
 
     static constexpr auto tick_interval = std::chrono::milliseconds(100);
+    // The most one piece of work may take in a turn before the rest waits
+    // for the next: one client's input, one teardown slice, one drain of the
+    // other shards' records (issue #20; docs/decisions/0011-shard-fairness.md).
+    static constexpr std::chrono::microseconds work_budget{500};
 
     explicit loop(wakeup& w)
         : wakeup_(w) {}

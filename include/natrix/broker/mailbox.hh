@@ -92,14 +92,16 @@ bool mailbox::drain(Fn&& fn, std::size_t max_per_ring) {
     bool any = false;
     for (unsigned p = 0; p < nshards_; ++p) {
         if (p == id_) continue;
-        const std::size_t n = inbox_[p]->drain([&](rings::spsc_ring::record r) {
-            if (r.type & indirect_bit) {
-                const std::unique_ptr<std::string> big(take_indirect(r.body));
-                fn(r.type & ~indirect_bit, std::string_view(*big));
-            } else {
-                fn(r.type, r.body);
-            }
-        }, max_per_ring);
+        const std::size_t n = inbox_[p]->drain(
+            [&](rings::spsc_ring::record r) {
+                if (r.type & indirect_bit) {
+                    const std::unique_ptr<std::string> big(take_indirect(r.body));
+                    fn(r.type & ~indirect_bit, std::string_view(*big));
+                } else {
+                    fn(r.type, r.body);
+                }
+            },
+            max_per_ring);
         if (n) {
             any = true;
             consumed_count_[p] += n;

@@ -55,8 +55,8 @@ struct input_gate {
     bool auth = false;
     bool yielded = false;
     std::string parked;
-    std::size_t parked_from = 0;     // bytes of `parked` already run
-    std::uint64_t turn = 0;          // the turn `turn_started` belongs to
+    std::size_t parked_from = 0;    // bytes of `parked` already run
+    std::uint64_t turn = 0;         // the turn `turn_started` belongs to
     clock::time_point turn_started; // when this turn's share began
     bool held() const noexcept { return barrier || auth || yielded; }
 };

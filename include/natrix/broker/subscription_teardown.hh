@@ -9,6 +9,7 @@
 #include <chrono>
 #include <deque>
 
+#include <natrix/broker/loop.hh>
 #include <natrix/broker/router.hh>
 #include <natrix/broker/session_table.hh>
 #include <natrix/broker/shard_stats.hh>
@@ -17,8 +18,8 @@ namespace natrix::broker {
 
 class subscription_teardown {
 public:
-    // Work per turn: about what one client's input may take (input_budget).
-    static constexpr std::chrono::microseconds budget{500};
+    // Work per turn.
+    static constexpr std::chrono::microseconds budget = loop::work_budget;
 
     subscription_teardown(router& r, session_table& t, shard_stats& stats)
         : router_(r)

@@ -33,8 +33,8 @@ public:
     template <bool Const>
     class basic_iterator {
         using owner = std::conditional_t<Const, const gradual_map, gradual_map>;
-        using inner = std::conditional_t<Const, typename table::const_iterator,
-                                         typename table::iterator>;
+        using inner =
+            std::conditional_t<Const, typename table::const_iterator, typename table::iterator>;
 
     public:
         using iterator_category = std::forward_iterator_tag;
@@ -151,9 +151,8 @@ public:
 private:
     // Starts growing before the insert that would make the table rehash.
     void make_room() {
-        if (old_.empty() &&
-            static_cast<float>(now_.size() + 1) >
-                static_cast<float>(now_.bucket_count()) * now_.max_load_factor()) {
+        if (old_.empty() && static_cast<float>(now_.size() + 1) >
+                                static_cast<float>(now_.bucket_count()) * now_.max_load_factor()) {
             old_.swap(now_);
             now_.reserve(2 * old_.size() + 16);
         } else if (!old_.empty() &&
@@ -165,7 +164,8 @@ private:
     }
     void move_some() {
         if (old_.empty()) return;
-        for (std::size_t i = 0; i < step && !old_.empty(); ++i) now_.insert(old_.extract(old_.begin()));
+        for (std::size_t i = 0; i < step && !old_.empty(); ++i)
+            now_.insert(old_.extract(old_.begin()));
         if (old_.empty()) table().swap(old_); // give its buckets back
     }
 

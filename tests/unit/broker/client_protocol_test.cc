@@ -14,13 +14,13 @@
 
 #include <natrix/auth/authenticator.hh>
 #include <natrix/broker/client_protocol.hh>
-#include <natrix/broker/subscription_teardown.hh>
 #include <natrix/broker/delivery.hh>
 #include <natrix/broker/flow_control.hh>
 #include <natrix/broker/loop.hh>
 #include <natrix/broker/mailbox.hh>
 #include <natrix/broker/router.hh>
 #include <natrix/broker/session_table.hh>
+#include <natrix/broker/subscription_teardown.hh>
 #include <natrix/broker/wakeup.hh>
 #include <natrix/config/server_options.hh>
 
@@ -38,8 +38,8 @@ struct sim_shard {
         , out(id, n, sessions, mail, flow, stats)
         , routes(id, n, std::move(accounts), out, 0xc0ffee00u + id)
         , home(wake)
-        , proto(client_protocol::deps{id, n, &cfg, &sessions, &routes, &mail, &stats, nullptr,
-                                      &home})
+        , proto(
+              client_protocol::deps{id, n, &cfg, &sessions, &routes, &mail, &stats, nullptr, &home})
         , teardown(routes, sessions, stats) {
         out.set_max_pending(cfg.max_pending);
         flow.configure(cfg.slow_consumer, cfg.max_pending, cfg.stall_timeout);
@@ -624,7 +624,8 @@ TEST_P(client_protocol_test, teardown_of_many_subscriptions_takes_slices) {
     client pub = c.connect(c.on(0));
     std::string subs = "SUB work grp 1\r\nSUB news 2\r\n";
     constexpr int n = 40000;
-    for (int i = 0; i < n; ++i) subs += "SUB u." + std::to_string(i) + " " + std::to_string(i + 3) + "\r\n";
+    for (int i = 0; i < n; ++i)
+        subs += "SUB u." + std::to_string(i) + " " + std::to_string(i + 3) + "\r\n";
     big.send(subs);
     sim_shard& sh = c.at(c.on(1));
     ASSERT_EQ(big.s->subs.size(), std::size_t{n + 2});
@@ -664,7 +665,8 @@ TEST_P(client_protocol_test, a_burst_of_input_yields_and_resumes_in_order) {
     client big = c.connect(c.on(0));
     std::string subs;
     constexpr int n = 40000;
-    for (int i = 0; i < n; ++i) subs += "SUB v." + std::to_string(i) + " " + std::to_string(i + 1) + "\r\n";
+    for (int i = 0; i < n; ++i)
+        subs += "SUB v." + std::to_string(i) + " " + std::to_string(i + 1) + "\r\n";
     subs += "PING\r\n";
     big.send_raw(subs);
     sim_shard& sh = c.at(c.on(0));
@@ -696,7 +698,8 @@ TEST_P(client_protocol_test, a_record_larger_than_the_ring_crosses_by_pointer) {
     std::string body(100 * 1024, 'b'); // rings here are 64 KiB
     body.front() = '<';
     body.back() = '>';
-    for (int i = 0; i < 3; ++i) pub.send("PUB big " + std::to_string(body.size()) + "\r\n" + body + "\r\n");
+    for (int i = 0; i < 3; ++i)
+        pub.send("PUB big " + std::to_string(body.size()) + "\r\n" + body + "\r\n");
     c.pump();
     const std::string one = "MSG big 1 " + std::to_string(body.size()) + "\r\n" + body + "\r\n";
     EXPECT_EQ(sub.take(), one + one + one);
@@ -706,6 +709,17 @@ TEST_P(client_protocol_test, a_record_larger_than_the_ring_crosses_by_pointer) {
 }
 
 // ---- authentication and permissions ----
+
+// The test config with the security settings of `text` (a config file).
+broker_config auth_config(const char* text, const char* name) {
+    config::options_result r = config::load_config_string(text, name);
+    EXPECT_TRUE(r.ok()) << r.error_text();
+    broker_config cfg = cluster::make_config();
+    std::vector<std::string> errors;
+    cfg.auth = std::make_shared<const auth::authenticator>(r.options.security, &errors);
+    EXPECT_TRUE(errors.empty());
+    return cfg;
+}
 
 constexpr const char* k_users = R"(
 authorization {
@@ -717,23 +731,13 @@ authorization {
 }
 )";
 
-broker_config auth_config() {
-    config::options_result r = config::load_config_string(k_users, "users.conf");
-    EXPECT_TRUE(r.ok()) << r.error_text();
-    broker_config cfg = cluster::make_config();
-    std::vector<std::string> errors;
-    cfg.auth = std::make_shared<const auth::authenticator>(r.options.security, &errors);
-    EXPECT_TRUE(errors.empty());
-    return cfg;
-}
-
 constexpr const char* k_alice =
     R"({"verbose":false,"pedantic":false,"user":"alice","pass":"wonderland"})";
 constexpr const char* k_bob = R"({"verbose":false,"pedantic":false,"user":"bob","pass":"builder"})";
 
 class client_auth_test : public ::testing::TestWithParam<unsigned> {
 protected:
-    cluster c{GetParam(), auth_config()};
+    cluster c{GetParam(), auth_config(k_users, "users.conf")};
 };
 
 // Issue #20: a service request from a client whose RTT is not yet known
@@ -746,14 +750,9 @@ accounts {
   B { users: [{user: b, password: b}], imports: [{service: {account: A, subject: "svc"}}] }
 }
 )";
-    config::options_result r = config::load_config_string(k_service, "svc.conf");
-    ASSERT_TRUE(r.ok()) << r.error_text();
-    broker_config cfg = cluster::make_config();
-    std::vector<std::string> errors;
-    cfg.auth = std::make_shared<const auth::authenticator>(r.options.security, &errors);
-    ASSERT_TRUE(errors.empty());
-    cluster sc{GetParam(), cfg};
-    client responder = sc.connect(sc.on(1), R"({"verbose":false,"user":"a","pass":"a","headers":true})");
+    cluster sc{GetParam(), auth_config(k_service, "svc.conf")};
+    client responder =
+        sc.connect(sc.on(1), R"({"verbose":false,"user":"a","pass":"a","headers":true})");
     responder.send("SUB svc 1\r\nPING\r\n");
     sc.pump();
     responder.take();
@@ -762,7 +761,8 @@ accounts {
     EXPECT_EQ(req.take(), "PONG\r\n");
     req.send("PUB svc inbox.1 1\r\nx\r\n");
     sc.pump();
-    EXPECT_NE(responder.take().find("Nats-Request-Info: {\"acc\":\"B\",\"rtt\":0}"), std::string::npos);
+    EXPECT_NE(responder.take().find("Nats-Request-Info: {\"acc\":\"B\",\"rtt\":0}"),
+              std::string::npos);
     EXPECT_EQ(req.take(), "PING\r\n") << "no RTT measurement started";
     req.send("PONG\r\n");
     EXPECT_TRUE(req.s->ping.rtt_measured);

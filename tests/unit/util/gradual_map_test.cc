@@ -49,7 +49,8 @@ TEST(gradual_map, matches_unordered_map_under_random_churn) {
         ASSERT_EQ(g.size(), ref.size());
         if (round % 10000 == 0) {
             std::map<std::string, int> a, b(ref.begin(), ref.end());
-            for (const auto& [key, v] : g) ASSERT_TRUE(a.emplace(key, v).second) << "twice: " << key;
+            for (const auto& [key, v] : g)
+                ASSERT_TRUE(a.emplace(key, v).second) << "twice: " << key;
             ASSERT_EQ(a, b);
         }
     }
