@@ -2,6 +2,7 @@
 // bad input, and cross-checks it with the library: what it signs verifies with
 // nkey::verify, and what the library signs it verifies.
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <span>
@@ -45,7 +46,8 @@ protected:
         dir_ = tmpl;
     }
     void TearDown() override {
-        if (!dir_.empty()) std::system(("rm -rf '" + dir_ + "'").c_str());
+        std::error_code ec;
+        if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
     }
 
     std::string file(const std::string& name, const std::string& content) {
