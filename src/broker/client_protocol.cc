@@ -32,7 +32,7 @@ void client_protocol::greet(session& s) {
 }
 
 void client_protocol::send_info(session& s, bool lame_duck) {
-    broker::send_info(sessions_, s, cfg_, port_, lame_duck);
+    broker::send_info(sessions_, s, cfg_, port_, lame_duck, &connect_urls_);
 }
 
 void client_protocol::on_input(session& s, std::string_view data) {
@@ -195,7 +195,11 @@ void client_protocol::handle_ping(session& s) {
             return;
         }
     }
+    const bool first = !s.ping.pong_sent;
     send_pong(sessions_, s);
+    if (first && s.opts.protocol >= 1 && urls_changed_ != clock::time_point{} &&
+        urls_changed_ >= s.start)
+        send_info(s);
 }
 
 void client_protocol::resume_barrier_waiters() {

@@ -1,5 +1,6 @@
 #include <natrix/broker/delivery.hh>
 #include <natrix/broker/protocol_trace.hh>
+#include <natrix/broker/route_protocol.hh>
 #include <natrix/broker/session_permissions.hh>
 #include <natrix/protocol/writer.hh>
 #include <natrix/util/log.hh>
@@ -60,6 +61,28 @@ void delivery::announce(const ring_record::interest_record& r) {
     ring_record::encode(scratch_, r);
     for (unsigned t = 0; t < nshards_; ++t)
         if (t != shard_) mail_.push(t, ring_record::interest_type, scratch_);
+}
+
+void delivery::to_route(std::uint16_t route, std::uint16_t account, const message& m,
+                        const std::vector<std::string_view>& queues) {
+    if (!routes_) return;
+    const unsigned owner = (route - nshards_) % nshards_;
+    if (owner == shard_) {
+        routes_->send_msg(route, account, m, queues);
+        return;
+    }
+    ring_record::message_record r;
+    r.account = account;
+    r.route = route;
+    r.msg = m;
+    r.queues = queues;
+    ring_record::encode(scratch_, r);
+    mail_.push(owner, ring_record::message_type, scratch_);
+}
+
+void delivery::local_interest(std::uint16_t account, std::string_view pattern,
+                              std::string_view queue, std::uint32_t before, std::uint32_t after) {
+    if (routes_) routes_->send_interest(account, pattern, queue, before, after);
 }
 
 void delivery::expired(subscription& s) {

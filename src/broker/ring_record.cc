@@ -19,6 +19,7 @@ struct message_header {
     std::uint8_t hops;
     std::uint16_t account;
     std::uint16_t origin_shard;
+    std::uint16_t route;
 };
 
 struct interest_header {
@@ -70,6 +71,7 @@ void encode(std::string& out, const message_record& r) {
     h.hops = r.hops;
     h.account = r.account;
     h.origin_shard = m.origin_shard;
+    h.route = r.route;
     out.clear();
     put(out, h);
     out.append(m.subject);
@@ -109,6 +111,7 @@ bool decode(std::string_view body, message_record& r) {
     r.account = h.account;
     r.plain = h.plain != 0;
     r.hops = h.hops;
+    r.route = h.route;
     return true;
 }
 

@@ -2,6 +2,8 @@
 // account's trie, remote fan-out through its replicated interest map, queue
 // picks that are exactly-once server-wide, and the interest deltas that keep
 // every shard's map equal.
+#include <algorithm>
+
 #include <natrix/broker/router.hh>
 #include <natrix/util/json_string.hh>
 #include <natrix/util/log.hh>
@@ -12,6 +14,7 @@ router::router(unsigned shard, unsigned nshards, std::shared_ptr<const auth::acc
                outbox& out, std::uint64_t seed)
     : shard_(shard)
     , nshards_(nshards)
+    , shard_mask_(nshards >= 64 ? ~0ull : (1ull << nshards) - 1)
     , out_(out)
     , rng_(seed)
     , imports_(shard,
@@ -47,31 +50,52 @@ publish_result router::publish(const publisher& from, auth::account_id acct, con
 }
 
 // Delivery within one account: this shard's subscribers, then the shards
-// whose interest the replicated map shows.
+// and routes whose interest the replicated map shows.
 publish_result router::publish_here(const publisher& from, auth::account_id acct,
-                                    const message& m) {
+                                    const message& m, const std::vector<std::string_view>* routed) {
     publish_result res;
     subjects::interest_map& interest = space(acct).interest;
     if (interest.entries() == 0) return res; // nobody subscribes in this account at all
     const subjects::interest_result& ir = interest.lookup(m.subject);
     const std::uint64_t self = 1ull << shard_;
-    // Queue groups: one shard per group, by member weight (server-wide
-    // exactly-once); that shard then picks the member.
+    // Queue groups: one shard or route per group, by member weight
+    // (cluster-wide exactly-once); that shard then picks the member. A
+    // routed message serves only the groups it names, from this server.
     std::vector<std::string_view> local_queues;
     std::vector<std::vector<std::string_view>> remote_queues;
+    std::vector<route_target> to_routes; // allocates only when a route is picked
     std::uint64_t queue_targets = 0;
     for (const subjects::queue_interest& q : ir.queues) {
-        const int s = subjects::pick_queue_shard(q, rng_());
+        int s;
+        if (routed) {
+            if (std::find(routed->begin(), routed->end(), q.name) == routed->end()) continue;
+            subjects::queue_interest here{q.name, {}, 0};
+            for (const auto& w : q.weights)
+                if (w.shard < nshards_) {
+                    here.weights.push_back(w);
+                    here.total += w.weight;
+                }
+            s = subjects::pick_queue_shard(here, rng_());
+        } else {
+            s = subjects::pick_queue_shard(q, rng_());
+        }
         if (s < 0) continue;
         if (static_cast<unsigned>(s) == shard_) {
             local_queues.push_back(q.name);
+        } else if (static_cast<unsigned>(s) >= nshards_) {
+            auto it = std::find_if(to_routes.begin(), to_routes.end(),
+                                   [s](const route_target& t) { return t.route == s; });
+            if (it == to_routes.end())
+                it = to_routes.insert(to_routes.end(),
+                                      route_target{static_cast<std::uint16_t>(s), {}});
+            it->queues.push_back(q.name);
         } else {
             if (remote_queues.empty()) remote_queues.resize(nshards_);
             remote_queues[static_cast<unsigned>(s)].push_back(q.name);
             queue_targets |= 1ull << s;
         }
     }
-    const std::uint64_t plain_shards = ir.shards;
+    const std::uint64_t plain_shards = ir.shards & shard_mask_;
     if ((plain_shards & self) || !local_queues.empty()) {
         std::vector<std::string_view> missed;
         res.delivered = deliver_local(from, acct, m, plain_shards & self, local_queues, &missed);
@@ -90,7 +114,52 @@ publish_result router::publish_here(const publisher& from, auth::account_id acct
                 remote_queues.empty() ? none : remote_queues[t], 0);
         res.delivered = res.crossed = true;
     }
+    // Routes: one hop only, so never for a routed message. One RMSG per
+    // route, with the groups it was picked for.
+    if (!routed) {
+        std::uint64_t plain_routes = ir.shards & ~shard_mask_;
+        for (const route_target& t : to_routes) plain_routes &= ~(1ull << t.route);
+        static const std::vector<std::string_view> none;
+        while (plain_routes) {
+            const auto r = static_cast<std::uint16_t>(__builtin_ctzll(plain_routes));
+            plain_routes &= plain_routes - 1;
+            out_.to_route(r, acct, m, none);
+            res.delivered = true;
+        }
+        for (const route_target& t : to_routes) {
+            out_.to_route(t.route, acct, m, t.queues);
+            res.delivered = true;
+        }
+    }
     return res;
+}
+
+publish_result router::publish_routed(auth::account_id acct, const message& m,
+                                      const std::vector<std::string_view>& queues) {
+    if (acct >= spaces_.size()) return {};
+    publish_result r = publish_here(publisher{}, acct, m, &queues);
+    if (!expired_.empty()) retire_expired();
+    return r;
+}
+
+void router::enable_cluster() {
+    for (std::size_t a = 0; a < spaces_.size(); ++a)
+        spaces_[a]->interest.observe_local(
+            static_cast<std::uint16_t>(nshards_),
+            [this, a](std::string_view p, std::string_view q, std::uint32_t before,
+                      std::uint32_t after) {
+                out_.local_interest(static_cast<std::uint16_t>(a), p, q, before, after);
+            });
+}
+
+void router::set_route_interest(auth::account_id acct, std::uint16_t route,
+                                std::string_view pattern, std::string_view queue,
+                                std::uint32_t count) {
+    if (acct >= spaces_.size()) return;
+    space(acct).interest.apply(
+        subjects::interest_delta{route, std::string(pattern), std::string(queue), count});
+    if (nshards_ > 1)
+        out_.announce(ring_record::interest_record{acct, route, count, pattern, queue});
 }
 
 // Delivers to this shard's subscribers. `plain` selects plain subscribers;
@@ -185,6 +254,7 @@ void router::forward(unsigned to, auth::account_id acct, const message& m, bool 
     r.account = acct;
     r.plain = plain;
     r.hops = hops;
+    r.route = 0;
     r.msg = m;
     r.queues = queues;
     out_.forward(to, r);
@@ -202,7 +272,7 @@ bool router::reroute_queues(auth::account_id acct, const message& m,
             if (q.name != name) continue;
             subjects::queue_interest others{q.name, {}, 0};
             for (const auto& w : q.weights)
-                if (w.shard != shard_) {
+                if (w.shard != shard_ && w.shard < nshards_) {
                     others.weights.push_back(w);
                     others.total += w.weight;
                 }
@@ -341,6 +411,10 @@ void router::on_record(std::uint32_t type, std::string_view body, clock::time_po
     if (type != ring_record::message_type) return;
     ring_record::message_record r;
     if (!ring_record::decode(body, r) || r.account >= spaces_.size()) return;
+    if (r.route) { // a publish on another shard picked a route this shard holds
+        out_.to_route(r.route, r.account, r.msg, r.queues);
+        return;
+    }
     r.msg.sampled_at = sampled_at;
     std::vector<std::string_view> missed;
     deliver_local(publisher{}, r.account, r.msg, r.plain, r.queues, &missed);

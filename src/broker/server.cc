@@ -4,6 +4,7 @@
 
 #include <sodium.h>
 
+#include <natrix/broker/cluster_manager.hh>
 #include <natrix/broker/server.hh>
 #include <natrix/broker/shard.hh>
 #include <natrix/io/backend.hh>
@@ -84,8 +85,15 @@ bool server::start(std::string* error) {
     if (!choose_backend(error)) return false;
     LOG_INF("%s, %s I/O", plan.description.c_str(),
             cfg_.io == io_mode::uring ? "io_uring" : "epoll");
+    // The cluster manager exists before the shards (they report to it) and
+    // starts after them (what it hands over needs running shards).
+    if (cfg_.cluster.enabled)
+        cluster_ = std::make_unique<cluster_manager>(
+            cfg_, n, 0, [this](unsigned i, std::function<void(shard&)> fn) {
+                shards_[i]->post(std::move(fn));
+            });
     // All shards (and so all rings) exist before any thread runs.
-    const shard::shared env{&stopping_, &connections_, &auth_worker_};
+    const shard::shared env{&stopping_, &connections_, &auth_worker_, cluster_.get()};
     for (unsigned i = 0; i < n; ++i) shards_.push_back(std::make_unique<shard>(i, n, cfg_, env));
     std::vector<mailbox*> mail;
     for (auto& s : shards_) mail.push_back(&s->mail());
@@ -103,6 +111,13 @@ bool server::start(std::string* error) {
         }
     }
     LOG_INF("Listening for client connections on %s:%d", cfg_.host.c_str(), port());
+    if (cluster_) {
+        cluster_->set_client_port(port());
+        if (!cluster_->start(error)) {
+            stop();
+            return false;
+        }
+    }
     LOG_INF("Server is ready");
     return true;
 }
@@ -153,6 +168,14 @@ bool server::reload(const broker_config& n, std::string* error) {
         return false;
     }
     next.auth = n.auth;
+    if (n.cluster.enabled != cfg_.cluster.enabled || n.cluster.port != cfg_.cluster.port ||
+        n.cluster.host != cfg_.cluster.host || n.cluster.name != cfg_.cluster.name) {
+        if (error)
+            *error = "the cluster listen address and name cannot change on reload; restart natrix";
+        return false;
+    }
+    if (cluster_) cluster_->reload(n.cluster);
+    next.cluster.routes = n.cluster.routes;
     // A larger max_payload than the rings were sized for is fine: such
     // records go by pointer (mailbox::push).
     cfg_ = next;
@@ -181,6 +204,7 @@ bool server::reload(const broker_config& n, std::string* error) {
 
 void server::enter_lame_duck(std::chrono::nanoseconds grace, std::chrono::nanoseconds duration) {
     if (lame_duck_.exchange(true)) return;
+    if (cluster_) cluster_->enter_lame_duck();
     const auto now = clock::now();
     const auto from = now + grace;
     const auto until = now + std::max(duration, grace);
@@ -190,6 +214,8 @@ void server::enter_lame_duck(std::chrono::nanoseconds grace, std::chrono::nanose
 void server::stop() {
     // Credential checks in flight post to the shards: finish them first.
     auth_worker_.stop();
+    // No new routes while the shards stop; the ones they hold close with them.
+    if (cluster_) cluster_->stop();
     if (stopping_.exchange(true)) {
         for (auto& t : threads_)
             if (t.joinable()) t.join();

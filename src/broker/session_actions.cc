@@ -57,7 +57,8 @@ void send_text_err(session_table& t, session& s, std::string_view text) {
                    [&](char* out, std::size_t cap) { return protocol::write_err(out, cap, text); });
 }
 
-void send_info(session_table& t, session& s, const broker_config& cfg, int port, bool lame_duck) {
+void send_info(session_table& t, session& s, const broker_config& cfg, int port, bool lame_duck,
+               const std::vector<std::string>* connect_urls) {
     protocol::server_info info;
     info.server_id = cfg.server_id;
     info.server_name = cfg.server_name.empty() ? cfg.server_id : cfg.server_name;
@@ -70,6 +71,7 @@ void send_info(session_table& t, session& s, const broker_config& cfg, int port,
     info.client_id = s.cid;
     info.client_ip = s.ip;
     info.ldm = lame_duck;
+    if (connect_urls) info.connect_urls = *connect_urls;
     // With no_auth_user a client may stay silent, so nats-server does not
     // advertise auth_required (the auth timer still runs).
     info.auth_required = cfg.auth && cfg.auth->required() && cfg.auth->no_auth_user().empty();

@@ -40,7 +40,7 @@ void session_table::end_turn() {
 std::size_t session_table::open_count() const noexcept {
     std::size_t n = 0;
     for (const auto& s : slots_)
-        if (s && !s->is_closed()) ++n;
+        if (s && !s->is_closed() && !s->is_route()) ++n;
     return n;
 }
 

@@ -35,7 +35,13 @@ shard::shard(unsigned id, unsigned nshards, const broker_config& cfg, shared env
               seed_for(id))
     , protocol_(client_protocol::deps{id, nshards, &cfg_, &sessions_, &router_, &mailbox_, &stats_,
                                       env.auth_jobs, &loop_})
+    , routes_(id, nshards, cfg_, sessions_, router_, flow_, stats_)
     , teardown_(router_, sessions_, stats_) {
+    if (env.cluster) {
+        routes_.set_events(env.cluster);
+        delivery_.attach_routes(&routes_);
+        router_.enable_cluster();
+    }
     delivery_.set_max_pending(cfg_.max_pending);
     flow_.configure(cfg_.slow_consumer, cfg_.max_pending, cfg_.stall_timeout);
     loop_.set_idle(cfg_.idle, cfg_.spin);
@@ -132,6 +138,10 @@ io::recv_action shard::on_received(std::uint64_t token, std::string_view data, i
 }
 
 void shard::feed(session& s, std::string_view data) {
+    if (s.is_route()) {
+        routes_.on_input(s, data);
+        return;
+    }
     const bool yielded = s.input.yielded;
     protocol_.on_input(s, data);
     // Out of its share this turn: no more reading until it catches up, so
@@ -175,6 +185,10 @@ void shard::on_peer_closed(std::uint64_t token, const char* error) {
     }
     if (!held_.empty()) {
         held_.push_back({token, {}, {}, true}); // after the bytes held before it
+        return;
+    }
+    if (s->is_route()) {
+        close_session(*s, "Remote closed");
         return;
     }
     if (s->is_open()) protocol_.peer_closed(*s);
@@ -235,7 +249,10 @@ void shard::process_held_input() {
         held_.pop_front();
         session* s = sessions_.find(h.token);
         if (h.eof) {
-            if (s && s->is_open()) protocol_.peer_closed(*s);
+            if (s && s->is_route())
+                close_session(*s, "Remote closed");
+            else if (s && s->is_open())
+                protocol_.peer_closed(*s);
             continue;
         }
         if (s && s->is_open()) feed(*s, h.data);
@@ -281,15 +298,22 @@ void shard::start_send(session& s) {
 void shard::close_session(session& s, const char* reason, bool abort) {
     if (s.is_closed()) return;
     s.state = session_state::closed;
-    LOG_DBG("%s:%d - cid:%llu - client connection closed: %s", s.ip.c_str(), s.port,
-            static_cast<unsigned long long>(s.cid), reason);
-    // The publishers it paused go on; its subscriptions leave in slices
-    // (subscription_teardown), and retire the slot when the last has gone.
-    protocol_.release(s);
+    if (s.is_route()) {
+        // What it told us goes now; the manager redials if it should.
+        routes_.release(s, reason);
+    } else {
+        LOG_DBG("%s:%d - cid:%llu - client connection closed: %s", s.ip.c_str(), s.port,
+                static_cast<unsigned long long>(s.cid), reason);
+        // The publishers it paused go on; its subscriptions leave in slices
+        // (subscription_teardown), and retire the slot when the last has gone.
+        protocol_.release(s);
+    }
     flow_.release(s);
     backend_->close(s.io, abort);
-    if (s.admitted) env_.connections->release();
-    stats_.connections.sub(1);
+    if (!s.is_route()) {
+        if (s.admitted) env_.connections->release();
+        stats_.connections.sub(1);
+    }
     s.out.queued.clear();
     s.out.queued.shrink_to_fit();
     // The slot is reused with a new generation once retired, at the end of a
@@ -317,6 +341,10 @@ void shard::tick(clock::time_point now) {
             stats_.slow_consumers.add(1);
             stats_.cut_write_deadline.add(1);
             close_session(s, "Slow Consumer (Write Deadline)", true);
+            return;
+        }
+        if (s.is_route()) { // never cut for a burst: its publishers wait (decision 0013)
+            routes_.tick(s, now);
             return;
         }
         // Throttle: over the watermark and reading nothing. Its publishers
@@ -355,7 +383,7 @@ void shard::lame_duck_tick(clock::time_point now) {
         to_close = static_cast<std::size_t>(static_cast<double>(open) * tick / (left + tick)) + 1;
     }
     sessions_.for_each([&](session& s) {
-        if (!to_close) return;
+        if (!to_close || s.is_route()) return;
         close_session(s, "Server Shutdown (lame duck)");
         --to_close;
     });
@@ -386,6 +414,7 @@ void shard::shutdown_all() {
         backend_->wait(std::chrono::milliseconds(20));
     }
     sessions_.for_each([&](session& s) { close_session(s, "Server Shutdown"); });
+    // Routes closed last: what they told us is dropped while nothing reads it.
     for (const held_input& h : held_)
         if (!h.eof) backend_->release(h.buf);
     held_.clear();

@@ -39,7 +39,7 @@ void shard::apply_config(const broker_config& n) {
     sessions_.for_each([&](session& s) {
         s.parser.set_max_payload(n.max_payload);
         s.parser.set_max_control_line(n.max_control_line);
-        if (auth_changed) protocol_.reauthorize(s, previous.get());
+        if (auth_changed && !s.is_route()) protocol_.reauthorize(s, previous.get());
     });
 }
 
@@ -55,6 +55,86 @@ void shard::enter_lame_duck(clock::time_point close_from, clock::time_point clos
     });
 }
 
+void shard::adopt_route(int fd, std::unique_ptr<route_link> link, std::string_view leftover,
+                        const std::string& ip, int port) {
+    const std::uint64_t serial = link->serial;
+    const int id = routes_.allocate_id();
+    if (id < 0 || shutting_down_) {
+        LOG_ERR("%s:%d - rid:%llu - no route slot left on shard %u (at most %zu interest ids)",
+                ip.c_str(), port, static_cast<unsigned long long>(serial), id_,
+                subjects::max_shards);
+        ::close(fd);
+        if (env_.cluster) env_.cluster->route_closed(serial, "No Route Slot");
+        return;
+    }
+    protocol::parser_config pc;
+    session& s = sessions_.add(pc);
+    s.cid = serial;
+    s.ip = ip;
+    s.port = port;
+    s.start = s.last_in = s.last_activity = clock::now();
+    s.admitted = true; // routes are not counted against max_connections
+    link->id = static_cast<std::uint16_t>(id);
+    s.route = std::move(link);
+    s.io = backend_->adopt(fd, session_table::token_of(s));
+    if (!s.io) {
+        s.state = session_state::closed;
+        sessions_.retire(s);
+        if (env_.cluster) env_.cluster->route_closed(serial, "Adopt Failed");
+        return;
+    }
+    flow_.admit(s);
+    routes_.start(s, leftover);
+}
+
+void shard::close_route(std::uint64_t serial, const char* reason) {
+    routes_.for_each_route([&](session& s) {
+        if (s.route->serial == serial) close_session(s, reason);
+    });
+}
+
+void shard::send_to_route(std::uint64_t serial, const std::string& bytes) {
+    routes_.for_each_route([&](session& s) {
+        if (s.route->serial == serial) routes_.send_raw(s, bytes);
+    });
+}
+
+void shard::set_connect_urls(std::vector<std::string> urls) {
+    protocol_.set_connect_urls(std::move(urls));
+    // nats-server's sendAsyncInfoToClients: protocol >= 1 clients past
+    // their first PONG; the others get it after that PONG.
+    sessions_.for_each([&](session& s) {
+        if (!s.is_route() && s.connect_received && s.opts.protocol >= 1 && s.ping.pong_sent)
+            protocol_.send_info(s, lame_duck_);
+    });
+}
+
+std::vector<route_info_view> shard::routes() const {
+    std::vector<route_info_view> out;
+    sessions_.for_each([&](const session& s) {
+        if (!s.is_route()) return;
+        route_info_view r;
+        r.serial = s.route->serial;
+        r.remote_id = s.route->peer.server_id;
+        r.remote_name = s.route->peer.server_name;
+        r.ip = s.ip;
+        r.port = s.port;
+        r.solicited = s.route->solicited;
+        r.start = s.start;
+        r.last_activity = s.last_activity;
+        r.rtt = s.ping.rtt;
+        r.pending_bytes = s.out.pending();
+        r.in_msgs = s.counters.in_msgs;
+        r.out_msgs = s.counters.out_msgs;
+        r.in_bytes = s.counters.in_bytes;
+        r.out_bytes = s.counters.out_bytes;
+        r.subscriptions = s.route->learned.size();
+        r.pausers = s.flow.pausers;
+        out.push_back(std::move(r));
+    });
+    return out;
+}
+
 const std::string& shard::account_name(auth::account_id a) const noexcept {
     return router_.accounts().at(a).name;
 }
@@ -62,7 +142,7 @@ const std::string& shard::account_name(auth::account_id a) const noexcept {
 std::vector<connection_info> shard::connections(std::uint64_t cid) const {
     std::vector<connection_info> out;
     sessions_.for_each([&](const session& s) {
-        if (cid && s.cid != cid) return;
+        if (s.is_route() || (cid && s.cid != cid)) return;
         connection_info ci;
         ci.cid = s.cid;
         ci.ip = s.ip;
@@ -101,6 +181,7 @@ std::vector<subscription_info> shard::subscriptions_of(const connection_info& c)
 std::vector<subscription_info> shard::subscriptions(std::string_view test) const {
     std::vector<subscription_info> out;
     sessions_.for_each([&](const session& s) {
+        if (s.is_route()) return;
         for (const auto& [sid, sub] : s.subs) {
             if (!test.empty() && !subjects::subject_matches(sub->subject, test)) continue;
             out.push_back({sub->subject, sub->queue, sub->sid, sub->delivered, sub->max, s.cid,

@@ -20,6 +20,7 @@
 #include <memory>
 #include <vector>
 
+#include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -244,6 +245,25 @@ private:
                 sends_.push_back(c);
             }
         }
+    }
+
+    conn_id adopt(int fd, std::uint64_t token) override {
+        const int fl = fcntl(fd, F_GETFL);
+        if (fl >= 0) fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+        configure_socket(fd);
+        if (conns_.size() <= static_cast<std::size_t>(fd))
+            conns_.resize(static_cast<std::size_t>(fd) + 1);
+        conn& k = conns_[static_cast<std::size_t>(fd)];
+        std::uint32_t gen = k.gen + 1;
+        if (gen == 0) gen = 1;
+        const conn_id id{(std::uint64_t(gen) << 32) | std::uint32_t(fd)};
+        if (!watch(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, id.value)) {
+            ::close(fd);
+            return conn_id{};
+        }
+        k = conn{.gen = gen, .open = true, .readable = true, .writable = true};
+        k.token = token;
+        return id;
     }
 
     std::size_t accept_some(event_handler& h) {

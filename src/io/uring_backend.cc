@@ -239,6 +239,20 @@ private:
         k.recv_armed = true;
     }
 
+    conn_id adopt(int fd, std::uint64_t token) override {
+        configure_socket(fd);
+        if (conns_.size() <= static_cast<std::size_t>(fd))
+            conns_.resize(static_cast<std::size_t>(fd) + 1);
+        conn& k = conns_[static_cast<std::size_t>(fd)];
+        std::uint32_t gen = (k.gen + 1) & 0xffffff;
+        if (gen == 0) gen = 1;
+        k = conn{};
+        k.gen = gen;
+        k.open = true;
+        k.token = token;
+        return conn_id{(std::uint64_t(gen & 0xffffff) << 32) | std::uint32_t(fd)};
+    }
+
     void on_accept(event_handler& h, int res, unsigned flags) {
         if (!(flags & IORING_CQE_F_MORE)) accept_armed_ = false;
         if (res < 0) {

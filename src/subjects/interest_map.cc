@@ -88,8 +88,29 @@ bool interest_map::set_count(std::uint16_t shard, std::string_view pattern, std:
     return set_count(entries_.find(key_of(pattern, queue)), shard, pattern, queue, count);
 }
 
+std::uint32_t interest_map::local_total(const entry& e) const noexcept {
+    std::uint32_t t = 0;
+    for (const auto& w : e.counts) {
+        if (w.shard >= local_limit_) break; // ascending shard
+        t = saturating_add(t, w.weight);
+    }
+    return t;
+}
+
 bool interest_map::set_count(entry_map::iterator it, std::uint16_t shard, std::string_view pattern,
                              std::string_view queue, std::uint32_t count) {
+    if (!observer_ || shard >= local_limit_) return set_count_only(it, shard, pattern, queue, count);
+    const std::uint32_t before = it == entries_.end() ? 0 : local_total(it->second);
+    if (!set_count_only(it, shard, pattern, queue, count)) return false;
+    const auto now = entries_.find(key_of(pattern, queue));
+    const std::uint32_t after = now == entries_.end() ? 0 : local_total(now->second);
+    if (before != after) observer_(pattern, queue, before, after);
+    return true;
+}
+
+bool interest_map::set_count_only(entry_map::iterator it, std::uint16_t shard,
+                                  std::string_view pattern, std::string_view queue,
+                                  std::uint32_t count) {
     const std::uint64_t bit = std::uint64_t{1} << shard;
     const auto by_shard = [](const shard_weight& w, std::uint16_t s) { return w.shard < s; };
     if (count == 0) {

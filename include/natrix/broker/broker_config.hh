@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <natrix/auth/authenticator.hh>
+#include <natrix/cluster/cluster_config.hh>
 
 namespace natrix::broker {
 
@@ -51,6 +52,11 @@ struct broker_config {
     // shards; fixed for the life of the process (not reloaded yet).
     std::shared_ptr<const auth::authenticator> auth;
     std::chrono::nanoseconds auth_timeout = std::chrono::seconds(2);
+
+    // client_advertise: the URL other servers' clients are told (connect_urls);
+    // empty: the listen address (every non-loopback address for 0.0.0.0).
+    std::string client_advertise;
+    cluster::cluster_config cluster;
 };
 
 } // namespace natrix::broker

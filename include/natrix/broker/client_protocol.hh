@@ -36,6 +36,12 @@ public:
     // A new connection: INFO, and the auth deadline when auth is required.
     void greet(session& s);
     void send_info(session& s, bool lame_duck = false);
+    // The cluster's client URLs (INFO connect_urls); clients connected before
+    // a change get an INFO after their first PONG (nats-server processPing).
+    void set_connect_urls(std::vector<std::string> urls) {
+        connect_urls_ = std::move(urls);
+        urls_changed_ = clock::now();
+    }
 
     // Bytes from the client.
     void on_input(session& s, std::string_view data);
@@ -88,6 +94,8 @@ private:
     shard_stats& stats_;
     client_auth auth_;
     int port_ = 0;
+    std::vector<std::string> connect_urls_;
+    clock::time_point urls_changed_{};
     sample_clock sampler_;
     std::vector<session*> barrier_waiters_;
     std::vector<session*> yielded_;

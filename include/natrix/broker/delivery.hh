@@ -36,6 +36,13 @@ public:
     void forward(unsigned to, const ring_record::message_record& r) override;
     void announce(const ring_record::interest_record& r) override;
     void expired(subscription& s) override;
+    // Clusters: a route held here gets its RMSG now; one held by another
+    // shard gets a record (its id tells the shard: route_protocol::allocate_id).
+    void to_route(std::uint16_t route, std::uint16_t account, const message& m,
+                  const std::vector<std::string_view>& queues) override;
+    void local_interest(std::uint16_t account, std::string_view pattern, std::string_view queue,
+                        std::uint32_t before, std::uint32_t after) override;
+    void attach_routes(class route_outbox* r) noexcept { routes_ = r; }
 
     // Sessions cut as slow consumers since the last call; the shard closes them.
     std::vector<session*> take_cut() {
@@ -53,6 +60,7 @@ private:
     shard_stats& stats_;
     std::int64_t max_pending_ = 64 << 20;
     std::vector<session*> cut_;
+    class route_outbox* routes_ = nullptr;
     std::string scratch_; // record being encoded
 };
 

@@ -5,6 +5,9 @@
 // mailbox; tests use one that records what it was asked to do.
 //
 // Called on the router's shard thread only.
+#include <string_view>
+#include <vector>
+
 #include <natrix/broker/message.hh>
 #include <natrix/broker/ring_record.hh>
 #include <natrix/broker/subscription.hh>
@@ -24,6 +27,16 @@ public:
     // `s` reached its auto-unsubscribe maximum; the router already removed it
     // from its trie and interest. The owner drops it.
     virtual void expired(subscription& s) = 0;
+
+    // Clusters (docs/clustering.md). One RMSG for route `route` (an interest
+    // id at or past the shard count) carrying the queue groups it serves.
+    virtual void to_route(std::uint16_t /*route*/, std::uint16_t /*account*/,
+                          const message& /*m*/, const std::vector<std::string_view>& /*queues*/) {}
+    // This server's own interest in (pattern, queue) went from `before` to
+    // `after` subscriptions (plain: any count; queue: the weight routes get).
+    virtual void local_interest(std::uint16_t /*account*/, std::string_view /*pattern*/,
+                                std::string_view /*queue*/, std::uint32_t /*before*/,
+                                std::uint32_t /*after*/) {}
 };
 
 } // namespace natrix::broker

@@ -53,6 +53,31 @@ public:
 
     publish_result publish(const publisher& from, auth::account_id acct, const message& m);
 
+    // ---- clusters (docs/clustering.md) ----
+    // Interest ids from the shard count up name routes to other servers: a
+    // route's interest lives in the same replicated maps as a shard's, so a
+    // publish finds routes and shards in one lookup and a queue pick weighs
+    // every member of the cluster alike. From here on the outbox hears every
+    // change of this server's own interest (what routes are told).
+    void enable_cluster();
+    // A route's interest (RS+/RS-), set on the route's shard: `count` is 1
+    // (plain) or the queue weight, 0 to drop; every shard learns it.
+    void set_route_interest(auth::account_id acct, std::uint16_t route, std::string_view pattern,
+                            std::string_view queue, std::uint32_t count);
+    // A message from a route (RMSG): this server's subscribers only, and of
+    // queue groups only those named (the sender picked this server).
+    publish_result publish_routed(auth::account_id acct, const message& m,
+                                  const std::vector<std::string_view>& queues);
+    // This server's interest in every account, for a new route's dump.
+    template <typename Fn>
+    void for_each_local_interest(Fn&& fn) const {
+        for (std::size_t a = 0; a < spaces_.size(); ++a)
+            spaces_[a]->interest.for_each_local(
+                [&](std::string_view p, std::string_view q, std::uint32_t n) {
+                    fn(static_cast<auth::account_id>(a), p, q, n);
+                });
+    }
+
     // A local subscription appears or goes; interest travels to every shard.
     void subscribe(auth::account_id acct, subscription* s);
     void unsubscribe(auth::account_id acct, subscription* s);
@@ -77,7 +102,9 @@ private:
     };
     account_space& space(auth::account_id a) noexcept { return *spaces_[a]; }
 
-    publish_result publish_here(const publisher& from, auth::account_id acct, const message& m);
+    // `routed`: the queue groups an RMSG names (null for a local publish).
+    publish_result publish_here(const publisher& from, auth::account_id acct, const message& m,
+                                const std::vector<std::string_view>* routed = nullptr);
     bool deliver_local(const publisher& from, auth::account_id acct, const message& m, bool plain,
                        const std::vector<std::string_view>& queues,
                        std::vector<std::string_view>* missed = nullptr);
@@ -99,6 +126,7 @@ private:
 
     unsigned shard_;
     unsigned nshards_;
+    std::uint64_t shard_mask_; // interest ids that are this server's shards
     outbox& out_;
     std::mt19937_64 rng_;
     import_table imports_;
@@ -111,6 +139,11 @@ private:
     // Reused per call: no allocation per message.
     std::vector<subscription*> targets_scratch_;
     std::vector<std::size_t> group_scratch_;
+    struct route_target {
+        std::uint16_t route;
+        std::vector<std::string_view> queues;
+    };
+
     struct expiry {
         auth::account_id account;
         subscription* sub;

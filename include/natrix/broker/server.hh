@@ -22,6 +22,7 @@
 namespace natrix::broker {
 
 class shard;
+class cluster_manager;
 
 class server {
 public:
@@ -60,6 +61,8 @@ public:
         return static_cast<std::size_t>(connections_.count());
     }
     std::chrono::system_clock::time_point start_time() const noexcept { return start_time_; }
+    // Null unless a cluster is configured (docs/clustering.md).
+    cluster_manager* cluster() const noexcept { return cluster_.get(); }
 
 private:
     static std::int64_t record_bound(const broker_config& c) noexcept;
@@ -70,6 +73,7 @@ private:
     broker_config cfg_;
     auth_worker auth_worker_;
     connection_limit connections_;
+    std::unique_ptr<cluster_manager> cluster_;
     std::vector<std::unique_ptr<shard>> shards_;
     std::vector<std::thread> threads_;
     std::atomic<bool> stopping_{false};

@@ -13,6 +13,7 @@
 
 #include <natrix/auth/authenticator.hh>
 #include <natrix/broker/message.hh>
+#include <natrix/broker/route_link.hh>
 #include <natrix/broker/subscription.hh>
 #include <natrix/io/backend.hh>
 #include <natrix/protocol/connect_options.hh>
@@ -162,7 +163,12 @@ struct session {
     clock::time_point last_in;       // last message (PUB/HPUB) from the client
     clock::time_point last_activity; // last bytes in either direction
 
+    // Set when this connection is a route to another server of the cluster
+    // (route_protocol); null for clients.
+    std::unique_ptr<route_link> route;
+
     bool is_open() const noexcept { return state == session_state::open; }
+    bool is_route() const noexcept { return route != nullptr; }
     bool is_closed() const noexcept { return state == session_state::closed; }
 };
 

@@ -1,4 +1,6 @@
 #pragma once
+#include <string>
+#include <vector>
 // What more than one part of the client protocol does to a session: write
 // the server's replies in nats-server's exact form, and drop a subscription.
 //
@@ -21,7 +23,7 @@ void send_err(session_table& t, session& s, protocol::proto_error e);
 void send_text_err(session_table& t, session& s, std::string_view text);
 // INFO as nats-server 2.9.10 writes it; `port` is the client port shards listen on.
 void send_info(session_table& t, session& s, const broker_config& cfg, int port,
-               bool lame_duck = false);
+               bool lame_duck = false, const std::vector<std::string>* connect_urls = nullptr);
 
 // Takes the subscription out of the router (interest deltas go to the other
 // shards) and destroys it; traced as <-> [DELSUB sid].

@@ -58,7 +58,7 @@ public:
         for (const auto& s : slots_)
             if (s && !s->is_closed()) fn(static_cast<const session&>(*s));
     }
-    std::size_t open_count() const noexcept;
+    std::size_t open_count() const noexcept; // clients only: routes are not counted
 
 private:
     std::vector<std::unique_ptr<session>> slots_;

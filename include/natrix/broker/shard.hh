@@ -25,6 +25,7 @@
 #include <natrix/broker/latency_histogram.hh>
 #include <natrix/broker/loop.hh>
 #include <natrix/broker/mailbox.hh>
+#include <natrix/broker/route_protocol.hh>
 #include <natrix/broker/router.hh>
 #include <natrix/broker/session_table.hh>
 #include <natrix/broker/shard_stats.hh>
@@ -41,6 +42,7 @@ public:
         const std::atomic<bool>* stopping = nullptr;
         connection_limit* connections = nullptr;
         auth_worker* auth_jobs = nullptr;
+        route_events* cluster = nullptr; // null: no cluster configured
     };
     shard(unsigned id, unsigned nshards, const broker_config& cfg, shared env);
     ~shard() override;
@@ -66,6 +68,14 @@ public:
     // Lame duck: stop accepting, tell clients (INFO ldm:true), then close
     // them one by one from `close_from` until `close_until`.
     void enter_lame_duck(clock::time_point close_from, clock::time_point close_until);
+    // Clusters (cluster_manager): a greeted route socket becomes a session
+    // here; routes close or get a line by the manager's serial; the client
+    // URLs of the cluster changed (async INFO to the clients that take it).
+    void adopt_route(int fd, std::unique_ptr<route_link> link, std::string_view leftover,
+                     const std::string& ip, int port);
+    void close_route(std::uint64_t serial, const char* reason);
+    void send_to_route(std::uint64_t serial, const std::string& bytes);
+    void set_connect_urls(std::vector<std::string> urls);
 
     // ---- shard_view ----
     unsigned id() const noexcept override { return id_; }
@@ -73,6 +83,7 @@ public:
     std::vector<connection_info> connections(std::uint64_t cid) const override;
     std::vector<subscription_info> subscriptions_of(const connection_info& c) const override;
     std::vector<subscription_info> subscriptions(std::string_view test) const override;
+    std::vector<route_info_view> routes() const override;
     const shard_stats& stats() const noexcept override { return stats_; }
     subjects::trie_stats subscription_stats() const noexcept override {
         return router_.subscription_stats();
@@ -129,6 +140,7 @@ private:
     delivery delivery_;
     router router_;
     client_protocol protocol_;
+    route_protocol routes_;
     subscription_teardown teardown_;
 
     // Input that arrived while the mailbox was congested: kept, in order,

@@ -41,6 +41,20 @@ struct connection_info {
     std::uint64_t handle = 0; // for subscriptions_of
 };
 
+// A route this shard holds, for /routez.
+struct route_info_view {
+    std::uint64_t serial = 0; // the cluster manager's rid
+    std::string remote_id, remote_name, ip;
+    int port = 0;
+    bool solicited = false;
+    std::chrono::steady_clock::time_point start, last_activity;
+    std::chrono::nanoseconds rtt{0};
+    std::uint64_t pending_bytes = 0;
+    std::uint64_t in_msgs = 0, out_msgs = 0, in_bytes = 0, out_bytes = 0;
+    std::uint64_t subscriptions = 0; // interest it told us
+    std::uint32_t pausers = 0;       // our subscribers holding it paused (flow control)
+};
+
 class shard_view {
 public:
     virtual ~shard_view() = default;
@@ -51,6 +65,7 @@ public:
     virtual std::vector<subscription_info> subscriptions_of(const connection_info& c) const = 0;
     // Every client subscription whose subject matches `test` (all when empty).
     virtual std::vector<subscription_info> subscriptions(std::string_view test = {}) const = 0;
+    virtual std::vector<route_info_view> routes() const = 0;
 
     virtual const shard_stats& stats() const noexcept = 0;
     virtual subjects::trie_stats subscription_stats() const noexcept = 0;

@@ -82,6 +82,11 @@ public:
     // Stop accepting (lame duck, shutdown); connections already accepted stay.
     virtual void stop_listening() = 0;
 
+    // Takes over a connected socket made elsewhere (a route the cluster
+    // manager dialled or accepted and greeted). Later events carry `token`;
+    // nothing is received until start_receiving. The backend owns the fd.
+    virtual conn_id adopt(int fd, std::uint64_t token) = 0;
+
     // Reading from a connection: on after accept; off while the broker wants
     // its peer to wait (TCP then pushes back). Bytes already on their way may
     // still be reported after stop_receiving.

@@ -16,6 +16,7 @@
 // holds the aggregated results per published subject.
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -93,6 +94,24 @@ public:
 
     std::size_t entries() const noexcept { return entries_.size(); }
     interest_stats stats() const noexcept;
+
+    // Clusters (docs/clustering.md): ids below `local_limit` are this
+    // server's shards, ids from it up are routes to other servers. The
+    // observer hears every change of the local total (the sum over this
+    // server's shards) of a (pattern, queue) pair, which is what routes are
+    // told; route counts never reach it. Unset: no cost.
+    using local_observer = std::function<void(std::string_view pattern, std::string_view queue,
+                                              std::uint32_t before, std::uint32_t after)>;
+    void observe_local(std::uint16_t local_limit, local_observer fn) {
+        local_limit_ = local_limit;
+        observer_ = std::move(fn);
+    }
+    // Every (pattern, queue) with a local total above zero.
+    template <typename Fn>
+    void for_each_local(Fn&& fn) const {
+        for (const auto& [key, e] : entries_)
+            if (const std::uint32_t t = local_total(e)) fn(e.pattern, e.queue, t);
+    }
     std::size_t memory_bytes() const;
 
 private:
@@ -108,10 +127,13 @@ private:
 
     const std::string& key_of(std::string_view pattern, std::string_view queue) const;
     static std::uint32_t count_in(const entry& e, std::uint16_t shard) noexcept;
+    std::uint32_t local_total(const entry& e) const noexcept;
     bool set_count(std::uint16_t shard, std::string_view pattern, std::string_view queue,
                    std::uint32_t count);
     bool set_count(entry_map::iterator it, std::uint16_t shard, std::string_view pattern,
                    std::string_view queue, std::uint32_t count);
+    bool set_count_only(entry_map::iterator it, std::uint16_t shard, std::string_view pattern,
+                        std::string_view queue, std::uint32_t count);
     void invalidate(std::string_view pattern) noexcept;
     void aggregate(const match_result& m, interest_result& out) const;
 
@@ -126,6 +148,8 @@ private:
     std::uint64_t ignored_ = 0;
     std::uint64_t lookups_ = 0;
     std::uint64_t cache_hits_ = 0;
+    std::uint16_t local_limit_ = max_shards;
+    local_observer observer_;
 };
 
 } // namespace natrix::subjects

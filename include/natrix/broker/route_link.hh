@@ -1,0 +1,31 @@
+#pragma once
+// What a session that is a route (a connection to another server of the
+// cluster) carries besides a client's state: who the peer is, its interest
+// id, the interest it told us (dropped when it goes), its partial input.
+//
+// Lives in its session, on the shard that adopted the route; only that
+// shard's thread touches it. The cluster manager (control thread) knows the
+// route by server id and reaches it only through shard::post.
+#include <cstdint>
+#include <string>
+
+#include <natrix/protocol/route_info.hh>
+#include <natrix/util/gradual_map.hh>
+
+namespace natrix::broker {
+
+struct route_link {
+    std::uint16_t id = 0;      // interest id: from the shard count up
+    std::uint64_t serial = 0;  // the cluster manager's name for this connection
+    bool solicited = false;    // we dialled it
+    std::string url;           // what we dialled (solicited)
+    protocol::route_info peer; // its INFO
+    std::string pending;       // a control line or payload split across reads
+    // Interest learned from the peer: "account subject queue" → count
+    // (1 for plain, the weight for a queue); all of it goes when it closes.
+    util::gradual_map<std::string, std::uint32_t> learned;
+    std::uint64_t rs_in = 0, rs_out = 0; // RS+/RS- counts, for /routez
+    bool dropped = false;                // its interest was taken back (closing)
+};
+
+} // namespace natrix::broker

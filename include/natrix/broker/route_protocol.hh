@@ -1,0 +1,110 @@
+#pragma once
+// What a route's bytes mean, and what we write to it: the route half of
+// nats-server's protocol (RS+/RS-, RMSG/HMSG, PING/PONG, INFO, -ERR;
+// ../shared/reference/nats-cluster-protocol.md §1.4-1.6). The handshake
+// (INFO/CONNECT) happened on the cluster manager's thread before the shard
+// adopted the connection; from then on everything is here.
+//
+// Lives on a shard; only its thread touches it. The cluster manager hears of
+// INFOs and closes through route_events, which it makes thread-safe.
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <natrix/broker/broker_config.hh>
+#include <natrix/broker/flow_control.hh>
+#include <natrix/broker/message.hh>
+#include <natrix/broker/router.hh>
+#include <natrix/broker/session_table.hh>
+#include <natrix/broker/shard_stats.hh>
+#include <natrix/subjects/interest_delta.hh>
+
+namespace natrix::broker {
+
+// The control plane's side (cluster_manager): any thread may call these.
+class route_events {
+public:
+    virtual ~route_events() = default;
+    // An INFO arrived on an established route: gossip of another server, an
+    // update of the peer's client URLs, or its lame duck.
+    virtual void route_info(std::uint64_t serial, protocol::route_info info) = 0;
+    // The route closed; its shard already dropped what it learned from it.
+    virtual void route_closed(std::uint64_t serial, std::string reason) = 0;
+};
+
+// What delivery (the outbox) needs from the routes of its shard.
+class route_outbox {
+public:
+    virtual ~route_outbox() = default;
+    virtual void send_msg(std::uint16_t route, std::uint16_t account, const message& m,
+                          const std::vector<std::string_view>& queues) = 0;
+    virtual void send_interest(std::uint16_t account, std::string_view pattern,
+                               std::string_view queue, std::uint32_t before,
+                               std::uint32_t after) = 0;
+};
+
+class route_protocol final : public route_outbox {
+public:
+    route_protocol(unsigned shard, unsigned nshards, const broker_config& cfg,
+                   session_table& sessions, router& routes, flow_control& flow, shard_stats& stats);
+
+    void set_events(route_events* e) noexcept { events_ = e; }
+    // Interest ids this shard may hand out: shard count + k with
+    // k % shards == shard (so an id is never reused by another shard while
+    // records about its last owner may still be in flight).
+    int allocate_id();
+    // A session that just became a route: it gets our whole interest, then
+    // `leftover` (bytes the peer sent after its handshake) runs.
+    void start(session& s, std::string_view leftover);
+    void on_input(session& s, std::string_view data);
+    // PINGs, and a stale route (no PONG to ping_max PINGs) is closed.
+    void tick(session& s, clock::time_point now);
+    // The route is closing: what it told us goes, its id is freed.
+    void release(session& s, const char* reason);
+    // A raw line (our INFO for gossip, lame duck).
+    void send_raw(session& s, std::string_view bytes);
+    template <typename Fn>
+    void for_each_route(Fn&& fn) {
+        for (session* s : by_id_)
+            if (s && s->is_open()) fn(*s);
+    }
+    session* find(std::uint16_t id) const noexcept { return id < by_id_.size() ? by_id_[id] : nullptr; }
+    std::size_t count() const noexcept { return open_; }
+
+    // route_outbox
+    void send_msg(std::uint16_t route, std::uint16_t account, const message& m,
+                  const std::vector<std::string_view>& queues) override;
+    void send_interest(std::uint16_t account, std::string_view pattern, std::string_view queue,
+                       std::uint32_t before, std::uint32_t after) override;
+
+private:
+    // Runs complete ops from `buf`; returns the bytes used. False in
+    // `*fatal` when the route must close.
+    std::size_t process(session& s, std::string_view buf, bool* fatal);
+    bool handle_line(session& s, std::string_view op, std::vector<std::string_view>& args,
+                     std::string_view line);
+    void handle_sub(session& s, const std::vector<std::string_view>& args, bool add);
+    void handle_msg(session& s, const std::vector<std::string_view>& args, bool headers,
+                    std::string_view payload);
+    void write_interest(session& s, std::uint16_t account, std::string_view pattern,
+                        std::string_view queue, std::uint32_t count);
+    void fail(session& s, const char* why);
+
+    unsigned shard_;
+    unsigned nshards_;
+    const broker_config& cfg_;
+    session_table& sessions_;
+    router& router_;
+    flow_control& flow_;
+    shard_stats& stats_;
+    route_events* events_ = nullptr;
+    std::array<session*, subjects::max_shards> by_id_{};
+    std::size_t open_ = 0;
+    std::vector<std::string_view> args_;
+    std::vector<std::string_view> queues_;
+    std::string line_; // output scratch
+};
+
+} // namespace natrix::broker

@@ -1,0 +1,774 @@
+// Routes' control plane: listener, dials and retries, the handshake, one
+// route per peer, gossip, connect_urls. Blocking sockets with timeouts on
+// short-lived worker threads: a handshake is a few lines, and none of this
+// touches a shard's thread (docs/decisions/0013-routes.md).
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <natrix/auth/authenticator.hh>
+#include <natrix/broker/cluster_manager.hh>
+#include <natrix/broker/server_identity.hh>
+#include <natrix/broker/shard.hh>
+#include <natrix/util/log.hh>
+
+namespace natrix::broker {
+
+namespace {
+
+using steady = std::chrono::steady_clock;
+constexpr auto dial_timeout = std::chrono::seconds(1); // nats-server DEFAULT_ROUTE_DIAL
+constexpr auto handshake_timeout = std::chrono::seconds(2);
+constexpr auto explicit_retry = std::chrono::seconds(1); // DEFAULT_ROUTE_CONNECT
+
+void set_timeouts(int fd, std::chrono::nanoseconds t) {
+    timeval tv{};
+    tv.tv_sec = static_cast<time_t>(std::chrono::duration_cast<std::chrono::seconds>(t).count());
+    tv.tv_usec = static_cast<suseconds_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(t).count() % 1000000);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
+bool send_all(int fd, std::string_view b) {
+    while (!b.empty()) {
+        const ssize_t n = ::send(fd, b.data(), b.size(), MSG_NOSIGNAL);
+        if (n <= 0) {
+            if (n < 0 && errno == EINTR) continue;
+            return false;
+        }
+        b.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return true;
+}
+
+// One line (without CRLF) from `fd`, buffering in `buf`; false on timeout,
+// EOF or a line past 64 KiB.
+bool read_line(int fd, std::string& buf, std::string& line) {
+    for (;;) {
+        const std::size_t nl = buf.find('\n');
+        if (nl != std::string::npos) {
+            line.assign(buf, 0, nl);
+            if (!line.empty() && line.back() == '\r') line.pop_back();
+            buf.erase(0, nl + 1);
+            return true;
+        }
+        if (buf.size() > 65536) return false;
+        char tmp[4096];
+        const ssize_t n = ::recv(fd, tmp, sizeof tmp, 0);
+        if (n <= 0) {
+            if (n < 0 && errno == EINTR) continue;
+            return false;
+        }
+        buf.append(tmp, static_cast<std::size_t>(n));
+    }
+}
+
+std::string_view op_of(std::string_view line, std::string_view* rest) {
+    const std::size_t sp = line.find_first_of(" \t");
+    if (sp == std::string_view::npos) {
+        *rest = {};
+        return line;
+    }
+    *rest = line.substr(sp + 1);
+    return line.substr(0, sp);
+}
+
+bool iequal(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return (x | 0x20) == (y | 0x20);
+           });
+}
+
+// nats-route://[u:p@]host:port[/]
+bool parse_gossip_url(std::string_view s, cluster::route_url& out) {
+    const std::size_t scheme = s.find("://");
+    if (scheme != std::string_view::npos) s.remove_prefix(scheme + 3);
+    while (!s.empty() && s.back() == '/') s.remove_suffix(1);
+    if (const std::size_t at = s.rfind('@'); at != std::string_view::npos) s.remove_prefix(at + 1);
+    const std::size_t colon = s.rfind(':');
+    if (colon == std::string_view::npos) return false;
+    out.host.assign(s.substr(0, colon));
+    if (out.host.size() > 2 && out.host.front() == '[') out.host = out.host.substr(1, out.host.size() - 2);
+    try {
+        out.port = std::stoi(std::string(s.substr(colon + 1)));
+    } catch (...) {
+        return false;
+    }
+    out.text = "nats-route://" + std::string(s) + "/";
+    return out.port > 0 && out.port < 65536 && !out.host.empty();
+}
+
+int connect_to(const std::string& host, int port, std::string* why) {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* res = nullptr;
+    const std::string p = std::to_string(port);
+    if (int e = getaddrinfo(host.c_str(), p.c_str(), &hints, &res); e != 0) {
+        *why = gai_strerror(e);
+        return -1;
+    }
+    int fd = -1;
+    for (addrinfo* a = res; a; a = a->ai_next) {
+        fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0) continue;
+        int rc = ::connect(fd, a->ai_addr, a->ai_addrlen);
+        if (rc < 0 && errno == EINPROGRESS) {
+            pollfd pfd{fd, POLLOUT, 0};
+            rc = ::poll(&pfd, 1, static_cast<int>(std::chrono::milliseconds(dial_timeout).count()));
+            int err = 0;
+            socklen_t len = sizeof err;
+            if (rc == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0)
+                rc = 0;
+            else {
+                errno = rc == 0 ? ETIMEDOUT : (err ? err : errno);
+                rc = -1;
+            }
+        }
+        if (rc == 0) break;
+        *why = std::strerror(errno);
+        ::close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    if (fd >= 0) {
+        const int fl = fcntl(fd, F_GETFL);
+        fcntl(fd, F_SETFL, fl & ~O_NONBLOCK); // the handshake blocks, with timeouts
+        const int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
+    return fd;
+}
+
+std::string random_name() {
+    static constexpr char alphabet[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    std::random_device rd;
+    std::string s;
+    for (int i = 0; i < 22; ++i) s.push_back(alphabet[rd() % 62]);
+    return s;
+}
+
+} // namespace
+
+cluster_manager::cluster_manager(const broker_config& cfg, unsigned nshards, int client_port,
+                                 poster post)
+    : cfg_(cfg)
+    , cl_(cfg.cluster)
+    , nshards_(nshards)
+    , client_port_(client_port)
+    , post_(std::move(post)) {
+    routes_per_shard_.assign(nshards_, 0);
+    name_ = cl_.name;
+    if (name_.empty()) {
+        name_ = random_name();
+        dynamic_name_ = true;
+    }
+}
+
+cluster_manager::~cluster_manager() {
+    stop();
+}
+
+bool cluster_manager::start(std::string* error) {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE;
+    addrinfo* res = nullptr;
+    const std::string host = cl_.host.empty() ? "0.0.0.0" : cl_.host;
+    const std::string p = std::to_string(cl_.port);
+    if (int e = getaddrinfo(host.c_str(), p.c_str(), &hints, &res); e != 0) {
+        *error = "cluster listen " + host + ":" + p + ": " + gai_strerror(e);
+        return false;
+    }
+    listen_fd_ = ::socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const int one = 1;
+    setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (listen_fd_ < 0 || ::bind(listen_fd_, res->ai_addr, res->ai_addrlen) < 0 ||
+        ::listen(listen_fd_, 128) < 0) {
+        *error = "cluster listen " + host + ":" + p + ": " + std::strerror(errno);
+        freeaddrinfo(res);
+        if (listen_fd_ >= 0) ::close(listen_fd_);
+        listen_fd_ = -1;
+        return false;
+    }
+    freeaddrinfo(res);
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&ss), &len);
+    port_ = ntohs(ss.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port
+                                           : reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+    {
+        std::lock_guard lock(mu_);
+        for (const auto& u : cl_.routes) configured_.push_back(configured_route{u, {}, false, false, {}});
+    }
+    LOG_INF("Cluster name is %s%s", name_.c_str(), dynamic_name_ ? " (dynamic)" : "");
+    LOG_INF("Listening for route connections on %s:%d", host.c_str(), port_);
+    acceptor_ = std::thread([this] { accept_loop(); });
+    manager_ = std::thread([this] { manager_loop(); });
+    return true;
+}
+
+void cluster_manager::stop() {
+    if (stopping_.exchange(true)) return;
+    cv_.notify_all();
+    if (listen_fd_ >= 0) ::shutdown(listen_fd_, SHUT_RDWR);
+    if (acceptor_.joinable()) acceptor_.join();
+    if (manager_.joinable()) manager_.join();
+    std::vector<std::thread> w;
+    {
+        std::lock_guard lock(workers_mu_);
+        w.swap(workers_);
+    }
+    for (auto& t : w)
+        if (t.joinable()) t.join();
+    if (listen_fd_ >= 0) ::close(listen_fd_);
+    listen_fd_ = -1;
+}
+
+void cluster_manager::spawn(std::function<void()> fn) {
+    std::lock_guard lock(workers_mu_);
+    if (stopping_) return;
+    // Threads that finished are joined as new ones start: a handshake is short.
+    workers_.emplace_back(std::move(fn));
+    if (workers_.size() > 64) {
+        // Bound the list: join the oldest (they time out within seconds).
+        workers_.front().join();
+        workers_.erase(workers_.begin());
+    }
+}
+
+void cluster_manager::accept_loop() {
+    while (!stopping_) {
+        pollfd pfd{listen_fd_, POLLIN, 0};
+        if (::poll(&pfd, 1, 200) <= 0) continue;
+        sockaddr_storage ss{};
+        socklen_t len = sizeof ss;
+        const int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_CLOEXEC);
+        if (fd < 0) continue;
+        char ip[INET6_ADDRSTRLEN] = "";
+        int port = 0;
+        if (ss.ss_family == AF_INET) {
+            auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+            inet_ntop(AF_INET, &a->sin_addr, ip, sizeof ip);
+            port = ntohs(a->sin_port);
+        } else if (ss.ss_family == AF_INET6) {
+            auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+            inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof ip);
+            port = ntohs(a->sin6_port);
+        }
+        const int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        spawn([this, fd, ip = std::string(ip), port] { greet_inbound(fd, ip, port); });
+    }
+}
+
+// Dials configured routes that are not connected, for ever, a second apart.
+void cluster_manager::manager_loop() {
+    std::unique_lock lock(mu_);
+    while (!stopping_) {
+        const auto now = steady::now();
+        for (std::size_t i = 0; i < configured_.size(); ++i) {
+            configured_route& c = configured_[i];
+            if (c.self || c.dialling || now < c.next) continue;
+            if (!c.server_id.empty() && peers_.count(c.server_id)) continue;
+            c.dialling = true;
+            cluster::route_url u = c.url;
+            std::string text = u.text;
+            spawn([this, text, u] { dial(text, u, false, 0); });
+        }
+        cv_.wait_for(lock, std::chrono::milliseconds(100));
+    }
+}
+
+void cluster_manager::dial(std::string url, cluster::route_url target, bool implicit,
+                           int attempts_left) {
+    std::string why;
+    handshake h;
+    h.solicited = true;
+    h.url = url;
+    h.creds = target;
+    if (implicit && target.user.empty()) {
+        h.creds.user = cl_.user; // implicit routes use our own cluster credentials
+        h.creds.password = cl_.password;
+    }
+    h.fd = connect_to(target.host, target.port, &why);
+    if (h.fd >= 0) {
+        h.remote_ip = target.host;
+        h.remote_port = target.port;
+        if (exchange(h, &why)) {
+            register_route(std::move(h));
+            return;
+        }
+        ::close(h.fd);
+    }
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    if (implicit) {
+        LOG_DBG("Error trying to connect to route (implicit) %s: %s", url.c_str(), why.c_str());
+        std::erase(implicit_dialling_, url);
+        if (attempts_left > 0 && why != "self") {
+            implicit_dialling_.push_back(url);
+            spawn([this, url, target, attempts_left] {
+                std::this_thread::sleep_for(explicit_retry);
+                dial(url, target, true, attempts_left - 1);
+            });
+        }
+        return;
+    }
+    for (configured_route& c : configured_)
+        if (c.url.text == url) {
+            c.dialling = false;
+            if (why == "self") {
+                c.self = true;
+                continue;
+            }
+            LOG_DBG("Error trying to connect to route %s: %s", url.c_str(), why.c_str());
+            c.next = steady::now() + explicit_retry + std::chrono::milliseconds(rng_() % 100);
+        }
+}
+
+void cluster_manager::greet_inbound(int fd, std::string ip, int port) {
+    handshake h;
+    h.fd = fd;
+    h.solicited = false;
+    h.remote_ip = std::move(ip);
+    h.remote_port = port;
+    std::string why;
+    if (!exchange(h, &why)) {
+        LOG_DBG("%s:%d - route handshake failed: %s", h.remote_ip.c_str(), h.remote_port,
+                why.c_str());
+        ::close(fd);
+        return;
+    }
+    register_route(std::move(h));
+}
+
+// The INFO/CONNECT exchange of either side (brief §1.1). The acceptor sends
+// INFO at once and expects CONNECT then INFO; the dialler sends CONNECT and
+// its INFO and reads the acceptor's INFO.
+bool cluster_manager::exchange(handshake& h, std::string* why) {
+    set_timeouts(h.fd, h.solicited ? handshake_timeout : std::max(cl_.auth_timeout,
+                                                                    std::chrono::nanoseconds(std::chrono::seconds(1))));
+    std::string buf, line;
+    std::string_view rest;
+    const auto refuse = [&](std::string text) {
+        send_all(h.fd, "-ERR '" + text + "'\r\n");
+        *why = std::move(text);
+        return false;
+    };
+    if (h.solicited) {
+        protocol::route_connect c;
+        std::string info;
+        {
+            std::lock_guard lock(mu_);
+            c.cluster = name_;
+            c.cluster_dynamic = dynamic_name_;
+            info = our_info();
+        }
+        c.name = cfg_.server_id;
+        c.user = h.creds.user;
+        c.pass = h.creds.password;
+        if (!send_all(h.fd, protocol::write_route_connect(c) + info)) {
+            *why = "write failed";
+            return false;
+        }
+        for (;;) {
+            if (!read_line(h.fd, buf, line)) {
+                *why = "no INFO from the peer";
+                return false;
+            }
+            const std::string_view op = op_of(line, &rest);
+            if (iequal(op, "info")) break;
+            if (iequal(op, "-err")) {
+                *why = line;
+                LOG_ERR("Route %s refused us: %s", h.url.c_str(), line.c_str());
+                return false;
+            }
+            if (iequal(op, "ping")) send_all(h.fd, "PONG\r\n");
+        }
+        std::string err;
+        if (!protocol::parse_route_info(rest, h.info, &err)) {
+            *why = err;
+            return false;
+        }
+        if (h.info.server_id == cfg_.server_id) {
+            *why = "self";
+            return false;
+        }
+        std::lock_guard lock(mu_);
+        if (h.info.cluster != name_ && dynamic_name_ &&
+            (!h.info.cluster_dynamic || h.info.cluster > name_)) {
+            LOG_INF("Cluster name updated to %s", h.info.cluster.c_str());
+            name_ = h.info.cluster;
+            dynamic_name_ = h.info.cluster_dynamic;
+        }
+    } else {
+        std::string info;
+        {
+            std::lock_guard lock(mu_);
+            info = our_info();
+        }
+        if (!send_all(h.fd, info)) {
+            *why = "write failed";
+            return false;
+        }
+        if (!read_line(h.fd, buf, line)) {
+            *why = "no CONNECT";
+            return false;
+        }
+        const std::string_view op = op_of(line, &rest);
+        if (!iequal(op, "connect")) return refuse("Authorization Violation");
+        protocol::route_connect c;
+        std::string err;
+        if (!protocol::parse_route_connect(rest, c, &err)) return refuse("Authorization Violation");
+        if (!c.lang.empty()) return refuse("attempted to connect to route port");
+        if (!c.gateway.empty()) {
+            *why = "a gateway dialled the route port";
+            return false;
+        }
+        if (!cl_.user.empty() &&
+            (c.user != cl_.user || !auth::secret_matches(cl_.password, c.pass)))
+            return refuse("Authorization Violation");
+        std::unique_lock name_lock(mu_);
+        if (c.cluster != name_) {
+            // A dynamic name gives way to a static one, or to a greater
+            // dynamic one; two static names that differ never join.
+            if (dynamic_name_ && (!c.cluster_dynamic || c.cluster > name_)) {
+                LOG_INF("Cluster name updated to %s", c.cluster.c_str());
+                name_ = c.cluster;
+                dynamic_name_ = c.cluster_dynamic;
+            } else if (!c.cluster_dynamic) {
+                return refuse("Rejecting connection, cluster name \"" + c.cluster +
+                              "\" does not match \"" + name_ + "\"");
+            }
+        }
+        name_lock.unlock();
+        for (;;) {
+            if (!read_line(h.fd, buf, line)) {
+                *why = "no INFO after CONNECT";
+                return false;
+            }
+            const std::string_view iop = op_of(line, &rest);
+            if (iequal(iop, "info")) break;
+            if (iequal(iop, "ping")) send_all(h.fd, "PONG\r\n");
+        }
+        if (!protocol::parse_route_info(rest, h.info, &err)) {
+            *why = err;
+            return false;
+        }
+        if (h.info.server_id == cfg_.server_id) {
+            *why = "self";
+            return false;
+        }
+        const std::string own_name = cfg_.server_name.empty() ? cfg_.server_id : cfg_.server_name;
+        if (h.info.server_name == own_name) {
+            LOG_ERR("Remote server has a duplicate name: %s", own_name.c_str());
+            *why = "duplicate server name";
+            return false;
+        }
+        if (!h.info.route_account.empty())
+            return refuse("Not possible to have a dedicated route for account \"" +
+                          h.info.route_account + "\" between those servers");
+    }
+    h.leftover = std::move(buf);
+    set_timeouts(h.fd, std::chrono::nanoseconds(0));
+    return true;
+}
+
+void cluster_manager::register_route(handshake h) {
+    std::unique_lock lock(mu_);
+    const std::string id = h.info.server_id;
+    if (stopping_) {
+        ::close(h.fd);
+        return;
+    }
+    if (h.solicited)
+        for (configured_route& c : configured_)
+            if (c.url.text == h.url) {
+                c.server_id = id;
+                c.dialling = false;
+            }
+    std::erase(implicit_dialling_, h.url);
+    if (auto it = peers_.find(id); it != peers_.end()) {
+        // One route per peer. Both sides keep the connection dialled by the
+        // smaller server id, so that crossing dials never close both.
+        const std::string& old_dialler = it->second.solicited ? cfg_.server_id : id;
+        const std::string& new_dialler = h.solicited ? cfg_.server_id : id;
+        if (old_dialler == new_dialler || old_dialler < new_dialler) {
+            LOG_DBG("Route to %s is a duplicate: closed", id.c_str());
+            ::close(h.fd);
+            return;
+        }
+        const peer old = it->second;
+        peers_.erase(it);
+        --routes_per_shard_[old.shard];
+        post_(old.shard, [serial = old.serial](shard& s) { s.close_route(serial, "Duplicate Route"); });
+    }
+    // The shard with the fewest routes takes it.
+    unsigned target = 0;
+    for (unsigned i = 1; i < nshards_; ++i)
+        if (routes_per_shard_[i] < routes_per_shard_[target]) target = i;
+    peer p;
+    p.serial = next_serial_++;
+    p.shard = target;
+    p.solicited = h.solicited;
+    p.url = h.url;
+    p.remote_ip = h.remote_ip;
+    p.remote_port = h.remote_port;
+    p.info = h.info;
+    ++routes_per_shard_[target];
+    LOG_INF("%s:%d - rid:%llu - Route connection created (%s, %s)", h.remote_ip.c_str(),
+            h.remote_port, static_cast<unsigned long long>(p.serial), id.c_str(),
+            h.solicited ? "solicited" : "accepted");
+    auto link = std::make_shared<route_link>();
+    link->serial = p.serial;
+    link->solicited = h.solicited;
+    link->url = h.url;
+    link->peer = h.info;
+    post_(target, [fd = h.fd, link, leftover = std::move(h.leftover), ip = h.remote_ip,
+                   port = h.remote_port](shard& s) mutable {
+        s.adopt_route(fd, std::make_unique<route_link>(std::move(*link)), leftover, ip, port);
+    });
+    // Gossip: the others learn of the new peer and dial it (implicit routes).
+    if (!peers_.empty()) {
+        protocol::route_info g = h.info;
+        if (g.ip.empty()) {
+            const bool v6 = h.remote_ip.find(':') != std::string::npos;
+            g.ip = "nats-route://" + (v6 ? "[" + h.remote_ip + "]" : h.remote_ip) + ":" +
+                   std::to_string(g.port) + "/";
+        }
+        const std::string line = protocol::write_route_info(g);
+        for (const auto& [oid, op] : peers_)
+            post_(op.shard, [serial = op.serial, line](shard& s) { s.send_to_route(serial, line); });
+    }
+    peers_.emplace(id, std::move(p));
+    publish_client_urls_locked();
+}
+
+void cluster_manager::route_info(std::uint64_t serial, protocol::route_info info) {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    auto from = std::find_if(peers_.begin(), peers_.end(),
+                             [&](const auto& kv) { return kv.second.serial == serial; });
+    if (from == peers_.end()) return;
+    if (info.server_id == from->first) {
+        // The peer's own news: its client URLs or its lame duck.
+        from->second.info.connect_urls = info.connect_urls;
+        from->second.info.ldm = info.ldm;
+        publish_client_urls_locked();
+        return;
+    }
+    // Gossip of another server (brief §1.8): dial it unless it is us, known,
+    // configured or already being dialled.
+    if (info.server_id == cfg_.server_id || peers_.count(info.server_id) || info.ip.empty()) return;
+    cluster::route_url u;
+    if (!parse_gossip_url(info.ip, u)) return;
+    if (is_configured_locked(u.host, u.port)) return;
+    if (std::find(implicit_dialling_.begin(), implicit_dialling_.end(), u.text) !=
+        implicit_dialling_.end())
+        return;
+    implicit_dialling_.push_back(u.text);
+    const int retries = cl_.connect_retries;
+    spawn([this, u, retries] { dial(u.text, u, true, retries); });
+}
+
+bool cluster_manager::is_configured_locked(const std::string& host, int port) const {
+    for (const configured_route& c : configured_)
+        if (c.url.port == port && c.url.host == host && !c.self) return true;
+    return false;
+}
+
+void cluster_manager::route_closed(std::uint64_t serial, std::string reason) {
+    std::lock_guard lock(mu_);
+    auto it = std::find_if(peers_.begin(), peers_.end(),
+                           [&](const auto& kv) { return kv.second.serial == serial; });
+    if (it == peers_.end()) return; // superseded by a duplicate's winner
+    const peer p = it->second;
+    LOG_INF("%s:%d - rid:%llu - Route connection closed: %s", p.remote_ip.c_str(), p.remote_port,
+            static_cast<unsigned long long>(serial), reason.c_str());
+    peers_.erase(it);
+    --routes_per_shard_[p.shard];
+    publish_client_urls_locked();
+    if (stopping_) return;
+    // Configured routes are redialled by manager_loop (a second apart). An
+    // implicit route we dialled is tried again connect_retries + 1 times.
+    bool configured = false;
+    for (configured_route& c : configured_)
+        if (c.server_id == p.info.server_id) {
+            configured = true;
+            c.next = steady::now() + std::chrono::milliseconds(rng_() % 100);
+        }
+    if (!configured && p.solicited && reason != "Route Removed" && reason != "Duplicate Route") {
+        cluster::route_url u;
+        if (parse_gossip_url(p.url, u)) {
+            implicit_dialling_.push_back(u.text);
+            const int retries = cl_.connect_retries;
+            spawn([this, u, retries] {
+                std::this_thread::sleep_for(std::chrono::milliseconds(50));
+                dial(u.text, u, true, retries);
+            });
+        }
+    }
+}
+
+std::string cluster_manager::our_info(bool ldm) const {
+    protocol::route_info i;
+    i.server_id = cfg_.server_id;
+    i.server_name = cfg_.server_name.empty() ? cfg_.server_id : cfg_.server_name;
+    i.version = server_version;
+    i.go = server_go_field;
+    i.host = cl_.host.empty() ? "0.0.0.0" : cl_.host;
+    i.port = port_;
+    if (!cl_.advertise.empty()) {
+        cluster::route_url a;
+        if (parse_gossip_url(cl_.advertise, a)) {
+            i.host = a.host;
+            i.port = a.port;
+            i.ip = "nats-route://" + cl_.advertise + "/";
+        }
+    }
+    i.auth_required = !cl_.user.empty();
+    i.headers = true;
+    i.max_payload = cfg_.max_payload;
+    i.cluster = name_;
+    i.cluster_dynamic = dynamic_name_;
+    if (!cl_.no_advertise) i.connect_urls = own_client_urls();
+    i.ldm = ldm;
+    return protocol::write_route_info(i);
+}
+
+std::vector<std::string> cluster_manager::own_client_urls() const {
+    if (!cfg_.client_advertise.empty()) {
+        std::string a = cfg_.client_advertise;
+        if (a.find(':') == std::string::npos) a += ":" + std::to_string(client_port_);
+        return {a};
+    }
+    std::vector<std::string> out;
+    const std::string& host = cfg_.host;
+    if (!host.empty() && host != "0.0.0.0" && host != "::" && host != "[::]") {
+        out.push_back((host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
+                      std::to_string(client_port_));
+        return out;
+    }
+    // Every non-loopback address (nats-server getNonLocalIPsIfHostIsIPAny).
+    ifaddrs* ifs = nullptr;
+    if (getifaddrs(&ifs) == 0) {
+        for (ifaddrs* i = ifs; i; i = i->ifa_next) {
+            if (!i->ifa_addr) continue;
+            char ip[INET6_ADDRSTRLEN] = "";
+            if (i->ifa_addr->sa_family == AF_INET) {
+                auto* a = reinterpret_cast<sockaddr_in*>(i->ifa_addr);
+                if ((ntohl(a->sin_addr.s_addr) >> 24) == 127) continue;
+                inet_ntop(AF_INET, &a->sin_addr, ip, sizeof ip);
+                out.push_back(std::string(ip) + ":" + std::to_string(client_port_));
+            } else if (i->ifa_addr->sa_family == AF_INET6 && host != "0.0.0.0") {
+                auto* a = reinterpret_cast<sockaddr_in6*>(i->ifa_addr);
+                if (IN6_IS_ADDR_LOOPBACK(&a->sin6_addr) || IN6_IS_ADDR_LINKLOCAL(&a->sin6_addr))
+                    continue;
+                inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof ip);
+                out.push_back("[" + std::string(ip) + "]:" + std::to_string(client_port_));
+            }
+        }
+        freeifaddrs(ifs);
+    }
+    return out;
+}
+
+std::vector<std::string> cluster_manager::client_urls() const {
+    std::lock_guard lock(mu_);
+    return last_urls_;
+}
+
+// Own URLs, then the peers' (none until a route registers; none from peers
+// with no_advertise or in lame duck). On a change every shard tells its
+// clients (async INFO).
+void cluster_manager::publish_client_urls_locked() {
+    std::vector<std::string> urls;
+    if (!peers_.empty()) {
+        if (!lame_duck_) urls = own_client_urls();
+        if (!cl_.no_advertise)
+            for (const auto& [id, p] : peers_) {
+                if (p.info.ldm) continue;
+                for (const std::string& u : p.info.connect_urls)
+                    if (std::find(urls.begin(), urls.end(), u) == urls.end()) urls.push_back(u);
+            }
+    }
+    if (urls == last_urls_) return;
+    last_urls_ = urls;
+    for (unsigned i = 0; i < nshards_; ++i)
+        post_(i, [urls](shard& s) { s.set_connect_urls(urls); });
+}
+
+std::vector<route_view> cluster_manager::routes() const {
+    std::lock_guard lock(mu_);
+    std::vector<route_view> out;
+    for (const auto& [id, p] : peers_) {
+        route_view v;
+        v.serial = p.serial;
+        v.shard = p.shard;
+        v.remote_id = id;
+        v.remote_name = p.info.server_name;
+        v.ip = p.remote_ip;
+        v.port = p.remote_port;
+        v.solicited = p.solicited;
+        for (const configured_route& c : configured_)
+            if (c.server_id == id) v.configured = true;
+        v.connect_urls = p.info.connect_urls;
+        out.push_back(std::move(v));
+    }
+    std::sort(out.begin(), out.end(),
+              [](const route_view& a, const route_view& b) { return a.serial < b.serial; });
+    return out;
+}
+
+void cluster_manager::enter_lame_duck() {
+    std::lock_guard lock(mu_);
+    if (lame_duck_) return;
+    lame_duck_ = true;
+    const std::string line = our_info(true);
+    for (const auto& [id, p] : peers_)
+        post_(p.shard, [serial = p.serial, line](shard& s) { s.send_to_route(serial, line); });
+    publish_client_urls_locked();
+}
+
+void cluster_manager::reload(const cluster::cluster_config& c) {
+    std::lock_guard lock(mu_);
+    std::vector<configured_route> next;
+    for (const auto& u : c.routes) {
+        auto it = std::find_if(configured_.begin(), configured_.end(),
+                               [&](const configured_route& r) { return r.url.text == u.text; });
+        if (it != configured_.end())
+            next.push_back(*it);
+        else
+            next.push_back(configured_route{u, {}, false, false, {}});
+    }
+    // Routes no longer configured close (if we dialled them from that URL).
+    for (const configured_route& old : configured_) {
+        const bool kept = std::any_of(next.begin(), next.end(), [&](const configured_route& r) {
+            return r.url.text == old.url.text;
+        });
+        if (kept || old.server_id.empty()) continue;
+        auto p = peers_.find(old.server_id);
+        if (p == peers_.end() || !p->second.solicited || p->second.url != old.url.text) continue;
+        LOG_INF("Route %s removed from the configuration: closing it", old.url.text.c_str());
+        post_(p->second.shard,
+              [serial = p->second.serial](shard& s) { s.close_route(serial, "Route Removed"); });
+    }
+    configured_ = std::move(next);
+    cl_.routes = c.routes;
+    cv_.notify_all();
+}
+
+} // namespace natrix::broker

@@ -1,0 +1,416 @@
+// The route half of the protocol on a shard: RS+/RS- into the replicated
+// interest, RMSG/HMSG into the router as routed publishes (never on to
+// another route), and our interest and messages out as nats-server writes
+// them.
+#include <charconv>
+#include <cstring>
+
+#include <natrix/broker/route_protocol.hh>
+#include <natrix/broker/session_actions.hh>
+#include <natrix/subjects/subject.hh>
+#include <natrix/util/log.hh>
+
+namespace natrix::broker {
+
+namespace {
+
+// Larger than any control line a sane peer sends (2.9.10 sets no limit on
+// routes; 2.11.17+ sets 16 × max_control_line): past this the route closes.
+constexpr std::size_t max_route_line = 1 << 20;
+
+char lower(char c) {
+    return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
+}
+bool op_is(std::string_view op, std::string_view want) {
+    if (op.size() != want.size()) return false;
+    for (std::size_t i = 0; i < op.size(); ++i)
+        if (lower(op[i]) != want[i]) return false;
+    return true;
+}
+void split(std::string_view line, std::vector<std::string_view>& out) {
+    out.clear();
+    std::size_t i = 0;
+    while (i < line.size()) {
+        while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+        const std::size_t b = i;
+        while (i < line.size() && line[i] != ' ' && line[i] != '\t') ++i;
+        if (i > b) out.push_back(line.substr(b, i - b));
+    }
+}
+bool to_size(std::string_view t, std::size_t& v) {
+    if (t.empty() || t.size() > 12) return false;
+    auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+    return ec == std::errc() && p == t.data() + t.size();
+}
+
+} // namespace
+
+route_protocol::route_protocol(unsigned shard, unsigned nshards, const broker_config& cfg,
+                               session_table& sessions, router& routes, flow_control& flow,
+                               shard_stats& stats)
+    : shard_(shard)
+    , nshards_(nshards)
+    , cfg_(cfg)
+    , sessions_(sessions)
+    , router_(routes)
+    , flow_(flow)
+    , stats_(stats) {}
+
+int route_protocol::allocate_id() {
+    for (unsigned id = nshards_; id < subjects::max_shards; ++id)
+        if ((id - nshards_) % nshards_ == shard_ && !by_id_[id]) return static_cast<int>(id);
+    return -1;
+}
+
+void route_protocol::start(session& s, std::string_view leftover) {
+    by_id_[s.route->id] = &s;
+    ++open_;
+    // Our whole interest, in one write, before anything else we send.
+    std::string& q = s.out.queued;
+    router_.for_each_local_interest([&](auth::account_id a, std::string_view pattern,
+                                        std::string_view queue, std::uint32_t n) {
+        write_interest(s, a, pattern, queue, n);
+    });
+    sessions_.mark_for_flush(s);
+    (void)q;
+    if (!leftover.empty()) on_input(s, leftover);
+}
+
+void route_protocol::write_interest(session& s, std::uint16_t account, std::string_view pattern,
+                                    std::string_view queue, std::uint32_t count) {
+    std::string& q = s.out.queued;
+    q += count ? "RS+ " : "RS- ";
+    q += router_.accounts().at(account).name;
+    q += ' ';
+    q += pattern;
+    if (!queue.empty()) {
+        q += ' ';
+        q += queue;
+        if (count) {
+            q += ' ';
+            q += std::to_string(count);
+        }
+    }
+    q += "\r\n";
+    ++s.route->rs_out;
+}
+
+void route_protocol::send_interest(std::uint16_t account, std::string_view pattern,
+                                   std::string_view queue, std::uint32_t before,
+                                   std::uint32_t after) {
+    // Plain interest travels on 0↔1 edges only; a queue's weight on every change.
+    if (queue.empty() && before != 0 && after != 0) return;
+    for (session* s : by_id_) {
+        if (!s || !s->is_open()) continue;
+        write_interest(*s, account, pattern, queue, after);
+        sessions_.mark_for_flush(*s);
+    }
+}
+
+void route_protocol::send_msg(std::uint16_t route, std::uint16_t account, const message& m,
+                              const std::vector<std::string_view>& queues) {
+    session* s = find(route);
+    if (!s || !s->is_open()) return;
+    const bool hdr = m.header_size > 0 && s->route->peer.headers;
+    std::string_view payload = m.payload;
+    if (m.header_size > 0 && !hdr) payload.remove_prefix(m.header_size); // peer without headers
+    std::string& q = s->out.queued;
+    q += hdr ? "HMSG " : "RMSG ";
+    q += router_.accounts().at(account).name;
+    q += ' ';
+    q += m.subject;
+    if (!queues.empty()) {
+        if (!m.reply.empty()) {
+            q += " + ";
+            q += m.reply;
+        } else {
+            q += " |";
+        }
+        for (std::string_view g : queues) {
+            q += ' ';
+            q += g;
+        }
+    } else if (!m.reply.empty()) {
+        q += ' ';
+        q += m.reply;
+    }
+    char num[24];
+    if (hdr) {
+        q += ' ';
+        q.append(num, std::to_chars(num, num + sizeof num, m.header_size).ptr);
+    }
+    q += ' ';
+    q.append(num, std::to_chars(num, num + sizeof num, payload.size()).ptr);
+    q += "\r\n";
+    q += payload;
+    q += "\r\n";
+    ++s->counters.out_msgs;
+    s->counters.out_bytes += payload.size();
+    stats_.out_msgs.add(1);
+    stats_.out_bytes.add(payload.size());
+    if (m.sampled_at != clock::time_point{} && s->out.sample_start == clock::time_point{})
+        s->out.sample_start = m.sampled_at;
+    sessions_.mark_for_flush(*s);
+    // Publishers feeding a route that falls behind wait for it, as for a
+    // slow client; a route is never cut for a burst (decision 0013).
+    flow_.delivered(*s, m);
+}
+
+void route_protocol::send_raw(session& s, std::string_view bytes) {
+    if (!s.is_open()) return;
+    sessions_.append(s, bytes);
+}
+
+void route_protocol::on_input(session& s, std::string_view data) {
+    s.last_activity = clock::now();
+    route_link& r = *s.route;
+    bool fatal = false;
+    if (r.pending.empty()) {
+        const std::size_t used = process(s, data, &fatal);
+        if (!fatal && used < data.size()) r.pending.assign(data.substr(used));
+    } else {
+        r.pending.append(data);
+        const std::size_t used = process(s, r.pending, &fatal);
+        if (!fatal) r.pending.erase(0, used);
+    }
+    if (fatal) return;
+    if (r.pending.size() > max_route_line + static_cast<std::size_t>(cfg_.max_payload) * 4 + 64)
+        fail(s, "route input past its bound");
+}
+
+std::size_t route_protocol::process(session& s, std::string_view buf, bool* fatal) {
+    std::size_t pos = 0;
+    while (pos < buf.size() && s.is_open()) {
+        const void* nl = std::memchr(buf.data() + pos, '\n', buf.size() - pos);
+        if (!nl) {
+            if (buf.size() - pos > max_route_line) {
+                fail(s, "control line too long");
+                *fatal = true;
+            }
+            return pos;
+        }
+        const std::size_t end = static_cast<std::size_t>(static_cast<const char*>(nl) - buf.data());
+        std::string_view line = buf.substr(pos, end - pos);
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        const std::size_t op_end = line.find_first_of(" \t");
+        const std::string_view op = line.substr(0, op_end);
+        const std::string_view rest =
+            op_end == std::string_view::npos ? std::string_view{} : line.substr(op_end + 1);
+        const bool rmsg = op_is(op, "rmsg"), hmsg = op_is(op, "hmsg");
+        if (rmsg || hmsg) {
+            split(rest, args_);
+            std::size_t size = 0;
+            if (args_.size() < (hmsg ? 4u : 3u) || !to_size(args_.back(), size)) {
+                fail(s, "malformed RMSG");
+                *fatal = true;
+                return pos;
+            }
+            if (buf.size() - (end + 1) < size + 2) return pos; // payload not all here yet
+            const std::string_view payload = buf.substr(end + 1, size);
+            if (buf.substr(end + 1 + size, 2) != "\r\n") {
+                fail(s, "RMSG payload without CRLF");
+                *fatal = true;
+                return pos;
+            }
+            handle_msg(s, args_, hmsg, payload);
+            pos = end + 1 + size + 2;
+            continue;
+        }
+        pos = end + 1;
+        split(rest, args_);
+        if (!handle_line(s, op, args_, rest)) {
+            *fatal = true;
+            return pos;
+        }
+    }
+    return pos;
+}
+
+bool route_protocol::handle_line(session& s, std::string_view op,
+                                 std::vector<std::string_view>& args, std::string_view line) {
+    if (op.empty()) return true;
+    if (op_is(op, "rs+")) {
+        handle_sub(s, args, true);
+    } else if (op_is(op, "rs-")) {
+        handle_sub(s, args, false);
+    } else if (op_is(op, "ping")) {
+        sessions_.append(s, "PONG\r\n");
+    } else if (op_is(op, "pong")) {
+        s.ping.outstanding = 0;
+        if (s.ping.sent != clock::time_point{})
+            s.ping.rtt = clock::now() - s.ping.sent;
+    } else if (op_is(op, "info")) {
+        protocol::route_info info;
+        std::string err;
+        if (!protocol::parse_route_info(line, info, &err)) {
+            LOG_WRN("%s:%d - rid:%llu - %s", s.ip.c_str(), s.port,
+                    static_cast<unsigned long long>(s.cid), err.c_str());
+            return true;
+        }
+        if (info.server_id == s.route->peer.server_id) {
+            s.route->peer.connect_urls = info.connect_urls;
+            s.route->peer.ldm = info.ldm;
+        }
+        if (events_) events_->route_info(s.route->serial, std::move(info));
+    } else if (op_is(op, "-err")) {
+        LOG_ERR("%s:%d - rid:%llu - Route Error %.*s", s.ip.c_str(), s.port,
+                static_cast<unsigned long long>(s.cid), static_cast<int>(line.size()),
+                line.data());
+        s.close_reason = "Route Error";
+        sessions_.close_after_flush(s);
+        return false;
+    } else if (op_is(op, "+ok") || op_is(op, "connect") || op_is(op, "ls+") ||
+               op_is(op, "ls-") || op_is(op, "a+") || op_is(op, "a-")) {
+        // Nothing to do: we never ask for +OK, the CONNECT was the
+        // handshake's, and we advertise neither lnoc nor gateways.
+    } else {
+        fail(s, "Unknown Protocol Operation");
+        return false;
+    }
+    return true;
+}
+
+void route_protocol::handle_sub(session& s, const std::vector<std::string_view>& args, bool add) {
+    // RS+ <acc> <subj> [<queue> <weight>], RS- <acc> <subj> [<queue>]
+    if (args.size() < 2 || args.size() > 4 || (add && args.size() == 3)) {
+        LOG_WRN("%s:%d - rid:%llu - malformed %s", s.ip.c_str(), s.port,
+                static_cast<unsigned long long>(s.cid), add ? "RS+" : "RS-");
+        return;
+    }
+    ++s.route->rs_in;
+    const auto acct = router_.accounts().find(args[0]);
+    if (!acct) return; // an account we do not have ($SYS, ...): nats-server drops it too
+    const std::string_view subject = args[1];
+    if (!subjects::is_valid_subject(subject)) return;
+    const std::string_view queue = args.size() >= 3 ? args[2] : std::string_view{};
+    std::uint32_t count = 0;
+    if (add) {
+        count = 1;
+        if (!queue.empty()) {
+            std::size_t w = 0;
+            if (!to_size(args[3], w) || w == 0) return;
+            count = static_cast<std::uint32_t>(std::min<std::size_t>(w, 1u << 30));
+        }
+    }
+    std::string key(args[0]);
+    key += ' ';
+    key += subject;
+    key += ' ';
+    key += queue;
+    auto& learned = s.route->learned;
+    auto it = learned.find(key);
+    if (count) {
+        if (it != learned.end()) {
+            if (queue.empty() || it->second == count) return; // a repeated plain RS+ is ignored
+            it->second = count;
+        } else {
+            learned.try_emplace(std::move(key), count);
+        }
+    } else {
+        if (it == learned.end()) return;
+        learned.erase(it);
+    }
+    router_.set_route_interest(*acct, s.route->id, subject, queue, count);
+}
+
+void route_protocol::handle_msg(session& s, const std::vector<std::string_view>& args,
+                                bool headers, std::string_view payload) {
+    // RMSG <acc> <subj> [reply] <size>
+    // RMSG <acc> <subj> + <reply> <q...> <size> | RMSG <acc> <subj> | <q...> <size>
+    // HMSG: the same with <hdr> before <size>.
+    const std::size_t tail = headers ? 2 : 1;
+    const std::size_t n = args.size() - tail; // fields before the sizes
+    message m;
+    queues_.clear();
+    m.subject = args[1];
+    if (n == 3) {
+        m.reply = args[2];
+    } else if (n >= 4) {
+        if (args[2] == "+") {
+            m.reply = args[3];
+            queues_.assign(args.begin() + 4, args.begin() + static_cast<std::ptrdiff_t>(n));
+        } else if (args[2] == "|") {
+            queues_.assign(args.begin() + 3, args.begin() + static_cast<std::ptrdiff_t>(n));
+        } else {
+            LOG_WRN("%s:%d - rid:%llu - malformed RMSG arguments", s.ip.c_str(), s.port,
+                    static_cast<unsigned long long>(s.cid));
+            return;
+        }
+    }
+    if (headers) {
+        std::size_t h = 0;
+        if (!to_size(args[args.size() - 2], h) || h > payload.size()) {
+            LOG_WRN("%s:%d - rid:%llu - malformed HMSG header size", s.ip.c_str(), s.port,
+                    static_cast<unsigned long long>(s.cid));
+            return;
+        }
+        m.header_size = static_cast<std::uint32_t>(h);
+    }
+    m.payload = payload;
+    m.origin = session_table::token_of(s);
+    m.origin_shard = static_cast<std::uint16_t>(shard_);
+    ++s.counters.in_msgs;
+    s.counters.in_bytes += payload.size();
+    stats_.in_msgs.add(1);
+    stats_.in_bytes.add(payload.size());
+    const auto acct = router_.accounts().find(args[0]);
+    if (!acct) return;
+    router_.publish_routed(*acct, m, queues_);
+}
+
+void route_protocol::tick(session& s, clock::time_point now) {
+    if (s.ping.next == clock::time_point{}) {
+        // First PING soon after the route is up (nats-server: about 1 s).
+        s.ping.next = now + std::chrono::seconds(1);
+        return;
+    }
+    if (now < s.ping.next) return;
+    s.ping.next = now + cfg_.ping_interval;
+    if (s.ping.outstanding + 1 > cfg_.ping_max) {
+        LOG_ERR("%s:%d - rid:%llu - Route Stale Connection", s.ip.c_str(), s.port,
+                static_cast<unsigned long long>(s.cid));
+        sessions_.append(s, "-ERR 'Stale Connection'\r\n");
+        s.close_reason = "Stale Connection";
+        sessions_.close_after_flush(s);
+        return;
+    }
+    ++s.ping.outstanding;
+    s.ping.sent = now;
+    sessions_.append(s, "PING\r\n");
+}
+
+void route_protocol::fail(session& s, const char* why) {
+    LOG_ERR("%s:%d - rid:%llu - Route Error '%s'", s.ip.c_str(), s.port,
+            static_cast<unsigned long long>(s.cid), why);
+    s.close_reason = "Protocol Violation";
+    if (s.is_open()) {
+        std::string e = "-ERR '";
+        e += why;
+        e += "'\r\n";
+        sessions_.append(s, e);
+        sessions_.close_after_flush(s);
+    }
+}
+
+void route_protocol::release(session& s, const char* reason) {
+    route_link& r = *s.route;
+    if (r.dropped) return;
+    r.dropped = true;
+    // Everything it told us goes, in one batch (nats-server removeRemoteSubs).
+    for (const auto& [key, count] : r.learned) {
+        const std::size_t a = key.find(' ');
+        const std::size_t b = key.find(' ', a + 1);
+        const auto acct = router_.accounts().find(std::string_view(key).substr(0, a));
+        if (!acct) continue;
+        router_.set_route_interest(*acct, r.id, std::string_view(key).substr(a + 1, b - a - 1),
+                                   std::string_view(key).substr(b + 1), 0);
+    }
+    r.learned.clear();
+    if (by_id_[r.id] == &s) {
+        by_id_[r.id] = nullptr;
+        --open_;
+    }
+    if (events_) events_->route_closed(r.serial, reason);
+}
+
+} // namespace natrix::broker
