@@ -5,6 +5,7 @@
 #include <natrix/monitor/json_writer.hh>
 #include <natrix/monitor/metrics.hh>
 #include <natrix/monitor/monitor.hh>
+#include <natrix/monitor/routez.hh>
 #include <natrix/monitor/subsz.hh>
 
 namespace natrix::monitor {
@@ -190,6 +191,12 @@ http_response monitor::varz() {
     in.cpu = cpu_.percent();
     in.http_req_stats = req_stats_;
     in.lame_duck = srv_.in_lame_duck();
+    if (const broker::cluster_manager* c = srv_.cluster()) {
+        in.cluster_port = c->port();
+        in.cluster_name = c->name();
+        in.routes = c->routes().size();
+        in.connect_urls = c->client_urls();
+    }
     {
         std::lock_guard<std::mutex> lock(ignored_mu_);
         in.ignored_config_keys = settings_.ignored_config_keys;
@@ -231,15 +238,17 @@ http_response monitor::subsz(const query_params& q) {
 }
 
 http_response monitor::routez() {
-    // No clustering yet: nats-server's answer for a server without routes.
-    json_writer w;
-    w.begin_object();
-    w.field("server_id", id_.server_id);
-    w.field("now", format_rfc3339_nano(std::chrono::system_clock::now()));
-    w.field("num_routes", 0);
-    w.key("routes").begin_array().end_array();
-    w.end_object();
-    return http_response::json(w.take());
+    std::vector<broker::route_view> registry;
+    if (const broker::cluster_manager* c = srv_.cluster()) registry = c->routes();
+    auto got = srv_.collect<std::vector<broker::route_info_view>>(
+        [](const broker::shard_view& s) { return s.routes(); }, settings_.collect_timeout);
+    if (!all_answered(got)) return unavailable();
+    std::vector<broker::route_info_view> held;
+    for (auto& g : got)
+        for (auto& r : *g) held.push_back(std::move(r));
+    return http_response::json(render_routez(id_.server_id, std::chrono::system_clock::now(),
+                                             std::chrono::steady_clock::now(), wall_offset_,
+                                             registry, std::move(held)));
 }
 
 http_response monitor::gatewayz() {

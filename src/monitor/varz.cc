@@ -82,7 +82,24 @@ std::string render_varz(const varz_input& in) {
     w.field("max_control_line", static_cast<std::uint64_t>(c.max_control_line));
     w.field("max_payload", c.max_payload);
     w.field("max_pending", c.max_pending);
-    for (const char* empty : {"cluster", "gateway", "leaf", "mqtt", "websocket", "jetstream"})
+    if (c.cluster.enabled) {
+        w.key("cluster").begin_object();
+        w.field("name", in.cluster_name);
+        w.field("addr", c.cluster.host);
+        w.field("cluster_port", in.cluster_port);
+        w.field("auth_timeout",
+                std::chrono::duration<double>(c.cluster.auth_timeout).count());
+        if (!c.cluster.routes.empty()) {
+            w.key("urls").begin_array();
+            for (const auto& r : c.cluster.routes) w.value(r.host + ":" + std::to_string(r.port));
+            w.end_array();
+        }
+        w.field("tls_timeout", 2.0);
+        w.end_object();
+    } else {
+        w.key("cluster").begin_object().end_object();
+    }
+    for (const char* empty : {"gateway", "leaf", "mqtt", "websocket", "jetstream"})
         w.key(empty).begin_object().end_object();
     w.field("tls_timeout", 2.0);
     w.field("write_deadline", static_cast<std::int64_t>(c.write_deadline.count()));
@@ -97,8 +114,13 @@ std::string render_varz(const varz_input& in) {
     w.field("cpu", in.cpu);
     w.field("connections", t.connections);
     w.field("total_connections", t.total_connections);
-    w.field("routes", 0);
-    w.field("remotes", 0);
+    w.field("routes", in.routes);
+    w.field("remotes", in.routes);
+    if (!in.connect_urls.empty()) {
+        w.key("connect_urls").begin_array();
+        for (const std::string& u : in.connect_urls) w.value(u);
+        w.end_array();
+    }
     w.field("leafnodes", 0);
     w.field("in_msgs", t.in_msgs);
     w.field("out_msgs", t.out_msgs);

@@ -38,6 +38,12 @@ struct varz_input {
     double cpu = 0;
     std::map<std::string, std::uint64_t> http_req_stats;
     bool lame_duck = false;
+    // Clusters: the route listener and name in force, routes up, the
+    // client URLs of the cluster (empty without a cluster).
+    int cluster_port = 0;
+    std::string cluster_name;
+    std::size_t routes = 0;
+    std::vector<std::string> connect_urls;
     // Config keys and flags accepted but ignored (natrix.ignored_config_keys;
     // always present, [] when none).
     std::vector<std::string> ignored_config_keys;
