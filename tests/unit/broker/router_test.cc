@@ -45,6 +45,10 @@ public:
     void forward(unsigned to, const ring_record::message_record& r) override;
     void announce(const ring_record::interest_record& r) override;
     void expired(subscription& s) override;
+    void to_route(std::uint16_t route, std::uint16_t account, const message& m,
+                  const std::vector<std::string_view>& queues) override;
+    void local_interest(std::uint16_t account, std::string_view pattern, std::string_view queue,
+                        std::uint32_t before, std::uint32_t after) override;
 
 private:
     harness& h_;
@@ -138,6 +142,19 @@ public:
     std::vector<std::deque<record>> inbox_;
     std::vector<delivered> deliveries_;
     std::vector<std::pair<unsigned, subscription*>> expired_;
+    struct routed {
+        unsigned shard;
+        std::uint16_t route;
+        std::string subject;
+        std::vector<std::string> queues;
+    };
+    std::vector<routed> routed_;
+    struct interest_edge {
+        unsigned shard;
+        std::string pattern, queue;
+        std::uint32_t before, after;
+    };
+    std::vector<interest_edge> edges_;
     std::size_t forwards_ = 0, announces_ = 0;
 
 private:
@@ -166,8 +183,23 @@ void fake_outbox::forward(unsigned to, const ring_record::message_record& r) {
     ++h_.forwards_;
 }
 
+void fake_outbox::to_route(std::uint16_t route, std::uint16_t, const message& m,
+                           const std::vector<std::string_view>& queues) {
+    EXPECT_GE(route, h_.shards()) << "a route id is past the shard ids";
+    h_.routed_.push_back({shard_, route, std::string(m.subject),
+                          std::vector<std::string>(queues.begin(), queues.end())});
+}
+
+void fake_outbox::local_interest(std::uint16_t, std::string_view pattern, std::string_view queue,
+                                 std::uint32_t before, std::uint32_t after) {
+    h_.edges_.push_back({shard_, std::string(pattern), std::string(queue), before, after});
+}
+
 void fake_outbox::announce(const ring_record::interest_record& r) {
-    EXPECT_EQ(r.shard, shard_);
+    // A shard announces its own interest, or a route's it holds.
+    if (r.shard < h_.shards()) {
+        EXPECT_EQ(r.shard, shard_);
+    }
     std::string body;
     ring_record::encode(body, r);
     for (unsigned t = 0; t < h_.shards(); ++t)
@@ -702,5 +734,129 @@ TEST(router_records, malformed_records_are_ignored) {
     h.at(1).on_record(ring_record::message_type, body);
     EXPECT_EQ(h.take().size(), 1u) << "the same record in a real account is delivered";
 }
+
+// ---- clusters: routes are interest ids past the shard ids ----
+
+class router_cluster_test : public ::testing::TestWithParam<unsigned> {};
+
+TEST_P(router_cluster_test, a_routes_plain_interest_gets_one_rmsg_from_any_shard) {
+    harness h(GetParam());
+    const auto route = static_cast<std::uint16_t>(h.shards()); // the first route id
+    h.at(h.on(1)).set_route_interest(auth::global_account, route, "foo.*", "", 1);
+    h.at(h.on(1)).set_route_interest(auth::global_account, route, "foo.>", "", 1);
+    h.settle();
+    for (unsigned s = 0; s < h.shards(); ++s) {
+        h.routed_.clear();
+        EXPECT_TRUE(h.publish(s, "foo.bar", "x").delivered);
+        h.settle();
+        ASSERT_EQ(h.routed_.size(), 1u) << "one RMSG per route, whatever matched";
+        EXPECT_EQ(h.routed_[0].route, route);
+        EXPECT_EQ(h.routed_[0].shard, s) << "the publishing shard decides";
+        EXPECT_TRUE(h.routed_[0].queues.empty());
+    }
+    h.routed_.clear();
+    EXPECT_FALSE(h.publish(0, "other", "x").delivered);
+    h.at(h.on(1)).set_route_interest(auth::global_account, route, "foo.*", "", 0);
+    h.at(h.on(1)).set_route_interest(auth::global_account, route, "foo.>", "", 0);
+    h.settle();
+    EXPECT_FALSE(h.publish(0, "foo.bar", "x").delivered) << "the route's interest is gone";
+    EXPECT_TRUE(h.routed_.empty());
+}
+
+TEST_P(router_cluster_test, a_routed_message_never_goes_to_a_route_again) {
+    harness h(GetParam());
+    const auto route = static_cast<std::uint16_t>(h.shards());
+    h.at(0).set_route_interest(auth::global_account, route, "foo", "", 1);
+    h.at(0).set_route_interest(auth::global_account, route, "foo", "q", 5);
+    h.subscribe(h.on(1), "foo", "local");
+    h.settle();
+    const std::string size = "1";
+    const message m{"foo", {}, "x", 0, size, {}, {}};
+    h.at(0).publish_routed(auth::global_account, m, {});
+    h.settle();
+    EXPECT_TRUE(h.routed_.empty());
+    EXPECT_EQ(count_sid(h.take(), "local"), 1u);
+}
+
+TEST_P(router_cluster_test, queue_picks_weigh_every_member_in_the_cluster) {
+    harness h(GetParam());
+    const auto route = static_cast<std::uint16_t>(h.shards());
+    h.subscribe(h.on(2), "jobs", "m1", "workers");
+    h.at(h.on(1)).set_route_interest(auth::global_account, route, "jobs", "workers", 2);
+    h.settle();
+    constexpr int n = 3000;
+    for (int i = 0; i < n; ++i) h.publish(static_cast<unsigned>(i) % h.shards(), "jobs", "x");
+    h.settle();
+    const std::size_t local = count_sid(h.take(), "m1");
+    std::size_t to_route = 0;
+    for (const auto& r : h.routed_) {
+        ASSERT_EQ(r.queues, std::vector<std::string>{"workers"});
+        ++to_route;
+    }
+    EXPECT_EQ(local + to_route, static_cast<std::size_t>(n)) << "exactly once, cluster-wide";
+    // Weight 2 against 1: about two thirds go to the route.
+    EXPECT_GT(to_route, 1800u);
+    EXPECT_LT(to_route, 2200u);
+}
+
+TEST_P(router_cluster_test, routed_queue_messages_serve_only_named_groups_locally) {
+    harness h(GetParam());
+    const auto route = static_cast<std::uint16_t>(h.shards());
+    h.subscribe(h.on(1), "jobs", "a1", "a");
+    h.subscribe(h.on(2), "jobs", "a2", "a");
+    h.subscribe(0, "jobs", "b1", "b");
+    h.at(0).set_route_interest(auth::global_account, route, "jobs", "a", 100);
+    h.settle();
+    const std::string size = "1";
+    const message m{"jobs", {}, "x", 0, size, {}, {}};
+    for (int i = 0; i < 100; ++i) h.at(0).publish_routed(auth::global_account, m, {"a"});
+    h.settle();
+    const auto d = h.take();
+    EXPECT_EQ(count_sid(d, "a1") + count_sid(d, "a2"), 100u) << "local members only";
+    EXPECT_EQ(count_sid(d, "b1"), 0u) << "group b was not named";
+    EXPECT_TRUE(h.routed_.empty());
+    h.at(0).publish_routed(auth::global_account, m, {});
+    h.settle();
+    EXPECT_TRUE(h.take().empty()) << "no queue list: no queue group is served";
+}
+
+TEST_P(router_cluster_test, routes_hear_local_interest_edges_not_route_interest) {
+    harness h(GetParam());
+    for (unsigned s = 0; s < h.shards(); ++s) h.at(s).enable_cluster();
+    subscription* a = h.subscribe(0, "x.>", "1");
+    subscription* b = h.subscribe(h.on(1), "x.>", "2");
+    subscription* q = h.subscribe(h.on(2), "x.y", "3", "grp");
+    h.at(0).set_route_interest(auth::global_account, static_cast<std::uint16_t>(h.shards()), "z",
+                               "", 1);
+    h.settle();
+    // Every shard saw the same totals (each tells the routes it holds).
+    for (unsigned s = 0; s < h.shards(); ++s) {
+        std::vector<std::pair<std::uint32_t, std::uint32_t>> plain, queue;
+        for (const auto& e : h.edges_) {
+            if (e.shard != s) continue;
+            EXPECT_NE(e.pattern, "z") << "interest learned from a route is never re-advertised";
+            if (e.pattern == "x.>") plain.push_back({e.before, e.after});
+            if (e.pattern == "x.y" && e.queue == "grp") queue.push_back({e.before, e.after});
+        }
+        ASSERT_FALSE(plain.empty());
+        EXPECT_EQ(plain.front(), std::make_pair(0u, 1u));
+        EXPECT_EQ(plain.back().second, 2u) << "two subscribers on x.>";
+        EXPECT_EQ(queue, (std::vector<std::pair<std::uint32_t, std::uint32_t>>{{0, 1}}));
+    }
+    h.edges_.clear();
+    h.unsubscribe(a);
+    h.unsubscribe(b);
+    h.unsubscribe(q);
+    h.settle();
+    for (unsigned s = 0; s < h.shards(); ++s) {
+        std::uint32_t last_plain = 99, last_queue = 99;
+        for (const auto& e : h.edges_)
+            if (e.shard == s) (e.queue.empty() ? last_plain : last_queue) = e.after;
+        EXPECT_EQ(last_plain, 0u);
+        EXPECT_EQ(last_queue, 0u);
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(shards, router_cluster_test, ::testing::Values(1u, 3u), shard_name);
 
 } // namespace
