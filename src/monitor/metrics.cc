@@ -141,6 +141,42 @@ std::string render_metrics(const metrics_input& in) {
     sample_double(out, "process_cpu_seconds_total", "",
                   std::chrono::duration<double>(in.cpu_time).count());
 
+    // Routes (docs/clustering.md): one series per peer server.
+    header(out, "natrix_routes", "gauge", "Routes to other servers of the cluster.");
+    sample(out, "natrix_routes", "", in.routes.size());
+    struct route_metric {
+        const char* name;
+        const char* type;
+        const char* help;
+        std::uint64_t (*get)(const broker::route_info_view&);
+    };
+    static constexpr route_metric per_route[] = {
+        {"natrix_route_pending_bytes", "gauge", "Bytes queued for the route, not yet written.",
+         [](const broker::route_info_view& r) { return r.pending_bytes; }},
+        {"natrix_route_paused", "gauge",
+         "1 while local subscribers behind hold the route's input (flow control).",
+         [](const broker::route_info_view& r) -> std::uint64_t { return r.pausers > 0; }},
+        {"natrix_route_in_msgs_total", "counter", "Messages received from the route.",
+         [](const broker::route_info_view& r) { return r.in_msgs; }},
+        {"natrix_route_out_msgs_total", "counter", "Messages sent on the route.",
+         [](const broker::route_info_view& r) { return r.out_msgs; }},
+        {"natrix_route_in_bytes_total", "counter", "Payload bytes received from the route.",
+         [](const broker::route_info_view& r) { return r.in_bytes; }},
+        {"natrix_route_out_bytes_total", "counter", "Payload bytes sent on the route.",
+         [](const broker::route_info_view& r) { return r.out_bytes; }},
+        {"natrix_route_subscriptions", "gauge", "Interest entries learned from the route.",
+         [](const broker::route_info_view& r) { return r.subscriptions; }},
+    };
+    for (const route_metric& m : per_route) {
+        if (in.routes.empty()) break;
+        header(out, m.name, m.type, m.help);
+        for (const broker::route_info_view& r : in.routes)
+            sample(out, m.name,
+                   "remote_id=\"" + escape_label_value(r.remote_id) + "\",remote_name=\"" +
+                       escape_label_value(r.remote_name) + "\"",
+                   m.get(r));
+    }
+
     for (const per_shard_metric& m : per_shard) {
         header(out, m.name, m.type, m.help);
         for (const shard_figures& f : in.shards) sample(out, m.name, shard_label(f), m.get(f));

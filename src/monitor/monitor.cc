@@ -272,6 +272,13 @@ http_response monitor::metrics() {
     in.resident_bytes = resident_bytes();
     in.cpu_time = process_cpu_time();
     in.lame_duck = srv_.in_lame_duck();
+    if (srv_.cluster()) {
+        auto got = srv_.collect<std::vector<broker::route_info_view>>(
+            [](const broker::shard_view& s) { return s.routes(); }, settings_.collect_timeout);
+        for (auto& g : got)
+            if (g)
+                for (auto& r : *g) in.routes.push_back(std::move(r));
+    }
     http_response r;
     r.content_type = std::string(metrics_content_type);
     r.body = render_metrics(in);

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+
+#include <natrix/broker/shard_view.hh>
 #include <string_view>
 #include <vector>
 
@@ -20,6 +22,7 @@ struct metrics_input {
     std::uint64_t resident_bytes = 0;
     std::chrono::nanoseconds cpu_time{0};
     bool lame_duck = false;
+    std::vector<broker::route_info_view> routes; // empty without a cluster
 };
 
 inline constexpr std::string_view metrics_content_type = "text/plain; version=0.0.4; charset=utf-8";
