@@ -478,9 +478,9 @@ bool cluster_manager::exchange(handshake& h, std::string* why) {
             *why = "duplicate server name";
             return false;
         }
-        if (!h.info.route_account.empty())
-            return refuse("Not possible to have a dedicated route for account \"" +
-                          h.info.route_account + "\" between those servers");
+        // A 2.10 peer's pinned-account dial (route_account) is, to a 2.9
+        // peer, one more connection from a server it knows: register_route
+        // resolves it as a duplicate, as 2.9 does (brief §1.14).
     }
     h.leftover = std::move(buf);
     set_timeouts(h.fd, std::chrono::nanoseconds(0));
