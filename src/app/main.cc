@@ -59,6 +59,8 @@ to_broker_config(const natrix::config::server_options& o,
                                             : natrix::broker::io_mode::automatic;
     b.auth = std::move(auth);
     b.auth_timeout = o.auth_timeout;
+    b.client_advertise = o.client_advertise;
+    b.cluster = o.cluster;
     return b;
 }
 

@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include <natrix/config/cli.hh>
+#include <natrix/config/cluster_options.hh>
 #include <natrix/config/config_parser.hh>
 #include <natrix/config/cpu_list.hh>
 
@@ -45,6 +46,13 @@ enum class id {
     user,
     pass,
     auth,
+    client_advertise,
+    cluster_listen, // --cluster, --cluster_listen
+    routes,
+    cluster_name,
+    cluster_advertise,
+    no_advertise,
+    connect_retries,
 };
 
 struct flag_def {
@@ -104,7 +112,6 @@ constexpr flag_def flags[] = {
     // nats-server flags natrix does not implement yet.
     {"ms", kind::text, id::unsupported},
     {"https_port", kind::text, id::unsupported},
-    {"client_advertise", kind::text, id::unsupported},
     {"ports_file_dir", kind::text, id::unsupported},
     {"log_size_limit", kind::text, id::unsupported},
     {"s", kind::boolean, id::unsupported},
@@ -120,13 +127,14 @@ constexpr flag_def flags[] = {
     {"tlscert", kind::text, id::tls},
     {"tlskey", kind::text, id::tls},
     {"tlscacert", kind::text, id::tls},
-    {"routes", kind::text, id::unsupported},
-    {"cluster", kind::text, id::unsupported},
-    {"cluster_listen", kind::text, id::unsupported},
-    {"cluster_advertise", kind::text, id::unsupported},
-    {"cluster_name", kind::text, id::unsupported},
-    {"no_advertise", kind::boolean, id::unsupported},
-    {"connect_retries", kind::text, id::unsupported},
+    {"client_advertise", kind::text, id::client_advertise},
+    {"routes", kind::text, id::routes},
+    {"cluster", kind::text, id::cluster_listen},
+    {"cluster_listen", kind::text, id::cluster_listen},
+    {"cluster_advertise", kind::text, id::cluster_advertise},
+    {"cluster_name", kind::text, id::cluster_name},
+    {"no_advertise", kind::boolean, id::no_advertise},
+    {"connect_retries", kind::text, id::connect_retries},
     {"profile", kind::text, id::unsupported},
 };
 
@@ -161,6 +169,13 @@ struct overrides {
     std::optional<std::int64_t> max_payload;
     std::optional<std::uint32_t> shards;
     std::optional<std::vector<int>> cpus;
+    // Cluster flags. cluster: --cluster URL (port 0: clustering off);
+    // routes: --routes (empty: the file's routes are dropped).
+    std::optional<std::string> client_advertise, cluster_name, cluster_advertise;
+    std::optional<cluster_listen> cluster;
+    std::optional<std::vector<cluster::route_url>> routes;
+    std::optional<bool> no_advertise;
+    std::optional<int> connect_retries;
 };
 
 struct cli_state {
@@ -294,6 +309,60 @@ bool apply_flag(cli_state& st, const flag_def& f, std::string_view arg, bool set
             return st.error = invalid(arg, n, "expected uring, epoll or auto"), false;
         o.io = std::string(arg);
         return true;
+    case id::client_advertise:
+    case id::cluster_advertise: {
+        if (arg.empty()) return true; // as other strings: changes nothing
+        std::string why;
+        if (!check_advertise(arg, &why)) return st.error = invalid(arg, n, why), false;
+        (f.what == id::client_advertise ? o.client_advertise : o.cluster_advertise) =
+            std::string(arg);
+        return true;
+    }
+    case id::cluster_listen: {
+        // nats-server's overrideCluster: an empty URL turns clustering off.
+        cluster_listen c;
+        std::string why;
+        if (!arg.empty() && !parse_cluster_listen(arg, &c, &why))
+            return st.error = invalid(redact_url(arg), n, why), false;
+        o.cluster = std::move(c);
+        return true;
+    }
+    case id::routes: {
+        // A comma-separated list; an empty one drops the file's routes.
+        std::vector<cluster::route_url> list;
+        std::string_view rest = arg;
+        for (bool more = !arg.empty(); more;) {
+            const std::size_t comma = rest.find(',');
+            const std::string_view item = rest.substr(0, comma);
+            cluster::route_url r;
+            std::string why;
+            if (!parse_route_url(item, &r, &why))
+                return st.error = "invalid value for flag -" + std::string(n) +
+                                  ": error parsing route url [\"" + redact_url(item) +
+                                  "\"]: " + why,
+                       false;
+            list.push_back(std::move(r));
+            more = comma != std::string_view::npos;
+            if (more) rest.remove_prefix(comma + 1);
+        }
+        o.routes = std::move(list);
+        return true;
+    }
+    case id::cluster_name:
+        if (arg.find_first_of(" \t\r\n") != std::string_view::npos)
+            return st.error = invalid(arg, n, "cluster name cannot contain spaces"), false;
+        if (!arg.empty()) o.cluster_name = std::string(arg);
+        return true;
+    case id::no_advertise:
+        o.no_advertise = set;
+        return true;
+    case id::connect_retries: {
+        auto v = integer(arg);
+        if (!v || *v < INT32_MIN || *v > INT32_MAX)
+            return st.error = invalid(arg, n, "parse error"), false;
+        o.connect_retries = static_cast<int>(std::max<std::int64_t>(*v, 0));
+        return true;
+    }
     case id::signal:
         st.error =
             "flag -" + std::string(n) +
@@ -409,6 +478,28 @@ void apply_overrides(const overrides& o, server_options& opts) {
     if (o.user) opts.security.user = *o.user;
     if (o.pass) opts.security.password = *o.pass;
     if (o.token) opts.security.token = *o.token;
+    if (o.client_advertise) opts.client_advertise = *o.client_advertise;
+    cluster::cluster_config& c = opts.cluster;
+    if (o.cluster) {
+        // nats-server's overrideCluster: the URL's host and port, and its
+        // user and password, which replace (or clear) the file's
+        // authorization. Port 0 (or an empty URL) turns clustering off.
+        if (o.cluster->port == 0) {
+            c.enabled = false;
+            c.port = 0;
+        } else {
+            c.enabled = true;
+            c.host = o.cluster->host;
+            c.port = o.cluster->port == -1 ? 0 : o.cluster->port;
+            c.user = o.cluster->user;
+            c.password = o.cluster->password;
+        }
+    }
+    if (o.routes) c.routes = *o.routes;
+    if (o.cluster_name) c.name = *o.cluster_name;
+    if (o.cluster_advertise) c.advertise = *o.cluster_advertise;
+    if (o.no_advertise) c.no_advertise = *o.no_advertise;
+    if (o.connect_retries) c.connect_retries = *o.connect_retries;
 }
 
 } // namespace
@@ -464,7 +555,16 @@ load_result load_server_options(const std::vector<std::string>& args) {
     }
     for (std::string& flag : st.ignored) result.options.ignored_keys.push_back(std::move(flag));
     apply_overrides(st.over, result.options);
-    std::vector<std::string> errors = validate_options(result.options);
+    std::vector<std::string> errors;
+    const cluster::cluster_config& cluster = result.options.cluster;
+    if (st.over.routes && !st.over.routes->empty() && !cluster.enabled)
+        errors.push_back("solicited routes require cluster capabilities, e.g. --cluster");
+    // The file's "routes without a cluster port" warning no longer holds.
+    if (cluster.enabled || st.over.routes)
+        std::erase_if(result.warnings,
+                      [](const config_warning& w) { return w.key == "cluster.routes"; });
+    std::vector<std::string> validated = validate_options(result.options);
+    errors.insert(errors.end(), validated.begin(), validated.end());
     for (const std::string& e : errors) {
         if (!result.error.empty()) result.error += '\n';
         result.error += e;
@@ -486,6 +586,7 @@ Server Options:
     -p, --port <port>                Use port for clients (default: 4222; -1: any free port)
     -n, --name
         --server_name <server_name>  Server name (default: auto)
+        --client_advertise <string>  Client URL to advertise to other servers
     -P, --pid <file>                 File to store PID
     -m, --http_port <port>           Use port for http monitoring
     -c, --config <file>              Configuration file (nats-server syntax;
@@ -501,6 +602,16 @@ Authorization Options:
         --user <user>                User required for connections
         --pass <password>            Password required for connections
         --auth <token>               Authorization token required for connections
+
+Cluster Options:
+        --routes <rurl-1, rurl-2>    Routes to solicit and connect
+                                     (nats-route://[user:pass@]host:port, comma separated)
+        --cluster <cluster-url>      Cluster URL for solicited routes, e.g. nats://0.0.0.0:6222
+                                     (also --cluster_listen; port -1: any free port)
+        --cluster_name <string>      Cluster Name, if not set one will be dynamically generated
+        --no_advertise <bool>        Do not advertise known cluster information to clients
+        --cluster_advertise <string> Cluster URL to advertise to other servers
+        --connect_retries <number>   For implicit routes, number of connect retries
 
 Logging Options:
     -l, --log <file>                 File to redirect log output
@@ -524,7 +635,7 @@ Common Options:
 
 Flags take --flag=value or --flag value, with one or two dashes; boolean flags
 take --flag or --flag=false. Flags override the configuration file. Other
-nats-server flags (--routes, --jetstream, ...) are accepted with a warning
+nats-server flags (--jetstream, --syslog, ...) are accepted with a warning
 and ignored: natrix does not implement them yet. The TLS flags (--tls,
 --tlscert, ...) are refused: natrix has no TLS yet and will not run in
 plain text when asked for TLS.

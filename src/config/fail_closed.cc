@@ -34,8 +34,9 @@ constexpr fail_closed_key top_level_keys[] = {
     {"auth_callout", exposure::auth_callout},
 };
 
-constexpr std::string_view inspected_sections[] = {"cluster",   "gateway", "leafnodes", "leaf",
-                                                   "websocket", "ws",      "mqtt"};
+// cluster {} is read (cluster_options.cc), which refuses its tls itself.
+constexpr std::string_view inspected_sections[] = {"gateway",   "leafnodes", "leaf",
+                                                   "websocket", "ws",        "mqtt"};
 
 } // namespace
 

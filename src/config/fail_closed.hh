@@ -16,7 +16,7 @@ enum class exposure {
     jwt,              // operator, resolver, trusted keys: decentralized JWT authentication
     tls,              // tls {}: encryption and certificate checks
     auth_callout,     // the external authorization service
-    section_auth,     // authorization {} of cluster, gateway, leafnodes, websocket, mqtt
+    section_auth,     // authorization {} of gateway, leafnodes, websocket, mqtt
     connection_types, // a user held to connection types other than STANDARD
 };
 
@@ -24,7 +24,8 @@ enum class exposure {
 std::optional<exposure> fail_closed_top_level(std::string_view key);
 
 // Blocks natrix ignores as a whole (with a warning) but inspects first:
-// cluster, gateway, leafnodes (leaf), websocket (ws), mqtt.
+// gateway, leafnodes (leaf), websocket (ws), mqtt. (cluster is read, and
+// refuses its tls itself.)
 bool is_inspected_section(std::string_view key);
 
 // The exposure of a key (lowercased) inside such a block: `tls` at any

@@ -1,7 +1,8 @@
 #pragma once
 // The one pass that maps a parsed config tree onto server_options, shared by
-// server_options.cc (server keys) and security_options.cc (authorization,
-// accounts). Internal to the config module. Control thread only.
+// server_options.cc (server keys), security_options.cc (authorization,
+// accounts) and cluster_options.cc (cluster). Internal to the config module.
+// Control thread only.
 #include <algorithm>
 #include <climits>
 #include <optional>
@@ -154,7 +155,7 @@ private:
     void io_backend(const std::string& name, const value& v);
     // security_options.cc
     void authorization_block(const std::string& key, const map_entry& e);
-    void auth_timeout(const value& v);
+    void auth_timeout(const value& v, duration* out);
     bool users_list(const value& v, const std::string& account, std::vector<user_option>* out);
     void connection_types(const map_entry& x, const std::string& path, const user_option& u);
     std::optional<permissions_option> permissions(const value& v);
@@ -166,6 +167,11 @@ private:
     bool account_imports(const value& v, account_option* a);
     void check_security(const position& where);
     void cpus(const value& v);
+    // cluster_options.cc
+    void cluster_block(const map_entry& block);
+    void cluster_authorization(const std::string& path, const map_entry& e,
+                               cluster::cluster_config* c);
+    void cluster_routes(const std::string& path, const value& v, cluster::cluster_config* c);
 
     options_result& r_;
     server_options& o_;

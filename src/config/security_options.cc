@@ -43,7 +43,7 @@ void mapper::authorization_block(const std::string& key, const map_entry& e) {
     for (const map_entry& x : e.val.as_map()) {
         const std::string k = lowered(x.key);
         if (k == "timeout") {
-            auth_timeout(x.val);
+            auth_timeout(x.val, &o_.auth_timeout);
         } else if (k == "user" || k == "username") {
             get_string(x.key, x.val, &s.user);
         } else if (k == "pass" || k == "password") {
@@ -89,7 +89,7 @@ void mapper::authorization_block(const std::string& key, const map_entry& e) {
     for (user_option& u : users) s.users.push_back(std::move(u));
 }
 
-void mapper::auth_timeout(const value& v) {
+void mapper::auth_timeout(const value& v, duration* out) {
     // nats-server takes seconds as an integer or float; a duration string is
     // accepted too.
     duration d{};
@@ -114,7 +114,7 @@ void mapper::auth_timeout(const value& v) {
         type_error("timeout", v, "a number of seconds");
         return;
     }
-    o_.auth_timeout = d.count() == 0 ? duration(std::chrono::seconds(2)) : d;
+    *out = d.count() == 0 ? duration(std::chrono::seconds(2)) : d;
 }
 
 // users: [ {user, password, permissions} | {nkey, permissions} ... ].

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <iterator>
 
+#include <natrix/config/cluster_options.hh>
 #include <natrix/config/config_parser.hh>
 #include <natrix/config/cpu_list.hh>
 #include <natrix/config/go_duration.hh>
@@ -50,10 +51,9 @@ namespace {
 // implement yet, and that are safe to ignore: accepted with a warning (and
 // listed in /varz) so that a nats-server config loads. Keys that would leave
 // the server more open if ignored (operator, tls, ...) are refused instead
-// (fail_closed.hh), and the cluster/gateway/leafnodes/websocket/mqtt blocks
-// are inspected for them before being ignored.
+// (fail_closed.hh), and the gateway/leafnodes/websocket/mqtt blocks are
+// inspected for them before being ignored.
 constexpr std::string_view unsupported_keys[] = {
-    "client_advertise",
     "trace_headers",
     "logtime_utc",
     "mappings",
@@ -257,6 +257,15 @@ void mapper::run(const value& root) {
             accounts_block(e);
         } else if (key == "no_auth_user") {
             get_string(e.key, v, &o_.security.no_auth_user);
+        } else if (key == "cluster") {
+            cluster_block(e);
+        } else if (key == "client_advertise") {
+            std::string s, why;
+            if (!get_string(e.key, v, &s)) continue;
+            if (!s.empty() && !check_advertise(s, &why))
+                error(v.pos(), "invalid '" + e.key + "' \"" + s + "\": " + why);
+            else
+                o_.client_advertise = s;
         } else if (key == "natrix") {
             natrix_block(v);
         } else if (auto open = fail_closed_top_level(key)) {
@@ -278,7 +287,7 @@ void mapper::run(const value& root) {
     if (!config_sets_http_host(root)) o_.http_host = o_.host;
 }
 
-// A block natrix ignores (cluster, leafnodes, ...): its tls blocks, at any
+// A block natrix ignores (gateway, leafnodes, ...): its tls blocks, at any
 // depth, and its own authorization are refused rather than ignored.
 void mapper::refuse_nested(const std::string& path, const value& v, bool section) {
     if (v.is_map()) {

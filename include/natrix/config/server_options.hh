@@ -8,14 +8,14 @@
 //  - supported: the fields below (top-level keys are case-insensitive, as in
 //    nats-server; later keys override earlier ones);
 //  - unsupported: keys nats-server knows that natrix does not implement yet
-//    (cluster, jetstream, websocket, ...). They are accepted so that a
+//    (gateway, jetstream, websocket, ...). They are accepted so that a
 //    nats-server config loads, each one yields a warning for the caller to
 //    log, and ignored_keys lists them (for /varz): they are never silently
 //    "working";
 //  - fail-closed: unsupported keys that, ignored, would let clients in
 //    unauthenticated or carry traffic in plain text (operator, resolver,
 //    trusted_keys, auth_callout, tls anywhere, the authorization of
-//    cluster/gateway/leafnodes/websocket/mqtt): errors, so that natrix
+//    gateway/leafnodes/websocket/mqtt): errors, so that natrix
 //    refuses to start (docs/decisions/0010-fail-closed-security-keys.md);
 //  - unknown: an error, like nats-server, unless the key was used as a
 //    `$variable` or `natrix { strict_config: false }` turns these into warnings.
@@ -26,6 +26,7 @@
 #include <string_view>
 #include <vector>
 
+#include <natrix/cluster/cluster_config.hh>
 #include <natrix/config/config_value.hh>
 #include <natrix/config/security_options.hh>
 
@@ -80,12 +81,17 @@ struct server_options {
     duration lame_duck_grace_period = std::chrono::seconds(10);
     duration auth_timeout = std::chrono::seconds(2); // authorization { timeout }
     security_options security;                       // authorization {}, accounts {}, no_auth_user
+    // client_advertise: "host[:port]" other servers give clients
+    // (connect_urls); empty = the listen address.
+    std::string client_advertise;
+    // cluster {} and --cluster, --routes, --cluster_name, ... (cluster_options.hh).
+    cluster::cluster_config cluster;
     natrix_tuning natrix;
     std::string config_file; // empty = the built-in default
     // What natrix accepted but ignores, in the order met, each once: the
-    // unsupported keys as dotted paths ("cluster", "accounts.A.jetstream",
+    // unsupported keys as dotted paths ("gateway", "accounts.A.jetstream",
     // "authorization.users.allowed_connection_types"), unknown keys let
-    // through by strict_config: false, and unsupported flags ("-routes").
+    // through by strict_config: false, and unsupported flags ("-js").
     // /varz shows them as natrix.ignored_config_keys.
     std::vector<std::string> ignored_keys;
     // The whole parsed file, for options that later modules read themselves

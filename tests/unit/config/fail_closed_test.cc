@@ -78,8 +78,6 @@ const refused_case refused_cases[] = {
      "'websocket.authentication'", section},
     {"mqtt_authorization", "mqtt {\n  authorization { users: [ {user: m, password: p} ] }\n}",
      "3:3", "'mqtt.authorization'", section},
-    {"cluster_authorization", "cluster {\n  authorization { user: r, password: s }\n}", "3:3",
-     "'cluster.authorization'", section},
     {"gateway_authorization", "gateway {\n  authorization { user: g, password: s }\n}", "3:3",
      "'gateway.authorization'", section},
 };
@@ -169,7 +167,8 @@ TEST(fail_closed, connection_types_without_standard_are_refused) {
 TEST(fail_closed, other_unsupported_keys_stay_warnings_and_are_listed) {
     // system_account is not an auth hole without an operator: its account
     // keeps its users and its isolation; natrix only lacks the $SYS services.
-    options_result r = load_config_string("cluster {\n  name: c1\n  routes: [nats://h:6222]\n}\n"
+    options_result r = load_config_string("cluster {\n  name: c1\n  routes: [nats://h:6222]\n"
+                                          "  port: 6222\n}\n"
                                           "jetstream { store_dir: /tmp/js }\n"
                                           "leafnodes { port: 7422, remotes: [{url: "
                                           "\"nats://h\"}] }\n"
@@ -185,18 +184,22 @@ TEST(fail_closed, other_unsupported_keys_stay_warnings_and_are_listed) {
                                           "bogus_key: 1\n",
                                           "w.conf");
     ASSERT_TRUE(r.ok()) << r.error_text();
-    const std::vector<std::string> want = {"cluster",        "jetstream",
-                                           "leafnodes",      "websocket",
-                                           "mqtt",           "gateway",
-                                           "system_account", "no_system_account",
-                                           "allow_non_tls",  "accounts.SYS.jetstream",
+    const std::vector<std::string> want = {"jetstream",
+                                           "leafnodes",
+                                           "websocket",
+                                           "mqtt",
+                                           "gateway",
+                                           "system_account",
+                                           "no_system_account",
+                                           "allow_non_tls",
+                                           "accounts.SYS.jetstream",
                                            "bogus_key"};
     EXPECT_EQ(r.options.ignored_keys, want);
     EXPECT_EQ(r.warnings.size(), want.size());
     for (const auto& w : r.warnings) EXPECT_NE(w.text.find("ignored"), std::string::npos) << w.text;
     // Each key once, however often it appears.
-    r = load_config_string("cluster { port: 1 }\ncluster { port: 2 }\n", "w.conf");
-    EXPECT_EQ(r.options.ignored_keys, std::vector<std::string>{"cluster"});
+    r = load_config_string("gateway { port: 1 }\ngateway { port: 2 }\n", "w.conf");
+    EXPECT_EQ(r.options.ignored_keys, std::vector<std::string>{"gateway"});
     EXPECT_TRUE(load_config_string("port: 4222\n", "w.conf").options.ignored_keys.empty());
 }
 
@@ -220,9 +223,9 @@ TEST(fail_closed, tls_flags_are_refused_and_other_flags_listed) {
     temp_dir dir;
     const std::string conf = dir.write("c.conf", "jetstream {}\n");
     load_result r = load_server_options(
-        std::vector<std::string>{"-c", conf, "--routes", "nats://h:1", "-js", "--routes", "x"});
+        std::vector<std::string>{"-c", conf, "--store_dir", "/tmp/a", "-js", "--store_dir", "x"});
     ASSERT_TRUE(r.ok()) << r.error;
-    EXPECT_EQ(r.options.ignored_keys, (std::vector<std::string>{"jetstream", "-routes", "-js"}));
+    EXPECT_EQ(r.options.ignored_keys, (std::vector<std::string>{"jetstream", "-store_dir", "-js"}));
 }
 
 TEST(fail_closed, shipped_configs_have_none) {

@@ -99,6 +99,42 @@ TEST_F(natrix_check, tls_flag_is_refused) {
         << r.output;
 }
 
+TEST_F(natrix_check, cluster_errors_fail_with_their_positions) {
+    const std::string conf = dir_.write("c.conf", "port: -1\n"
+                                                  "cluster {\n"
+                                                  "  port: -1\n"
+                                                  "  authorization { token: s3cr3t }\n"
+                                                  "  routes: [\n"
+                                                  "    nats-route://u:pw@h2:6222\n"
+                                                  "    \"h3:6222\"\n"
+                                                  "  ]\n"
+                                                  "}\n");
+    const run_result r = run_natrix("-c '" + conf + "' -t");
+    EXPECT_EQ(r.status, 1) << r.output;
+    EXPECT_NE(r.output.find(conf + ":4:19: Cluster authorization does not support tokens"),
+              std::string::npos)
+        << r.output;
+    EXPECT_NE(r.output.find(conf + ":7:5: error parsing route url [\"h3:6222\"]: not a URL"),
+              std::string::npos)
+        << r.output;
+    EXPECT_EQ(r.output.find("is valid"), std::string::npos) << r.output;
+
+    const run_result f = run_natrix("--routes nats://h:6222 -t");
+    EXPECT_EQ(f.status, 1) << f.output;
+    EXPECT_NE(f.output.find("solicited routes require cluster capabilities, e.g. --cluster"),
+              std::string::npos)
+        << f.output;
+
+    const std::string good =
+        dir_.write("g.conf", "port: -1\ncluster {\n  port: -1\n  compression: s2_auto\n"
+                             "  routes: [nats-route://u:pw@h2:6222]\n}\n");
+    const run_result g = run_natrix("-c '" + good + "' -t");
+    EXPECT_EQ(g.status, 0) << g.output;
+    EXPECT_NE(g.output.find(good + ":4:3: 'cluster.compression' has no effect"), std::string::npos)
+        << g.output;
+    EXPECT_NE(g.output.find("is valid"), std::string::npos) << g.output;
+}
+
 TEST_F(natrix_check, ignored_keys_still_pass_with_a_warning) {
     const std::string conf =
         dir_.write("w.conf", "port: -1\njetstream { store_dir: /tmp/x }\nsystem_account: SYS\n");

@@ -480,7 +480,7 @@ TEST(server_options, strict_config_off_turns_unknown_keys_into_warnings) {
 
 TEST(server_options, unsupported_nats_server_keys_are_warnings) {
     const char* keys[] = {
-        "cluster { port: 6222 }",        "gateway { name: g }", "leafnodes { port: 7422 }",
+        "gateway { port: 7222 }",        "gateway { name: g }", "leafnodes { port: 7422 }",
         "jetstream { store_dir: /tmp }", "allow_non_tls: true", "websocket { port: 8080 }",
         "mqtt { port: 1883 }",           "syslog: true",        "system_account: SYS",
         "server_tags: [a, b]",           "https_port: 8443",    "trace_headers: true"};
@@ -541,14 +541,17 @@ jetstream {
     EXPECT_EQ(o.config_file, path);
     EXPECT_EQ(o.security.user, "a");
     EXPECT_EQ(o.security.password, "b");
-    ASSERT_EQ(r.warnings.size(), 3u);
+    // cluster {} is read (cluster_options_test.cc).
+    EXPECT_TRUE(o.cluster.enabled);
+    EXPECT_EQ(o.cluster.name, "c1");
+    EXPECT_EQ(o.cluster.port, 6222);
+    ASSERT_EQ(o.cluster.routes.size(), 2u);
+    EXPECT_EQ(o.cluster.routes[1].host, "n3");
+    ASSERT_EQ(r.warnings.size(), 2u);
     EXPECT_EQ(r.warnings[0].key, "authorization");
     EXPECT_EQ(r.warnings[0].text,
               path + ":10:1: Plaintext passwords detected, use nkeys or bcrypt");
-    EXPECT_EQ(r.warnings[1].key, "cluster");
-    EXPECT_EQ(r.warnings[1].text,
-              path + ":16:1: 'cluster' is not supported by natrix yet; ignored");
-    EXPECT_EQ(r.warnings[2].key, "jetstream");
+    EXPECT_EQ(r.warnings[1].key, "jetstream");
     // The raw tree stays available for the modules that will implement these.
     ASSERT_TRUE(o.tree);
     EXPECT_EQ(o.tree->find("authorization")->find("user")->as_string(), "a");
