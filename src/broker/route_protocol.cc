@@ -37,6 +37,38 @@ void split(std::string_view line, std::vector<std::string_view>& out) {
         if (i > b) out.push_back(line.substr(b, i - b));
     }
 }
+// Do two patterns match a common subject?
+bool patterns_intersect(std::string_view a, std::string_view b) {
+    subjects::token_list ta, tb;
+    ta.split(a);
+    tb.split(b);
+    std::size_t i = 0;
+    for (; i < ta.size() && i < tb.size(); ++i) {
+        if (ta[i] == ">" || tb[i] == ">") return true;
+        if (ta[i] != "*" && tb[i] != "*" && ta[i] != tb[i]) return false;
+    }
+    return ta.size() == tb.size();
+}
+
+// The exporter-side pattern a subscription `p` in the importer stands for,
+// through stream import `r` (empty: none). Exact for identity and prefix
+// imports; otherwise the whole export (more traffic, never less).
+std::string shadow_pattern(std::string_view p, const auth::stream_route& r) {
+    const std::string local = r.map.apply(r.subject);
+    if (subjects::is_subset_match(p, local)) {
+        if (r.map.identity()) return std::string(p);
+        if (local.size() > r.subject.size() &&
+            std::string_view(local).substr(local.size() - r.subject.size()) == r.subject) {
+            const std::size_t prefix = local.size() - r.subject.size();
+            if (p.size() > prefix && p.substr(0, prefix) == std::string_view(local).substr(0, prefix))
+                return std::string(p.substr(prefix));
+        }
+        return r.subject;
+    }
+    if (subjects::is_subset_match(local, p) || patterns_intersect(local, p)) return r.subject;
+    return {};
+}
+
 bool to_size(std::string_view t, std::size_t& v) {
     if (t.empty() || t.size() > 12) return false;
     auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
@@ -65,14 +97,19 @@ int route_protocol::allocate_id() {
 void route_protocol::start(session& s, std::string_view leftover) {
     by_id_[s.route->id] = &s;
     ++open_;
-    // Our whole interest, in one write, before anything else we send.
-    std::string& q = s.out.queued;
+    // Our whole interest, in one write, before anything else we send: our
+    // subscriptions, then the shadow interest no subscription covers already.
     router_.for_each_local_interest([&](auth::account_id a, std::string_view pattern,
                                         std::string_view queue, std::uint32_t n) {
         write_interest(s, a, pattern, queue, n);
     });
+    for (const auto& [key, n] : shadows_) {
+        const std::size_t sp = key.find(' ');
+        const auto a = static_cast<std::uint16_t>(std::stoul(key.substr(0, sp)));
+        const std::string_view pattern = std::string_view(key).substr(sp + 1);
+        if (router_.local_interest(a, pattern, {}) == 0) write_interest(s, a, pattern, {}, 1);
+    }
     sessions_.mark_for_flush(s);
-    (void)q;
     if (!leftover.empty()) on_input(s, leftover);
 }
 
@@ -95,15 +132,51 @@ void route_protocol::write_interest(session& s, std::uint16_t account, std::stri
     ++s.route->rs_out;
 }
 
+void route_protocol::write_all(std::uint16_t account, std::string_view pattern,
+                               std::string_view queue, std::uint32_t count) {
+    for (session* s : by_id_) {
+        if (!s || !s->is_open()) continue;
+        write_interest(*s, account, pattern, queue, count);
+        sessions_.mark_for_flush(*s);
+    }
+}
+
 void route_protocol::send_interest(std::uint16_t account, std::string_view pattern,
                                    std::string_view queue, std::uint32_t before,
                                    std::uint32_t after) {
-    // Plain interest travels on 0↔1 edges only; a queue's weight on every change.
-    if (queue.empty() && before != 0 && after != 0) return;
-    for (session* s : by_id_) {
-        if (!s || !s->is_open()) continue;
-        write_interest(*s, account, pattern, queue, after);
-        sessions_.mark_for_flush(*s);
+    if ((before == 0) != (after == 0) && router_.accounts().any_routes())
+        shadow(account, pattern, after ? +1 : -1);
+    if (!queue.empty()) { // a queue's weight on every change
+        write_all(account, pattern, queue, after);
+        return;
+    }
+    // Plain interest on 0↔1 edges of what routes see: ours plus shadows.
+    std::uint32_t extra = 0;
+    if (!shadows_.empty()) {
+        const auto it = shadows_.find(std::to_string(account) + " " + std::string(pattern));
+        if (it != shadows_.end()) extra = it->second;
+    }
+    if ((before + extra == 0) != (after + extra == 0)) write_all(account, pattern, {}, after + extra);
+}
+
+void route_protocol::shadow(std::uint16_t importer, std::string_view pattern, int delta) {
+    const auth::account_set& accounts = router_.accounts();
+    for (std::size_t a = 0; a < accounts.size(); ++a) {
+        const auth::account& exporter = accounts.at(static_cast<auth::account_id>(a));
+        for (const auth::stream_route& r : exporter.stream_exports) {
+            if (r.importer != importer) continue;
+            const std::string p = shadow_pattern(pattern, r);
+            if (p.empty()) continue;
+            const std::string key = std::to_string(a) + " " + p;
+            std::uint32_t& n = shadows_[key];
+            const std::uint32_t before = n;
+            n = delta > 0 ? n + 1 : (n ? n - 1 : 0);
+            const std::uint32_t after = n;
+            if (after == 0) shadows_.erase(key);
+            const std::uint32_t real = router_.local_interest(static_cast<auth::account_id>(a), p, {});
+            if ((real + before == 0) != (real + after == 0))
+                write_all(static_cast<std::uint16_t>(a), p, {}, after);
+        }
     }
 }
 

@@ -52,7 +52,9 @@ publish_result router::publish(const publisher& from, auth::account_id acct, con
 // Delivery within one account: this shard's subscribers, then the shards
 // and routes whose interest the replicated map shows.
 publish_result router::publish_here(const publisher& from, auth::account_id acct,
-                                    const message& m, const std::vector<std::string_view>* routed) {
+                                    const message& m, scope where,
+                                    const std::vector<std::string_view>* named) {
+    const bool routed = where != scope::cluster;
     publish_result res;
     subjects::interest_map& interest = space(acct).interest;
     if (interest.entries() == 0) return res; // nobody subscribes in this account at all
@@ -68,7 +70,8 @@ publish_result router::publish_here(const publisher& from, auth::account_id acct
     for (const subjects::queue_interest& q : ir.queues) {
         int s;
         if (routed) {
-            if (std::find(routed->begin(), routed->end(), q.name) == routed->end()) continue;
+            if (named && std::find(named->begin(), named->end(), q.name) == named->end())
+                continue;
             subjects::queue_interest here{q.name, {}, 0};
             for (const auto& w : q.weights)
                 if (w.shard < nshards_) {
@@ -137,7 +140,13 @@ publish_result router::publish_here(const publisher& from, auth::account_id acct
 publish_result router::publish_routed(auth::account_id acct, const message& m,
                                       const std::vector<std::string_view>& queues) {
     if (acct >= spaces_.size()) return {};
-    publish_result r = publish_here(publisher{}, acct, m, &queues);
+    publish_result r = publish_here(publisher{}, acct, m, scope::routed, &queues);
+    // Stream imports from this account reach this server's importers here
+    // (the publisher's node imported for its own subscribers only).
+    if (imports_.accounts().any_routes()) {
+        const publish_result i = publish_imports(publisher{}, acct, m, true);
+        r.delivered = r.delivered || i.delivered;
+    }
     if (!expired_.empty()) retire_expired();
     return r;
 }
@@ -314,7 +323,7 @@ void router::change_interest(auth::account_id acct, std::string_view subject,
 }
 
 publish_result router::publish_imports(const publisher& from, auth::account_id acct,
-                                       const message& msg) {
+                                       const message& msg, bool streams_only) {
     const auth::account& a = imports_.accounts().at(acct);
     publish_result res;
     if (a.stream_exports.empty() && a.service_imports.empty()) return res;
@@ -330,9 +339,10 @@ publish_result router::publish_imports(const publisher& from, auth::account_id a
         if (!t.service) {
             message m = msg;
             m.subject = t.subject;
-            add(publish_here(publisher{}, a.stream_exports[t.route].importer, m));
+            add(publish_here(publisher{}, a.stream_exports[t.route].importer, m, scope::server));
             continue;
         }
+        if (streams_only) continue;
         const auth::service_route& r = a.service_imports[t.route];
         const std::string reply =
             msg.reply.empty() ? std::string() : service_reply(r, acct, msg.reply);

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include <natrix/broker/broker_config.hh>
@@ -90,6 +91,12 @@ private:
                     std::string_view payload);
     void write_interest(session& s, std::uint16_t account, std::string_view pattern,
                         std::string_view queue, std::uint32_t count);
+    void write_all(std::uint16_t account, std::string_view pattern, std::string_view queue,
+                   std::uint32_t count);
+    // Shadow interest (nats-server's shadow subscriptions): a subscription in
+    // an account that imports a stream is interest in the exporter's account,
+    // since the importer's node applies the import to what routes bring.
+    void shadow(std::uint16_t importer, std::string_view pattern, int delta);
     void fail(session& s, const char* why);
 
     unsigned shard_;
@@ -105,6 +112,8 @@ private:
     std::vector<std::string_view> args_;
     std::vector<std::string_view> queues_;
     std::string line_; // output scratch
+    // "exporter pattern" → how many local (importer, pattern) entries map to it.
+    std::unordered_map<std::string, std::uint32_t> shadows_;
 };
 
 } // namespace natrix::broker

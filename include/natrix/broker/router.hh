@@ -68,6 +68,11 @@ public:
     // queue groups only those named (the sender picked this server).
     publish_result publish_routed(auth::account_id acct, const message& m,
                                   const std::vector<std::string_view>& queues);
+    // This server's own subscriptions on (pattern, queue) in `acct`.
+    std::uint32_t local_interest(auth::account_id acct, std::string_view pattern,
+                                 std::string_view queue) const {
+        return acct < spaces_.size() ? spaces_[acct]->interest.local_count(pattern, queue) : 0;
+    }
     // This server's interest in every account, for a new route's dump.
     template <typename Fn>
     void for_each_local_interest(Fn&& fn) const {
@@ -102,9 +107,14 @@ private:
     };
     account_space& space(auth::account_id a) noexcept { return *spaces_[a]; }
 
-    // `routed`: the queue groups an RMSG names (null for a local publish).
+    // Where a publish may go: shards and routes (a client's message), this
+    // server's shards only (a stream import's copy: the importer's node
+    // imports for itself, as nats-server's shadow subscriptions do), or this
+    // server's shards and only the queue groups an RMSG names.
+    enum class scope { cluster, server, routed };
     publish_result publish_here(const publisher& from, auth::account_id acct, const message& m,
-                                const std::vector<std::string_view>* routed = nullptr);
+                                scope where = scope::cluster,
+                                const std::vector<std::string_view>* named = nullptr);
     bool deliver_local(const publisher& from, auth::account_id acct, const message& m, bool plain,
                        const std::vector<std::string_view>& queues,
                        std::vector<std::string_view>* missed = nullptr);
@@ -119,7 +129,8 @@ private:
 
     // Stream and service imports (one level deep: what arrives through an
     // import is not exported again).
-    publish_result publish_imports(const publisher& from, auth::account_id acct, const message& m);
+    publish_result publish_imports(const publisher& from, auth::account_id acct, const message& m,
+                                   bool streams_only = false);
     std::string service_reply(const auth::service_route& r, auth::account_id importer,
                               std::string_view reply);
     void on_service_reply(const message& m);

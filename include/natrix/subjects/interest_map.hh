@@ -106,6 +106,11 @@ public:
         local_limit_ = local_limit;
         observer_ = std::move(fn);
     }
+    // The local total of (pattern, queue): its count summed over this server's shards.
+    std::uint32_t local_count(std::string_view pattern, std::string_view queue) const {
+        const auto it = entries_.find(key_of(pattern, queue));
+        return it == entries_.end() ? 0 : local_total(it->second);
+    }
     // Every (pattern, queue) with a local total above zero.
     template <typename Fn>
     void for_each_local(Fn&& fn) const {
