@@ -151,6 +151,17 @@ int connect_to(const std::string& host, int port, std::string* why) {
     return fd;
 }
 
+// A route URL for the log: its password hidden, as nats-server does.
+std::string redacted(std::string_view url) {
+    const std::size_t scheme = url.find("://");
+    const std::size_t from = scheme == std::string_view::npos ? 0 : scheme + 3;
+    const std::size_t at = url.find('@', from);
+    if (at == std::string_view::npos) return std::string(url);
+    const std::size_t colon = url.find(':', from);
+    if (colon == std::string_view::npos || colon > at) return std::string(url);
+    return std::string(url.substr(0, colon + 1)) + "xxxxx" + std::string(url.substr(at));
+}
+
 std::string random_name() {
     static constexpr char alphabet[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
     std::random_device rd;
@@ -180,7 +191,7 @@ cluster_manager::~cluster_manager() {
     stop();
 }
 
-bool cluster_manager::start(std::string* error) {
+bool cluster_manager::open(std::string* error) {
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
@@ -215,9 +226,12 @@ bool cluster_manager::start(std::string* error) {
     }
     LOG_INF("Cluster name is %s%s", name_.c_str(), dynamic_name_ ? " (dynamic)" : "");
     LOG_INF("Listening for route connections on %s:%d", host.c_str(), port_);
+    return true;
+}
+
+void cluster_manager::start() {
     acceptor_ = std::thread([this] { accept_loop(); });
     manager_ = std::thread([this] { manager_loop(); });
-    return true;
 }
 
 void cluster_manager::stop() {
@@ -316,7 +330,8 @@ void cluster_manager::dial(std::string url, cluster::route_url target, bool impl
     std::lock_guard lock(mu_);
     if (stopping_) return;
     if (implicit) {
-        LOG_DBG("Error trying to connect to route (implicit) %s: %s", url.c_str(), why.c_str());
+        LOG_DBG("Error trying to connect to route (implicit) %s: %s", redacted(url).c_str(),
+                why.c_str());
         std::erase(implicit_dialling_, url);
         if (attempts_left > 0 && why != "self") {
             implicit_dialling_.push_back(url);
@@ -334,7 +349,7 @@ void cluster_manager::dial(std::string url, cluster::route_url target, bool impl
                 c.self = true;
                 continue;
             }
-            LOG_DBG("Error trying to connect to route %s: %s", url.c_str(), why.c_str());
+            LOG_DBG("Error trying to connect to route %s: %s", redacted(url).c_str(), why.c_str());
             c.next = steady::now() + explicit_retry + std::chrono::milliseconds(rng_() % 100);
         }
 }
@@ -393,7 +408,7 @@ bool cluster_manager::exchange(handshake& h, std::string* why) {
             if (iequal(op, "info")) break;
             if (iequal(op, "-err")) {
                 *why = line;
-                LOG_ERR("Route %s refused us: %s", h.url.c_str(), line.c_str());
+                LOG_ERR("Route %s refused us: %s", redacted(h.url).c_str(), line.c_str());
                 return false;
             }
             if (iequal(op, "ping")) send_all(h.fd, "PONG\r\n");
@@ -762,7 +777,8 @@ void cluster_manager::reload(const cluster::cluster_config& c) {
         if (kept || old.server_id.empty()) continue;
         auto p = peers_.find(old.server_id);
         if (p == peers_.end() || !p->second.solicited || p->second.url != old.url.text) continue;
-        LOG_INF("Route %s removed from the configuration: closing it", old.url.text.c_str());
+        LOG_INF("Route %s removed from the configuration: closing it",
+                redacted(old.url.text).c_str());
         post_(p->second.shard,
               [serial = p->second.serial](shard& s) { s.close_route(serial, "Route Removed"); });
     }

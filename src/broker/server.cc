@@ -87,11 +87,16 @@ bool server::start(std::string* error) {
             cfg_.io == io_mode::uring ? "io_uring" : "epoll");
     // The cluster manager exists before the shards (they report to it) and
     // starts after them (what it hands over needs running shards).
-    if (cfg_.cluster.enabled)
+    if (cfg_.cluster.enabled) {
         cluster_ = std::make_unique<cluster_manager>(
             cfg_, n, 0, [this](unsigned i, std::function<void(shard&)> fn) {
                 shards_[i]->post(std::move(fn));
             });
+        if (!cluster_->open(error)) {
+            cluster_.reset();
+            return false;
+        }
+    }
     // All shards (and so all rings) exist before any thread runs.
     const shard::shared env{&stopping_, &connections_, &auth_worker_, cluster_.get()};
     for (unsigned i = 0; i < n; ++i) shards_.push_back(std::make_unique<shard>(i, n, cfg_, env));
@@ -113,10 +118,7 @@ bool server::start(std::string* error) {
     LOG_INF("Listening for client connections on %s:%d", cfg_.host.c_str(), port());
     if (cluster_) {
         cluster_->set_client_port(port());
-        if (!cluster_->start(error)) {
-            stop();
-            return false;
-        }
+        cluster_->start();
     }
     LOG_INF("Server is ready");
     return true;

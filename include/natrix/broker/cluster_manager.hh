@@ -45,8 +45,11 @@ public:
     cluster_manager(const broker_config& cfg, unsigned nshards, int client_port, poster post);
     ~cluster_manager() override;
 
-    // Opens the route listener and starts dialling; false with a reason.
-    bool start(std::string* error);
+    // Binds the route listener (before the shards listen to clients, so that a
+    // node that answers clients also answers routes); false with a reason.
+    bool open(std::string* error);
+    // Starts accepting and dialling (once the shards run).
+    void start();
     void stop();
     int port() const noexcept { return port_; }
     void set_client_port(int p) noexcept { client_port_ = p; } // before start
