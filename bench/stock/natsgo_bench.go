@@ -16,6 +16,16 @@
 // JSON line and exits 0 only if nothing was lost, duplicated or out of order (1 otherwise, 2 when
 // it could not run at all).
 //
+// Clusters: -pub-url and -sub-url put the publishers and the subscribers on other servers than -s
+// (each a comma-separated list, used round-robin: publisher i on the i-th URL, subscriber j on the
+// j-th). A subscriber's flush only proves that ITS server has the subscription; the publishers'
+// server learns it over a route a little later, and anything published before that is dropped
+// there. So when either flag is given, every subscriber connection also subscribes to a probe
+// subject (after its real subscription, so its server announces the probe last), and each
+// publisher connection sends requests to every probe until one is answered: once a probe reaches
+// its subscriber through the publisher's server, that server knows the real subscription too.
+// Probe traffic never touches the measured subject.
+//
 // Build (offline, GOPATH mode, Debian's golang-github-nats-io-go-nats-dev): bench/stock/build.sh.
 package main
 
@@ -25,6 +35,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -125,6 +136,8 @@ func spin(ns int64) {
 
 func main() {
 	url := flag.String("s", nats.DefaultURL, "server URL")
+	pubURL := flag.String("pub-url", "", "publishers' server URLs, comma-separated, round-robin (default -s)")
+	subURL := flag.String("sub-url", "", "subscribers' server URLs, comma-separated, round-robin (default -s)")
 	subject := flag.String("subject", "bench.stock", "subject")
 	pubs := flag.Int("pubs", 1, "publishers (one connection each)")
 	subs := flag.Int("subs", 1, "subscribers (one connection each)")
@@ -152,6 +165,22 @@ func main() {
 	if *size < headerLen {
 		fail("-size must be at least %d bytes", headerLen)
 	}
+	// Server URLs per role; one entry each (-s) unless -pub-url/-sub-url split them.
+	split := func(list string) []string {
+		out := []string{}
+		for _, u := range strings.Split(list, ",") {
+			if u = strings.TrimSpace(u); u != "" {
+				out = append(out, u)
+			}
+		}
+		if len(out) == 0 {
+			out = []string{*url}
+		}
+		return out
+	}
+	pubURLs, subURLs := split(*pubURL), split(*subURL)
+	probe := *pubURL != "" || *subURL != ""
+	probePrefix := fmt.Sprintf("_NATSGO_BENCH_PROBE.%d.%d", os.Getpid(), time.Now().UnixNano())
 
 	// Messages per publisher: N/pubs each, the remainder to the first ones.
 	pubCounts := make([]int64, *pubs)
@@ -208,9 +237,10 @@ func main() {
 		}
 		subscribers[i] = s
 		name := fmt.Sprintf("natsgo-bench-sub-%d", i)
-		nc, err := nats.Connect(*url, options(name)...)
+		surl := subURLs[i%len(subURLs)]
+		nc, err := nats.Connect(surl, options(name)...)
 		if err != nil {
-			fail("%s: connect %s: %v", name, *url, err)
+			fail("%s: connect %s: %v", name, surl, err)
 		}
 		subConns[i] = nc
 		handler := func(m *nats.Msg) {
@@ -269,6 +299,17 @@ func main() {
 		if err := sub.SetPendingLimits(-1, -1); err != nil {
 			fail("%s: SetPendingLimits: %v", name, err)
 		}
+		if probe {
+			// After the real subscription, on the same connection: see the comment at the top.
+			pc := nc
+			if _, err := nc.Subscribe(fmt.Sprintf("%s.%d", probePrefix, i), func(m *nats.Msg) {
+				if m.Reply != "" {
+					pc.Publish(m.Reply, nil)
+				}
+			}); err != nil {
+				fail("%s: subscribe to the probe: %v", name, err)
+			}
+		}
 		// A round trip, so the server has registered the subscription before anyone publishes.
 		if err := nc.Flush(); err != nil {
 			fail("%s: flush after subscribe: %v", name, err)
@@ -278,11 +319,31 @@ func main() {
 	pubConns := make([]*nats.Conn, *pubs)
 	for i := range pubConns {
 		name := fmt.Sprintf("natsgo-bench-pub-%d", i)
-		nc, err := nats.Connect(*url, options(name)...)
+		purl := pubURLs[i%len(pubURLs)]
+		nc, err := nats.Connect(purl, options(name)...)
 		if err != nil {
-			fail("%s: connect %s: %v", name, *url, err)
+			fail("%s: connect %s: %v", name, purl, err)
 		}
 		pubConns[i] = nc
+	}
+	if probe {
+		// Wait until every publisher's server routes to every subscriber (see the top).
+		probeDeadline := time.Now().Add(*timeout)
+		for i, nc := range pubConns {
+			for j := 0; j < *subs; j++ {
+				subj := fmt.Sprintf("%s.%d", probePrefix, j)
+				for {
+					if _, err := nc.Request(subj, nil, 100*time.Millisecond); err == nil {
+						break
+					}
+					if time.Now().After(probeDeadline) {
+						fail("publisher %d (%s): subscriber %d (%s) not reachable within -timeout",
+							i, pubURLs[i%len(pubURLs)], j, subURLs[j%len(subURLs)])
+					}
+					time.Sleep(5 * time.Millisecond) // "no responders" comes back at once
+				}
+			}
+		}
 	}
 
 	// Publishers start together; each publishes its share as fast as nats.go allows.
