@@ -328,6 +328,15 @@ void shard::tick(clock::time_point now) {
         router_.expire(now);
     }
     sessions_.for_each([&](session& s) {
+        // Output buffers grow to a burst's size; an idle session gives them
+        // back (a route or a fan-out subscriber would otherwise keep tens of MB).
+        outbound& o = s.out;
+        if (!o.send_pending && o.queued.empty() &&
+            (o.queued.capacity() > idle_buffer_keep || o.inflight.capacity() > idle_buffer_keep)) {
+            std::string().swap(o.queued);
+            std::string().swap(o.inflight);
+            o.inflight_off = 0;
+        }
         // Slow consumer: a write that has not completed within write_deadline.
         if (s.out.send_pending && now - s.out.send_started > cfg_.write_deadline) {
             LOG_WRN(

@@ -153,6 +153,8 @@ private:
     };
     std::deque<held_input> held_;
 
+    // Output buffer capacity an idle session keeps (checked each tick).
+    static constexpr std::size_t idle_buffer_keep = 256 * 1024;
     // Records per ring per drain call, between clock reads.
     static constexpr std::size_t drain_batch = 256;
     // Remote interest drops between merges of freed heap (merge_freed_chunks).
