@@ -367,7 +367,7 @@ void client_protocol::release(session& s) {
     }
 }
 
-void client_protocol::tick(session& s, clock::time_point now) {
+void client_protocol::tick(session& s, clock::time_point now, bool reading) {
     if (!s.is_open()) return;
     if (s.auth.pending && now >= s.auth.deadline) {
         LOG_WRN("%s:%d - cid:%llu - authentication timeout", s.ip.c_str(), s.port,
@@ -378,6 +378,10 @@ void client_protocol::tick(session& s, clock::time_point now) {
     }
     if (now < s.ping.next) return;
     s.ping.next = now + cfg_.ping_interval;
+    if (!reading) {
+        s.ping.outstanding = 0; // a paused publisher is not a stale one
+        return;
+    }
     // Recent traffic from the client proves it alive; skip the PING once an
     // RTT has been measured (nats-server's processPingTimer).
     if (s.ping.rtt_measured && now - s.last_in < cfg_.ping_interval) return;

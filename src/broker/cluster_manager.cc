@@ -240,13 +240,13 @@ void cluster_manager::stop() {
     if (listen_fd_ >= 0) ::shutdown(listen_fd_, SHUT_RDWR);
     if (acceptor_.joinable()) acceptor_.join();
     if (manager_.joinable()) manager_.join();
-    std::vector<std::thread> w;
+    std::vector<worker> w;
     {
         std::lock_guard lock(workers_mu_);
         w.swap(workers_);
     }
     for (auto& t : w)
-        if (t.joinable()) t.join();
+        if (t.thread.joinable()) t.thread.join();
     if (listen_fd_ >= 0) ::close(listen_fd_);
     listen_fd_ = -1;
 }
@@ -254,13 +254,19 @@ void cluster_manager::stop() {
 void cluster_manager::spawn(std::function<void()> fn) {
     std::lock_guard lock(workers_mu_);
     if (stopping_) return;
-    // Threads that finished are joined as new ones start: a handshake is short.
-    workers_.emplace_back(std::move(fn));
-    if (workers_.size() > 64) {
-        // Bound the list: join the oldest (they time out within seconds).
-        workers_.front().join();
-        workers_.erase(workers_.begin());
-    }
+    // Finished workers are joined as new ones start (never one still running:
+    // the caller may hold mu_, which a running worker may be waiting for).
+    std::erase_if(workers_, [](worker& w) {
+        if (!w.done->load(std::memory_order_acquire)) return false;
+        w.thread.join();
+        return true;
+    });
+    auto done = std::make_shared<std::atomic<bool>>(false);
+    workers_.push_back(worker{std::thread([fn = std::move(fn), done] {
+                                  fn();
+                                  done->store(true, std::memory_order_release);
+                              }),
+                              done});
 }
 
 void cluster_manager::accept_loop() {
@@ -527,6 +533,8 @@ void cluster_manager::register_route(handshake h) {
             return;
         }
         const peer old = it->second;
+        LOG_INF("%s:%d - rid:%llu - Route connection closed: Duplicate Route", old.remote_ip.c_str(),
+                old.remote_port, static_cast<unsigned long long>(old.serial));
         peers_.erase(it);
         --routes_per_shard_[old.shard];
         post_(old.shard, [serial = old.serial](shard& s) { s.close_route(serial, "Duplicate Route"); });
@@ -617,21 +625,24 @@ void cluster_manager::route_closed(std::uint64_t serial, std::string reason) {
     --routes_per_shard_[p.shard];
     publish_client_urls_locked();
     if (stopping_) return;
-    // Configured routes are redialled by manager_loop (a second apart). An
-    // implicit route we dialled is tried again connect_retries + 1 times.
+    // Configured routes are redialled by manager_loop after 1 s plus 0-100 ms
+    // (nats-server's reConnectToRoute), so two nodes that keep refusing each
+    // other cannot spin. An implicit route we dialled is tried again
+    // connect_retries + 1 times.
     bool configured = false;
     for (configured_route& c : configured_)
         if (c.server_id == p.info.server_id) {
             configured = true;
-            c.next = steady::now() + std::chrono::milliseconds(rng_() % 100);
+            c.next = steady::now() + explicit_retry + std::chrono::milliseconds(rng_() % 100);
         }
     if (!configured && p.solicited && reason != "Route Removed" && reason != "Duplicate Route") {
         cluster::route_url u;
         if (parse_gossip_url(p.url, u)) {
             implicit_dialling_.push_back(u.text);
             const int retries = cl_.connect_retries;
-            spawn([this, u, retries] {
-                std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            const auto delay = std::chrono::milliseconds(rng_() % 100);
+            spawn([this, u, retries, delay] {
+                std::this_thread::sleep_for(delay);
                 dial(u.text, u, true, retries);
             });
         }

@@ -431,25 +431,28 @@ void route_protocol::handle_msg(session& s, const std::vector<std::string_view>&
     router_.publish_routed(*acct, m, queues_);
 }
 
-void route_protocol::tick(session& s, clock::time_point now) {
+bool route_protocol::tick(session& s, clock::time_point now, bool reading) {
+    if (!s.is_open()) return false; // closing: nothing more to say
     if (s.ping.next == clock::time_point{}) {
         // First PING soon after the route is up (nats-server: about 1 s).
         s.ping.next = now + std::chrono::seconds(1);
-        return;
+        return false;
     }
-    if (now < s.ping.next) return;
+    if (now < s.ping.next) return false;
     s.ping.next = now + cfg_.ping_interval;
+    if (!reading) {
+        s.ping.outstanding = 0; // its PONGs wait behind our pause
+        return false;
+    }
     if (s.ping.outstanding + 1 > cfg_.ping_max) {
         LOG_ERR("%s:%d - rid:%llu - Route Stale Connection", s.ip.c_str(), s.port,
                 static_cast<unsigned long long>(s.cid));
-        sessions_.append(s, "-ERR 'Stale Connection'\r\n");
-        s.close_reason = "Stale Connection";
-        sessions_.close_after_flush(s);
-        return;
+        return true;
     }
     ++s.ping.outstanding;
     s.ping.sent = now;
     sessions_.append(s, "PING\r\n");
+    return false;
 }
 
 void route_protocol::fail(session& s, const char* why) {

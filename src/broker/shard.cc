@@ -353,7 +353,7 @@ void shard::tick(clock::time_point now) {
             return;
         }
         if (s.is_route()) { // never cut for a burst: its publishers wait (decision 0013)
-            routes_.tick(s, now);
+            if (routes_.tick(s, now, flow_.reading(s))) close_session(s, "Stale Connection");
             return;
         }
         // Throttle: over the watermark and reading nothing. Its publishers
@@ -371,7 +371,7 @@ void shard::tick(clock::time_point now) {
             close_session(s, "Slow Consumer (Stalled)", true);
             return;
         }
-        protocol_.tick(s, now);
+        protocol_.tick(s, now, flow_.reading(s));
     });
     if (lame_duck_) lame_duck_tick(now);
     memory_trim_tick(now, stats_);

@@ -148,6 +148,13 @@ def peer(srv, server_id=FAKE_ID, cluster="c1", extra_info=None):
     return p
 
 
+def established(p):
+    """The route is registered and its initial dump sent: a PING through it is answered."""
+    p.send(b"PING\r\n")
+    assert p.until(lambda l: l == "PONG") == "PONG"
+    return p
+
+
 def wait_rs(p, want, timeout=3):
     return p.until(lambda l: l == want, timeout)
 
@@ -175,7 +182,7 @@ def case_info_shape(srv):
 
 
 def case_client_interest_reaches_the_route(srv):
-    p = peer(srv)
+    p = established(peer(srv))
     c = client(srv)
     c.send(b"SUB foo 1\r\nSUB foo 2\r\nSUB bar.* grp 3\r\nSUB bar.* grp 4\r\nPING\r\n")
     c.until(lambda l: l == "PONG")
@@ -207,7 +214,7 @@ def case_client_messages_become_rmsg(srv):
 
 
 def case_rmsg_reaches_clients(srv):
-    p = peer(srv)
+    p = established(peer(srv))
     c = client(srv)
     c.send(b"SUB foo 1\r\nSUB q grp 2\r\nSUB q other 3\r\nPING\r\n")
     c.until(lambda l: l == "PONG")

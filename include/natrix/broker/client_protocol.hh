@@ -49,8 +49,10 @@ public:
     // the output, then close.
     void peer_closed(session& s);
 
-    // Server PINGs, stale clients and the auth timeout.
-    void tick(session& s, clock::time_point now);
+    // Server PINGs, stale clients and the auth timeout. While we do not read
+    // the client (`reading` false: flow control or its own input waits) no
+    // PING counts: its PONG could not be seen.
+    void tick(session& s, clock::time_point now, bool reading = true);
 
     // PINGs that waited for the barrier get their PONG once it holds.
     bool has_barrier_waiters() const noexcept { return !barrier_waiters_.empty(); }

@@ -133,8 +133,12 @@ private:
     std::mt19937_64 rng_{std::random_device{}()};
 
     std::thread acceptor_, manager_;
+    struct worker {
+        std::thread thread;
+        std::shared_ptr<std::atomic<bool>> done;
+    };
     std::mutex workers_mu_;
-    std::vector<std::thread> workers_;
+    std::vector<worker> workers_;
 };
 
 } // namespace natrix::broker

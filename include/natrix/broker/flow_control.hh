@@ -61,6 +61,11 @@ public:
     // own yielded input (client_protocol::input_budget) holds it.
     void update_reading(session& s);
     void set_shard_paused(bool paused);
+    // Whether we read from `s` now. While we do not, its PONGs wait unread in
+    // its socket, so pings cannot tell a live peer from a dead one.
+    bool reading(const session& s) const noexcept {
+        return !shard_paused_ && s.flow.pausers == 0 && !s.input.held();
+    }
 
 private:
     void request(std::uint16_t shard, std::uint64_t token, bool pause);

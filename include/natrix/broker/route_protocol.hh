@@ -60,8 +60,10 @@ public:
     // `leftover` (bytes the peer sent after its handshake) runs.
     void start(session& s, std::string_view leftover);
     void on_input(session& s, std::string_view data);
-    // PINGs, and a stale route (no PONG to ping_max PINGs) is closed.
-    void tick(session& s, clock::time_point now);
+    // PINGs. True when the route is stale (no PONG to ping_max PINGs): the
+    // caller closes it at once, without waiting for output that a dead peer
+    // will never take (and that holds its publishers paused meanwhile).
+    bool tick(session& s, clock::time_point now, bool reading = true);
     // The route is closing: what it told us goes, its id is freed.
     void release(session& s, const char* reason);
     // A raw line (our INFO for gossip, lame duck).
