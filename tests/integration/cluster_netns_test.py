@@ -45,16 +45,17 @@ of the publisher, which messages n3 missed, and the longest time a natrix thread
 /proc/PID/task/*/schedstat: on a loaded machine a node that gets no CPU for ~3 s has its healthy routes declared
 stale by its peers, which is the machine, not the cut). A run takes about 15 s.
 
-What to expect: n2 and n3 close their routes to the silent peer about 3 s into the cut (Stale Connection).
-n1's route to n3 usually has output the kernel could not take by then; natrix declares it stale but closes it
-only once that output is written or a write fails (nats-server 2.9.10 does not declare it stale at all): an RST
-from n3 about a second after the heal (n3 closed its end), or write_deadline (10 s) for a longer cut. So n1
-usually lists it in /routez through a 5 s cut, and the new n1-n3 route (and the gossiped n2-n3 one) appears
-once it is gone.
+What to expect: every node closes its routes to the silent peer about 2-3 s into the cut (Stale Connection,
+closed at once without waiting for output a dead peer cannot take; nats-server 2.9.10 does not declare n1's
+route stale at all and keeps it until a write fails). The configs set max_pending 1MB, so n1's backlog for
+the dead route passes flow control's watermark and pauses the publisher until that route is closed: the
+healthy path stalls for a moment (reported as n2's longest silence) but loses nothing, and the paused
+publisher is not mistaken for a stale client. The new n1-n3 route (and the gossiped n2-n3 one) appears
+after the heal.
 
 Knobs, to study other cases by hand: NATRIX_NETNS_CUT_S (seconds, default 5), NATRIX_NETNS_RATE (msg/s,
-default 2000), NATRIX_NETNS_MAX_PENDING (e.g. 1MB: adds max_pending to the configs; flow control pauses the
-publishers feeding a route whose backlog passes max_pending / 4), NATRIX_NETNS_KEEP=1 (keep the configs and
+default 2000), NATRIX_NETNS_MAX_PENDING (default 1MB; "default" leaves max_pending out of the configs; flow
+control pauses the publishers feeding a route whose backlog passes max_pending / 4), NATRIX_NETNS_KEEP=1 (keep the configs and
 natrix logs, -D). Passing /usr/sbin/nats-server as NATRIX_BIN runs the same scenario on nats-server.
 """
 import datetime
@@ -267,8 +268,9 @@ class SchedWatch:
 def node_conf(i):
     routes = [2, 3] if i == 1 else [1]
     extra = ""
-    if os.environ.get("NATRIX_NETNS_MAX_PENDING"):  # e.g. 1MB: flow control's watermark is max_pending / 4
-        extra = "max_pending: %s\n" % os.environ["NATRIX_NETNS_MAX_PENDING"]
+    max_pending = os.environ.get("NATRIX_NETNS_MAX_PENDING", "1MB")  # flow control's watermark: / 4
+    if max_pending and max_pending != "default":
+        extra = "max_pending: %s\n" % max_pending
     return extra + """server_name: n%(i)d
 listen: %(ip)s:4222
 http: %(ip)s:8222
