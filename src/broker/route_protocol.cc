@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cstring>
 
+#include <natrix/broker/loop.hh>
 #include <natrix/broker/route_protocol.hh>
 #include <natrix/broker/session_actions.hh>
 #include <natrix/subjects/subject.hh>
@@ -237,6 +238,10 @@ void route_protocol::send_raw(session& s, std::string_view bytes) {
 void route_protocol::on_input(session& s, std::string_view data) {
     s.last_activity = clock::now();
     route_link& r = *s.route;
+    if (s.input.yielded) { // runs after the ops it already has
+        r.pending.append(data);
+        return;
+    }
     bool fatal = false;
     if (r.pending.empty()) {
         const std::size_t used = process(s, data, &fatal);
@@ -247,13 +252,42 @@ void route_protocol::on_input(session& s, std::string_view data) {
         if (!fatal) r.pending.erase(0, used);
     }
     if (fatal) return;
-    if (r.pending.size() > max_route_line + static_cast<std::size_t>(cfg_.max_payload) * 4 + 64)
+    if (!s.input.yielded &&
+        r.pending.size() > max_route_line + static_cast<std::size_t>(cfg_.max_payload) * 4 + 64)
         fail(s, "route input past its bound");
 }
 
+void route_protocol::run_pending(session& s) {
+    route_link& r = *s.route;
+    bool fatal = false;
+    const std::size_t used = process(s, r.pending, &fatal);
+    if (!fatal) r.pending.erase(0, used);
+}
+
+std::vector<session*> route_protocol::resume_yielded() {
+    std::vector<session*> resumed;
+    resumed.swap(yielded_);
+    for (session* s : resumed) {
+        s->input.yielded = false;
+        if (s->is_open()) run_pending(*s);
+    }
+    return resumed;
+}
+
 std::size_t route_protocol::process(session& s, std::string_view buf, bool* fatal) {
+    if (s.input.turn != turn_) {
+        s.input.turn = turn_;
+        s.input.turn_started = clock::now();
+    }
     std::size_t pos = 0;
+    unsigned ops = 0;
     while (pos < buf.size() && s.is_open()) {
+        if (++ops % budget_check_ops == 0 &&
+            clock::now() - s.input.turn_started >= loop::work_budget) {
+            s.input.yielded = true; // the shard stops reading it until it resumes
+            yielded_.push_back(&s);
+            return pos;
+        }
         const void* nl = std::memchr(buf.data() + pos, '\n', buf.size() - pos);
         if (!nl) {
             if (buf.size() - pos > max_route_line) {
@@ -472,6 +506,10 @@ void route_protocol::release(session& s, const char* reason) {
     route_link& r = *s.route;
     if (r.dropped) return;
     r.dropped = true;
+    if (s.input.yielded) {
+        std::erase(yielded_, &s);
+        s.input.yielded = false;
+    }
     // Everything it told us goes, in one batch (nats-server removeRemoteSubs).
     for (const auto& [key, count] : r.learned) {
         const std::size_t a = key.find(' ');

@@ -138,12 +138,11 @@ io::recv_action shard::on_received(std::uint64_t token, std::string_view data, i
 }
 
 void shard::feed(session& s, std::string_view data) {
-    if (s.is_route()) {
-        routes_.on_input(s, data);
-        return;
-    }
     const bool yielded = s.input.yielded;
-    protocol_.on_input(s, data);
+    if (s.is_route())
+        routes_.on_input(s, data);
+    else
+        protocol_.on_input(s, data);
     // Out of its share this turn: no more reading until it catches up, so
     // what it parks stays bounded.
     if (s.input.yielded && !yielded) flow_.update_reading(s);
@@ -198,10 +197,17 @@ void shard::on_peer_closed(std::uint64_t token, const char* error) {
 
 bool shard::turn() {
     protocol_.begin_turn();
+    routes_.begin_turn();
     bool work = teardown_.run();
-    // Clients that used up their share last turn go on first, then new input.
+    // Clients and routes that used up their share last turn go on first,
+    // then new input.
     if (protocol_.has_yielded()) {
         for (session* s : protocol_.resume_yielded())
+            if (!s->input.yielded) flow_.update_reading(*s);
+        work = true;
+    }
+    if (routes_.has_yielded()) {
+        for (session* s : routes_.resume_yielded())
             if (!s->input.yielded) flow_.update_reading(*s);
         work = true;
     }

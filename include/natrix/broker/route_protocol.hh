@@ -60,6 +60,12 @@ public:
     // `leftover` (bytes the peer sent after its handshake) runs.
     void start(session& s, std::string_view leftover);
     void on_input(session& s, std::string_view data);
+    // A route's input gets the same share of a turn as a client's
+    // (client_protocol::input_budget): a peer's dump of a million RS+ or a
+    // burst of RMSGs yields, and the rest runs first next turn.
+    void begin_turn() noexcept { ++turn_; }
+    bool has_yielded() const noexcept { return !yielded_.empty(); }
+    std::vector<session*> resume_yielded();
     // PINGs. True when the route is stale (no PONG to ping_max PINGs): the
     // caller closes it at once, without waiting for output that a dead peer
     // will never take (and that holds its publishers paused meanwhile).
@@ -86,6 +92,7 @@ private:
     // Runs complete ops from `buf`; returns the bytes used. False in
     // `*fatal` when the route must close.
     std::size_t process(session& s, std::string_view buf, bool* fatal);
+    void run_pending(session& s);
     bool handle_line(session& s, std::string_view op, std::vector<std::string_view>& args,
                      std::string_view line);
     void handle_sub(session& s, const std::vector<std::string_view>& args, bool add);
@@ -112,6 +119,9 @@ private:
     std::array<session*, subjects::max_shards> by_id_{};
     std::size_t open_ = 0;
     std::vector<std::string_view> args_;
+    std::vector<session*> yielded_;
+    std::uint64_t turn_ = 1;
+    static constexpr unsigned budget_check_ops = 16;
     std::vector<std::string_view> queues_;
     std::string line_; // output scratch
     // "exporter pattern" → how many local (importer, pattern) entries map to it.
