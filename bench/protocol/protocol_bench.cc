@@ -36,7 +36,7 @@ std::string sub_unsub_stream(std::size_t target_bytes, std::size_t* count) {
 }
 
 void run(benchmark::State& state, const std::string& stream, std::size_t ops_per_pass, scan_isa isa) {
-    if (isa == scan_isa::avx2 && best_scan_isa() != scan_isa::avx2) {
+    if (isa == scan_isa::avx2 && widest_scan_isa() != scan_isa::avx2) {
         state.SkipWithError("no AVX2 on this CPU");
         return;
     }

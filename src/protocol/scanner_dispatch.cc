@@ -3,11 +3,15 @@
 
 namespace natrix::protocol {
 
-scan_isa best_scan_isa() noexcept {
+scan_isa widest_scan_isa() noexcept {
     const auto& f = util::host_cpu_features();
     if (f.avx2) return scan_isa::avx2;
     if (f.sse2) return scan_isa::sse2;
     return scan_isa::scalar;
+}
+
+scan_isa best_scan_isa() noexcept {
+    return util::host_cpu_features().sse2 ? scan_isa::sse2 : scan_isa::scalar;
 }
 
 scan_fn scan_kernel(scan_isa isa) noexcept {

@@ -28,7 +28,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     scan_line_scalar(p, p + size, ref);
     scan_line_sse2(p, p + size, got);
     check(ref, got);
-    if (best_scan_isa() == scan_isa::avx2) {
+    if (widest_scan_isa() == scan_isa::avx2) {
         scan_line_avx2(p, p + size, got);
         check(ref, got);
     }

@@ -34,7 +34,12 @@ void scan_line_avx2(const char* p, const char* end, line_scan& out) noexcept;
 
 enum class scan_isa : unsigned char { scalar, sse2, avx2 };
 
-// The best kernel this CPU supports.
+// The widest kernel this CPU can run (tests, fuzzing and benchmarks run each).
+scan_isa widest_scan_isa() noexcept;
+// The kernel the parser uses: SSE2 wherever the CPU has it, AVX2 included.
+// Measured on two machines (AMD EPYC and Intel Xeon), 16-byte blocks beat
+// 32-byte ones on the short control lines NATS traffic is made of; AVX2 wins
+// only on long subjects (docs/decisions/0002-protocol-codec.md).
 scan_isa best_scan_isa() noexcept;
 scan_fn scan_kernel(scan_isa isa) noexcept;
 const char* scan_isa_name(scan_isa isa) noexcept;

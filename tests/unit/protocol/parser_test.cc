@@ -75,7 +75,7 @@ TEST(parser, mixed_stream_split_at_every_byte) {
 
 TEST(parser, mixed_stream_byte_by_byte_every_isa) {
     for (scan_isa isa : {scan_isa::scalar, scan_isa::sse2, scan_isa::avx2}) {
-        if (isa == scan_isa::avx2 && best_scan_isa() != scan_isa::avx2) continue;
+        if (isa == scan_isa::avx2 && widest_scan_isa() != scan_isa::avx2) continue;
         auto r = run_fixed(k_mixed, 1, with_isa(isa));
         EXPECT_EQ(r.error, parse_error::none) << scan_isa_name(isa);
         EXPECT_EQ(r.ops, k_mixed_ops) << scan_isa_name(isa);

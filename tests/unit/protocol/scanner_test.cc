@@ -12,7 +12,7 @@ namespace {
 
 std::vector<scan_isa> isas() {
     std::vector<scan_isa> v{scan_isa::scalar, scan_isa::sse2};
-    if (best_scan_isa() == scan_isa::avx2) v.push_back(scan_isa::avx2);
+    if (widest_scan_isa() == scan_isa::avx2) v.push_back(scan_isa::avx2);
     return v;
 }
 
@@ -108,4 +108,9 @@ TEST(scanner, dispatch_picks_a_kernel_the_cpu_has) {
     scan_isa best = best_scan_isa();
     EXPECT_NE(scan_kernel(best), nullptr);
     EXPECT_STRNE(scan_isa_name(best), "?");
+    EXPECT_LE(static_cast<int>(best), static_cast<int>(widest_scan_isa()));
+    // Decision 0002: SSE2 wherever the CPU has it (every x86-64 CPU does).
+    if (widest_scan_isa() != scan_isa::scalar) {
+        EXPECT_EQ(best, scan_isa::sse2);
+    }
 }
