@@ -17,7 +17,7 @@ void append_prefix(std::string& out, const session& s) {
     if (v6) out += ']';
     out += ':';
     out += std::to_string(s.port);
-    out += " - cid:";
+    out += s.is_route() ? " - rid:" : " - cid:";
     out += std::to_string(s.cid);
     out += " - ";
     std::string named;
@@ -222,6 +222,14 @@ void trace_payload(const session& s, std::string_view payload) {
 
 void trace_out(const session& s, std::string_view op, std::string_view arg) {
     write(trace_out_line(s, op, arg));
+}
+
+std::string trace_route_line(const session& s, bool in, std::string_view line) {
+    return op_line(s, in ? "<<-" : "->>", line, nullptr);
+}
+
+void trace_route(const session& s, bool in, std::string_view line) {
+    write(trace_route_line(s, in, line));
 }
 
 void trace_delsub(const session& s, std::string_view sid) {

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include <natrix/broker/loop.hh>
+#include <natrix/broker/protocol_trace.hh>
 #include <natrix/broker/route_protocol.hh>
 #include <natrix/broker/session_actions.hh>
 #include <natrix/subjects/subject.hh>
@@ -117,6 +118,7 @@ void route_protocol::start(session& s, std::string_view leftover) {
 void route_protocol::write_interest(session& s, std::uint16_t account, std::string_view pattern,
                                     std::string_view queue, std::uint32_t count) {
     std::string& q = s.out.queued;
+    const std::size_t line_at = q.size();
     q += count ? "RS+ " : "RS- ";
     q += router_.accounts().at(account).name;
     q += ' ';
@@ -129,6 +131,7 @@ void route_protocol::write_interest(session& s, std::uint16_t account, std::stri
             q += std::to_string(count);
         }
     }
+    if (util::trace_enabled()) trace_route(s, false, std::string_view(q).substr(line_at));
     q += "\r\n";
     ++s.route->rs_out;
 }
@@ -189,6 +192,7 @@ void route_protocol::send_msg(std::uint16_t route, std::uint16_t account, const 
     std::string_view payload = m.payload;
     if (m.header_size > 0 && !hdr) payload.remove_prefix(m.header_size); // peer without headers
     std::string& q = s->out.queued;
+    const std::size_t line_at = q.size();
     q += hdr ? "HMSG " : "RMSG ";
     q += router_.accounts().at(account).name;
     q += ' ';
@@ -215,6 +219,7 @@ void route_protocol::send_msg(std::uint16_t route, std::uint16_t account, const 
     }
     q += ' ';
     q.append(num, std::to_chars(num, num + sizeof num, payload.size()).ptr);
+    if (util::trace_enabled()) trace_route(*s, false, std::string_view(q).substr(line_at));
     q += "\r\n";
     q += payload;
     q += "\r\n";
@@ -299,6 +304,7 @@ std::size_t route_protocol::process(session& s, std::string_view buf, bool* fata
         const std::size_t end = static_cast<std::size_t>(static_cast<const char*>(nl) - buf.data());
         std::string_view line = buf.substr(pos, end - pos);
         if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        const bool traced = util::trace_enabled();
         const std::size_t op_end = line.find_first_of(" \t");
         const std::string_view op = line.substr(0, op_end);
         const std::string_view rest =
@@ -319,10 +325,15 @@ std::size_t route_protocol::process(session& s, std::string_view buf, bool* fata
                 *fatal = true;
                 return pos;
             }
+            if (traced) {
+                trace_route(s, true, line);
+                trace_payload(s, payload);
+            }
             handle_msg(s, args_, hmsg, payload);
             pos = end + 1 + size + 2;
             continue;
         }
+        if (traced && !line.empty()) trace_route(s, true, line);
         pos = end + 1;
         split(rest, args_);
         if (!handle_line(s, op, args_, rest)) {
@@ -341,6 +352,7 @@ bool route_protocol::handle_line(session& s, std::string_view op,
     } else if (op_is(op, "rs-")) {
         handle_sub(s, args, false);
     } else if (op_is(op, "ping")) {
+        if (util::trace_enabled()) trace_route(s, false, "PONG");
         sessions_.append(s, "PONG\r\n");
     } else if (op_is(op, "pong")) {
         s.ping.outstanding = 0;
@@ -485,6 +497,7 @@ bool route_protocol::tick(session& s, clock::time_point now, bool reading) {
     }
     ++s.ping.outstanding;
     s.ping.sent = now;
+    if (util::trace_enabled()) trace_route(s, false, "PING");
     sessions_.append(s, "PING\r\n");
     return false;
 }

@@ -29,6 +29,9 @@ void trace_payload(const session& s, std::string_view payload);
 // ->> [OP arg]: what the server sends: "OK", "PING", "PONG", "-ERR" with the
 // text between the quotes, or a MSG/HMSG control line as `op`.
 void trace_out(const session& s, std::string_view op, std::string_view arg = {});
+// A route's control line, received (<<-) or sent (->>), as nats-server traces
+// routes: "127.0.0.1:6222 - rid:1 - <<- [RS+ $G foo]".
+void trace_route(const session& s, bool in, std::string_view line);
 // <-> [DELSUB sid]: a subscription removed (UNSUB, auto-unsubscribe, close).
 void trace_delsub(const session& s, std::string_view sid);
 
@@ -38,6 +41,7 @@ std::string trace_in_line(const session& s, protocol::op_kind kind, std::string_
 std::string trace_payload_line(const session& s, std::string_view payload, int max_len);
 std::string trace_out_line(const session& s, std::string_view op, std::string_view arg);
 std::string trace_delsub_line(const session& s, std::string_view sid);
+std::string trace_route_line(const session& s, bool in, std::string_view line);
 // CONNECT's JSON with the value of every pass*, auth_token*, sig, proxy_sig
 // and nkey field replaced by [REDACTED] (nats-server's removeSecretsFromTrace
 // patterns, matched by hand).

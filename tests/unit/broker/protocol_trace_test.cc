@@ -48,6 +48,17 @@ TEST(protocol_trace, lines_in_nats_server_format) {
     EXPECT_EQ(broker::trace_delsub_line(s, "7"), "127.0.0.1:51044 - cid:4 - <-> [DELSUB 7]");
 }
 
+TEST(protocol_trace, routes_are_traced_by_rid) {
+    traced_session s;
+    s.port = 6222;
+    s.cid = 1;
+    s.route = std::make_unique<broker::route_link>();
+    EXPECT_EQ(broker::trace_route_line(s, true, "RS+ $G foo"),
+              "127.0.0.1:6222 - rid:1 - <<- [RS+ $G foo]");
+    EXPECT_EQ(broker::trace_route_line(s, false, "RMSG $G foo + r q 5"),
+              "127.0.0.1:6222 - rid:1 - ->> [RMSG $G foo + r q 5]");
+}
+
 TEST(protocol_trace, the_client_is_named_once_connect_names_it) {
     traced_session s;
     s.opts.lang = "go";
