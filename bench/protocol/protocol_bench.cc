@@ -1,9 +1,10 @@
 // Parse throughput on realistic streams, per scanner kernel, on one core.
 // Reports messages/s (items) and bytes/s.
-#include <natrix/protocol/parser.hh>
+#include <string>
 
 #include <benchmark/benchmark.h>
-#include <string>
+
+#include <natrix/protocol/parser.hh>
 
 using namespace natrix::protocol;
 
@@ -35,7 +36,8 @@ std::string sub_unsub_stream(std::size_t target_bytes, std::size_t* count) {
     return s;
 }
 
-void run(benchmark::State& state, const std::string& stream, std::size_t ops_per_pass, scan_isa isa) {
+void run(benchmark::State& state, const std::string& stream, std::size_t ops_per_pass,
+         scan_isa isa) {
     if (isa == scan_isa::avx2 && widest_scan_isa() != scan_isa::avx2) {
         state.SkipWithError("no AVX2 on this CPU");
         return;
@@ -71,9 +73,9 @@ void BM_sub_unsub(benchmark::State& state, scan_isa isa) {
 
 } // namespace
 
-#define NATRIX_PUB_BENCH(name, size, subject)                                                  \
-    BENCHMARK_CAPTURE(BM_pub, name##_scalar, size, subject, scan_isa::scalar);                 \
-    BENCHMARK_CAPTURE(BM_pub, name##_sse2, size, subject, scan_isa::sse2);                     \
+#define NATRIX_PUB_BENCH(name, size, subject)                                                      \
+    BENCHMARK_CAPTURE(BM_pub, name##_scalar, size, subject, scan_isa::scalar);                     \
+    BENCHMARK_CAPTURE(BM_pub, name##_sse2, size, subject, scan_isa::sse2);                         \
     BENCHMARK_CAPTURE(BM_pub, name##_avx2, size, subject, scan_isa::avx2);
 
 NATRIX_PUB_BENCH(pub16, 16, "foo.bar")

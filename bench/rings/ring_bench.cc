@@ -2,13 +2,14 @@
 // (what the engine does) against passing a pointer to a refcounted shared
 // buffer (the alternative), producer and consumer on two threads. The
 // consumer reads every payload byte in both cases, as delivery would.
-#include <natrix/rings/spsc_ring.hh>
-
 #include <atomic>
-#include <benchmark/benchmark.h>
 #include <cstring>
 #include <thread>
 #include <vector>
+
+#include <benchmark/benchmark.h>
+
+#include <natrix/rings/spsc_ring.hh>
 
 using natrix::rings::spsc_ring;
 
@@ -111,7 +112,19 @@ void BM_refcounted_pointer(benchmark::State& state) {
 
 } // namespace
 
-BENCHMARK(BM_copy_record)->Arg(16)->Arg(128)->Arg(1024)->Arg(16384)->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_refcounted_pointer)->Arg(16)->Arg(128)->Arg(1024)->Arg(16384)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_copy_record)
+    ->Arg(16)
+    ->Arg(128)
+    ->Arg(1024)
+    ->Arg(16384)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_refcounted_pointer)
+    ->Arg(16)
+    ->Arg(128)
+    ->Arg(1024)
+    ->Arg(16384)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 BENCHMARK_MAIN();

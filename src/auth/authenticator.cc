@@ -1,17 +1,19 @@
-#include <natrix/auth/authenticator.hh>
-#include <natrix/auth/nkey.hh>
+#include <algorithm>
+#include <memory>
 
 #include <crypt.h>
 #include <sodium.h>
 
-#include <algorithm>
-#include <memory>
+#include <natrix/auth/authenticator.hh>
+#include <natrix/auth/nkey.hh>
 
 namespace natrix::auth {
 
 namespace {
 
-bool digit(char c) { return c >= '0' && c <= '9'; }
+bool digit(char c) {
+    return c >= '0' && c <= '9';
+}
 
 bool equal_hashed(std::string_view a, std::string_view b) {
     // Hashing first makes the comparison independent of both lengths.
@@ -37,7 +39,8 @@ bool is_bcrypt(std::string_view s) {
     if (s.size() < 3 || s[0] != '$' || s[1] != '2') return false;
     std::size_t i = 2;
     if (s[i] == 'a' || s[i] == 'b' || s[i] == 'x' || s[i] == 'y') ++i;
-    return s.size() >= i + 4 && s[i] == '$' && digit(s[i + 1]) && digit(s[i + 2]) && s[i + 3] == '$';
+    return s.size() >= i + 4 && s[i] == '$' && digit(s[i + 1]) && digit(s[i + 2]) &&
+           s[i + 3] == '$';
 }
 
 bool secret_matches(std::string_view configured, std::string_view given) {
@@ -50,8 +53,10 @@ bool secret_matches(std::string_view configured, std::string_view given) {
 }
 
 authenticator::authenticator(const config::security_options& s, std::vector<std::string>* errors)
-    : token_(s.token), users_list_(s.users_list), no_auth_user_(s.no_auth_user),
-      accounts_(std::make_shared<const account_set>(s.accounts, errors)) {
+    : token_(s.token)
+    , users_list_(s.users_list)
+    , no_auth_user_(s.no_auth_user)
+    , accounts_(std::make_shared<const account_set>(s.accounts, errors)) {
     if (sodium_init() < 0) std::abort(); // cannot compare secrets safely without it
     if (users_list_) {
         for (const config::user_option& u : s.users) {
@@ -59,7 +64,8 @@ authenticator::authenticator(const config::security_options& s, std::vector<std:
             if (!u.account.empty()) {
                 const std::optional<account_id> a = accounts_->find(u.account);
                 if (!a) {
-                    if (errors) errors->push_back("user's account \"" + u.account + "\" is not defined");
+                    if (errors)
+                        errors->push_back("user's account \"" + u.account + "\" is not defined");
                     continue;
                 }
                 r.account = *a;
@@ -67,7 +73,8 @@ authenticator::authenticator(const config::security_options& s, std::vector<std:
             if (u.permissions) r.perms = std::make_shared<const permissions>(*u.permissions);
             if (!u.nkey.empty()) {
                 if (!nkey::decode_public(u.nkey, nkey::key_type::user).ok()) {
-                    if (errors) errors->push_back("Not a valid public nkey for a user: \"" + u.nkey + "\"");
+                    if (errors)
+                        errors->push_back("Not a valid public nkey for a user: \"" + u.nkey + "\"");
                     continue;
                 }
                 nkey_users_ = true;
@@ -126,9 +133,10 @@ bool authenticator::expensive(const protocol::connect_options& o, bool use_no_au
     return u && is_bcrypt(u->password);
 }
 
-const authenticator::user_record* authenticator::unchanged_password_user(
-    const protocol::connect_options& o, const authenticator* previous, auth_method method,
-    std::string_view authenticated_as) const noexcept {
+const authenticator::user_record*
+authenticator::unchanged_password_user(const protocol::connect_options& o,
+                                       const authenticator* previous, auth_method method,
+                                       std::string_view authenticated_as) const noexcept {
     // Only a password login, for the very name it logged in as, may skip the
     // check: an NKey client's CONNECT may name a user it never proved.
     if (!previous || method != auth_method::password || !required_ || !previous->required_ ||
@@ -136,16 +144,17 @@ const authenticator::user_record* authenticator::unchanged_password_user(
         return nullptr;
     const std::string_view name = authenticated_as;
     const user_record* now = single_user_ ? &users_.front() : find_user(name);
-    const user_record* before = previous->single_user_ ? &previous->users_.front() : previous->find_user(name);
-    if (now && before && now->name == name && before->name == name && now->password == before->password &&
-        is_bcrypt(now->password))
+    const user_record* before =
+        previous->single_user_ ? &previous->users_.front() : previous->find_user(name);
+    if (now && before && now->name == name && before->name == name &&
+        now->password == before->password && is_bcrypt(now->password))
         return now; // verified against this very hash at CONNECT
     return nullptr;
 }
 
 result authenticator::recheck(const protocol::connect_options& o, std::string_view nonce,
-                              bool use_no_auth_user, const authenticator* previous, auth_method method,
-                              std::string_view authenticated_as) const {
+                              bool use_no_auth_user, const authenticator* previous,
+                              auth_method method, std::string_view authenticated_as) const {
     if (const user_record* u = unchanged_password_user(o, previous, method, authenticated_as))
         return accept(*u, auth_method::password);
     return check(o, nonce, use_no_auth_user);
@@ -154,7 +163,8 @@ result authenticator::recheck(const protocol::connect_options& o, std::string_vi
 bool authenticator::recheck_expensive(const protocol::connect_options& o, bool use_no_auth_user,
                                       const authenticator* previous, auth_method method,
                                       std::string_view authenticated_as) const {
-    return !unchanged_password_user(o, previous, method, authenticated_as) && expensive(o, use_no_auth_user);
+    return !unchanged_password_user(o, previous, method, authenticated_as) &&
+           expensive(o, use_no_auth_user);
 }
 
 result authenticator::check(const protocol::connect_options& o, std::string_view nonce,

@@ -99,7 +99,8 @@ bool parse_gossip_url(std::string_view s, cluster::route_url& out) {
     const std::size_t colon = s.rfind(':');
     if (colon == std::string_view::npos) return false;
     out.host.assign(s.substr(0, colon));
-    if (out.host.size() > 2 && out.host.front() == '[') out.host = out.host.substr(1, out.host.size() - 2);
+    if (out.host.size() > 2 && out.host.front() == '[')
+        out.host = out.host.substr(1, out.host.size() - 2);
     try {
         out.port = std::stoi(std::string(s.substr(colon + 1)));
     } catch (...) {
@@ -163,7 +164,8 @@ std::string redacted(std::string_view url) {
 }
 
 std::string random_name() {
-    static constexpr char alphabet[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    static constexpr char alphabet[] =
+        "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
     std::random_device rd;
     std::string s;
     for (int i = 0; i < 22; ++i) s.push_back(alphabet[rd() % 62]);
@@ -222,7 +224,8 @@ bool cluster_manager::open(std::string* error) {
                                            : reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
     {
         std::lock_guard lock(mu_);
-        for (const auto& u : cl_.routes) configured_.push_back(configured_route{u, {}, false, false, {}});
+        for (const auto& u : cl_.routes)
+            configured_.push_back(configured_route{u, {}, false, false, {}});
     }
     LOG_INF("Cluster name is %s%s", name_.c_str(), dynamic_name_ ? " (dynamic)" : "");
     LOG_INF("Listening for route connections on %s:%d", host.c_str(), port_);
@@ -380,8 +383,9 @@ void cluster_manager::greet_inbound(int fd, std::string ip, int port) {
 // INFO at once and expects CONNECT then INFO; the dialler sends CONNECT and
 // its INFO and reads the acceptor's INFO.
 bool cluster_manager::exchange(handshake& h, std::string* why) {
-    set_timeouts(h.fd, h.solicited ? handshake_timeout : std::max(cl_.auth_timeout,
-                                                                    std::chrono::nanoseconds(std::chrono::seconds(1))));
+    set_timeouts(h.fd, h.solicited ? handshake_timeout
+                                   : std::max(cl_.auth_timeout,
+                                              std::chrono::nanoseconds(std::chrono::seconds(1))));
     std::string buf, line;
     std::string_view rest;
     const auto refuse = [&](std::string text) {
@@ -533,11 +537,13 @@ void cluster_manager::register_route(handshake h) {
             return;
         }
         const peer old = it->second;
-        LOG_INF("%s:%d - rid:%llu - Route connection closed: Duplicate Route", old.remote_ip.c_str(),
-                old.remote_port, static_cast<unsigned long long>(old.serial));
+        LOG_INF("%s:%d - rid:%llu - Route connection closed: Duplicate Route",
+                old.remote_ip.c_str(), old.remote_port,
+                static_cast<unsigned long long>(old.serial));
         peers_.erase(it);
         --routes_per_shard_[old.shard];
-        post_(old.shard, [serial = old.serial](shard& s) { s.close_route(serial, "Duplicate Route"); });
+        post_(old.shard,
+              [serial = old.serial](shard& s) { s.close_route(serial, "Duplicate Route"); });
     }
     // The shard with the fewest routes takes it.
     unsigned target = 0;
@@ -574,7 +580,8 @@ void cluster_manager::register_route(handshake h) {
         }
         const std::string line = protocol::write_route_info(g);
         for (const auto& [oid, op] : peers_)
-            post_(op.shard, [serial = op.serial, line](shard& s) { s.send_to_route(serial, line); });
+            post_(op.shard,
+                  [serial = op.serial, line](shard& s) { s.send_to_route(serial, line); });
     }
     peers_.emplace(id, std::move(p));
     publish_client_urls_locked();

@@ -62,7 +62,8 @@ std::string shadow_pattern(std::string_view p, const auth::stream_route& r) {
         if (local.size() > r.subject.size() &&
             std::string_view(local).substr(local.size() - r.subject.size()) == r.subject) {
             const std::size_t prefix = local.size() - r.subject.size();
-            if (p.size() > prefix && p.substr(0, prefix) == std::string_view(local).substr(0, prefix))
+            if (p.size() > prefix &&
+                p.substr(0, prefix) == std::string_view(local).substr(0, prefix))
                 return std::string(p.substr(prefix));
         }
         return r.subject;
@@ -101,10 +102,10 @@ void route_protocol::start(session& s, std::string_view leftover) {
     ++open_;
     // Our whole interest, in one write, before anything else we send: our
     // subscriptions, then the shadow interest no subscription covers already.
-    router_.for_each_local_interest([&](auth::account_id a, std::string_view pattern,
-                                        std::string_view queue, std::uint32_t n) {
-        write_interest(s, a, pattern, queue, n);
-    });
+    router_.for_each_local_interest(
+        [&](auth::account_id a, std::string_view pattern, std::string_view queue, std::uint32_t n) {
+            write_interest(s, a, pattern, queue, n);
+        });
     for (const auto& [key, n] : shadows_) {
         const std::size_t sp = key.find(' ');
         const auto a = static_cast<std::uint16_t>(std::stoul(key.substr(0, sp)));
@@ -160,7 +161,8 @@ void route_protocol::send_interest(std::uint16_t account, std::string_view patte
         const auto it = shadows_.find(std::to_string(account) + " " + std::string(pattern));
         if (it != shadows_.end()) extra = it->second;
     }
-    if ((before + extra == 0) != (after + extra == 0)) write_all(account, pattern, {}, after + extra);
+    if ((before + extra == 0) != (after + extra == 0))
+        write_all(account, pattern, {}, after + extra);
 }
 
 void route_protocol::shadow(std::uint16_t importer, std::string_view pattern, int delta) {
@@ -177,7 +179,8 @@ void route_protocol::shadow(std::uint16_t importer, std::string_view pattern, in
             n = delta > 0 ? n + 1 : (n ? n - 1 : 0);
             const std::uint32_t after = n;
             if (after == 0) shadows_.erase(key);
-            const std::uint32_t real = router_.local_interest(static_cast<auth::account_id>(a), p, {});
+            const std::uint32_t real =
+                router_.local_interest(static_cast<auth::account_id>(a), p, {});
             if ((real + before == 0) != (real + after == 0))
                 write_all(static_cast<std::uint16_t>(a), p, {}, after);
         }
@@ -356,8 +359,7 @@ bool route_protocol::handle_line(session& s, std::string_view op,
         sessions_.append(s, "PONG\r\n");
     } else if (op_is(op, "pong")) {
         s.ping.outstanding = 0;
-        if (s.ping.sent != clock::time_point{})
-            s.ping.rtt = clock::now() - s.ping.sent;
+        if (s.ping.sent != clock::time_point{}) s.ping.rtt = clock::now() - s.ping.sent;
     } else if (op_is(op, "info")) {
         protocol::route_info info;
         std::string err;
@@ -373,13 +375,12 @@ bool route_protocol::handle_line(session& s, std::string_view op,
         if (events_) events_->route_info(s.route->serial, std::move(info));
     } else if (op_is(op, "-err")) {
         LOG_ERR("%s:%d - rid:%llu - Route Error %.*s", s.ip.c_str(), s.port,
-                static_cast<unsigned long long>(s.cid), static_cast<int>(line.size()),
-                line.data());
+                static_cast<unsigned long long>(s.cid), static_cast<int>(line.size()), line.data());
         s.close_reason = "Route Error";
         sessions_.close_after_flush(s);
         return false;
-    } else if (op_is(op, "+ok") || op_is(op, "connect") || op_is(op, "ls+") ||
-               op_is(op, "ls-") || op_is(op, "a+") || op_is(op, "a-")) {
+    } else if (op_is(op, "+ok") || op_is(op, "connect") || op_is(op, "ls+") || op_is(op, "ls-") ||
+               op_is(op, "a+") || op_is(op, "a-")) {
         // Nothing to do: we never ask for +OK, the CONNECT was the
         // handshake's, and we advertise neither lnoc nor gateways.
     } else {
@@ -432,8 +433,8 @@ void route_protocol::handle_sub(session& s, const std::vector<std::string_view>&
     router_.set_route_interest(*acct, s.route->id, subject, queue, count);
 }
 
-void route_protocol::handle_msg(session& s, const std::vector<std::string_view>& args,
-                                bool headers, std::string_view payload) {
+void route_protocol::handle_msg(session& s, const std::vector<std::string_view>& args, bool headers,
+                                std::string_view payload) {
     // RMSG <acc> <subj> [reply] <size>
     // RMSG <acc> <subj> + <reply> <q...> <size> | RMSG <acc> <subj> | <q...> <size>
     // HMSG: the same with <hdr> before <size>.

@@ -51,9 +51,8 @@ publish_result router::publish(const publisher& from, auth::account_id acct, con
 
 // Delivery within one account: this shard's subscribers, then the shards
 // and routes whose interest the replicated map shows.
-publish_result router::publish_here(const publisher& from, auth::account_id acct,
-                                    const message& m, scope where,
-                                    const std::vector<std::string_view>* named) {
+publish_result router::publish_here(const publisher& from, auth::account_id acct, const message& m,
+                                    scope where, const std::vector<std::string_view>* named) {
     const bool routed = where != scope::cluster;
     publish_result res;
     subjects::interest_map& interest = space(acct).interest;
@@ -70,8 +69,7 @@ publish_result router::publish_here(const publisher& from, auth::account_id acct
     for (const subjects::queue_interest& q : ir.queues) {
         int s;
         if (routed) {
-            if (named && std::find(named->begin(), named->end(), q.name) == named->end())
-                continue;
+            if (named && std::find(named->begin(), named->end(), q.name) == named->end()) continue;
             subjects::queue_interest here{q.name, {}, 0};
             for (const auto& w : q.weights)
                 if (w.shard < nshards_) {
@@ -153,12 +151,12 @@ publish_result router::publish_routed(auth::account_id acct, const message& m,
 
 void router::enable_cluster() {
     for (std::size_t a = 0; a < spaces_.size(); ++a)
-        spaces_[a]->interest.observe_local(
-            static_cast<std::uint16_t>(nshards_),
-            [this, a](std::string_view p, std::string_view q, std::uint32_t before,
-                      std::uint32_t after) {
-                out_.local_interest(static_cast<std::uint16_t>(a), p, q, before, after);
-            });
+        spaces_[a]->interest.observe_local(static_cast<std::uint16_t>(nshards_),
+                                           [this, a](std::string_view p, std::string_view q,
+                                                     std::uint32_t before, std::uint32_t after) {
+                                               out_.local_interest(static_cast<std::uint16_t>(a), p,
+                                                                   q, before, after);
+                                           });
 }
 
 void router::set_route_interest(auth::account_id acct, std::uint16_t route,

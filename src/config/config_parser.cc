@@ -2,18 +2,19 @@
 // the one nats-server's state-machine lexer accepts; where that lexer has
 // accidents (a bare `]` glued to a number becomes a string, a key with no
 // value is dropped) we give the evident meaning or a clear error instead.
-#include <natrix/config/config_parser.hh>
-
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <utility>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <utility>
+
+#include <natrix/config/config_parser.hh>
 
 namespace natrix::config {
 
@@ -28,11 +29,19 @@ struct shared_state {
     std::size_t bytes = 0;
 };
 
-bool is_space(char c) { return c == ' ' || c == '\t'; }
-bool is_newline(char c) { return c == '\n' || c == '\r'; }
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_space(char c) {
+    return c == ' ' || c == '\t';
+}
+bool is_newline(char c) {
+    return c == '\n' || c == '\r';
+}
+bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+char lower(char c) {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 bool iequals(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;
@@ -44,10 +53,14 @@ bool iequals(std::string_view a, std::string_view b) {
 // Shows one character in an error message.
 std::string show_char(char c) {
     switch (c) {
-    case '\n': return "'\\n'";
-    case '\r': return "'\\r'";
-    case '\t': return "'\\t'";
-    default: break;
+    case '\n':
+        return "'\\n'";
+    case '\r':
+        return "'\\r'";
+    case '\t':
+        return "'\\t'";
+    default:
+        break;
     }
     auto u = static_cast<unsigned char>(c);
     if (u < 0x20 || u >= 0x7f) {
@@ -109,8 +122,7 @@ void restamp(value& v, const position& p) {
 }
 
 // Reads a whole regular file of bounded size; returns false with a reason.
-bool read_file(const std::string& path, std::size_t max_bytes, std::string* out,
-               std::string* why) {
+bool read_file(const std::string& path, std::size_t max_bytes, std::string* out, std::string* why) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         *why = std::strerror(errno);
@@ -177,8 +189,11 @@ class parser {
 public:
     parser(std::string_view text, std::shared_ptr<const std::string> file, std::string base_dir,
            shared_state& st, std::size_t depth)
-        : s_(text), file_(std::move(file)), base_dir_(std::move(base_dir)), st_(st),
-          depth_(depth) {}
+        : s_(text)
+        , file_(std::move(file))
+        , base_dir_(std::move(base_dir))
+        , st_(st)
+        , depth_(depth) {}
 
     // A whole file: entries of the top-level map.
     bool parse_document(value& root);
@@ -203,9 +218,7 @@ private:
     position here() const {
         return position{file_, line_, static_cast<std::uint32_t>(i_ - line_start_ + 1)};
     }
-    std::string what_here() const {
-        return eof() ? std::string("end of file") : show_char(peek());
-    }
+    std::string what_here() const { return eof() ? std::string("end of file") : show_char(peek()); }
 
     bool fail(const position& p, const std::string& message) {
         if (error_.empty()) error_ = p.to_string() + ": " + message;
@@ -274,7 +287,10 @@ private:
 
 struct scope_guard {
     std::vector<value*>& scopes;
-    explicit scope_guard(std::vector<value*>& s, value* v) : scopes(s) { scopes.push_back(v); }
+    explicit scope_guard(std::vector<value*>& s, value* v)
+        : scopes(s) {
+        scopes.push_back(v);
+    }
     ~scope_guard() { scopes.pop_back(); }
     scope_guard(const scope_guard&) = delete;
     scope_guard& operator=(const scope_guard&) = delete;
@@ -427,8 +443,8 @@ bool parser::expect_value_end() {
         return true;
     }
     if (c == '}') return true; // the enclosing map (or JSON wrapper) closes
-    return fail(here(), "expected a new line, ';', ',' or '}' after a value but found " +
-                            show_char(c));
+    return fail(here(),
+                "expected a new line, ';', ',' or '}' after a value but found " + show_char(c));
 }
 
 bool parser::parse_value(value& out) {
@@ -472,21 +488,23 @@ bool parser::parse_value(value& out) {
     case '\0':
         if (eof()) return fail(p, "expected a value but found end of file");
         return fail(p, "expected a value but found " + show_char(c));
-    default: return parse_bare(out);
+    default:
+        return parse_bare(out);
     }
 }
 
 bool parser::parse_map(value& out, const position& open) {
     if (depth_ + 1 > st_.opts.max_nesting)
-        return fail(open, "maps and arrays nested deeper than " +
-                              std::to_string(st_.opts.max_nesting));
+        return fail(open,
+                    "maps and arrays nested deeper than " + std::to_string(st_.opts.max_nesting));
     if (!account(1, 0, open)) return false;
     out = value::make_map(open);
     ++depth_;
     scope_guard guard(scopes_, &out);
     for (;;) {
         skip_blank();
-        if (eof()) return fail(here(), "missing '}' to close the map opened at " + open.to_string());
+        if (eof())
+            return fail(here(), "missing '}' to close the map opened at " + open.to_string());
         char c = peek();
         if (c == '}') {
             advance();
@@ -502,8 +520,8 @@ bool parser::parse_map(value& out, const position& open) {
 
 bool parser::parse_array(value& out, const position& open) {
     if (depth_ + 1 > st_.opts.max_nesting)
-        return fail(open, "maps and arrays nested deeper than " +
-                              std::to_string(st_.opts.max_nesting));
+        return fail(open,
+                    "maps and arrays nested deeper than " + std::to_string(st_.opts.max_nesting));
     if (!account(1, 0, open)) return false;
     out = value::make_array(open);
     ++depth_;
@@ -561,20 +579,29 @@ bool parser::parse_double_quoted(std::string* out) {
         char e = peek();
         advance();
         switch (e) {
-        case 't': out->push_back('\t'); break;
-        case 'n': out->push_back('\n'); break;
-        case 'r': out->push_back('\r'); break;
-        case '"': out->push_back('"'); break;
-        case '\\': out->push_back('\\'); break;
+        case 't':
+            out->push_back('\t');
+            break;
+        case 'n':
+            out->push_back('\n');
+            break;
+        case 'r':
+            out->push_back('\r');
+            break;
+        case '"':
+            out->push_back('"');
+            break;
+        case '\\':
+            out->push_back('\\');
+            break;
         case 'x': {
             int v = 0;
             for (int k = 0; k < 2; ++k) {
                 char h = peek();
-                int d = is_digit(h) ? h - '0'
+                int d = is_digit(h)                            ? h - '0'
                         : (lower(h) >= 'a' && lower(h) <= 'f') ? lower(h) - 'a' + 10
-                                                                : -1;
-                if (eof() || d < 0)
-                    return fail(esc, "expected two hexadecimal digits after '\\x'");
+                                                               : -1;
+                if (eof() || d < 0) return fail(esc, "expected two hexadecimal digits after '\\x'");
                 v = v * 16 + d;
                 advance();
             }
@@ -637,11 +664,21 @@ bool parser::parse_bare(value& out) {
         advance();
         char e = eof() ? '\0' : peek();
         switch (e) {
-        case 't': text.push_back('\t'); break;
-        case 'n': text.push_back('\n'); break;
-        case 'r': text.push_back('\r'); break;
-        case '"': text.push_back('"'); break;
-        case '\\': text.push_back('\\'); break;
+        case 't':
+            text.push_back('\t');
+            break;
+        case 'n':
+            text.push_back('\n');
+            break;
+        case 'r':
+            text.push_back('\r');
+            break;
+        case '"':
+            text.push_back('"');
+            break;
+        case '\\':
+            text.push_back('\\');
+            break;
         default:
             if (eof()) return fail(esc, "a '\\' at the end of the file");
             return fail(esc, "invalid escape " + show_char(e) +
@@ -679,8 +716,7 @@ bool parser::parse_bare(value& out) {
 // Integers (with size units) and floats. A token that starts with a digit
 // but is neither ("2s", "127.0.0.1:4222", "1h30m") is a string, as in
 // nats-server; one that starts with '-' must be a number.
-bool parser::classify_number(std::string_view t, const position& p, value& out,
-                             bool* is_number) {
+bool parser::classify_number(std::string_view t, const position& p, value& out, bool* is_number) {
     *is_number = false;
     std::size_t j = t[0] == '-' ? 1 : 0;
     std::size_t k = j;
@@ -757,8 +793,8 @@ bool parser::resolve_variable(std::string_view name, const position& p, value& o
     st_.env_stack.pop_back();
     if (!ok) {
         // The sub-parser's error already says where inside the variable.
-        return fail(p, "variable reference for '" + env_name + "' could not be parsed: " +
-                           sub.error());
+        return fail(p, "variable reference for '" + env_name +
+                           "' could not be parsed: " + sub.error());
     }
     restamp(out, p);
     return true;
@@ -767,8 +803,7 @@ bool parser::resolve_variable(std::string_view name, const position& p, value& o
 bool parser::include_file(value& map, const std::string& target, const position& p) {
     if (!st_.opts.allow_includes) return fail(p, "include is not allowed here");
     if (st_.include_stack.size() > st_.opts.max_include_depth)
-        return fail(p, "includes nested deeper than " +
-                           std::to_string(st_.opts.max_include_depth));
+        return fail(p, "includes nested deeper than " + std::to_string(st_.opts.max_include_depth));
     // Unlike nats-server (which joins even absolute paths onto the including
     // file's directory) an absolute path is taken as is.
     std::string path = (target[0] == '/' || base_dir_.empty()) ? target : base_dir_ + "/" + target;

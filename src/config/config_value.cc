@@ -13,12 +13,18 @@ std::string position::to_string() const {
 
 std::string_view kind_name(value_kind kind) noexcept {
     switch (kind) {
-    case value_kind::map: return "map";
-    case value_kind::array: return "array";
-    case value_kind::string: return "string";
-    case value_kind::integer: return "integer";
-    case value_kind::floating: return "float";
-    case value_kind::boolean: return "boolean";
+    case value_kind::map:
+        return "map";
+    case value_kind::array:
+        return "array";
+    case value_kind::string:
+        return "string";
+    case value_kind::integer:
+        return "integer";
+    case value_kind::floating:
+        return "float";
+    case value_kind::boolean:
+        return "boolean";
     }
     return "value";
 }

@@ -1,7 +1,7 @@
-#include <natrix/config/cpu_list.hh>
-
 #include <algorithm>
 #include <charconv>
+
+#include <natrix/config/cpu_list.hh>
 
 namespace natrix::config {
 
@@ -33,12 +33,12 @@ bool parse_cpu_list(std::string_view text, std::vector<int>* out, std::string* e
         std::string_view item = trim(text.substr(0, comma));
         std::size_t dash = item.find('-');
         int first = 0, last = 0;
-        bool ok = dash == std::string_view::npos
-                      ? number(item, &first) && (last = first, true)
-                      : number(item.substr(0, dash), &first) && number(item.substr(dash + 1), &last);
+        bool ok = dash == std::string_view::npos ? number(item, &first) && (last = first, true)
+                                                 : number(item.substr(0, dash), &first) &&
+                                                       number(item.substr(dash + 1), &last);
         if (!ok) {
-            *error = "bad cpu list item '" + std::string(item) +
-                     "' (expected N or N-M, e.g. \"0-3,6\")";
+            *error =
+                "bad cpu list item '" + std::string(item) + "' (expected N or N-M, e.g. \"0-3,6\")";
             return false;
         }
         if (first > last) {

@@ -1,26 +1,37 @@
-#include <natrix/config/go_duration.hh>
-
 #include <cstdint>
+
+#include <natrix/config/go_duration.hh>
 
 namespace natrix::config {
 
 namespace {
 
 bool unit_nanos(std::string_view unit, std::uint64_t* ns) {
-    if (unit == "ns") *ns = 1;
-    else if (unit == "us" || unit == "\xc2\xb5s" /* µ U+00B5 */ || unit == "\xce\xbcs" /* μ U+03BC */)
+    if (unit == "ns")
+        *ns = 1;
+    else if (unit == "us" || unit == "\xc2\xb5s" /* µ U+00B5 */ ||
+             unit == "\xce\xbcs" /* μ U+03BC */)
         *ns = 1000;
-    else if (unit == "ms") *ns = 1000 * 1000;
-    else if (unit == "s") *ns = 1000 * 1000 * 1000;
-    else if (unit == "m") *ns = 60ull * 1000 * 1000 * 1000;
-    else if (unit == "h") *ns = 3600ull * 1000 * 1000 * 1000;
-    else return false;
+    else if (unit == "ms")
+        *ns = 1000 * 1000;
+    else if (unit == "s")
+        *ns = 1000 * 1000 * 1000;
+    else if (unit == "m")
+        *ns = 60ull * 1000 * 1000 * 1000;
+    else if (unit == "h")
+        *ns = 3600ull * 1000 * 1000 * 1000;
+    else
+        return false;
     return true;
 }
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
 
-std::string quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
+std::string quoted(std::string_view s) {
+    return "\"" + std::string(s) + "\"";
+}
 
 // Digits of a fraction without trailing zeros, e.g. 500000000 of 9 digits -> "5".
 std::string fraction(std::uint64_t v, int digits) {
@@ -52,9 +63,8 @@ bool parse_go_duration(std::string_view text, std::chrono::nanoseconds* out, std
     }
     // Accumulate in 128 bits so that overflow is a plain comparison.
     unsigned __int128 total = 0;
-    const unsigned __int128 limit =
-        negative ? (static_cast<unsigned __int128>(1) << 63)
-                 : (static_cast<unsigned __int128>(1) << 63) - 1;
+    const unsigned __int128 limit = negative ? (static_cast<unsigned __int128>(1) << 63)
+                                             : (static_cast<unsigned __int128>(1) << 63) - 1;
     while (!s.empty()) {
         std::size_t i = 0;
         unsigned __int128 whole = 0;

@@ -1,9 +1,10 @@
-#include <natrix/io/uring.hh>
-
 #include <cerrno>
 #include <cstring>
+
 #include <liburing.h>
 #include <sys/mman.h>
+
+#include <natrix/io/uring.hh>
 
 namespace natrix::io {
 
@@ -42,8 +43,8 @@ bool uring::open(const uring_settings& s, std::string* error) {
     open_ = true;
     if (!(p.features & IORING_FEAT_FAST_POLL))
         return fail("io_uring lacks IORING_FEAT_FAST_POLL: kernel too old");
-    std::unique_ptr<io_uring_probe, void (*)(io_uring_probe*)> probe(io_uring_get_probe_ring(ring_.get()),
-                                                                     io_uring_free_probe);
+    std::unique_ptr<io_uring_probe, void (*)(io_uring_probe*)> probe(
+        io_uring_get_probe_ring(ring_.get()), io_uring_free_probe);
     if (!probe || !io_uring_opcode_supported(probe.get(), IORING_OP_SEND) ||
         !io_uring_opcode_supported(probe.get(), IORING_OP_ACCEPT))
         return fail("io_uring lacks SEND/ACCEPT opcodes: kernel too old");
@@ -59,15 +60,16 @@ bool uring::open(const uring_settings& s, std::string* error) {
     reg.bgid = s.buffer_group;
     r = io_uring_register_buf_ring(ring_.get(), &reg, 0);
     if (r < 0) {
-        return fail(std::string("io_uring provided buffer rings unsupported (") + std::strerror(-r) +
-                    "): natrix needs Linux >= 5.19");
+        return fail(std::string("io_uring provided buffer rings unsupported (") +
+                    std::strerror(-r) + "): natrix needs Linux >= 5.19");
     }
     io_uring_buf_ring_init(buf_ring_);
     buffers_.reset(new char[std::size_t(count) * s.buffer_size]);
     buf_mask_ = io_uring_buf_ring_mask(count);
     for (unsigned i = 0; i < count; ++i)
-        io_uring_buf_ring_add(buf_ring_, buffers_.get() + std::size_t(i) * s.buffer_size, s.buffer_size,
-                              static_cast<unsigned short>(i), buf_mask_, static_cast<int>(i));
+        io_uring_buf_ring_add(buf_ring_, buffers_.get() + std::size_t(i) * s.buffer_size,
+                              s.buffer_size, static_cast<unsigned short>(i), buf_mask_,
+                              static_cast<int>(i));
     io_uring_buf_ring_advance(buf_ring_, static_cast<int>(count));
     return true;
 }

@@ -68,7 +68,8 @@ std::string render_varz(const varz_input& in) {
     w.field("host", in.id.host);
     w.field("port", in.id.port);
     // As nats-server's INFO: no_auth_user lets silent clients in.
-    if (c.auth && c.auth->required() && c.auth->no_auth_user().empty()) w.field("auth_required", true);
+    if (c.auth && c.auth->required() && c.auth->no_auth_user().empty())
+        w.field("auth_required", true);
     w.field("max_connections", c.max_connections);
     if (c.max_subscriptions > 0) w.field("max_subscriptions", c.max_subscriptions);
     // Go marshals time.Duration as integer nanoseconds.
@@ -87,8 +88,7 @@ std::string render_varz(const varz_input& in) {
         w.field("name", in.cluster_name);
         w.field("addr", c.cluster.host);
         w.field("cluster_port", in.cluster_port);
-        w.field("auth_timeout",
-                std::chrono::duration<double>(c.cluster.auth_timeout).count());
+        w.field("auth_timeout", std::chrono::duration<double>(c.cluster.auth_timeout).count());
         if (!c.cluster.routes.empty()) {
             w.key("urls").begin_array();
             for (const auto& r : c.cluster.routes) w.value(r.host + ":" + std::to_string(r.port));

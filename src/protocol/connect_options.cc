@@ -1,6 +1,6 @@
-#include <natrix/protocol/connect_options.hh>
-
 #include <simdjson.h>
+
+#include <natrix/protocol/connect_options.hh>
 
 namespace natrix::protocol {
 
@@ -57,28 +57,45 @@ bool parse_connect_options(std::string_view json, connect_options& out, std::str
         };
 
         bool ok = true;
-        if (iequals(key, "verbose")) ok = get_bool(out.verbose);
-        else if (iequals(key, "pedantic")) ok = get_bool(out.pedantic);
-        else if (iequals(key, "tls_required")) ok = get_bool(out.tls_required);
-        else if (iequals(key, "echo")) ok = get_bool(out.echo);
-        else if (iequals(key, "headers")) ok = get_bool(out.headers);
-        else if (iequals(key, "no_responders")) ok = get_bool(out.no_responders);
+        if (iequals(key, "verbose"))
+            ok = get_bool(out.verbose);
+        else if (iequals(key, "pedantic"))
+            ok = get_bool(out.pedantic);
+        else if (iequals(key, "tls_required"))
+            ok = get_bool(out.tls_required);
+        else if (iequals(key, "echo"))
+            ok = get_bool(out.echo);
+        else if (iequals(key, "headers"))
+            ok = get_bool(out.headers);
+        else if (iequals(key, "no_responders"))
+            ok = get_bool(out.no_responders);
         else if (iequals(key, "protocol")) {
             int64_t v;
             if (auto e = value.get_int64().get(v); e)
                 return fail(error, "CONNECT field 'protocol' must be an integer");
             out.protocol = v;
-        } else if (iequals(key, "name")) ok = get_string(out.name);
-        else if (iequals(key, "lang")) ok = get_string(out.lang);
-        else if (iequals(key, "version")) ok = get_string(out.version);
-        else if (iequals(key, "user")) ok = get_string(out.user);
-        else if (iequals(key, "pass")) ok = get_string(out.pass);
-        else if (iequals(key, "auth_token")) ok = get_string(out.auth_token);
-        else if (iequals(key, "nkey")) ok = get_string(out.nkey);
-        else if (iequals(key, "sig")) ok = get_string(out.sig);
-        else if (iequals(key, "jwt")) ok = get_string(out.jwt);
-        else if (iequals(key, "account")) ok = get_string(out.account);
-        else if (iequals(key, "new_account")) ok = get_bool(out.new_account);
+        } else if (iequals(key, "name"))
+            ok = get_string(out.name);
+        else if (iequals(key, "lang"))
+            ok = get_string(out.lang);
+        else if (iequals(key, "version"))
+            ok = get_string(out.version);
+        else if (iequals(key, "user"))
+            ok = get_string(out.user);
+        else if (iequals(key, "pass"))
+            ok = get_string(out.pass);
+        else if (iequals(key, "auth_token"))
+            ok = get_string(out.auth_token);
+        else if (iequals(key, "nkey"))
+            ok = get_string(out.nkey);
+        else if (iequals(key, "sig"))
+            ok = get_string(out.sig);
+        else if (iequals(key, "jwt"))
+            ok = get_string(out.jwt);
+        else if (iequals(key, "account"))
+            ok = get_string(out.account);
+        else if (iequals(key, "new_account"))
+            ok = get_bool(out.new_account);
         if (!ok) return false;
     }
     return true;

@@ -1,10 +1,9 @@
+#include <array>
+#include <cstdint>
+#include <cstdio>
+
 #include <natrix/protocol/errors.hh>
 #include <natrix/util/utf8.hh>
-
-#include <cstdint>
-
-#include <array>
-#include <cstdio>
 
 namespace natrix::protocol {
 
@@ -37,8 +36,9 @@ bool go_printable(std::uint32_t r) {
     if (r < 0x7f) return true;
     if (r <= 0x9f || r == 0xa0 || r == 0xad) return false;
     if (r == 0x61c || (r >= 0x200b && r <= 0x200f) || (r >= 0x2028 && r <= 0x202f) ||
-        (r >= 0x205f && r <= 0x206f) || r == 0x3000 || r == 0xfeff || (r >= 0xfff9 && r <= 0xfffb) ||
-        (r >= 0xe000 && r <= 0xf8ff) || r >= 0xf0000 || r == 0x1680 || (r >= 0x2000 && r <= 0x200a))
+        (r >= 0x205f && r <= 0x206f) || r == 0x3000 || r == 0xfeff ||
+        (r >= 0xfff9 && r <= 0xfffb) || (r >= 0xe000 && r <= 0xf8ff) || r >= 0xf0000 ||
+        r == 0x1680 || (r >= 0x2000 && r <= 0x200a))
         return false;
     return true;
 }
@@ -69,13 +69,27 @@ std::size_t quote_go(char* buf, std::size_t cap, std::string_view s) {
             for (std::size_t k = 0; k < len; ++k) put(s[i + k]);
         } else {
             switch (r) {
-            case '\a': put('\\'), put('a'); break;
-            case '\b': put('\\'), put('b'); break;
-            case '\f': put('\\'), put('f'); break;
-            case '\n': put('\\'), put('n'); break;
-            case '\r': put('\\'), put('r'); break;
-            case '\t': put('\\'), put('t'); break;
-            case '\v': put('\\'), put('v'); break;
+            case '\a':
+                put('\\'), put('a');
+                break;
+            case '\b':
+                put('\\'), put('b');
+                break;
+            case '\f':
+                put('\\'), put('f');
+                break;
+            case '\n':
+                put('\\'), put('n');
+                break;
+            case '\r':
+                put('\\'), put('r');
+                break;
+            case '\t':
+                put('\\'), put('t');
+                break;
+            case '\v':
+                put('\\'), put('v');
+                break;
             default:
                 if (r < 0x20 || r == 0x7f)
                     put('\\'), put('x'), put_hex(r, 2);

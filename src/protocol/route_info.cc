@@ -1,7 +1,7 @@
+#include <simdjson.h>
+
 #include <natrix/protocol/route_info.hh>
 #include <natrix/util/json_string.hh>
-
-#include <simdjson.h>
 
 namespace natrix::protocol {
 
@@ -118,49 +118,49 @@ std::string write_route_connect(const route_connect& c) {
 bool parse_route_info(std::string_view json, route_info& out, std::string* error) {
     return for_each_field(json, "INFO", error,
                           [&](std::string_view k, const simdjson::dom::element& v) {
-        if (k == "server_id") return get(v, out.server_id);
-        if (k == "server_name") return get(v, out.server_name);
-        if (k == "version") return get(v, out.version);
-        if (k == "host") return get(v, out.host);
-        if (k == "port") return get_int(v, out.port);
-        if (k == "ip") return get(v, out.ip);
-        if (k == "auth_required") return get(v, out.auth_required);
-        if (k == "headers") return get(v, out.headers);
-        if (k == "cluster") return get(v, out.cluster);
-        if (k == "cluster_dynamic") return get(v, out.cluster_dynamic);
-        if (k == "ldm") return get(v, out.ldm);
-        if (k == "route_account") return get(v, out.route_account);
-        if (k == "route_pool_size") return get_int(v, out.route_pool_size);
-        if (k == "gateway_url") return get(v, out.gateway_url);
-        if (k == "connect_urls") {
-            simdjson::dom::array a;
-            if (v.get_array().get(a)) return false;
-            out.connect_urls.clear();
-            for (simdjson::dom::element e : a) {
-                std::string u;
-                if (!get(e, u)) return false;
-                out.connect_urls.push_back(std::move(u));
-            }
-            return true;
-        }
-        return true; // unknown fields: ignored, as a 2.9 peer does
-    });
+                              if (k == "server_id") return get(v, out.server_id);
+                              if (k == "server_name") return get(v, out.server_name);
+                              if (k == "version") return get(v, out.version);
+                              if (k == "host") return get(v, out.host);
+                              if (k == "port") return get_int(v, out.port);
+                              if (k == "ip") return get(v, out.ip);
+                              if (k == "auth_required") return get(v, out.auth_required);
+                              if (k == "headers") return get(v, out.headers);
+                              if (k == "cluster") return get(v, out.cluster);
+                              if (k == "cluster_dynamic") return get(v, out.cluster_dynamic);
+                              if (k == "ldm") return get(v, out.ldm);
+                              if (k == "route_account") return get(v, out.route_account);
+                              if (k == "route_pool_size") return get_int(v, out.route_pool_size);
+                              if (k == "gateway_url") return get(v, out.gateway_url);
+                              if (k == "connect_urls") {
+                                  simdjson::dom::array a;
+                                  if (v.get_array().get(a)) return false;
+                                  out.connect_urls.clear();
+                                  for (simdjson::dom::element e : a) {
+                                      std::string u;
+                                      if (!get(e, u)) return false;
+                                      out.connect_urls.push_back(std::move(u));
+                                  }
+                                  return true;
+                              }
+                              return true; // unknown fields: ignored, as a 2.9 peer does
+                          });
 }
 
 bool parse_route_connect(std::string_view json, route_connect& out, std::string* error) {
     return for_each_field(json, "CONNECT", error,
                           [&](std::string_view k, const simdjson::dom::element& v) {
-        if (k == "name") return get(v, out.name);
-        if (k == "cluster") return get(v, out.cluster);
-        if (k == "cluster_dynamic") return get(v, out.cluster_dynamic);
-        if (k == "user") return get(v, out.user);
-        if (k == "pass") return get(v, out.pass);
-        if (k == "headers") return get(v, out.headers);
-        if (k == "tls_required") return get(v, out.tls_required);
-        if (k == "lang") return get(v, out.lang);
-        if (k == "gateway") return get(v, out.gateway);
-        return true;
-    });
+                              if (k == "name") return get(v, out.name);
+                              if (k == "cluster") return get(v, out.cluster);
+                              if (k == "cluster_dynamic") return get(v, out.cluster_dynamic);
+                              if (k == "user") return get(v, out.user);
+                              if (k == "pass") return get(v, out.pass);
+                              if (k == "headers") return get(v, out.headers);
+                              if (k == "tls_required") return get(v, out.tls_required);
+                              if (k == "lang") return get(v, out.lang);
+                              if (k == "gateway") return get(v, out.gateway);
+                              return true;
+                          });
 }
 
 } // namespace natrix::protocol

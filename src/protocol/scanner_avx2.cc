@@ -1,7 +1,7 @@
 // Compiled with -mavx2 (see meson.build); only called after a CPUID check.
-#include "scanner_kernel.hh"
-
 #include <immintrin.h>
+
+#include "scanner_kernel.hh"
 
 namespace natrix::protocol {
 
@@ -10,10 +10,10 @@ struct avx2_block {
     static constexpr unsigned width = 32;
     static void classify(const char* p, std::uint64_t& nl, std::uint64_t& sep) noexcept {
         const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
-        const __m256i s = _mm256_or_si256(
-            _mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8(' ')),
-                            _mm256_cmpeq_epi8(v, _mm256_set1_epi8('\t'))),
-            _mm256_cmpeq_epi8(v, _mm256_set1_epi8('\r')));
+        const __m256i s =
+            _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8(' ')),
+                                            _mm256_cmpeq_epi8(v, _mm256_set1_epi8('\t'))),
+                            _mm256_cmpeq_epi8(v, _mm256_set1_epi8('\r')));
         nl = static_cast<std::uint32_t>(
             _mm256_movemask_epi8(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('\n'))));
         sep = static_cast<std::uint32_t>(_mm256_movemask_epi8(s));

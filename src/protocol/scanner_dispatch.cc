@@ -16,18 +16,24 @@ scan_isa best_scan_isa() noexcept {
 
 scan_fn scan_kernel(scan_isa isa) noexcept {
     switch (isa) {
-    case scan_isa::avx2: return &scan_line_avx2;
-    case scan_isa::sse2: return &scan_line_sse2;
-    case scan_isa::scalar: return &scan_line_scalar;
+    case scan_isa::avx2:
+        return &scan_line_avx2;
+    case scan_isa::sse2:
+        return &scan_line_sse2;
+    case scan_isa::scalar:
+        return &scan_line_scalar;
     }
     return &scan_line_scalar;
 }
 
 const char* scan_isa_name(scan_isa isa) noexcept {
     switch (isa) {
-    case scan_isa::avx2: return "avx2";
-    case scan_isa::sse2: return "sse2";
-    case scan_isa::scalar: return "scalar";
+    case scan_isa::avx2:
+        return "avx2";
+    case scan_isa::sse2:
+        return "sse2";
+    case scan_isa::scalar:
+        return "scalar";
     }
     return "?";
 }

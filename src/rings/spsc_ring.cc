@@ -1,6 +1,6 @@
-#include <natrix/rings/spsc_ring.hh>
-
 #include <bit>
+
+#include <natrix/rings/spsc_ring.hh>
 
 namespace natrix::rings {
 

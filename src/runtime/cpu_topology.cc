@@ -1,10 +1,11 @@
-#include <natrix/runtime/cpu_topology.hh>
-
 #include <algorithm>
-#include <hwloc.h>
 #include <memory>
-#include <sched.h>
 #include <set>
+
+#include <hwloc.h>
+#include <sched.h>
+
+#include <natrix/runtime/cpu_topology.hh>
 
 namespace natrix::runtime {
 

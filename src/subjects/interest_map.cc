@@ -99,7 +99,8 @@ std::uint32_t interest_map::local_total(const entry& e) const noexcept {
 
 bool interest_map::set_count(entry_map::iterator it, std::uint16_t shard, std::string_view pattern,
                              std::string_view queue, std::uint32_t count) {
-    if (!observer_ || shard >= local_limit_) return set_count_only(it, shard, pattern, queue, count);
+    if (!observer_ || shard >= local_limit_)
+        return set_count_only(it, shard, pattern, queue, count);
     const std::uint32_t before = it == entries_.end() ? 0 : local_total(it->second);
     if (!set_count_only(it, shard, pattern, queue, count)) return false;
     const auto now = entries_.find(key_of(pattern, queue));

@@ -1,7 +1,7 @@
+#include <cstdint>
+
 #include <natrix/util/json_string.hh>
 #include <natrix/util/utf8.hh>
-
-#include <cstdint>
 
 namespace natrix::util {
 

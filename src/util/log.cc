@@ -1,17 +1,18 @@
-#include <natrix/util/log.hh>
-
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
-#include <fcntl.h>
 #include <mutex>
+
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/uio.h>
 #include <unistd.h>
+
+#include <natrix/util/log.hh>
 
 namespace natrix::util {
 
@@ -24,17 +25,23 @@ std::atomic<int> g_max_traced_msg_len{0};
 std::atomic<bool> g_logtime{true};
 std::atomic<int> g_fd{STDERR_FILENO};
 std::atomic<bool> g_journal{false}; // stderr is systemd's journal: "<N>" priority prefixes
-std::mutex g_config_mutex; // guards g_file and fd swaps; never taken on the log path
+std::mutex g_config_mutex;          // guards g_file and fd swaps; never taken on the log path
 std::string g_file;
 
 const char* level_tag(log_level level) {
     switch (level) {
-    case log_level::fatal: return "[FTL]";
-    case log_level::error: return "[ERR]";
-    case log_level::warn: return "[WRN]";
-    case log_level::info: return "[INF]";
-    case log_level::debug: return "[DBG]";
-    case log_level::trace: return "[TRC]";
+    case log_level::fatal:
+        return "[FTL]";
+    case log_level::error:
+        return "[ERR]";
+    case log_level::warn:
+        return "[WRN]";
+    case log_level::info:
+        return "[INF]";
+    case log_level::debug:
+        return "[DBG]";
+    case log_level::trace:
+        return "[TRC]";
     }
     return "[???]";
 }
@@ -132,12 +139,17 @@ std::size_t log_format_line(char* buf, std::size_t cap, log_level level, bool lo
 
 int log_syslog_priority(log_level level) noexcept {
     switch (level) {
-    case log_level::fatal: return 2; // LOG_CRIT
-    case log_level::error: return 3; // LOG_ERR
-    case log_level::warn: return 4;  // LOG_WARNING
-    case log_level::info: return 6;  // LOG_INFO
+    case log_level::fatal:
+        return 2; // LOG_CRIT
+    case log_level::error:
+        return 3; // LOG_ERR
+    case log_level::warn:
+        return 4; // LOG_WARNING
+    case log_level::info:
+        return 6; // LOG_INFO
     case log_level::debug:
-    case log_level::trace: return 7; // LOG_DEBUG
+    case log_level::trace:
+        return 7; // LOG_DEBUG
     }
     return 6;
 }
@@ -182,9 +194,8 @@ void log_write_text(log_level level, std::string_view text) noexcept {
     const std::size_t p = journal_prefix(head, level, fd);
     const std::size_t n = p + format_prefix(head + p, sizeof head - p, level,
                                             g_logtime.load(std::memory_order_relaxed));
-    iovec iov[3] = {{head, n},
-                    {const_cast<char*>(text.data()), text.size()},
-                    {const_cast<char*>("\n"), 1}};
+    iovec iov[3] = {
+        {head, n}, {const_cast<char*>(text.data()), text.size()}, {const_cast<char*>("\n"), 1}};
     ssize_t r = ::writev(fd, iov, 3);
     (void)r;
 }

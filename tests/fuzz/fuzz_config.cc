@@ -3,19 +3,19 @@
 // config syntax and must re-parse to the same tree (round trip), and must map
 // onto options without trouble. The same bytes also go through the duration
 // and cpu-list parsers.
-#include <natrix/config/config_parser.hh>
-#include <natrix/config/cpu_list.hh>
-#include <natrix/config/go_duration.hh>
-#include <natrix/config/server_options.hh>
-
 #include <charconv>
 #include <cmath>
-#include <cstdio>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 #include <string_view>
+
+#include <natrix/config/config_parser.hh>
+#include <natrix/config/cpu_list.hh>
+#include <natrix/config/go_duration.hh>
+#include <natrix/config/server_options.hh>
 
 using namespace natrix::config;
 
@@ -75,8 +75,12 @@ void write_value(std::string& out, const value& v) {
         }
         out += "]";
         break;
-    case value_kind::string: write_string(out, v.as_string()); break;
-    case value_kind::integer: out += std::to_string(v.as_integer()); break;
+    case value_kind::string:
+        write_string(out, v.as_string());
+        break;
+    case value_kind::integer:
+        out += std::to_string(v.as_integer());
+        break;
     case value_kind::floating: {
         // Floats come from "digits.digits", so they are finite; fixed
         // notation with the shortest round-trip digits reads back exactly.
@@ -88,7 +92,9 @@ void write_value(std::string& out, const value& v) {
         out += s;
         break;
     }
-    case value_kind::boolean: out += v.as_bool() ? "true" : "false"; break;
+    case value_kind::boolean:
+        out += v.as_bool() ? "true" : "false";
+        break;
     }
 }
 
@@ -111,12 +117,15 @@ bool same(const value& a, const value& b) {
             if (!same(x[i], y[i])) return false;
         return true;
     }
-    case value_kind::string: return a.as_string() == b.as_string();
-    case value_kind::integer: return a.as_integer() == b.as_integer();
+    case value_kind::string:
+        return a.as_string() == b.as_string();
+    case value_kind::integer:
+        return a.as_integer() == b.as_integer();
     case value_kind::floating:
         return a.as_float() == b.as_float() &&
                std::signbit(a.as_float()) == std::signbit(b.as_float());
-    case value_kind::boolean: return a.as_bool() == b.as_bool();
+    case value_kind::boolean:
+        return a.as_bool() == b.as_bool();
     }
     return false;
 }
@@ -126,7 +135,7 @@ bool same(const value& a, const value& b) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     std::string_view text(reinterpret_cast<const char*>(data), size);
     parse_options opts;
-    opts.allow_includes = false; // no reading the fuzzing machine's files
+    opts.allow_includes = false;  // no reading the fuzzing machine's files
     opts.use_environment = false; // deterministic
     opts.max_nodes = 50'000;
     opts.max_string_bytes = 1u << 20;
@@ -148,8 +157,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                          again.c_str());
             std::abort();
         }
-        options_result o = options_from_tree(std::make_shared<const value>(std::move(r.root)),
-                                             "fuzz.conf");
+        options_result o =
+            options_from_tree(std::make_shared<const value>(std::move(r.root)), "fuzz.conf");
         if (o.ok()) (void)validate_options(o.options);
         for (const std::string& e : o.errors)
             if (e.empty()) std::abort();

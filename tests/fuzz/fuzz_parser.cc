@@ -2,13 +2,13 @@
 // the rest is the stream. The same stream parsed whole, split at arbitrary
 // points, and with the scalar kernel must give the same ops and the same
 // error, and nothing may crash or read out of bounds.
-#include <natrix/protocol/parser.hh>
-
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
+
+#include <natrix/protocol/parser.hh>
 
 using namespace natrix::protocol;
 
@@ -98,8 +98,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // must then be a prefix of the whole run's ops.
     auto same = [&](const outcome& a, const outcome& b) {
         if (a.error == b.error && a.ops == b.ops) return true;
-        if (b.error == parse_error::max_control_line &&
-            a.ops.compare(0, b.ops.size(), b.ops) == 0)
+        if (b.error == parse_error::max_control_line && a.ops.compare(0, b.ops.size(), b.ops) == 0)
             return true;
         return false;
     };

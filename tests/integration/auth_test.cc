@@ -1,11 +1,12 @@
 // Client authentication end to end: the real natrix binary with a stock
 // client (nats.c) for token, user/password, bcrypt and no_auth_user, and a
 // raw socket for the auth timeout and ops before CONNECT.
-#include "test_server.hh"
+#include <memory>
 
 #include <crypt.h>
-#include <memory>
 #include <nats/nats.h>
+
+#include "test_server.hh"
 
 using namespace natrix::test;
 using namespace std::chrono_literals;
@@ -104,9 +105,11 @@ TEST_P(auth, bcrypt_users_and_no_auth_user) {
     ASSERT_EQ(hash.rfind("$2b$04$", 0), 0u) << hash;
     test_server srv(GetParam(), "authorization { users: [\n"
                                 "  {user: alice, password: a-pass}\n"
-                                "  {user: bob, password: \"" + hash + "\"}\n"
-                                "] }\n"
-                                "no_auth_user: alice\n");
+                                "  {user: bob, password: \"" +
+                                    hash +
+                                    "\"}\n"
+                                    "] }\n"
+                                    "no_auth_user: alice\n");
     expect_pub_sub_works(srv, {.user = "bob", .pass = "b-pass"});
     expect_rejected(srv, {.user = "bob", .pass = "a-pass"});
     expect_rejected(srv, {.user = "bob", .pass = hash.c_str()});
@@ -165,11 +168,13 @@ TEST(auth_worker, bcrypt_login_does_not_hold_up_the_shard) {
     // Cost 12: ~0.3 s here, far longer than a PING round trip.
     const char rbytes[16] = {1, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 44, 33, 22, 11, 0};
     char setting[CRYPT_GENSALT_OUTPUT_SIZE];
-    ASSERT_NE(crypt_gensalt_rn("$2b$", 12, rbytes, sizeof rbytes, setting, sizeof setting), nullptr);
+    ASSERT_NE(crypt_gensalt_rn("$2b$", 12, rbytes, sizeof rbytes, setting, sizeof setting),
+              nullptr);
     auto data = std::make_unique<crypt_data>();
     const std::string hash = crypt_r("slow-pass", setting, data.get());
     test_server srv(1, "authorization { users: [ {user: fast, password: f}, "
-                       "{user: slow, password: \"" + hash + "\"} ] }");
+                       "{user: slow, password: \"" +
+                           hash + "\"} ] }");
     raw_client fast(srv.port());
     fast.send("CONNECT {\"verbose\":false,\"user\":\"fast\",\"pass\":\"f\"}\r\nPING\r\n");
     ASSERT_EQ(fast.read_line(), "PONG\r\n");

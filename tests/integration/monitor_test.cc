@@ -847,7 +847,8 @@ TEST(monitor_auth, varz_and_connz_show_who_is_connected) {
     ASSERT_GT(natrix.http_port(), 0) << natrix.read_log();
     ASSERT_TRUE(nats.running());
     for (int port : {natrix.port(), nats.port()}) {
-        for (const char* login : {"{\"user\":\"ua\",\"pass\":\"pa\"}", "{\"user\":\"g\",\"pass\":\"pg\"}"}) {
+        for (const char* login :
+             {"{\"user\":\"ua\",\"pass\":\"pa\"}", "{\"user\":\"g\",\"pass\":\"pg\"}"}) {
             auto c = std::make_unique<raw_client>(port);
             std::string connect = std::string("CONNECT ") + login;
             connect.insert(connect.size() - 1, ",\"verbose\":false");

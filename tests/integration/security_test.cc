@@ -457,8 +457,8 @@ std::string bcrypt4(const std::string& password, char salt) {
 TEST_P(security, reload_reverifies_changed_bcrypt_users) {
     const std::string a1 = bcrypt4("a1", 1), a2 = bcrypt4("a2", 2), b = bcrypt4("b", 3);
     auto config = [&](const std::string& ha) {
-        return "authorization { users: [ {user: a, password: \"" + ha + "\"}, {user: b, password: \"" + b +
-               "\"} ] }";
+        return "authorization { users: [ {user: a, password: \"" + ha +
+               "\"}, {user: b, password: \"" + b + "\"} ] }";
     };
     test_server srv(GetParam(), config(a1));
     raw_client ca(srv.port()), cb(srv.port());

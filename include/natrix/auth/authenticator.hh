@@ -9,16 +9,16 @@
 // Built by the control thread from the config (again on reload), then
 // immutable: shards share it through shared_ptr<const authenticator> and
 // call check() concurrently; check() only reads members, so no locking.
-#include <natrix/auth/accounts.hh>
-#include <natrix/auth/permissions.hh>
-#include <natrix/config/security_options.hh>
-#include <natrix/protocol/connect_options.hh>
-
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <natrix/auth/accounts.hh>
+#include <natrix/auth/permissions.hh>
+#include <natrix/config/security_options.hh>
+#include <natrix/protocol/connect_options.hh>
 
 namespace natrix::auth {
 

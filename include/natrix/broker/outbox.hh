@@ -30,8 +30,8 @@ public:
 
     // Clusters (docs/clustering.md). One RMSG for route `route` (an interest
     // id at or past the shard count) carrying the queue groups it serves.
-    virtual void to_route(std::uint16_t /*route*/, std::uint16_t /*account*/,
-                          const message& /*m*/, const std::vector<std::string_view>& /*queues*/) {}
+    virtual void to_route(std::uint16_t /*route*/, std::uint16_t /*account*/, const message& /*m*/,
+                          const std::vector<std::string_view>& /*queues*/) {}
     // This server's own interest in (pattern, queue) went from `before` to
     // `after` subscriptions (plain: any count; queue: the weight routes get).
     virtual void local_interest(std::uint16_t /*account*/, std::string_view /*pattern*/,

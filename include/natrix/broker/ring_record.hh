@@ -23,9 +23,9 @@ enum type : std::uint32_t { message_type = 1, interest_type = 2, flow_type = 3 }
 struct message_record {
     std::uint16_t account = 0;
     bool plain = false;
-    std::uint8_t hops = 0; // times a queue message was re-routed for want of a member
+    std::uint8_t hops = 0;   // times a queue message was re-routed for want of a member
     std::uint16_t route = 0; // non-zero: not for subscribers, for this route (its RMSG)
-    broker::message msg;   // sampled_at is not carried
+    broker::message msg;     // sampled_at is not carried
     std::vector<std::string_view> queues;
 };
 

@@ -79,7 +79,9 @@ public:
         for (session* s : by_id_)
             if (s && s->is_open()) fn(*s);
     }
-    session* find(std::uint16_t id) const noexcept { return id < by_id_.size() ? by_id_[id] : nullptr; }
+    session* find(std::uint16_t id) const noexcept {
+        return id < by_id_.size() ? by_id_[id] : nullptr;
+    }
     std::size_t count() const noexcept { return open_; }
 
     // route_outbox

@@ -6,10 +6,10 @@
 // argument acts like the flag. Flags override the config file; with no -c,
 // the built-in default config is used. Nothing here prints or exits: the
 // caller (src/app) decides. Called once from main, on the main thread.
-#include <natrix/config/server_options.hh>
-
 #include <string>
 #include <vector>
+
+#include <natrix/config/server_options.hh>
 
 namespace natrix::config {
 

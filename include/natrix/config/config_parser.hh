@@ -14,22 +14,22 @@
 // Durations ("2s", "1h30m") are plain strings here; options parse them.
 // Every failure is returned as `file:line:col: message`; nothing throws.
 // Stateless: callable from any thread.
-#include <natrix/config/config_value.hh>
-
 #include <cstddef>
 #include <string>
 #include <string_view>
+
+#include <natrix/config/config_value.hh>
 
 namespace natrix::config {
 
 struct parse_options {
     bool allow_includes = true;
     std::size_t max_include_depth = 16;
-    std::size_t max_nesting = 100;                // maps/arrays inside each other
-    std::size_t max_nodes = 1'000'000;            // values, counting variable copies
-    std::size_t max_string_bytes = 64u << 20;     // all string/key bytes, counting copies
-    std::size_t max_file_bytes = 16u << 20;       // per file read (config or include)
-    bool use_environment = true;                  // $name falls back to getenv()
+    std::size_t max_nesting = 100;            // maps/arrays inside each other
+    std::size_t max_nodes = 1'000'000;        // values, counting variable copies
+    std::size_t max_string_bytes = 64u << 20; // all string/key bytes, counting copies
+    std::size_t max_file_bytes = 16u << 20;   // per file read (config or include)
+    bool use_environment = true;              // $name falls back to getenv()
 };
 
 struct parse_result {

@@ -18,7 +18,7 @@ namespace natrix::io {
 
 struct uring_settings {
     unsigned sq_entries = 4096;
-    unsigned buffer_count = 256;      // power of two, <= 32768
+    unsigned buffer_count = 256; // power of two, <= 32768
     std::uint32_t buffer_size = 65536;
     unsigned short buffer_group = 0;
 };

@@ -8,11 +8,12 @@
 //
 // Plain value type; one thread at a time. Misuse (a value where a key is
 // due, unbalanced ends) is a programming error caught by assertions.
-#include <natrix/util/json_string.hh>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <natrix/util/json_string.hh>
 
 namespace natrix::monitor {
 

@@ -5,11 +5,10 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
-
-#include <natrix/broker/shard_view.hh>
 #include <string_view>
 #include <vector>
 
+#include <natrix/broker/shard_view.hh>
 #include <natrix/monitor/shard_figures.hh>
 
 namespace natrix::monitor {

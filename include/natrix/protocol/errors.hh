@@ -24,13 +24,17 @@ enum class proto_error : unsigned char {
 };
 
 struct proto_error_info {
-    std::string_view text;   // what goes between the quotes of -ERR '...'
-    bool closes_connection;  // nats-server closes the connection after sending it
+    std::string_view text;  // what goes between the quotes of -ERR '...'
+    bool closes_connection; // nats-server closes the connection after sending it
 };
 
 const proto_error_info& error_info(proto_error e) noexcept;
-inline std::string_view error_text(proto_error e) noexcept { return error_info(e).text; }
-inline bool error_closes(proto_error e) noexcept { return error_info(e).closes_connection; }
+inline std::string_view error_text(proto_error e) noexcept {
+    return error_info(e).text;
+}
+inline bool error_closes(proto_error e) noexcept {
+    return error_info(e).closes_connection;
+}
 
 // Permission violations carry the subject (Go %q quoting, as nats-server).
 // Returns the number of bytes written into buf (the text without -ERR framing).

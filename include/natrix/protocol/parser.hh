@@ -13,13 +13,13 @@
 //  - a split payload is assembled in a per-connection buffer of exactly
 //    size+2 bytes (bounded by max_payload). A payload that arrives whole is
 //    a view into the caller's buffer. See docs/decisions/0002-protocol-codec.md.
-#include <natrix/protocol/op.hh>
-#include <natrix/protocol/scanner.hh>
-
 #include <cstdint>
 #include <memory>
 #include <string_view>
 #include <vector>
+
+#include <natrix/protocol/op.hh>
+#include <natrix/protocol/scanner.hh>
 
 namespace natrix::protocol {
 
@@ -110,7 +110,7 @@ private:
     parsed_op pending_;
     std::vector<char> body_;
     std::size_t body_have_ = 0;
-    std::size_t body_need_ = 0; // payload size + 2 for CRLF
+    std::size_t body_need_ = 0;    // payload size + 2 for CRLF
     std::size_t payload_size_ = 0; // from the control line being parsed
 };
 

@@ -13,7 +13,7 @@ struct server_info {
     std::string server_name;
     std::string version;
     int proto = 1;
-    std::string go;  // nats-server reports its Go version; we report our compiler
+    std::string go; // nats-server reports its Go version; we report our compiler
     std::string host;
     int port = 0;
     bool headers = true;
@@ -22,9 +22,9 @@ struct server_info {
     std::string client_ip;       // empty: omitted
     bool auth_required = false;
     bool tls_required = false;
-    std::string nonce;           // empty: omitted
+    std::string nonce; // empty: omitted
     std::vector<std::string> connect_urls;
-    bool ldm = false;            // lame duck mode: only set in async INFO
+    bool ldm = false; // lame duck mode: only set in async INFO
 };
 
 // "INFO {json} \r\n" (with the space nats-server puts before CRLF).

@@ -74,7 +74,9 @@ private:
     std::vector<std::string_view> overflow_;
 };
 
-inline bool has_wildcard(std::string_view subject) noexcept { return !is_literal(subject); }
+inline bool has_wildcard(std::string_view subject) noexcept {
+    return !is_literal(subject);
+}
 
 inline bool is_single_wildcard(std::string_view token) noexcept {
     return token.size() == 1 && token[0] == single_wildcard;

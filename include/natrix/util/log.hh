@@ -42,7 +42,8 @@ bool log_configure(const log_settings& settings, std::string* error);
 bool log_reopen(std::string* error);
 
 bool log_enabled(log_level level) noexcept;
-void log_write(log_level level, const char* fmt, ...) noexcept __attribute__((format(printf, 2, 3)));
+void log_write(log_level level, const char* fmt, ...) noexcept
+    __attribute__((format(printf, 2, 3)));
 void log_vwrite(log_level level, const char* fmt, va_list ap) noexcept;
 // Writes `text` as one line however long it is (log_write cuts lines at 2 KB;
 // a traced payload may be megabytes), with one writev(2).
@@ -63,9 +64,9 @@ std::size_t log_format_line(char* buf, std::size_t cap, log_level level, bool lo
 
 } // namespace natrix::util
 
-#define NATRIX_LOG(level, ...)                                                   \
-    do {                                                                         \
-        if (::natrix::util::log_enabled(level)) ::natrix::util::log_write(level, __VA_ARGS__); \
+#define NATRIX_LOG(level, ...)                                                                     \
+    do {                                                                                           \
+        if (::natrix::util::log_enabled(level)) ::natrix::util::log_write(level, __VA_ARGS__);     \
     } while (0)
 #define LOG_ERR(...) NATRIX_LOG(::natrix::util::log_level::error, __VA_ARGS__)
 #define LOG_WRN(...) NATRIX_LOG(::natrix::util::log_level::warn, __VA_ARGS__)

@@ -69,7 +69,6 @@ bool valid_token(std::string_view s, bool allow_wildcards) {
     return true;
 }
 
-
 bool read_file(const std::string& path, std::string& out, std::string& why) {
     std::FILE* f = std::fopen(path.c_str(), "rb");
     if (!f) {

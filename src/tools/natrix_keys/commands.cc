@@ -39,7 +39,6 @@ bool read_file(const std::string& path, std::string& out, std::string& why) {
     return ok;
 }
 
-
 // Wipes the string it owns when destroyed: seeds and seed files.
 struct secret {
     std::string text;

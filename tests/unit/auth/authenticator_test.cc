@@ -1,11 +1,11 @@
-#include <natrix/auth/authenticator.hh>
-#include <natrix/auth/nkey.hh>
+#include <memory>
+#include <string>
 
 #include <crypt.h>
 #include <gtest/gtest.h>
 
-#include <memory>
-#include <string>
+#include <natrix/auth/authenticator.hh>
+#include <natrix/auth/nkey.hh>
 
 namespace {
 
@@ -215,7 +215,8 @@ TEST(auth, nkey_users_sign_this_connections_nonce) {
     EXPECT_TRUE(a.uses_nonce());
     const std::string nonce = nkey::generate_nonce();
     auto sign = [](const nkey::keypair& k, const std::string& text) {
-        const nkey::signature sig = k.sign({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()});
+        const nkey::signature sig =
+            k.sign({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()});
         return nkey::base64url_encode(sig);
     };
     connect_options o;
@@ -261,7 +262,8 @@ TEST(auth, users_are_bound_to_their_account_and_permissions) {
 TEST(auth, a_corrupt_nkey_is_a_settings_error) {
     auth_settings s;
     s.users_list = true;
-    std::string key = natrix::auth::nkey::keypair::generate(natrix::auth::nkey::key_type::user).public_key();
+    std::string key =
+        natrix::auth::nkey::keypair::generate(natrix::auth::nkey::key_type::user).public_key();
     key[10] = key[10] == 'A' ? 'B' : 'A';
     s.users.push_back({"", "", key, "", std::nullopt});
     std::vector<std::string> errors;
@@ -279,21 +281,39 @@ TEST(auth, recheck_after_reload_verifies_only_changed_users) {
     // bob's hash did not change: his session (verified at CONNECT) is kept
     // without running bcrypt again, which is observable here because the
     // options carry a password that would not verify.
-    EXPECT_TRUE(new_auth.recheck(creds("bob", "not-checked"), "", true, &old_auth, auth_method::password, "bob").ok);
+    EXPECT_TRUE(
+        new_auth
+            .recheck(creds("bob", "not-checked"), "", true, &old_auth, auth_method::password, "bob")
+            .ok);
     // Without the previous authenticator, or once the hash changes, it is verified.
-    EXPECT_FALSE(new_auth.recheck(creds("bob", "not-checked"), "", true, nullptr, auth_method::password, "bob").ok);
+    EXPECT_FALSE(
+        new_auth
+            .recheck(creds("bob", "not-checked"), "", true, nullptr, auth_method::password, "bob")
+            .ok);
     after.users[1].password = bcrypt("other");
     authenticator changed(after);
-    EXPECT_FALSE(changed.recheck(creds("bob", "b-pass"), "", true, &old_auth, auth_method::password, "bob").ok);
+    EXPECT_FALSE(
+        changed.recheck(creds("bob", "b-pass"), "", true, &old_auth, auth_method::password, "bob")
+            .ok);
     // alice's plain password changed: the old one no longer passes.
-    EXPECT_FALSE(new_auth.recheck(creds("alice", "a-pass"), "", true, &old_auth, auth_method::password, "alice").ok);
-    EXPECT_TRUE(new_auth.recheck(creds("alice", "new-a-pass"), "", true, &old_auth, auth_method::password, "alice").ok);
+    EXPECT_FALSE(
+        new_auth
+            .recheck(creds("alice", "a-pass"), "", true, &old_auth, auth_method::password, "alice")
+            .ok);
+    EXPECT_TRUE(new_auth
+                    .recheck(creds("alice", "new-a-pass"), "", true, &old_auth,
+                             auth_method::password, "alice")
+                    .ok);
     // Only the name the client logged in as counts: a client that logged in
     // otherwise (an NKey user naming "bob" in its CONNECT) is checked in full.
-    EXPECT_FALSE(new_auth.recheck(creds("bob", "not-checked"), "", true, &old_auth, auth_method::nkey,
-                                  "UABC").ok);
-    EXPECT_FALSE(new_auth.recheck(creds("bob", "not-checked"), "", true, &old_auth, auth_method::password,
-                                  "carol").ok);
+    EXPECT_FALSE(
+        new_auth
+            .recheck(creds("bob", "not-checked"), "", true, &old_auth, auth_method::nkey, "UABC")
+            .ok);
+    EXPECT_FALSE(new_auth
+                     .recheck(creds("bob", "not-checked"), "", true, &old_auth,
+                              auth_method::password, "carol")
+                     .ok);
 }
 
 } // namespace

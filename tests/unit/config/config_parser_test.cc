@@ -1,10 +1,11 @@
-#include "temp_dir.hh"
+#include <cstdlib>
+#include <string>
+
+#include <gtest/gtest.h>
 
 #include <natrix/config/config_parser.hh>
 
-#include <cstdlib>
-#include <gtest/gtest.h>
-#include <string>
+#include "temp_dir.hh"
 
 using natrix::config::map_entry;
 using natrix::config::parse_file;
@@ -17,7 +18,9 @@ using natrix::config::test::temp_dir;
 
 namespace {
 
-parse_result parse(const std::string& text) { return parse_string(text, "t.conf"); }
+parse_result parse(const std::string& text) {
+    return parse_string(text, "t.conf");
+}
 
 // Parses text that must be valid and returns the root.
 value ok(const std::string& text) {
@@ -292,8 +295,9 @@ TEST(config_parser, variables_must_be_defined_earlier) {
               "earlier key in scope, nor an environment variable)");
     // A sibling block's keys are not in scope.
     ::unsetenv("hidden");
-    EXPECT_NE(err("m { hidden = 1 }\nn { a = $hidden }\n").find("t.conf:2:9: variable reference "
-                                                              "for 'hidden' can not be found"),
+    EXPECT_NE(err("m { hidden = 1 }\nn { a = $hidden }\n")
+                  .find("t.conf:2:9: variable reference "
+                        "for 'hidden' can not be found"),
               std::string::npos);
     EXPECT_EQ(err("a = $\n"), "t.conf:1:5: '$' must be followed by a variable name");
 }
@@ -371,9 +375,9 @@ TEST(config_parser, include_relative_to_the_including_file) {
     EXPECT_EQ(auth->find("password")->as_string(), "s3cret");
     EXPECT_EQ(auth->find("timeout")->as_integer(), 1);
     EXPECT_TRUE(r.root.find("debug")->as_bool());
-    EXPECT_EQ(r.root.find("max")->as_integer(), 5); // variables from an include are in scope after it
-    EXPECT_EQ(auth->find("password")->pos().to_string(),
-              dir.path() + "/sub/more/pass.conf:1:12");
+    EXPECT_EQ(r.root.find("max")->as_integer(),
+              5); // variables from an include are in scope after it
+    EXPECT_EQ(auth->find("password")->pos().to_string(), dir.path() + "/sub/more/pass.conf:1:12");
     // From a string, relative to its name's directory.
     parse_result s = parse_string("include sub/opts.conf", dir.path() + "/virtual.conf");
     ASSERT_TRUE(s.ok()) << s.error;
@@ -409,13 +413,15 @@ TEST(config_parser, include_errors) {
     EXPECT_NE(parse_file(self).error.find("include cycle"), std::string::npos);
 
     std::string missing = dir.write("missing.conf", "a = 1\n\n  include nope.conf\n");
-    EXPECT_EQ(parse_file(missing).error, dir.path() + "/missing.conf:3:3: cannot read include "
-                                                      "file '" +
+    EXPECT_EQ(parse_file(missing).error, dir.path() +
+                                             "/missing.conf:3:3: cannot read include "
+                                             "file '" +
                                              dir.path() + "/nope.conf': No such file or directory");
 
     std::string directory = dir.write("dir.conf", "include sub\n");
     dir.write("sub/x.conf", "");
-    EXPECT_EQ(parse_file(directory).error, dir.path() + "/dir.conf:1:1: cannot read include file '" +
+    EXPECT_EQ(parse_file(directory).error, dir.path() +
+                                               "/dir.conf:1:1: cannot read include file '" +
                                                dir.path() + "/sub': not a regular file");
 
     // A chain deeper than the limit.
@@ -425,8 +431,9 @@ TEST(config_parser, include_errors) {
     dir.write("chain5.conf", "end = 1\n");
     parse_options shallow;
     shallow.max_include_depth = 3;
-    EXPECT_NE(parse_file(dir.path() + "/chain0.conf", shallow).error.find("includes nested deeper "
-                                                                          "than 3"),
+    EXPECT_NE(parse_file(dir.path() + "/chain0.conf", shallow)
+                  .error.find("includes nested deeper "
+                              "than 3"),
               std::string::npos);
     EXPECT_TRUE(parse_file(dir.path() + "/chain0.conf").ok());
 
@@ -462,11 +469,14 @@ TEST(config_parser, syntax_errors_say_where) {
                               "found '2'");
     EXPECT_EQ(err("a = \"x\"y"), "t.conf:1:8: expected a new line, ';', ',' or '}' after a value "
                                  "but found 'y'");
-    EXPECT_EQ(err("m {\n  a = 1\n"), "t.conf:3:1: missing '}' to close the map opened at t.conf:1:3");
-    EXPECT_EQ(err("a = [1, 2\n"), "t.conf:2:1: missing ']' to close the array opened at t.conf:1:5");
+    EXPECT_EQ(err("m {\n  a = 1\n"),
+              "t.conf:3:1: missing '}' to close the map opened at t.conf:1:3");
+    EXPECT_EQ(err("a = [1, 2\n"),
+              "t.conf:2:1: missing ']' to close the array opened at t.conf:1:5");
     EXPECT_EQ(err("a = [1, , 2]"), "t.conf:1:9: unexpected ',' in array (empty element)");
-    EXPECT_EQ(err("a = [1 2]"), "t.conf:1:8: expected ',', a new line or ']' after an array element "
-                                "but found '2'");
+    EXPECT_EQ(err("a = [1 2]"),
+              "t.conf:1:8: expected ',', a new line or ']' after an array element "
+              "but found '2'");
     EXPECT_EQ(err("a\nb = 1"), "t.conf:1:1: key 'a' has no value");
     EXPECT_EQ(err("x = 1\nlonely"), "t.conf:2:1: key 'lonely' has no value");
     EXPECT_EQ(err("a =\n1"), "t.conf:1:1: expected a value for 'a' on the same line");

@@ -1,9 +1,10 @@
 // Every config shipped in configs/ must load cleanly: no errors, and no
 // warnings either, since shipped configs use only supported keys.
-#include <natrix/config/server_options.hh>
-
 #include <filesystem>
+
 #include <gtest/gtest.h>
+
+#include <natrix/config/server_options.hh>
 
 using natrix::config::load_config_file;
 using natrix::config::options_result;

@@ -1,6 +1,6 @@
-#include <natrix/config/cpu_list.hh>
-
 #include <gtest/gtest.h>
+
+#include <natrix/config/cpu_list.hh>
 
 using natrix::config::parse_cpu_list;
 

@@ -1,6 +1,6 @@
-#include <natrix/config/go_duration.hh>
-
 #include <gtest/gtest.h>
+
+#include <natrix/config/go_duration.hh>
 
 using namespace std::chrono_literals;
 using natrix::config::format_go_duration;
@@ -54,7 +54,8 @@ TEST(go_duration, errors) {
     EXPECT_EQ(failure("."), "invalid duration \".\"");
     EXPECT_EQ(failure("30"), "missing unit in duration \"30\" (use ns, us, ms, s, m or h)");
     EXPECT_EQ(failure("1d"), "unknown unit \"d\" in duration \"1d\" (use ns, us, ms, s, m or h)");
-    EXPECT_EQ(failure("1sec"), "unknown unit \"sec\" in duration \"1sec\" (use ns, us, ms, s, m or h)");
+    EXPECT_EQ(failure("1sec"),
+              "unknown unit \"sec\" in duration \"1sec\" (use ns, us, ms, s, m or h)");
     EXPECT_EQ(failure("3000000h"), "invalid duration \"3000000h\" (out of range)");
     EXPECT_EQ(failure("2562047h47m16.854775808s"),
               "invalid duration \"2562047h47m16.854775808s\" (out of range)");

@@ -10,7 +10,8 @@ namespace natrix::config::test {
 class temp_dir {
 public:
     temp_dir() {
-        std::string tmpl = (std::filesystem::temp_directory_path() / "natrix-config-XXXXXX").string();
+        std::string tmpl =
+            (std::filesystem::temp_directory_path() / "natrix-config-XXXXXX").string();
         char* p = ::mkdtemp(tmpl.data());
         path_ = p ? p : "";
     }

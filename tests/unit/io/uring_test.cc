@@ -1,9 +1,9 @@
-#include <natrix/io/uring.hh>
-
 #include <gtest/gtest.h>
 #include <liburing.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <natrix/io/uring.hh>
 
 using natrix::io::uring;
 using natrix::io::uring_settings;

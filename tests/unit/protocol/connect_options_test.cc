@@ -1,6 +1,6 @@
-#include <natrix/protocol/connect_options.hh>
-
 #include <gtest/gtest.h>
+
+#include <natrix/protocol/connect_options.hh>
 
 using namespace natrix::protocol;
 

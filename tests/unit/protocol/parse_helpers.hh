@@ -1,11 +1,11 @@
 #pragma once
 // Test helpers: run the parser over a stream cut into chunks and render each
 // op as a line of text, so tests compare readable transcripts.
-#include <natrix/protocol/parser.hh>
-
 #include <random>
 #include <string>
 #include <vector>
+
+#include <natrix/protocol/parser.hh>
 
 namespace natrix::protocol::test {
 
@@ -15,16 +15,24 @@ inline std::string render(const parsed_op& op) {
     case op_kind::pub:
         return "PUB " + s(op.subject) + " [" + s(op.reply) + "] " + s(op.payload);
     case op_kind::hpub:
-        return "HPUB " + s(op.subject) + " [" + s(op.reply) + "] " + std::to_string(op.header_size) +
-               " " + s(op.payload);
-    case op_kind::sub: return "SUB " + s(op.subject) + " [" + s(op.queue) + "] " + s(op.sid);
-    case op_kind::unsub: return "UNSUB " + s(op.sid) + " " + std::to_string(op.max_msgs);
-    case op_kind::ping: return "PING";
-    case op_kind::pong: return "PONG";
-    case op_kind::ok: return "+OK";
-    case op_kind::connect: return "CONNECT " + s(op.arg);
-    case op_kind::info: return "INFO " + s(op.arg);
-    case op_kind::err: return "-ERR " + s(op.arg);
+        return "HPUB " + s(op.subject) + " [" + s(op.reply) + "] " +
+               std::to_string(op.header_size) + " " + s(op.payload);
+    case op_kind::sub:
+        return "SUB " + s(op.subject) + " [" + s(op.queue) + "] " + s(op.sid);
+    case op_kind::unsub:
+        return "UNSUB " + s(op.sid) + " " + std::to_string(op.max_msgs);
+    case op_kind::ping:
+        return "PING";
+    case op_kind::pong:
+        return "PONG";
+    case op_kind::ok:
+        return "+OK";
+    case op_kind::connect:
+        return "CONNECT " + s(op.arg);
+    case op_kind::info:
+        return "INFO " + s(op.arg);
+    case op_kind::err:
+        return "-ERR " + s(op.arg);
     default: {
         std::string r(op_name(op.kind));
         for (std::uint32_t i = 0; i < op.ntokens; ++i) r += " " + s(op.tokens[i]);
@@ -45,7 +53,8 @@ struct run_result {
 // copied into its own heap buffer (as a receive buffer would be) and freed
 // after use, so ASan catches any view that outlives its buffer.
 template <typename ChunkFn>
-run_result run_chunks(const std::string& stream, parser_config cfg, bool headers, ChunkFn next_chunk) {
+run_result run_chunks(const std::string& stream, parser_config cfg, bool headers,
+                      ChunkFn next_chunk) {
     parser p(cfg);
     p.set_headers(headers);
     run_result r;
@@ -80,7 +89,8 @@ run_result run_chunks(const std::string& stream, parser_config cfg, bool headers
     return r;
 }
 
-inline run_result run_whole(const std::string& stream, parser_config cfg = {}, bool headers = true) {
+inline run_result run_whole(const std::string& stream, parser_config cfg = {},
+                            bool headers = true) {
     return run_chunks(stream, cfg, headers, [&] { return stream.size(); });
 }
 

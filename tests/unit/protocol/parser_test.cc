@@ -1,6 +1,6 @@
-#include "parse_helpers.hh"
-
 #include <gtest/gtest.h>
+
+#include "parse_helpers.hh"
 
 using namespace natrix::protocol;
 using namespace natrix::protocol::test;
@@ -8,25 +8,24 @@ using strings = std::vector<std::string>;
 
 namespace {
 
-const std::string k_mixed =
-    "CONNECT {\"verbose\":false,\"pedantic\":false,\"headers\":true}\r\n"
-    "PING\r\n"
-    "SUB foo 1\r\n"
-    "SUB foo.* workers 2\r\n"
-    "sub\tbar.>\t\t3\r\n"
-    "PUB foo 5\r\nhello\r\n"
-    "PUB foo reply.1 0\r\n\r\n"
-    "pub foo 12\r\nPUB x 1\r\n\r\nx\r\n"
-    "HPUB foo 12 17\r\nNATS/1.0\r\n\r\nhello\r\n"
-    "HPUB foo rep 12 12\r\nNATS/1.0\r\n\r\n\r\n"
-    "UNSUB 1\r\n"
-    "UNSUB 2 10\r\n"
-    "PONG\r\n"
-    "+OK\r\n"
-    "-ERR 'Unknown Protocol Operation'\r\n"
-    "INFO {\"server_id\":\"x\"}\r\n"
-    "PUB  foo   7\r\n\r\nabc\r\n\r\n"
-    "PING\n";
+const std::string k_mixed = "CONNECT {\"verbose\":false,\"pedantic\":false,\"headers\":true}\r\n"
+                            "PING\r\n"
+                            "SUB foo 1\r\n"
+                            "SUB foo.* workers 2\r\n"
+                            "sub\tbar.>\t\t3\r\n"
+                            "PUB foo 5\r\nhello\r\n"
+                            "PUB foo reply.1 0\r\n\r\n"
+                            "pub foo 12\r\nPUB x 1\r\n\r\nx\r\n"
+                            "HPUB foo 12 17\r\nNATS/1.0\r\n\r\nhello\r\n"
+                            "HPUB foo rep 12 12\r\nNATS/1.0\r\n\r\n\r\n"
+                            "UNSUB 1\r\n"
+                            "UNSUB 2 10\r\n"
+                            "PONG\r\n"
+                            "+OK\r\n"
+                            "-ERR 'Unknown Protocol Operation'\r\n"
+                            "INFO {\"server_id\":\"x\"}\r\n"
+                            "PUB  foo   7\r\n\r\nabc\r\n\r\n"
+                            "PING\n";
 
 const strings k_mixed_ops = {
     "CONNECT {\"verbose\":false,\"pedantic\":false,\"headers\":true}",
@@ -100,9 +99,9 @@ TEST(parser, ops_are_case_insensitive) {
     auto r = run_whole("pUb foo 1\r\na\r\nSuB a 1\r\nuNsUb 1\r\npInG\r\nPoNg\r\nconnect {}\r\n"
                        "hpub x 12 12\r\nNATS/1.0\r\n\r\n\r\n+ok\r\n-err 'x'\r\nInFo {}\r\n");
     EXPECT_EQ(r.error, parse_error::none);
-    EXPECT_EQ(r.ops, (strings{"PUB foo [] a", "SUB a [] 1", "UNSUB 1 -1", "PING", "PONG",
-                              "CONNECT {}", "HPUB x [] 12 NATS/1.0\r\n\r\n", "+OK", "-ERR 'x'",
-                              "INFO {}"}));
+    EXPECT_EQ(r.ops,
+              (strings{"PUB foo [] a", "SUB a [] 1", "UNSUB 1 -1", "PING", "PONG", "CONNECT {}",
+                       "HPUB x [] 12 NATS/1.0\r\n\r\n", "+OK", "-ERR 'x'", "INFO {}"}));
 }
 
 TEST(parser, tabs_and_runs_of_blanks_separate_fields) {
@@ -139,10 +138,10 @@ TEST(parser, zero_and_binary_payloads) {
 }
 
 TEST(parser, unknown_ops_fail_at_the_first_wrong_byte) {
-    for (std::string bad : {"FOO\r\n", "X", "PUX", "PUBX", "SUBfoo", "UNSUB\r\n", "PINX\r\n",
-                            "CONNECX", "HPUX", "MSG foo 1 1\r\n", "HMSG foo 1 1 1\r\n",
-                            "RS+ $G foo\r\n", "RMSG $G foo 1\r\n", "A+ $G\r\n", "LS+ $G foo\r\n",
-                            "-ERRx\r\n", "+OX\r\n", "\r\n", " PUB a 1\r\n"}) {
+    for (std::string bad :
+         {"FOO\r\n", "X", "PUX", "PUBX", "SUBfoo", "UNSUB\r\n", "PINX\r\n", "CONNECX", "HPUX",
+          "MSG foo 1 1\r\n", "HMSG foo 1 1 1\r\n", "RS+ $G foo\r\n", "RMSG $G foo 1\r\n",
+          "A+ $G\r\n", "LS+ $G foo\r\n", "-ERRx\r\n", "+OX\r\n", "\r\n", " PUB a 1\r\n"}) {
         auto r = run_whole(bad);
         EXPECT_EQ(r.error, parse_error::unknown_op) << bad;
         EXPECT_TRUE(r.ops.empty()) << bad;
@@ -150,11 +149,11 @@ TEST(parser, unknown_ops_fail_at_the_first_wrong_byte) {
 }
 
 TEST(parser, malformed_arguments_close_without_err) {
-    for (std::string bad : {"PUB foo\r\n", "PUB\tfoo  \r\n", "PUB foo bar baz 5\r\n",
-                            "PUB foo -1\r\n", "PUB foo 5a\r\n", "PUB foo 1234567890\r\n",
-                            "SUB foo\r\n", "SUB a b c d\r\n", "UNSUB \r\n", "UNSUB 1 2 3\r\n",
-                            "HPUB foo 5\r\n", "HPUB foo 10 5\r\n", "HPUB foo x 5\r\n",
-                            "PUB \r\n"}) {
+    for (std::string bad :
+         {"PUB foo\r\n", "PUB\tfoo  \r\n", "PUB foo bar baz 5\r\n", "PUB foo -1\r\n",
+          "PUB foo 5a\r\n", "PUB foo 1234567890\r\n", "SUB foo\r\n", "SUB a b c d\r\n",
+          "UNSUB \r\n", "UNSUB 1 2 3\r\n", "HPUB foo 5\r\n", "HPUB foo 10 5\r\n",
+          "HPUB foo x 5\r\n", "PUB \r\n"}) {
         auto r = run_whole(bad);
         EXPECT_EQ(r.error, parse_error::malformed) << bad;
     }
@@ -370,8 +369,8 @@ TEST(parser, argument_line_is_kept_as_the_client_wrote_it) {
     const std::string stream = "PUB   foo\t r  2 \r\nhi\r\nsub foo  q 1\t\r\nUNSUB 1 \n"
                                "HPUB foo 12 14\r\nNATS/1.0\r\n\r\nhi\r\nPING x\r\n"
                                "CONNECT  {}\r\n";
-    const strings want = {"PUB|foo\t r  2 ", "SUB|foo  q 1\t", "UNSUB|1 ", "HPUB|foo 12 14",
-                          "PING|", "CONNECT|{}"};
+    const strings want = {"PUB|foo\t r  2 ", "SUB|foo  q 1\t", "UNSUB|1 ",
+                          "HPUB|foo 12 14",  "PING|",          "CONNECT|{}"};
     for (std::size_t chunk : {std::size_t{1000}, std::size_t{1}, std::size_t{7}}) {
         const arg_run r = args_of(stream, chunk);
         EXPECT_EQ(r.args, want) << chunk;
@@ -383,11 +382,11 @@ TEST(parser, failed_op_names_the_line_read_before_the_error) {
     parser_config cfg;
     cfg.max_payload = 10;
     const std::pair<std::string, std::string> failed[] = {
-        {"PUB foo 11\r\n", "PUB|foo 11"},            // max_payload
-        {"SUB a b c d\r\n", "SUB|a b c d"},          // malformed
-        {"UNSUB \r\n", "UNSUB|"},                    // malformed, empty
-        {"PUB foo 3\r\nabcd\r\n", "PUB|foo 3"},      // payload without CRLF
-        {"PUB foo 3\r\nab", "PUB|foo 3"},            // ... found when it is split
+        {"PUB foo 11\r\n", "PUB|foo 11"},       // max_payload
+        {"SUB a b c d\r\n", "SUB|a b c d"},     // malformed
+        {"UNSUB \r\n", "UNSUB|"},               // malformed, empty
+        {"PUB foo 3\r\nabcd\r\n", "PUB|foo 3"}, // payload without CRLF
+        {"PUB foo 3\r\nab", "PUB|foo 3"},       // ... found when it is split
     };
     for (const auto& [stream, want] : failed) {
         for (std::size_t chunk : {std::size_t{1000}, std::size_t{1}}) {

@@ -1,10 +1,11 @@
-#include <natrix/rings/spsc_ring.hh>
-
-#include <gtest/gtest.h>
 #include <random>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <gtest/gtest.h>
+
+#include <natrix/rings/spsc_ring.hh>
 
 using natrix::rings::spsc_ring;
 
@@ -56,14 +57,16 @@ TEST(spsc_ring, wraps_with_padding_records) {
             ++next_write;
         }
         r.publish();
-        r.drain([&](spsc_ring::record rec) {
-            std::uint64_t seq;
-            std::memcpy(&seq, rec.body.data(), 8);
-            ASSERT_EQ(seq, next_read);
-            for (std::size_t k = 8; k < rec.body.size(); ++k)
-                ASSERT_EQ(static_cast<unsigned char>(rec.body[k]), seq & 0xff);
-            ++next_read;
-        }, rng() % 5 + 1);
+        r.drain(
+            [&](spsc_ring::record rec) {
+                std::uint64_t seq;
+                std::memcpy(&seq, rec.body.data(), 8);
+                ASSERT_EQ(seq, next_read);
+                for (std::size_t k = 8; k < rec.body.size(); ++k)
+                    ASSERT_EQ(static_cast<unsigned char>(rec.body[k]), seq & 0xff);
+                ++next_read;
+            },
+            rng() % 5 + 1);
     }
     EXPECT_GT(next_write, 1000u);
 }

@@ -1,6 +1,6 @@
-#include <natrix/util/cpu_features.hh>
-
 #include <gtest/gtest.h>
+
+#include <natrix/util/cpu_features.hh>
 
 TEST(cpu_features, x86_64_always_has_sse2_and_avx2_implies_it) {
     const auto& f = natrix::util::host_cpu_features();

@@ -1,11 +1,12 @@
-#include <natrix/util/log.hh>
-
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
-#include <gtest/gtest.h>
 #include <string>
+
+#include <gtest/gtest.h>
 #include <unistd.h>
+
+#include <natrix/util/log.hh>
 
 namespace {
 std::string format(natrix::util::log_level level, bool logtime, const char* fmt, ...) {
@@ -38,10 +39,14 @@ TEST(log, matches_nats_server_line_format) {
 
 TEST(log, level_tags_and_no_time) {
     EXPECT_EQ(format(natrix::util::log_level::warn, false, "x").substr(0, 1), "[");
-    EXPECT_NE(format(natrix::util::log_level::warn, false, "x").find("[WRN] x\n"), std::string::npos);
-    EXPECT_NE(format(natrix::util::log_level::error, false, "y").find("[ERR] y\n"), std::string::npos);
-    EXPECT_NE(format(natrix::util::log_level::debug, false, "z").find("[DBG] z\n"), std::string::npos);
-    EXPECT_NE(format(natrix::util::log_level::trace, false, "t").find("[TRC] t\n"), std::string::npos);
+    EXPECT_NE(format(natrix::util::log_level::warn, false, "x").find("[WRN] x\n"),
+              std::string::npos);
+    EXPECT_NE(format(natrix::util::log_level::error, false, "y").find("[ERR] y\n"),
+              std::string::npos);
+    EXPECT_NE(format(natrix::util::log_level::debug, false, "z").find("[DBG] z\n"),
+              std::string::npos);
+    EXPECT_NE(format(natrix::util::log_level::trace, false, "t").find("[TRC] t\n"),
+              std::string::npos);
 }
 
 TEST(log, long_lines_are_truncated_with_newline) {

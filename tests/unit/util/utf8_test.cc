@@ -1,7 +1,7 @@
+#include <gtest/gtest.h>
+
 #include <natrix/util/json_string.hh>
 #include <natrix/util/utf8.hh>
-
-#include <gtest/gtest.h>
 
 namespace {
 
@@ -24,8 +24,8 @@ TEST(utf8, decodes_like_go) {
     EXPECT_EQ(decode("\xf0\x9f\x98\x80", &n), 0x1f600u);
     EXPECT_EQ(n, 4u);
     // Invalid: lone continuation, overlong, surrogate, past U+10FFFF, truncated.
-    for (std::string_view bad : {"\x80", "\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80",
-                                 "\xe2\x80", "\xff"}) {
+    for (std::string_view bad : {"\x80", "\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80",
+                                 "\xf4\x90\x80\x80", "\xe2\x80", "\xff"}) {
         decode(bad, &n);
         EXPECT_EQ(n, 0u) << bad.size();
     }
