@@ -119,10 +119,15 @@ struct tick_state {
     std::uint64_t sub_peak = 0, conn_peak = 0;
     std::uint64_t prev_subs = 0, prev_conns = 0;
     std::uint64_t seen_requests = 0;
+    std::uint64_t released_bytes = 0; // output buffers given back since the last trim
 };
 thread_local tick_state t_state;
 
 } // namespace
+
+void note_released_buffers(std::uint64_t bytes) noexcept {
+    t_state.released_bytes += bytes;
+}
 
 void memory_trim_tick(std::chrono::steady_clock::time_point now,
                       const shard_stats& stats) noexcept {
@@ -135,6 +140,7 @@ void memory_trim_tick(std::chrono::steady_clock::time_point now,
         st.seen_requests = r;
         st.sub_peak = st.prev_subs;
         st.conn_peak = st.prev_conns;
+        st.released_bytes = 0;
     }
     st.sub_peak = std::max(st.sub_peak, subs);
     st.conn_peak = std::max(st.conn_peak, conns);
@@ -149,7 +155,7 @@ void memory_trim_tick(std::chrono::steady_clock::time_point now,
     st.prev_conns = conns;
     if (!settled) return;
     if (st.sub_peak - subs < trim_after_subscriptions &&
-        st.conn_peak - conns < trim_after_connections)
+        st.conn_peak - conns < trim_after_connections && st.released_bytes < trim_after_buffer_bytes)
         return;
     std::int64_t last = g_last_request_ns.load(std::memory_order_relaxed);
     if (last != never && t - last < std::chrono::duration_cast<ns>(trim_interval).count())
@@ -158,6 +164,7 @@ void memory_trim_tick(std::chrono::steady_clock::time_point now,
     st.seen_requests = g_requests.fetch_add(1, std::memory_order_relaxed) + 1;
     st.sub_peak = subs;
     st.conn_peak = conns;
+    st.released_bytes = 0;
     try {
         trimmer::get().request();
     } catch (...) {

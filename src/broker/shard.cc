@@ -339,6 +339,7 @@ void shard::tick(clock::time_point now) {
         outbound& o = s.out;
         if (!o.send_pending && o.queued.empty() &&
             (o.queued.capacity() > idle_buffer_keep || o.inflight.capacity() > idle_buffer_keep)) {
+            note_released_buffers(o.queued.capacity() + o.inflight.capacity());
             std::string().swap(o.queued);
             std::string().swap(o.inflight);
             o.inflight_off = 0;

@@ -25,6 +25,11 @@ namespace natrix::broker {
 // gone since their peak, and the count no longer falling.
 inline constexpr std::uint64_t trim_after_subscriptions = 100'000;
 inline constexpr std::uint64_t trim_after_connections = 10'000;
+// ... or this many bytes of output buffers that idle sessions gave back (a
+// route or fan-out subscriber after a burst: tens of MB each).
+inline constexpr std::uint64_t trim_after_buffer_bytes = 32ull << 20;
+// A shard's tick gave back an idle session's output buffers (shard thread).
+void note_released_buffers(std::uint64_t bytes) noexcept;
 // At most one trim per interval for the whole process.
 inline constexpr std::chrono::seconds trim_interval{10};
 
