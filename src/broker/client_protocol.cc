@@ -57,7 +57,7 @@ std::string_view client_protocol::process(session& s, std::string_view data) {
     protocol::parsed_op op;
     unsigned ops = 0;
     while (s.is_open()) {
-        if (++ops % budget_check_ops == 0 && !data.empty() &&
+        if (++ops % loop::budget_check_ops == 0 && !data.empty() &&
             clock::now() - s.input.turn_started >= input_budget) {
             // Its share of this turn is used up: the other clients go first.
             s.input.yielded = true;

@@ -20,6 +20,7 @@
 #include <natrix/broker/cluster_manager.hh>
 #include <natrix/broker/server_identity.hh>
 #include <natrix/broker/shard.hh>
+#include <natrix/config/cluster_options.hh>
 #include <natrix/util/log.hh>
 
 namespace natrix::broker {
@@ -90,26 +91,6 @@ bool iequal(std::string_view a, std::string_view b) {
            });
 }
 
-// nats-route://[u:p@]host:port[/]
-bool parse_gossip_url(std::string_view s, cluster::route_url& out) {
-    const std::size_t scheme = s.find("://");
-    if (scheme != std::string_view::npos) s.remove_prefix(scheme + 3);
-    while (!s.empty() && s.back() == '/') s.remove_suffix(1);
-    if (const std::size_t at = s.rfind('@'); at != std::string_view::npos) s.remove_prefix(at + 1);
-    const std::size_t colon = s.rfind(':');
-    if (colon == std::string_view::npos) return false;
-    out.host.assign(s.substr(0, colon));
-    if (out.host.size() > 2 && out.host.front() == '[')
-        out.host = out.host.substr(1, out.host.size() - 2);
-    try {
-        out.port = std::stoi(std::string(s.substr(colon + 1)));
-    } catch (...) {
-        return false;
-    }
-    out.text = "nats-route://" + std::string(s) + "/";
-    return out.port > 0 && out.port < 65536 && !out.host.empty();
-}
-
 int connect_to(const std::string& host, int port, std::string* why) {
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
@@ -150,17 +131,6 @@ int connect_to(const std::string& host, int port, std::string* why) {
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }
     return fd;
-}
-
-// A route URL for the log: its password hidden, as nats-server does.
-std::string redacted(std::string_view url) {
-    const std::size_t scheme = url.find("://");
-    const std::size_t from = scheme == std::string_view::npos ? 0 : scheme + 3;
-    const std::size_t at = url.find('@', from);
-    if (at == std::string_view::npos) return std::string(url);
-    const std::size_t colon = url.find(':', from);
-    if (colon == std::string_view::npos || colon > at) return std::string(url);
-    return std::string(url.substr(0, colon + 1)) + "xxxxx" + std::string(url.substr(at));
 }
 
 std::string random_name() {
@@ -339,8 +309,8 @@ void cluster_manager::dial(std::string url, cluster::route_url target, bool impl
     std::lock_guard lock(mu_);
     if (stopping_) return;
     if (implicit) {
-        LOG_DBG("Error trying to connect to route (implicit) %s: %s", redacted(url).c_str(),
-                why.c_str());
+        LOG_DBG("Error trying to connect to route (implicit) %s: %s",
+                config::redact_url(url).c_str(), why.c_str());
         std::erase(implicit_dialling_, url);
         if (attempts_left > 0 && why != "self") {
             implicit_dialling_.push_back(url);
@@ -358,7 +328,8 @@ void cluster_manager::dial(std::string url, cluster::route_url target, bool impl
                 c.self = true;
                 continue;
             }
-            LOG_DBG("Error trying to connect to route %s: %s", redacted(url).c_str(), why.c_str());
+            LOG_DBG("Error trying to connect to route %s: %s", config::redact_url(url).c_str(),
+                    why.c_str());
             c.next = steady::now() + explicit_retry + std::chrono::milliseconds(rng_() % 100);
         }
 }
@@ -418,7 +389,7 @@ bool cluster_manager::exchange(handshake& h, std::string* why) {
             if (iequal(op, "info")) break;
             if (iequal(op, "-err")) {
                 *why = line;
-                LOG_ERR("Route %s refused us: %s", redacted(h.url).c_str(), line.c_str());
+                LOG_ERR("Route %s refused us: %s", config::redact_url(h.url).c_str(), line.c_str());
                 return false;
             }
             if (iequal(op, "ping")) send_all(h.fd, "PONG\r\n");
@@ -604,7 +575,8 @@ void cluster_manager::route_info(std::uint64_t serial, protocol::route_info info
     // configured or already being dialled.
     if (info.server_id == cfg_.server_id || peers_.count(info.server_id) || info.ip.empty()) return;
     cluster::route_url u;
-    if (!parse_gossip_url(info.ip, u)) return;
+    std::string why;
+    if (!config::parse_route_url(info.ip, &u, &why)) return;
     if (is_configured_locked(u.host, u.port)) return;
     if (std::find(implicit_dialling_.begin(), implicit_dialling_.end(), u.text) !=
         implicit_dialling_.end())
@@ -644,7 +616,8 @@ void cluster_manager::route_closed(std::uint64_t serial, std::string reason) {
         }
     if (!configured && p.solicited && reason != "Route Removed" && reason != "Duplicate Route") {
         cluster::route_url u;
-        if (parse_gossip_url(p.url, u)) {
+        std::string why;
+        if (config::parse_route_url(p.url, &u, &why)) {
             implicit_dialling_.push_back(u.text);
             const int retries = cl_.connect_retries;
             const auto delay = std::chrono::milliseconds(rng_() % 100);
@@ -666,7 +639,8 @@ std::string cluster_manager::our_info(bool ldm) const {
     i.port = port_;
     if (!cl_.advertise.empty()) {
         cluster::route_url a;
-        if (parse_gossip_url(cl_.advertise, a)) {
+        std::string why;
+        if (config::parse_route_url("nats-route://" + cl_.advertise, &a, &why)) {
             i.host = a.host;
             i.port = a.port;
             i.ip = "nats-route://" + cl_.advertise + "/";
@@ -796,7 +770,7 @@ void cluster_manager::reload(const cluster::cluster_config& c) {
         auto p = peers_.find(old.server_id);
         if (p == peers_.end() || !p->second.solicited || p->second.url != old.url.text) continue;
         LOG_INF("Route %s removed from the configuration: closing it",
-                redacted(old.url.text).c_str());
+                config::redact_url(old.url.text).c_str());
         post_(p->second.shard,
               [serial = p->second.serial](shard& s) { s.close_route(serial, "Route Removed"); });
     }

@@ -71,11 +71,11 @@ void delivery::to_route(std::uint16_t route, std::uint16_t account, const messag
         routes_->send_msg(route, account, m, queues);
         return;
     }
-    ring_record::message_record r;
+    ring_record::message_record& r = route_record_; // reused: no allocation per message
     r.account = account;
     r.route = route;
     r.msg = m;
-    r.queues = queues;
+    r.queues.assign(queues.begin(), queues.end());
     ring_record::encode(scratch_, r);
     mail_.push(owner, ring_record::message_type, scratch_);
 }

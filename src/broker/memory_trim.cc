@@ -155,7 +155,8 @@ void memory_trim_tick(std::chrono::steady_clock::time_point now,
     st.prev_conns = conns;
     if (!settled) return;
     if (st.sub_peak - subs < trim_after_subscriptions &&
-        st.conn_peak - conns < trim_after_connections && st.released_bytes < trim_after_buffer_bytes)
+        st.conn_peak - conns < trim_after_connections &&
+        st.released_bytes < trim_after_buffer_bytes)
         return;
     std::int64_t last = g_last_request_ns.load(std::memory_order_relaxed);
     if (last != never && t - last < std::chrono::duration_cast<ns>(trim_interval).count())

@@ -99,7 +99,6 @@ int route_protocol::allocate_id() {
 
 void route_protocol::start(session& s, std::string_view leftover) {
     by_id_[s.route->id] = &s;
-    ++open_;
     // Our whole interest, in one write, before anything else we send: our
     // subscriptions, then the shadow interest no subscription covers already.
     router_.for_each_local_interest(
@@ -134,7 +133,6 @@ void route_protocol::write_interest(session& s, std::uint16_t account, std::stri
     }
     if (util::trace_enabled()) trace_route(s, false, std::string_view(q).substr(line_at));
     q += "\r\n";
-    ++s.route->rs_out;
 }
 
 void route_protocol::write_all(std::uint16_t account, std::string_view pattern,
@@ -290,7 +288,7 @@ std::size_t route_protocol::process(session& s, std::string_view buf, bool* fata
     std::size_t pos = 0;
     unsigned ops = 0;
     while (pos < buf.size() && s.is_open()) {
-        if (++ops % budget_check_ops == 0 &&
+        if (++ops % loop::budget_check_ops == 0 &&
             clock::now() - s.input.turn_started >= loop::work_budget) {
             s.input.yielded = true; // the shard stops reading it until it resumes
             yielded_.push_back(&s);
@@ -397,7 +395,6 @@ void route_protocol::handle_sub(session& s, const std::vector<std::string_view>&
                 static_cast<unsigned long long>(s.cid), add ? "RS+" : "RS-");
         return;
     }
-    ++s.route->rs_in;
     const auto acct = router_.accounts().find(args[0]);
     if (!acct) return; // an account we do not have ($SYS, ...): nats-server drops it too
     const std::string_view subject = args[1];
@@ -534,10 +531,7 @@ void route_protocol::release(session& s, const char* reason) {
                                    std::string_view(key).substr(b + 1), 0);
     }
     r.learned.clear();
-    if (by_id_[r.id] == &s) {
-        by_id_[r.id] = nullptr;
-        --open_;
-    }
+    if (by_id_[r.id] == &s) by_id_[r.id] = nullptr;
     if (events_) events_->route_closed(r.serial, reason);
 }
 

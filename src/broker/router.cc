@@ -70,13 +70,7 @@ publish_result router::publish_here(const publisher& from, auth::account_id acct
         int s;
         if (routed) {
             if (named && std::find(named->begin(), named->end(), q.name) == named->end()) continue;
-            subjects::queue_interest here{q.name, {}, 0};
-            for (const auto& w : q.weights)
-                if (w.shard < nshards_) {
-                    here.weights.push_back(w);
-                    here.total += w.weight;
-                }
-            s = subjects::pick_queue_shard(here, rng_());
+            s = subjects::pick_queue_shard(q, rng_(), static_cast<std::uint16_t>(nshards_));
         } else {
             s = subjects::pick_queue_shard(q, rng_());
         }

@@ -88,15 +88,11 @@ void shard::adopt_route(int fd, std::unique_ptr<route_link> link, std::string_vi
 }
 
 void shard::close_route(std::uint64_t serial, const char* reason) {
-    routes_.for_each_route([&](session& s) {
-        if (s.route->serial == serial) close_session(s, reason);
-    });
+    if (session* s = routes_.find_serial(serial)) close_session(*s, reason);
 }
 
 void shard::send_to_route(std::uint64_t serial, const std::string& bytes) {
-    routes_.for_each_route([&](session& s) {
-        if (s.route->serial == serial) routes_.send_raw(s, bytes);
-    });
+    if (session* s = routes_.find_serial(serial)) routes_.send_raw(*s, bytes);
 }
 
 void shard::set_connect_urls(std::vector<std::string> urls) {

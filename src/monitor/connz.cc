@@ -221,11 +221,6 @@ std::string render_connz(std::string_view server_id, std::chrono::system_clock::
                          std::chrono::steady_clock::time_point steady_now,
                          std::chrono::system_clock::duration wall_offset, const connz_options& o,
                          const connz_page& page) {
-    const auto wall = [&](std::chrono::steady_clock::time_point t) {
-        return std::chrono::system_clock::time_point(
-            std::chrono::duration_cast<std::chrono::system_clock::duration>(t.time_since_epoch()) +
-            wall_offset);
-    };
     json_writer w;
     w.begin_object();
     w.field("server_id", server_id);
@@ -242,8 +237,8 @@ std::string render_connz(std::string_view server_id, std::chrono::system_clock::
         w.field("type", "nats");
         w.field("ip", c.ip);
         w.field("port", c.port);
-        w.field("start", format_rfc3339_nano(wall(c.start)));
-        w.field("last_activity", format_rfc3339_nano(wall(c.last_activity)));
+        w.field("start", format_rfc3339_nano(c.start, wall_offset));
+        w.field("last_activity", format_rfc3339_nano(c.last_activity, wall_offset));
         w.field("rtt", format_rtt(c.rtt));
         w.field("uptime", format_uptime(steady_now - c.start));
         w.field("idle", format_uptime(steady_now - c.last_activity));

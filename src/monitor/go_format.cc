@@ -6,6 +6,13 @@
 
 namespace natrix::monitor {
 
+std::string format_rfc3339_nano(std::chrono::steady_clock::time_point t,
+                                std::chrono::system_clock::duration wall_offset) {
+    return format_rfc3339_nano(std::chrono::system_clock::time_point(
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(t.time_since_epoch()) +
+        wall_offset));
+}
+
 std::string format_rfc3339_nano(std::chrono::system_clock::time_point t) {
     using namespace std::chrono;
     const auto ns = duration_cast<nanoseconds>(t.time_since_epoch()).count();

@@ -11,11 +11,6 @@ std::string render_routez(std::string_view server_id, std::chrono::system_clock:
                           std::chrono::system_clock::duration wall_offset,
                           const std::vector<broker::route_view>& registry,
                           std::vector<broker::route_info_view> held) {
-    const auto wall = [&](std::chrono::steady_clock::time_point t) {
-        return std::chrono::system_clock::time_point(
-            std::chrono::duration_cast<std::chrono::system_clock::duration>(t.time_since_epoch()) +
-            wall_offset);
-    };
     std::sort(held.begin(), held.end(),
               [](const auto& a, const auto& b) { return a.serial < b.serial; });
     json_writer w;
@@ -36,8 +31,8 @@ std::string render_routez(std::string_view server_id, std::chrono::system_clock:
         w.field("is_configured", configured);
         w.field("ip", r.ip);
         w.field("port", r.port);
-        w.field("start", format_rfc3339_nano(wall(r.start)));
-        w.field("last_activity", format_rfc3339_nano(wall(r.last_activity)));
+        w.field("start", format_rfc3339_nano(r.start, wall_offset));
+        w.field("last_activity", format_rfc3339_nano(r.last_activity, wall_offset));
         w.field("rtt", format_rtt(r.rtt));
         w.field("uptime", format_uptime(steady_now - r.start));
         w.field("idle", format_uptime(steady_now - r.last_activity));

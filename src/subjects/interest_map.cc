@@ -36,6 +36,22 @@ int pick_queue_shard(const queue_interest& q, std::uint64_t random) noexcept {
     return q.weights.back().shard;
 }
 
+int pick_queue_shard(const queue_interest& q, std::uint64_t random, std::uint16_t below) noexcept {
+    std::uint64_t total = 0;
+    for (const auto& w : q.weights) {
+        if (w.shard >= below) break; // ascending shard
+        total += w.weight;
+    }
+    if (total == 0) return -1;
+    std::uint64_t r =
+        static_cast<std::uint64_t>((static_cast<unsigned __int128>(random) * total) >> 64);
+    for (const auto& w : q.weights) {
+        if (r < w.weight) return w.shard;
+        r -= w.weight;
+    }
+    return -1; // not reached: r < total
+}
+
 interest_map::interest_map(std::size_t cache_capacity)
     : cache_(cache_capacity) {}
 
@@ -101,10 +117,12 @@ bool interest_map::set_count(entry_map::iterator it, std::uint16_t shard, std::s
                              std::string_view queue, std::uint32_t count) {
     if (!observer_ || shard >= local_limit_)
         return set_count_only(it, shard, pattern, queue, count);
+    // Only this shard's count changes: the new total follows from the old
+    // one (local counts are subscriptions, far from saturating).
     const std::uint32_t before = it == entries_.end() ? 0 : local_total(it->second);
+    const std::uint32_t old = it == entries_.end() ? 0 : count_in(it->second, shard);
     if (!set_count_only(it, shard, pattern, queue, count)) return false;
-    const auto now = entries_.find(key_of(pattern, queue));
-    const std::uint32_t after = now == entries_.end() ? 0 : local_total(now->second);
+    const std::uint32_t after = before - old + count;
     if (before != after) observer_(pattern, queue, before, after);
     return true;
 }

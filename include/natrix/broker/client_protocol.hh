@@ -102,8 +102,6 @@ private:
     std::vector<session*> barrier_waiters_;
     std::vector<session*> yielded_;
     std::uint64_t turn_ = 1;
-    // Ops between clock reads: a clock read costs about what an op does.
-    static constexpr unsigned budget_check_ops = 16;
 };
 
 } // namespace natrix::broker

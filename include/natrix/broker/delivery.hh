@@ -62,6 +62,7 @@ private:
     std::vector<session*> cut_;
     class route_outbox* routes_ = nullptr;
     std::string scratch_; // record being encoded
+    ring_record::message_record route_record_;
 };
 
 } // namespace natrix::broker

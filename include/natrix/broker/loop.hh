@@ -35,6 +35,9 @@ public:
     // for the next: one client's input, one teardown slice, one drain of the
     // other shards' records (issue #20; docs/decisions/0011-shard-fairness.md).
     static constexpr std::chrono::microseconds work_budget{500};
+    // Ops between clock reads while a connection's input runs against the
+    // budget: a clock read costs about what an op does.
+    static constexpr unsigned budget_check_ops = 16;
 
     explicit loop(wakeup& w)
         : wakeup_(w) {}

@@ -24,8 +24,7 @@ struct route_link {
     // Interest learned from the peer: "account subject queue" → count
     // (1 for plain, the weight for a queue); all of it goes when it closes.
     util::gradual_map<std::string, std::uint32_t> learned;
-    std::uint64_t rs_in = 0, rs_out = 0; // RS+/RS- counts, for /routez
-    bool dropped = false;                // its interest was taken back (closing)
+    bool dropped = false; // its interest was taken back (closing)
 };
 
 } // namespace natrix::broker

@@ -74,15 +74,15 @@ public:
     void release(session& s, const char* reason);
     // A raw line (our INFO for gossip, lame duck).
     void send_raw(session& s, std::string_view bytes);
-    template <typename Fn>
-    void for_each_route(Fn&& fn) {
-        for (session* s : by_id_)
-            if (s && s->is_open()) fn(*s);
-    }
     session* find(std::uint16_t id) const noexcept {
         return id < by_id_.size() ? by_id_[id] : nullptr;
     }
-    std::size_t count() const noexcept { return open_; }
+    // The open route the cluster manager calls `serial`; null if gone.
+    session* find_serial(std::uint64_t serial) const noexcept {
+        for (session* s : by_id_)
+            if (s && s->is_open() && s->route->serial == serial) return s;
+        return nullptr;
+    }
 
     // route_outbox
     void send_msg(std::uint16_t route, std::uint16_t account, const message& m,
@@ -119,13 +119,10 @@ private:
     shard_stats& stats_;
     route_events* events_ = nullptr;
     std::array<session*, subjects::max_shards> by_id_{};
-    std::size_t open_ = 0;
     std::vector<std::string_view> args_;
     std::vector<session*> yielded_;
     std::uint64_t turn_ = 1;
-    static constexpr unsigned budget_check_ops = 16;
     std::vector<std::string_view> queues_;
-    std::string line_; // output scratch
     // "exporter pattern" → how many local (importer, pattern) entries map to it.
     std::unordered_map<std::string, std::uint32_t> shadows_;
 };

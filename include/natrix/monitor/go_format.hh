@@ -9,6 +9,10 @@ namespace natrix::monitor {
 // Go's time.RFC3339Nano in UTC: "2006-01-02T15:04:05.999999999Z", trailing
 // zeros of the fraction dropped (and the dot, when the fraction is zero).
 std::string format_rfc3339_nano(std::chrono::system_clock::time_point t);
+// The same for a steady-clock time (what sessions record), placed on the
+// wall clock by `wall_offset` (system minus steady, taken once).
+std::string format_rfc3339_nano(std::chrono::steady_clock::time_point t,
+                                std::chrono::system_clock::duration wall_offset);
 
 // nats-server's uptime/idle form: whole seconds as "1y2d3h4m5s", leading
 // zero units left out ("9s", "2m0s", "1h0m0s").

@@ -53,6 +53,8 @@ struct interest_result {
 // Picks one shard for a queue group, in proportion to its weights, from a
 // uniformly random 64-bit value. Returns -1 when the group has no weight.
 int pick_queue_shard(const queue_interest& q, std::uint64_t random) noexcept;
+// The same among ids below `below` only (this server's shards, not routes).
+int pick_queue_shard(const queue_interest& q, std::uint64_t random, std::uint16_t below) noexcept;
 
 struct interest_stats {
     std::size_t entries = 0; // (pattern, queue) pairs with interest

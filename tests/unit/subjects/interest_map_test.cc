@@ -122,6 +122,20 @@ TEST(interest_map, pick_queue_shard_follows_weights) {
     EXPECT_EQ(hits.size(), 2u);
 }
 
+TEST(interest_map, pick_queue_shard_below_a_bound_skips_the_ids_past_it) {
+    queue_interest q;
+    q.weights = {{0, 1}, {1, 3}, {2, 100}}; // id 2: a route on a 2-shard server
+    q.total = 104;
+    std::map<int, int> hits;
+    constexpr int n = 4000;
+    const std::uint64_t step = std::numeric_limits<std::uint64_t>::max() / n;
+    for (int i = 0; i < n; ++i) ++hits[pick_queue_shard(q, step * i + step / 2, 2)];
+    EXPECT_EQ(hits[0], n / 4);
+    EXPECT_EQ(hits[1], 3 * n / 4);
+    EXPECT_EQ(hits.size(), 2u) << "id 2 is never picked";
+    EXPECT_EQ(pick_queue_shard(q, 0, 0), -1) << "nothing below 0";
+}
+
 TEST(interest_map, lookup_cache_follows_changes) {
     interest_map m;
     ASSERT_TRUE(m.apply(D(1, "a.b", "", 1)));
