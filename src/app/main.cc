@@ -61,6 +61,7 @@ to_broker_config(const natrix::config::server_options& o,
     b.auth_timeout = o.auth_timeout;
     b.client_advertise = o.client_advertise;
     b.cluster = o.cluster;
+    b.gateway = o.gateway;
     return b;
 }
 

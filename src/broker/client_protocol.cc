@@ -266,6 +266,15 @@ bool client_protocol::handle_pub(session& s, const protocol::parsed_op& op) {
     if (sampler_.take()) m.sampled_at = clock::now();
     m.origin = session_table::token_of(s);
     m.origin_shard = static_cast<std::uint16_t>(shard_);
+    if (s.gw_replies && !s.gw_replies->empty()) {
+        // An answer to a request that came through a gateway: straight back
+        // to the requester's cluster (nats-server's handleGWReplyMap).
+        if (const std::string* routed = s.gw_replies->find(op.subject, clock::now())) {
+            m.subject = *routed;
+            if (router_.publish_gateway_reply(s.account, m)) return true;
+            m.subject = op.subject; // that cluster's gateway went: deliver as usual
+        }
+    }
     const publish_result r = router_.publish(publisher{&s, s.opts.echo, s.ping.rtt}, s.account, m);
     if (r.crossed) s.barrier.pushed_remote = true;
     // A responder was told an RTT of 0: measure one now, for the next

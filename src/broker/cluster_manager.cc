@@ -18,6 +18,7 @@
 
 #include <natrix/auth/authenticator.hh>
 #include <natrix/broker/cluster_manager.hh>
+#include <natrix/broker/control_socket.hh>
 #include <natrix/broker/server_identity.hh>
 #include <natrix/broker/shard.hh>
 #include <natrix/config/cluster_options.hh>
@@ -27,111 +28,10 @@ namespace natrix::broker {
 
 namespace {
 
+using namespace control;
 using steady = std::chrono::steady_clock;
-constexpr auto dial_timeout = std::chrono::seconds(1); // nats-server DEFAULT_ROUTE_DIAL
 constexpr auto handshake_timeout = std::chrono::seconds(2);
 constexpr auto explicit_retry = std::chrono::seconds(1); // DEFAULT_ROUTE_CONNECT
-
-void set_timeouts(int fd, std::chrono::nanoseconds t) {
-    timeval tv{};
-    tv.tv_sec = static_cast<time_t>(std::chrono::duration_cast<std::chrono::seconds>(t).count());
-    tv.tv_usec = static_cast<suseconds_t>(
-        std::chrono::duration_cast<std::chrono::microseconds>(t).count() % 1000000);
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-}
-
-bool send_all(int fd, std::string_view b) {
-    while (!b.empty()) {
-        const ssize_t n = ::send(fd, b.data(), b.size(), MSG_NOSIGNAL);
-        if (n <= 0) {
-            if (n < 0 && errno == EINTR) continue;
-            return false;
-        }
-        b.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return true;
-}
-
-// One line (without CRLF) from `fd`, buffering in `buf`; false on timeout,
-// EOF or a line past 64 KiB.
-bool read_line(int fd, std::string& buf, std::string& line) {
-    for (;;) {
-        const std::size_t nl = buf.find('\n');
-        if (nl != std::string::npos) {
-            line.assign(buf, 0, nl);
-            if (!line.empty() && line.back() == '\r') line.pop_back();
-            buf.erase(0, nl + 1);
-            return true;
-        }
-        if (buf.size() > 65536) return false;
-        char tmp[4096];
-        const ssize_t n = ::recv(fd, tmp, sizeof tmp, 0);
-        if (n <= 0) {
-            if (n < 0 && errno == EINTR) continue;
-            return false;
-        }
-        buf.append(tmp, static_cast<std::size_t>(n));
-    }
-}
-
-std::string_view op_of(std::string_view line, std::string_view* rest) {
-    const std::size_t sp = line.find_first_of(" \t");
-    if (sp == std::string_view::npos) {
-        *rest = {};
-        return line;
-    }
-    *rest = line.substr(sp + 1);
-    return line.substr(0, sp);
-}
-
-bool iequal(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return (x | 0x20) == (y | 0x20);
-           });
-}
-
-int connect_to(const std::string& host, int port, std::string* why) {
-    addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    addrinfo* res = nullptr;
-    const std::string p = std::to_string(port);
-    if (int e = getaddrinfo(host.c_str(), p.c_str(), &hints, &res); e != 0) {
-        *why = gai_strerror(e);
-        return -1;
-    }
-    int fd = -1;
-    for (addrinfo* a = res; a; a = a->ai_next) {
-        fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (fd < 0) continue;
-        int rc = ::connect(fd, a->ai_addr, a->ai_addrlen);
-        if (rc < 0 && errno == EINPROGRESS) {
-            pollfd pfd{fd, POLLOUT, 0};
-            rc = ::poll(&pfd, 1, static_cast<int>(std::chrono::milliseconds(dial_timeout).count()));
-            int err = 0;
-            socklen_t len = sizeof err;
-            if (rc == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0)
-                rc = 0;
-            else {
-                errno = rc == 0 ? ETIMEDOUT : (err ? err : errno);
-                rc = -1;
-            }
-        }
-        if (rc == 0) break;
-        *why = std::strerror(errno);
-        ::close(fd);
-        fd = -1;
-    }
-    freeaddrinfo(res);
-    if (fd >= 0) {
-        const int fl = fcntl(fd, F_GETFL);
-        fcntl(fd, F_SETFL, fl & ~O_NONBLOCK); // the handshake blocks, with timeouts
-        const int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    }
-    return fd;
-}
 
 std::string random_name() {
     static constexpr char alphabet[] =
@@ -164,34 +64,13 @@ cluster_manager::~cluster_manager() {
 }
 
 bool cluster_manager::open(std::string* error) {
-    addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE;
-    addrinfo* res = nullptr;
     const std::string host = cl_.host.empty() ? "0.0.0.0" : cl_.host;
-    const std::string p = std::to_string(cl_.port);
-    if (int e = getaddrinfo(host.c_str(), p.c_str(), &hints, &res); e != 0) {
-        *error = "cluster listen " + host + ":" + p + ": " + gai_strerror(e);
+    std::string why;
+    listen_fd_ = listen_on(host, cl_.port, &port_, &why);
+    if (listen_fd_ < 0) {
+        *error = "cluster listen " + host + ":" + std::to_string(cl_.port) + ": " + why;
         return false;
     }
-    listen_fd_ = ::socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    const int one = 1;
-    setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (listen_fd_ < 0 || ::bind(listen_fd_, res->ai_addr, res->ai_addrlen) < 0 ||
-        ::listen(listen_fd_, 128) < 0) {
-        *error = "cluster listen " + host + ":" + p + ": " + std::strerror(errno);
-        freeaddrinfo(res);
-        if (listen_fd_ >= 0) ::close(listen_fd_);
-        listen_fd_ = -1;
-        return false;
-    }
-    freeaddrinfo(res);
-    sockaddr_storage ss{};
-    socklen_t len = sizeof ss;
-    getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&ss), &len);
-    port_ = ntohs(ss.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port
-                                           : reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
     {
         std::lock_guard lock(mu_);
         for (const auto& u : cl_.routes)
@@ -213,57 +92,21 @@ void cluster_manager::stop() {
     if (listen_fd_ >= 0) ::shutdown(listen_fd_, SHUT_RDWR);
     if (acceptor_.joinable()) acceptor_.join();
     if (manager_.joinable()) manager_.join();
-    std::vector<worker> w;
-    {
-        std::lock_guard lock(workers_mu_);
-        w.swap(workers_);
-    }
-    for (auto& t : w)
-        if (t.thread.joinable()) t.thread.join();
+    workers_.stop();
     if (listen_fd_ >= 0) ::close(listen_fd_);
     listen_fd_ = -1;
 }
 
 void cluster_manager::spawn(std::function<void()> fn) {
-    std::lock_guard lock(workers_mu_);
-    if (stopping_) return;
-    // Finished workers are joined as new ones start (never one still running:
-    // the caller may hold mu_, which a running worker may be waiting for).
-    std::erase_if(workers_, [](worker& w) {
-        if (!w.done->load(std::memory_order_acquire)) return false;
-        w.thread.join();
-        return true;
-    });
-    auto done = std::make_shared<std::atomic<bool>>(false);
-    workers_.push_back(worker{std::thread([fn = std::move(fn), done] {
-                                  fn();
-                                  done->store(true, std::memory_order_release);
-                              }),
-                              done});
+    workers_.spawn(std::move(fn));
 }
 
 void cluster_manager::accept_loop() {
     while (!stopping_) {
-        pollfd pfd{listen_fd_, POLLIN, 0};
-        if (::poll(&pfd, 1, 200) <= 0) continue;
-        sockaddr_storage ss{};
-        socklen_t len = sizeof ss;
-        const int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_CLOEXEC);
-        if (fd < 0) continue;
-        char ip[INET6_ADDRSTRLEN] = "";
+        std::string ip;
         int port = 0;
-        if (ss.ss_family == AF_INET) {
-            auto* a = reinterpret_cast<sockaddr_in*>(&ss);
-            inet_ntop(AF_INET, &a->sin_addr, ip, sizeof ip);
-            port = ntohs(a->sin_port);
-        } else if (ss.ss_family == AF_INET6) {
-            auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
-            inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof ip);
-            port = ntohs(a->sin6_port);
-        }
-        const int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        spawn([this, fd, ip = std::string(ip), port] { greet_inbound(fd, ip, port); });
+        const int fd = accept_peer(listen_fd_, &ip, &port);
+        if (fd >= 0) spawn([this, fd, ip, port] { greet_inbound(fd, ip, port); });
     }
 }
 
@@ -554,11 +397,33 @@ void cluster_manager::register_route(handshake h) {
             post_(op.shard,
                   [serial = op.serial, line](shard& s) { s.send_to_route(serial, line); });
     }
+    const std::uint64_t serial = p.serial;
     peers_.emplace(id, std::move(p));
     publish_client_urls_locked();
+    lock.unlock();
+    if (gateways_) {
+        // Its gateway URL joins this cluster's; it learns the remote
+        // clusters we reach (nats-server's sendGatewayConfigsToRoute).
+        gateways_->cluster_gateway_url(h.info.gateway_url);
+        for (std::string& line : gateways_->route_greeting())
+            post_(target, [serial, line = std::move(line)](shard& s) { s.send_to_route(serial, line); });
+    }
+}
+
+void cluster_manager::send_to_all_routes(const std::string& line) {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, p] : peers_)
+        post_(p.shard, [serial = p.serial, line](shard& s) { s.send_to_route(serial, line); });
 }
 
 void cluster_manager::route_info(std::uint64_t serial, protocol::route_info info) {
+    if (info.gateway_cmd != 0 || !info.gateway.empty()) {
+        // A remote cluster a peer reaches (forwardNewGatewayToLocalCluster);
+        // without gateways it is ignored, as nats-server does.
+        if (gateways_) gateways_->remote_gossip(std::move(info));
+        return;
+    }
+    if (gateways_ && !info.gateway_url.empty()) gateways_->cluster_gateway_url(info.gateway_url);
     std::lock_guard lock(mu_);
     if (stopping_) return;
     auto from = std::find_if(peers_.begin(), peers_.end(),
@@ -653,6 +518,7 @@ std::string cluster_manager::our_info(bool ldm) const {
     i.cluster_dynamic = dynamic_name_;
     if (!cl_.no_advertise) i.connect_urls = own_client_urls();
     i.ldm = ldm;
+    if (gateways_) i.gateway_url = gateways_->own_url();
     return protocol::write_route_info(i);
 }
 

@@ -12,16 +12,22 @@ bool delivery::deliver(subscription& s, const message& m) {
     if (!c.is_open()) return false;
     // A wildcard subscription never receives what a deny clause forbids.
     if (c.perm.deny_filter && c.perm.perms->delivery_denied(m.subject)) return false;
+    std::string_view reply = m.reply;
+    if (gateway_replies_ && gateway_replies::is_routed(reply)) {
+        if (!c.gw_replies) c.gw_replies = std::make_unique<gateway_replies>();
+        c.gw_replies->track(reply, clock::now());
+        reply.remove_prefix(gateway_replies::prefix_len);
+    }
     char hdr[64 + 2 * 256];
     std::string big;
     char* head = hdr;
-    const std::size_t bound = protocol::msg_header_bound(m.subject, s.sid, m.reply);
+    const std::size_t bound = protocol::msg_header_bound(m.subject, s.sid, reply);
     if (bound > sizeof hdr) {
         big.resize(bound);
         head = big.data();
     }
     const protocol::delivery d =
-        protocol::write_delivery(head, c.opts.headers, m.subject, s.sid, m.reply, m.payload,
+        protocol::write_delivery(head, c.opts.headers, m.subject, s.sid, reply, m.payload,
                                  m.header_size, m.size_text, m.header_size_text);
     const std::size_t bytes = d.header_len + d.body.size() + 2;
     // The hard ceiling: the outbound queue may not pass max_pending.
@@ -47,7 +53,7 @@ bool delivery::deliver(subscription& s, const message& m) {
     c.counters.out_bytes += d.body.size();
     stats_.out_msgs.add(1);
     stats_.out_bytes.add(d.body.size());
-    if (c.perm.perms && c.perm.perms->responses() && !m.reply.empty()) note_reply(c.perm, m.reply);
+    if (c.perm.perms && c.perm.perms->responses() && !reply.empty()) note_reply(c.perm, reply);
     flow_.delivered(c, m);
     return true;
 }
@@ -63,10 +69,16 @@ void delivery::announce(const ring_record::interest_record& r) {
         if (t != shard_) mail_.push(t, ring_record::interest_type, scratch_);
 }
 
+void delivery::announce_link(const ring_record::link_record& r) {
+    ring_record::encode(scratch_, r);
+    for (unsigned t = 0; t < nshards_; ++t)
+        if (t != shard_) mail_.push(t, ring_record::link_type, scratch_);
+}
+
 void delivery::to_route(std::uint16_t route, std::uint16_t account, const message& m,
                         const std::vector<std::string_view>& queues) {
     if (!routes_) return;
-    const unsigned owner = (route - nshards_) % nshards_;
+    const unsigned owner = route_protocol::owner_of(route, nshards_);
     if (owner == shard_) {
         routes_->send_msg(route, account, m, queues);
         return;
@@ -83,6 +95,11 @@ void delivery::to_route(std::uint16_t route, std::uint16_t account, const messag
 void delivery::local_interest(std::uint16_t account, std::string_view pattern,
                               std::string_view queue, std::uint32_t before, std::uint32_t after) {
     if (routes_) routes_->send_interest(account, pattern, queue, before, after);
+}
+
+void delivery::cluster_interest(std::uint16_t account, std::string_view pattern,
+                                std::string_view queue, bool present) {
+    if (routes_) routes_->send_gateway_interest(account, pattern, queue, present);
 }
 
 void delivery::expired(subscription& s) {

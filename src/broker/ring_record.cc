@@ -150,4 +150,23 @@ bool decode(std::string_view body, flow_record& r) {
     return true;
 }
 
+void encode(std::string& out, const link_record& r) {
+    out.clear();
+    put(out, r.id);
+    put(out, static_cast<std::uint8_t>(r.gateway));
+    put(out, static_cast<std::uint32_t>(r.hash.size()));
+    out.append(r.hash);
+}
+
+bool decode(std::string_view body, link_record& r) {
+    reader rd{body};
+    std::uint8_t gateway;
+    std::uint32_t len;
+    if (!rd.get(r.id) || !rd.get(gateway) || !rd.get(len) || gateway > 1 ||
+        !rd.take(len, r.hash) || !rd.rest.empty())
+        return false;
+    r.gateway = gateway != 0;
+    return true;
+}
+
 } // namespace natrix::broker::ring_record

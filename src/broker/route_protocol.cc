@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cstring>
 
+#include <natrix/broker/gateway_hash.hh>
 #include <natrix/broker/loop.hh>
 #include <natrix/broker/protocol_trace.hh>
 #include <natrix/broker/route_protocol.hh>
@@ -91,14 +92,33 @@ route_protocol::route_protocol(unsigned shard, unsigned nshards, const broker_co
     , flow_(flow)
     , stats_(stats) {}
 
-int route_protocol::allocate_id() {
-    for (unsigned id = nshards_; id < subjects::max_shards; ++id)
-        if ((id - nshards_) % nshards_ == shard_ && !by_id_[id]) return static_cast<int>(id);
+int route_protocol::allocate_id(link_kind kind) {
+    if (kind == link_kind::gateway_in) return 0;
+    const unsigned base = kind == link_kind::route ? nshards_ : router::gateway_base;
+    const unsigned limit = kind == link_kind::route && router_.gateways_enabled()
+                               ? router::gateway_base
+                               : subjects::max_shards;
+    for (unsigned id = base; id < limit; ++id)
+        if ((id - base) % nshards_ == shard_ && !by_id_[id]) return static_cast<int>(id);
     return -1;
 }
 
 void route_protocol::start(session& s, std::string_view leftover) {
+    if (s.route->kind == link_kind::gateway_in) {
+        start_inbound_gateway(s);
+        sessions_.mark_for_flush(s);
+        if (!leftover.empty()) on_input(s, leftover);
+        return;
+    }
     by_id_[s.route->id] = &s;
+    if (router_.gateways_enabled())
+        router_.announce_link(s.route->id, s.route->is_gateway(),
+                              gateway_hash(s.route->is_gateway() ? s.route->gateway
+                                                                 : s.route->peer.server_id));
+    if (s.route->kind == link_kind::gateway_out) { // it tells us; we tell it nothing
+        if (!leftover.empty()) on_input(s, leftover);
+        return;
+    }
     // Our whole interest, in one write, before anything else we send: our
     // subscriptions, then the shadow interest no subscription covers already.
     router_.for_each_local_interest(
@@ -138,7 +158,7 @@ void route_protocol::write_interest(session& s, std::uint16_t account, std::stri
 void route_protocol::write_all(std::uint16_t account, std::string_view pattern,
                                std::string_view queue, std::uint32_t count) {
     for (session* s : by_id_) {
-        if (!s || !s->is_open()) continue;
+        if (!s || !s->is_open() || s->route->is_gateway()) continue;
         write_interest(*s, account, pattern, queue, count);
         sessions_.mark_for_flush(*s);
     }
@@ -348,16 +368,20 @@ std::size_t route_protocol::process(session& s, std::string_view buf, bool* fata
 bool route_protocol::handle_line(session& s, std::string_view op,
                                  std::vector<std::string_view>& args, std::string_view line) {
     if (op.empty()) return true;
-    if (op_is(op, "rs+")) {
-        handle_sub(s, args, true);
-    } else if (op_is(op, "rs-")) {
-        handle_sub(s, args, false);
+    if (op_is(op, "rs+") || op_is(op, "rs-")) {
+        if (s.route->kind == link_kind::gateway_in) {
+            fail(s, "Received RS+ from gateway on inbound connection");
+            return false;
+        }
+        handle_sub(s, args, op_is(op, "rs+"));
     } else if (op_is(op, "ping")) {
         if (util::trace_enabled()) trace_route(s, false, "PONG");
         sessions_.append(s, "PONG\r\n");
     } else if (op_is(op, "pong")) {
         s.ping.outstanding = 0;
         if (s.ping.sent != clock::time_point{}) s.ping.rtt = clock::now() - s.ping.sent;
+    } else if (op_is(op, "info") && s.route->is_gateway()) {
+        return gateway_info(s, line);
     } else if (op_is(op, "info")) {
         protocol::route_info info;
         std::string err;
@@ -406,7 +430,10 @@ void route_protocol::handle_sub(session& s, const std::vector<std::string_view>&
         if (!queue.empty()) {
             std::size_t w = 0;
             if (!to_size(args[3], w) || w == 0) return;
-            count = static_cast<std::uint32_t>(std::min<std::size_t>(w, 1u << 30));
+            // A gateway's queue interest is presence only (weight 1 on the
+            // wire): the remote cluster picks its own member.
+            count = s.route->is_gateway() ? 1
+                                          : static_cast<std::uint32_t>(std::min<std::size_t>(w, 1u << 30));
         }
     }
     std::string key(args[0]);
@@ -472,6 +499,13 @@ void route_protocol::handle_msg(session& s, const std::vector<std::string_view>&
     stats_.in_bytes.add(payload.size());
     const auto acct = router_.accounts().find(args[0]);
     if (!acct) return;
+    if (s.route->is_gateway()) {
+        gateway_msg(s, *acct, m);
+        return;
+    }
+    if (router_.gateways_enabled() && gateway_replies::is_routed(m.subject) &&
+        routed_reply(s, *acct, m))
+        return;
     router_.publish_routed(*acct, m, queues_);
 }
 
@@ -531,8 +565,13 @@ void route_protocol::release(session& s, const char* reason) {
                                    std::string_view(key).substr(b + 1), 0);
     }
     r.learned.clear();
-    if (by_id_[r.id] == &s) by_id_[r.id] = nullptr;
-    if (events_) events_->route_closed(r.serial, reason);
+    if (r.kind == link_kind::gateway_in) {
+        std::erase(inbound_, &s);
+    } else if (by_id_[r.id] == &s) {
+        by_id_[r.id] = nullptr;
+        if (router_.gateways_enabled()) router_.announce_link(r.id, r.is_gateway(), {});
+    }
+    if (route_events* e = events_for(s)) e->route_closed(r.serial, reason);
 }
 
 } // namespace natrix::broker

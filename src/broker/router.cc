@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include <natrix/broker/router.hh>
+#include <natrix/subjects/subject.hh>
 #include <natrix/util/json_string.hh>
 #include <natrix/util/log.hh>
 
@@ -53,7 +54,15 @@ publish_result router::publish(const publisher& from, auth::account_id acct, con
 // and routes whose interest the replicated map shows.
 publish_result router::publish_here(const publisher& from, auth::account_id acct, const message& m,
                                     scope where, const std::vector<std::string_view>* named) {
-    const bool routed = where != scope::cluster;
+    const bool to_routes = where == scope::cluster || where == scope::gateway;
+    const bool to_gateways = where == scope::cluster && gateway_mask_ != 0;
+    const bool only_named = where == scope::routed || where == scope::gateway;
+    // Queue picks: this server's shards for a routed message; this cluster
+    // (shards and routes) otherwise. A gateway serves a group only when
+    // nobody in this cluster has it (brief §2.5).
+    const std::uint16_t pick_below = where == scope::routed ? static_cast<std::uint16_t>(nshards_)
+                                     : gateway_mask_        ? gateway_base
+                                                            : subjects::max_shards;
     publish_result res;
     subjects::interest_map& interest = space(acct).interest;
     if (interest.entries() == 0) return res; // nobody subscribes in this account at all
@@ -64,25 +73,27 @@ publish_result router::publish_here(const publisher& from, auth::account_id acct
     // routed message serves only the groups it names, from this server.
     std::vector<std::string_view> local_queues;
     std::vector<std::vector<std::string_view>> remote_queues;
-    std::vector<route_target> to_routes; // allocates only when a route is picked
+    std::vector<route_target> to_links; // allocates only when a route or gateway is picked
     std::uint64_t queue_targets = 0;
     for (const subjects::queue_interest& q : ir.queues) {
-        int s;
-        if (routed) {
-            if (named && std::find(named->begin(), named->end(), q.name) == named->end()) continue;
-            s = subjects::pick_queue_shard(q, rng_(), static_cast<std::uint16_t>(nshards_));
-        } else {
-            s = subjects::pick_queue_shard(q, rng_());
-        }
+        if (only_named && named && std::find(named->begin(), named->end(), q.name) == named->end())
+            continue;
+        int s = subjects::pick_queue_shard(q, rng_(), pick_below);
+        if (s < 0 && to_gateways) // the first gateway that has the group
+            for (const auto& w : q.weights)
+                if (w.shard >= gateway_base) {
+                    s = w.shard;
+                    break;
+                }
         if (s < 0) continue;
         if (static_cast<unsigned>(s) == shard_) {
             local_queues.push_back(q.name);
         } else if (static_cast<unsigned>(s) >= nshards_) {
-            auto it = std::find_if(to_routes.begin(), to_routes.end(),
+            auto it = std::find_if(to_links.begin(), to_links.end(),
                                    [s](const route_target& t) { return t.route == s; });
-            if (it == to_routes.end())
-                it = to_routes.insert(to_routes.end(),
-                                      route_target{static_cast<std::uint16_t>(s), {}});
+            if (it == to_links.end())
+                it = to_links.insert(to_links.end(),
+                                     route_target{static_cast<std::uint16_t>(s), {}});
             it->queues.push_back(q.name);
         } else {
             if (remote_queues.empty()) remote_queues.resize(nshards_);
@@ -109,24 +120,106 @@ publish_result router::publish_here(const publisher& from, auth::account_id acct
                 remote_queues.empty() ? none : remote_queues[t], 0);
         res.delivered = res.crossed = true;
     }
-    // Routes: one hop only, so never for a routed message. One RMSG per
-    // route, with the groups it was picked for.
-    if (!routed) {
-        std::uint64_t plain_routes = ir.shards & ~shard_mask_;
-        for (const route_target& t : to_routes) plain_routes &= ~(1ull << t.route);
-        static const std::vector<std::string_view> none;
-        while (plain_routes) {
-            const auto r = static_cast<std::uint16_t>(__builtin_ctzll(plain_routes));
-            plain_routes &= plain_routes - 1;
-            out_.to_route(r, acct, m, none);
-            res.delivered = true;
+    // Routes: one hop only, so never for a routed message. Gateways: only
+    // for what this server's own clients publish. One RMSG per link, with
+    // the groups it was picked for.
+    if (!to_routes) return res;
+    std::uint64_t plain_links = ir.shards & ~shard_mask_ & ~gateway_mask_;
+    if (to_gateways) plain_links |= ir.shards & gateway_mask_;
+    for (const route_target& t : to_links) plain_links &= ~(1ull << t.route);
+    static const std::vector<std::string_view> none;
+    const auto send = [&](std::uint16_t id, const std::vector<std::string_view>& queues) {
+        res.delivered = true;
+        if (!((gateway_mask_ >> id) & 1) || m.reply.empty() || !map_reply(acct, m.reply)) {
+            out_.to_route(id, acct, m, queues);
+            return;
         }
-        for (const route_target& t : to_routes) {
-            out_.to_route(t.route, acct, m, t.queues);
-            res.delivered = true;
-        }
+        // A fresh reply subscription (an _INBOX) whose interest may not have
+        // reached that cluster yet: the reply comes back by the _GR_ prefix.
+        mapped_reply_.assign(reply_prefix_).append(m.reply);
+        message mapped = m;
+        mapped.reply = mapped_reply_;
+        out_.to_route(id, acct, mapped, queues);
+    };
+    while (plain_links) {
+        const auto r = static_cast<std::uint16_t>(__builtin_ctzll(plain_links));
+        plain_links &= plain_links - 1;
+        send(r, none);
     }
+    for (const route_target& t : to_links) send(t.route, t.queues);
     return res;
+}
+
+publish_result router::publish_from_gateway(auth::account_id acct, const message& m,
+                                            const std::vector<std::string_view>& queues) {
+    if (acct >= spaces_.size()) return {};
+    publish_result r = publish_here(publisher{}, acct, m, scope::gateway, &queues);
+    if (imports_.accounts().any_routes()) {
+        const publish_result i = publish_imports(publisher{}, acct, m, true);
+        r.delivered = r.delivered || i.delivered;
+    }
+    if (!expired_.empty()) retire_expired();
+    return r;
+}
+
+void router::enable_gateways(std::string reply_prefix) {
+    reply_prefix_ = std::move(reply_prefix);
+    gateway_mask_ = ~0ull << gateway_base;
+    for (std::size_t a = 0; a < spaces_.size(); ++a)
+        spaces_[a]->interest.observe_cluster(
+            gateway_base, [this, a](std::string_view p, std::string_view q, bool present) {
+                out_.cluster_interest(static_cast<std::uint16_t>(a), p, q, present);
+            });
+}
+
+void router::announce_link(std::uint16_t id, bool gateway, std::string_view hash) {
+    set_link_hash(id, gateway, hash);
+    if (nshards_ > 1) out_.announce_link(ring_record::link_record{id, gateway, hash});
+}
+
+void router::set_link_hash(std::uint16_t id, bool gateway, std::string_view hash) {
+    std::vector<hash_id>& table = gateway ? gateway_hashes_ : route_hashes_;
+    std::erase_if(table, [&](const hash_id& h) { return h.id == id || h.hash == hash; });
+    if (!hash.empty()) table.push_back({std::string(hash), id});
+}
+
+std::uint16_t router::gateway_for_hash(std::string_view cluster_hash) const noexcept {
+    for (const hash_id& h : gateway_hashes_)
+        if (h.hash == cluster_hash) return h.id;
+    return 0;
+}
+
+std::uint16_t router::route_for_hash(std::string_view server_hash) const noexcept {
+    for (const hash_id& h : route_hashes_)
+        if (h.hash == server_hash) return h.id;
+    return 0;
+}
+
+bool router::publish_gateway_reply(auth::account_id acct, const message& m) {
+    // m.subject is "_GR_.<cluster hash>.<server hash>.<reply>".
+    const std::uint16_t id = gateway_for_hash(m.subject.substr(5, 6));
+    if (!id) return false;
+    static const std::vector<std::string_view> none;
+    out_.to_route(id, acct, m, none);
+    return true;
+}
+
+void router::note_recent_sub(auth::account_id acct, std::string_view pattern) {
+    const clock::time_point now = clock::now();
+    while (!recent_subs_.empty() && recent_subs_.front().until <= now)
+        recent_subs_.erase(recent_subs_.begin());
+    if (recent_subs_.size() >= 4096) recent_subs_.erase(recent_subs_.begin());
+    recent_subs_.push_back({acct, std::string(pattern), now + std::chrono::seconds(2)});
+}
+
+bool router::map_reply(auth::account_id acct, std::string_view reply) {
+    if (recent_subs_.empty()) return false;
+    const clock::time_point now = clock::now();
+    while (!recent_subs_.empty() && recent_subs_.front().until <= now)
+        recent_subs_.erase(recent_subs_.begin());
+    for (const recent_sub& r : recent_subs_)
+        if (r.account == acct && subjects::subject_matches(r.pattern, reply)) return true;
+    return false;
 }
 
 publish_result router::publish_routed(auth::account_id acct, const message& m,
@@ -296,6 +389,7 @@ bool router::reroute_queues(auth::account_id acct, const message& m,
 
 void router::subscribe(auth::account_id acct, subscription* s) {
     space(acct).trie.insert(s->subject, s->queue, s);
+    if (gateway_mask_ && s->owner) note_recent_sub(acct, s->subject);
     change_interest(acct, s->subject, s->queue, +1);
 }
 
@@ -408,6 +502,11 @@ void router::on_record(std::uint32_t type, std::string_view body, clock::time_po
         space(r.account).interest.apply(subjects::interest_delta{r.shard, std::string(r.pattern),
                                                                  std::string(r.queue), r.count});
         if (r.count == 0) ++remote_interest_drops_;
+        return;
+    }
+    if (type == ring_record::link_type) {
+        ring_record::link_record r;
+        if (ring_record::decode(body, r)) set_link_hash(r.id, r.gateway, r.hash);
         return;
     }
     if (type != ring_record::message_type) return;

@@ -5,6 +5,7 @@
 #include <sodium.h>
 
 #include <natrix/broker/cluster_manager.hh>
+#include <natrix/broker/gateway_manager.hh>
 #include <natrix/broker/server.hh>
 #include <natrix/broker/shard.hh>
 #include <natrix/io/backend.hh>
@@ -97,8 +98,23 @@ bool server::start(std::string* error) {
             return false;
         }
     }
+    if (cfg_.gateway.enabled) {
+        gateways_ = std::make_unique<gateway_manager>(
+            cfg_, n, [this](unsigned i, std::function<void(shard&)> fn) {
+                shards_[i]->post(std::move(fn));
+            });
+        if (!gateways_->open(error)) {
+            gateways_.reset();
+            if (cluster_) cluster_->stop();
+            cluster_.reset();
+            return false;
+        }
+        gateways_->set_routes(cluster_.get());
+        if (cluster_) cluster_->set_gateways(gateways_.get());
+    }
     // All shards (and so all rings) exist before any thread runs.
-    const shard::shared env{&stopping_, &connections_, &auth_worker_, cluster_.get()};
+    const shard::shared env{&stopping_, &connections_, &auth_worker_, cluster_.get(),
+                            gateways_.get()};
     for (unsigned i = 0; i < n; ++i) shards_.push_back(std::make_unique<shard>(i, n, cfg_, env));
     std::vector<mailbox*> mail;
     for (auto& s : shards_) mail.push_back(&s->mail());
@@ -120,6 +136,7 @@ bool server::start(std::string* error) {
         cluster_->set_client_port(port());
         cluster_->start();
     }
+    if (gateways_) gateways_->start();
     LOG_INF("Server is ready");
     return true;
 }
@@ -176,6 +193,23 @@ bool server::reload(const broker_config& n, std::string* error) {
             *error = "the cluster listen address and name cannot change on reload; restart natrix";
         return false;
     }
+    const auto& og = cfg_.gateway;
+    const auto& ng = n.gateway;
+    const auto same_urls = [](const auto& a, const auto& b) {
+        if (a.size() != b.size()) return false;
+        for (std::size_t i = 0; i < a.size(); ++i) {
+            if (a[i].name != b[i].name || a[i].urls.size() != b[i].urls.size()) return false;
+            for (std::size_t k = 0; k < a[i].urls.size(); ++k)
+                if (a[i].urls[k].text != b[i].urls[k].text) return false;
+        }
+        return true;
+    };
+    if (ng.enabled != og.enabled || ng.name != og.name || ng.port != og.port ||
+        ng.host != og.host || !same_urls(ng.gateways, og.gateways) || ng.user != og.user ||
+        ng.password != og.password || ng.reject_unknown != og.reject_unknown) {
+        if (error) *error = "the gateway block cannot change on reload; restart natrix";
+        return false;
+    }
     if (cluster_) cluster_->reload(n.cluster);
     next.cluster.routes = n.cluster.routes;
     // A larger max_payload than the rings were sized for is fine: such
@@ -217,6 +251,7 @@ void server::stop() {
     // Credential checks in flight post to the shards: finish them first.
     auth_worker_.stop();
     // No new routes while the shards stop; the ones they hold close with them.
+    if (gateways_) gateways_->stop();
     if (cluster_) cluster_->stop();
     if (stopping_.exchange(true)) {
         for (auto& t : threads_)

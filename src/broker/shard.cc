@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <natrix/broker/gateway_hash.hh>
 #include <natrix/broker/memory_trim.hh>
 #include <natrix/broker/session_actions.hh>
 #include <natrix/broker/shard.hh>
@@ -41,6 +42,12 @@ shard::shard(unsigned id, unsigned nshards, const broker_config& cfg, shared env
         routes_.set_events(env.cluster);
         delivery_.attach_routes(&routes_);
         router_.enable_cluster();
+    }
+    if (env.gateways) {
+        routes_.set_gateway_events(env.gateways);
+        delivery_.attach_routes(&routes_);
+        delivery_.map_gateway_replies();
+        router_.enable_gateways(gateway_reply_prefix(cfg.gateway.name, cfg.server_id));
     }
     delivery_.set_max_pending(cfg_.max_pending);
     flow_.configure(cfg_.slow_consumer, cfg_.max_pending, cfg_.stall_timeout);

@@ -58,13 +58,15 @@ void shard::enter_lame_duck(clock::time_point close_from, clock::time_point clos
 void shard::adopt_route(int fd, std::unique_ptr<route_link> link, std::string_view leftover,
                         const std::string& ip, int port) {
     const std::uint64_t serial = link->serial;
-    const int id = routes_.allocate_id();
+    const bool gateway = link->is_gateway();
+    route_events* events = gateway ? env_.gateways : env_.cluster;
+    const int id = routes_.allocate_id(link->kind);
     if (id < 0 || shutting_down_) {
         LOG_ERR("%s:%d - rid:%llu - no route slot left on shard %u (at most %zu interest ids)",
                 ip.c_str(), port, static_cast<unsigned long long>(serial), id_,
                 subjects::max_shards);
         ::close(fd);
-        if (env_.cluster) env_.cluster->route_closed(serial, "No Route Slot");
+        if (events) events->route_closed(serial, "No Route Slot");
         return;
     }
     protocol::parser_config pc;
@@ -80,19 +82,19 @@ void shard::adopt_route(int fd, std::unique_ptr<route_link> link, std::string_vi
     if (!s.io) {
         s.state = session_state::closed;
         sessions_.retire(s);
-        if (env_.cluster) env_.cluster->route_closed(serial, "Adopt Failed");
+        if (events) events->route_closed(serial, "Adopt Failed");
         return;
     }
     flow_.admit(s);
     routes_.start(s, leftover);
 }
 
-void shard::close_route(std::uint64_t serial, const char* reason) {
-    if (session* s = routes_.find_serial(serial)) close_session(*s, reason);
+void shard::close_route(std::uint64_t serial, const char* reason, bool gateway) {
+    if (session* s = routes_.find_serial(serial, gateway)) close_session(*s, reason);
 }
 
-void shard::send_to_route(std::uint64_t serial, const std::string& bytes) {
-    if (session* s = routes_.find_serial(serial)) routes_.send_raw(*s, bytes);
+void shard::send_to_route(std::uint64_t serial, const std::string& bytes, bool gateway) {
+    if (session* s = routes_.find_serial(serial, gateway)) routes_.send_raw(*s, bytes);
 }
 
 void shard::set_connect_urls(std::vector<std::string> urls) {
@@ -110,6 +112,10 @@ std::vector<route_info_view> shard::routes() const {
     sessions_.for_each([&](const session& s) {
         if (!s.is_route()) return;
         route_info_view r;
+        r.kind = s.route->kind == link_kind::route         ? 'r'
+                 : s.route->kind == link_kind::gateway_out ? 'o'
+                                                           : 'i';
+        r.gateway = s.route->gateway;
         r.serial = s.route->serial;
         r.remote_id = s.route->peer.server_id;
         r.remote_name = s.route->peer.server_name;

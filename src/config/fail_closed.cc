@@ -34,9 +34,9 @@ constexpr fail_closed_key top_level_keys[] = {
     {"auth_callout", exposure::auth_callout},
 };
 
-// cluster {} is read (cluster_options.cc), which refuses its tls itself.
-constexpr std::string_view inspected_sections[] = {"gateway",   "leafnodes", "leaf",
-                                                   "websocket", "ws",        "mqtt"};
+// cluster {} and gateway {} are read (cluster_options.cc, gateway_options.cc),
+// which refuse their tls themselves.
+constexpr std::string_view inspected_sections[] = {"leafnodes", "leaf", "websocket", "ws", "mqtt"};
 
 } // namespace
 

@@ -172,6 +172,9 @@ private:
     void cluster_authorization(const std::string& path, const map_entry& e,
                                cluster::cluster_config* c);
     void cluster_routes(const std::string& path, const value& v, cluster::cluster_config* c);
+    // gateway_options.cc
+    void gateway_block(const map_entry& block);
+    void gateway_remotes(const std::string& path, const value& v, cluster::gateway_config* g);
 
     options_result& r_;
     server_options& o_;

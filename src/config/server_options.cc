@@ -259,6 +259,8 @@ void mapper::run(const value& root) {
             get_string(e.key, v, &o_.security.no_auth_user);
         } else if (key == "cluster") {
             cluster_block(e);
+        } else if (key == "gateway") {
+            gateway_block(e);
         } else if (key == "client_advertise") {
             std::string s, why;
             if (!get_string(e.key, v, &s)) continue;

@@ -115,15 +115,23 @@ std::uint32_t interest_map::local_total(const entry& e) const noexcept {
 
 bool interest_map::set_count(entry_map::iterator it, std::uint16_t shard, std::string_view pattern,
                              std::string_view queue, std::uint32_t count) {
-    if (!observer_ || shard >= local_limit_)
-        return set_count_only(it, shard, pattern, queue, count);
+    const bool local = observer_ && shard < local_limit_;
+    const bool cluster = cluster_observer_ && ((cluster_mask_ >> shard) & 1);
+    if (!local && !cluster) return set_count_only(it, shard, pattern, queue, count);
     // Only this shard's count changes: the new total follows from the old
     // one (local counts are subscriptions, far from saturating).
     const std::uint32_t before = it == entries_.end() ? 0 : local_total(it->second);
     const std::uint32_t old = it == entries_.end() ? 0 : count_in(it->second, shard);
+    const bool had = it != entries_.end() && (it->second.mask & cluster_mask_);
     if (!set_count_only(it, shard, pattern, queue, count)) return false;
     const std::uint32_t after = before - old + count;
-    if (before != after) observer_(pattern, queue, before, after);
+    if (local && before != after) observer_(pattern, queue, before, after);
+    if (cluster) {
+        // The entry may have been created or erased: look it up again.
+        const auto now = entries_.find(key_of(pattern, queue));
+        const bool has = now != entries_.end() && (now->second.mask & cluster_mask_);
+        if (had != has) cluster_observer_(pattern, queue, has);
+    }
     return true;
 }
 

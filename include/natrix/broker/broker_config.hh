@@ -11,6 +11,7 @@
 
 #include <natrix/auth/authenticator.hh>
 #include <natrix/cluster/cluster_config.hh>
+#include <natrix/cluster/gateway_config.hh>
 
 namespace natrix::broker {
 
@@ -57,6 +58,7 @@ struct broker_config {
     // empty: the listen address (every non-loopback address for 0.0.0.0).
     std::string client_advertise;
     cluster::cluster_config cluster;
+    cluster::gateway_config gateway;
 };
 
 } // namespace natrix::broker

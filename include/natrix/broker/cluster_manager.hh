@@ -22,6 +22,8 @@
 #include <vector>
 
 #include <natrix/broker/broker_config.hh>
+#include <natrix/broker/control_workers.hh>
+#include <natrix/broker/gateway_manager.hh>
 #include <natrix/broker/route_link.hh>
 #include <natrix/broker/route_protocol.hh>
 
@@ -39,7 +41,7 @@ struct route_view {
     std::vector<std::string> connect_urls;
 };
 
-class cluster_manager final : public route_events {
+class cluster_manager final : public route_events, public route_broadcast {
 public:
     using poster = std::function<void(unsigned index, std::function<void(shard&)>)>;
     cluster_manager(const broker_config& cfg, unsigned nshards, int client_port, poster post);
@@ -57,6 +59,10 @@ public:
         std::lock_guard lock(mu_);
         return name_;
     }
+
+    // Superclusters: gateway URLs and gossip travel over the routes (before start).
+    void set_gateways(gateway_gossip* g) noexcept { gateways_ = g; }
+    void send_to_all_routes(const std::string& line) override;
 
     // route_events (shards call these)
     void route_info(std::uint64_t serial, protocol::route_info info) override;
@@ -115,6 +121,7 @@ private:
     unsigned nshards_;
     int client_port_;
     poster post_;
+    gateway_gossip* gateways_ = nullptr;
     std::string name_;
     bool dynamic_name_ = false;
     int listen_fd_ = -1;
@@ -133,12 +140,7 @@ private:
     std::mt19937_64 rng_{std::random_device{}()};
 
     std::thread acceptor_, manager_;
-    struct worker {
-        std::thread thread;
-        std::shared_ptr<std::atomic<bool>> done;
-    };
-    std::mutex workers_mu_;
-    std::vector<worker> workers_;
+    control_workers workers_;
 };
 
 } // namespace natrix::broker

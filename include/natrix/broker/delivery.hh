@@ -31,6 +31,9 @@ public:
         , stats_(stats) {}
 
     void set_max_pending(std::int64_t bytes) noexcept { max_pending_ = bytes; }
+    // Superclusters: replies with the _GR_. prefix reach clients bare, and
+    // the client's answer goes back by the prefix (gateway_replies).
+    void map_gateway_replies() noexcept { gateway_replies_ = true; }
 
     bool deliver(subscription& s, const message& m) override;
     void forward(unsigned to, const ring_record::message_record& r) override;
@@ -42,6 +45,9 @@ public:
                   const std::vector<std::string_view>& queues) override;
     void local_interest(std::uint16_t account, std::string_view pattern, std::string_view queue,
                         std::uint32_t before, std::uint32_t after) override;
+    void announce_link(const ring_record::link_record& r) override;
+    void cluster_interest(std::uint16_t account, std::string_view pattern, std::string_view queue,
+                          bool present) override;
     void attach_routes(class route_outbox* r) noexcept { routes_ = r; }
 
     // Sessions cut as slow consumers since the last call; the shard closes them.
@@ -59,6 +65,7 @@ private:
     flow_control& flow_;
     shard_stats& stats_;
     std::int64_t max_pending_ = 64 << 20;
+    bool gateway_replies_ = false;
     std::vector<session*> cut_;
     class route_outbox* routes_ = nullptr;
     std::string scratch_; // record being encoded

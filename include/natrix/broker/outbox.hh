@@ -37,6 +37,12 @@ public:
     virtual void local_interest(std::uint16_t /*account*/, std::string_view /*pattern*/,
                                 std::string_view /*queue*/, std::uint32_t /*before*/,
                                 std::uint32_t /*after*/) {}
+    // A link's hash for _GR_. replies: every other shard must learn it.
+    virtual void announce_link(const ring_record::link_record& /*r*/) {}
+    // Superclusters: the cluster's interest (this server's and its routes')
+    // in (pattern, queue) appeared or went; inbound gateways are told.
+    virtual void cluster_interest(std::uint16_t /*account*/, std::string_view /*pattern*/,
+                                  std::string_view /*queue*/, bool /*present*/) {}
 };
 
 } // namespace natrix::broker

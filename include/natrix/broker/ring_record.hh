@@ -16,7 +16,7 @@
 
 namespace natrix::broker::ring_record {
 
-enum type : std::uint32_t { message_type = 1, interest_type = 2, flow_type = 3 };
+enum type : std::uint32_t { message_type = 1, interest_type = 2, flow_type = 3, link_type = 4 };
 
 // A message for the receiving shard's subscribers in `account`: plain
 // subscribers when `plain`, and one member of each group in `queues`.
@@ -47,15 +47,26 @@ struct flow_record {
     bool pause = false;
 };
 
+// Interest id `id` (a route or an outbound gateway) is reached by `hash`, the
+// 6-character hash of its server id (route) or cluster name (gateway), or no
+// longer (empty hash): where _GR_. replies go (brief §2.6).
+struct link_record {
+    std::uint16_t id = 0;
+    bool gateway = false;
+    std::string_view hash;
+};
+
 // Appends the encoded body to `out` (cleared first).
 void encode(std::string& out, const message_record& r);
 void encode(std::string& out, const interest_record& r);
 void encode(std::string& out, const flow_record& r);
+void encode(std::string& out, const link_record& r);
 
 // Views into `body`; false when the body is not a well-formed record.
 // `r.queues` is reused (cleared), so a caller can keep one vector per shard.
 bool decode(std::string_view body, message_record& r);
 bool decode(std::string_view body, interest_record& r);
 bool decode(std::string_view body, flow_record& r);
+bool decode(std::string_view body, link_record& r);
 
 } // namespace natrix::broker::ring_record

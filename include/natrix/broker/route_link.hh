@@ -1,6 +1,6 @@
 #pragma once
 // What a session that is a route (a connection to another server of the
-// cluster) carries besides a client's state: who the peer is, its interest
+// cluster) or a gateway (to a server of another cluster) carries besides a client's state: who the peer is, its interest
 // id, the interest it told us (dropped when it goes), its partial input.
 //
 // Lives in its session, on the shard that adopted the route; only that
@@ -14,8 +14,17 @@
 
 namespace natrix::broker {
 
+// Routes and gateways share the data path (route_protocol); what differs is
+// which way interest and messages flow (brief §2.1).
+enum class link_kind : unsigned char {
+    route,
+    gateway_out, // we dialled a remote cluster: it tells us its interest, we send messages
+    gateway_in,  // a remote cluster dialled us: we tell it our interest, it sends messages
+};
+
 struct route_link {
-    std::uint16_t id = 0;      // interest id: from the shard count up
+    link_kind kind = link_kind::route;
+    std::uint16_t id = 0;      // interest id (routes, outbound gateways)
     std::uint64_t serial = 0;  // the cluster manager's name for this connection
     bool solicited = false;    // we dialled it
     std::string url;           // what we dialled (solicited)
@@ -25,6 +34,9 @@ struct route_link {
     // (1 for plain, the weight for a queue); all of it goes when it closes.
     util::gradual_map<std::string, std::uint32_t> learned;
     bool dropped = false; // its interest was taken back (closing)
+    std::string gateway;  // gateways: the remote cluster's name
+
+    bool is_gateway() const noexcept { return kind != link_kind::route; }
 };
 
 } // namespace natrix::broker

@@ -44,6 +44,9 @@ public:
     virtual void send_interest(std::uint16_t account, std::string_view pattern,
                                std::string_view queue, std::uint32_t before,
                                std::uint32_t after) = 0;
+    // The cluster's interest appeared or went: inbound gateways are told.
+    virtual void send_gateway_interest(std::uint16_t account, std::string_view pattern,
+                                       std::string_view queue, bool present) = 0;
 };
 
 class route_protocol final : public route_outbox {
@@ -52,10 +55,18 @@ public:
                    session_table& sessions, router& routes, flow_control& flow, shard_stats& stats);
 
     void set_events(route_events* e) noexcept { events_ = e; }
-    // Interest ids this shard may hand out: shard count + k with
-    // k % shards == shard (so an id is never reused by another shard while
-    // records about its last owner may still be in flight).
-    int allocate_id();
+    // The gateway manager's side, for gateway links.
+    void set_gateway_events(route_events* e) noexcept { gateway_events_ = e; }
+    // Interest ids this shard may hand out: routes get shard count + k, and
+    // outbound gateways router::gateway_base + k, with k % shards == shard
+    // (so an id is never reused by another shard while records about its
+    // last owner may still be in flight). Inbound gateways need none (0).
+    int allocate_id(link_kind kind);
+    // The shard that holds link `id`.
+    static unsigned owner_of(std::uint16_t id, unsigned nshards) noexcept {
+        return id < router::gateway_base ? (id - nshards) % nshards
+                                         : (id - router::gateway_base) % nshards;
+    }
     // A session that just became a route: it gets our whole interest, then
     // `leftover` (bytes the peer sent after its handshake) runs.
     void start(session& s, std::string_view leftover);
@@ -77,10 +88,15 @@ public:
     session* find(std::uint16_t id) const noexcept {
         return id < by_id_.size() ? by_id_[id] : nullptr;
     }
-    // The open route the cluster manager calls `serial`; null if gone.
-    session* find_serial(std::uint64_t serial) const noexcept {
+    // The open route (or gateway) its manager calls `serial`; null if gone.
+    session* find_serial(std::uint64_t serial, bool gateway = false) const noexcept {
         for (session* s : by_id_)
-            if (s && s->is_open() && s->route->serial == serial) return s;
+            if (s && s->is_open() && s->route->serial == serial &&
+                s->route->is_gateway() == gateway)
+                return s;
+        if (gateway)
+            for (session* s : inbound_)
+                if (s->is_open() && s->route->serial == serial) return s;
         return nullptr;
     }
 
@@ -89,6 +105,8 @@ public:
                   const std::vector<std::string_view>& queues) override;
     void send_interest(std::uint16_t account, std::string_view pattern, std::string_view queue,
                        std::uint32_t before, std::uint32_t after) override;
+    void send_gateway_interest(std::uint16_t account, std::string_view pattern,
+                               std::string_view queue, bool present) override;
 
 private:
     // Runs complete ops from `buf`; returns the bytes used. False in
@@ -109,6 +127,16 @@ private:
     // since the importer's node applies the import to what routes bring.
     void shadow(std::uint16_t importer, std::string_view pattern, int delta);
     void fail(session& s, const char* why);
+    route_events* events_for(const session& s) const noexcept {
+        return s.route->is_gateway() ? gateway_events_ : events_;
+    }
+    // Gateways (gateway_links.cc).
+    void start_inbound_gateway(session& s);
+    void write_gateway_interest(session& s, std::uint16_t account, std::string_view pattern,
+                                std::string_view queue, bool present);
+    bool gateway_info(session& s, std::string_view line);
+    void gateway_msg(session& s, std::uint16_t account, message& m);
+    bool routed_reply(session& s, std::uint16_t account, message& m);
 
     unsigned shard_;
     unsigned nshards_;
@@ -118,7 +146,9 @@ private:
     flow_control& flow_;
     shard_stats& stats_;
     route_events* events_ = nullptr;
+    route_events* gateway_events_ = nullptr;
     std::array<session*, subjects::max_shards> by_id_{};
+    std::vector<session*> inbound_; // inbound gateways held here
     std::vector<std::string_view> args_;
     std::vector<session*> yielded_;
     std::uint64_t turn_ = 1;

@@ -68,10 +68,54 @@ public:
     // queue groups only those named (the sender picked this server).
     publish_result publish_routed(auth::account_id acct, const message& m,
                                   const std::vector<std::string_view>& queues);
+    // ---- superclusters (docs/clustering.md) ----
+    // Outbound gateways are interest ids from gateway_base up: what a remote
+    // cluster told us (RS+) lives in the same maps, so one lookup finds
+    // shards, routes and gateways. From here on the outbox hears every change
+    // of the cluster-wide interest (what inbound gateways are told), and
+    // replies sent to a gateway are mapped to `reply_prefix`
+    // ("_GR_.<cluster hash>.<server hash>.") while a matching subscription
+    // is recent (brief §2.6).
+    static constexpr std::uint16_t max_gateways = 8;
+    static constexpr std::uint16_t gateway_base = subjects::max_shards - max_gateways;
+    void enable_gateways(std::string reply_prefix);
+    bool gateways_enabled() const noexcept { return gateway_mask_ != 0; }
+    const std::string& reply_prefix() const noexcept { return reply_prefix_; }
+    // An outbound gateway's remote interest (RS+/RS-), set on its shard.
+    void set_gateway_interest(auth::account_id acct, std::uint16_t gateway,
+                              std::string_view pattern, std::string_view queue, bool present) {
+        set_route_interest(acct, gateway, pattern, queue, present ? 1 : 0);
+    }
+    // A message from an inbound gateway: this cluster's shards and routes
+    // (never another gateway), and of queue groups only those named.
+    publish_result publish_from_gateway(auth::account_id acct, const message& m,
+                                        const std::vector<std::string_view>& queues);
+    // Which interest id reaches a cluster by its 6-character hash (outbound
+    // gateways), or a server of this cluster by its hash (routes); the
+    // control plane keeps every shard's tables (0: none).
+    // Set on the link's shard, which tells the others through the rings;
+    // an empty hash forgets the id.
+    void announce_link(std::uint16_t id, bool gateway, std::string_view hash);
+    std::uint16_t gateway_for_hash(std::string_view cluster_hash) const noexcept;
+    std::uint16_t route_for_hash(std::string_view server_hash) const noexcept;
+    // A responder's reply to a request that came through a gateway: sent
+    // straight to the cluster it came from as `routed` ("_GR_...").
+    bool publish_gateway_reply(auth::account_id acct, const message& m);
+    // One RMSG for link `id` (a route or an outbound gateway), as it is.
+    void to_link(std::uint16_t id, auth::account_id acct, const message& m) {
+        static const std::vector<std::string_view> none;
+        out_.to_route(id, acct, m, none);
+    }
     // This server's own subscriptions on (pattern, queue) in `acct`.
     std::uint32_t local_interest(auth::account_id acct, std::string_view pattern,
                                  std::string_view queue) const {
         return acct < spaces_.size() ? spaces_[acct]->interest.local_count(pattern, queue) : 0;
+    }
+    // The cluster's interest in account `acct` (shards and routes), for an
+    // inbound gateway's dump.
+    template <typename Fn>
+    void for_each_cluster_interest(auth::account_id acct, Fn&& fn) const {
+        if (acct < spaces_.size()) spaces_[acct]->interest.for_each_cluster(fn);
     }
     // This server's interest in every account, for a new route's dump.
     template <typename Fn>
@@ -111,7 +155,9 @@ private:
     // server's shards only (a stream import's copy: the importer's node
     // imports for itself, as nats-server's shadow subscriptions do), or this
     // server's shards and only the queue groups an RMSG names.
-    enum class scope { cluster, server, routed };
+    // A gateway's message serves this cluster (shards and routes) and the
+    // groups it names.
+    enum class scope { cluster, server, routed, gateway };
     publish_result publish_here(const publisher& from, auth::account_id acct, const message& m,
                                 scope where = scope::cluster,
                                 const std::vector<std::string_view>* named = nullptr);
@@ -159,6 +205,24 @@ private:
         auth::account_id account;
         subscription* sub;
     };
+    bool map_reply(auth::account_id acct, std::string_view reply);
+    void set_link_hash(std::uint16_t id, bool gateway, std::string_view hash);
+    void note_recent_sub(auth::account_id acct, std::string_view pattern);
+
+    std::uint64_t gateway_mask_ = 0; // interest ids that are outbound gateways
+    std::string reply_prefix_;
+    std::string mapped_reply_; // scratch: reply_prefix_ + reply
+    struct hash_id {
+        std::string hash;
+        std::uint16_t id;
+    };
+    std::vector<hash_id> gateway_hashes_, route_hashes_;
+    struct recent_sub {
+        auth::account_id account;
+        std::string pattern;
+        clock::time_point until;
+    };
+    std::vector<recent_sub> recent_subs_; // oldest first; 2 s each (nats-server recSubExp)
     std::uint64_t remote_interest_drops_ = 0;
     std::vector<expiry> expired_; // reached their maximum during the current publish
     ring_record::message_record record_scratch_;

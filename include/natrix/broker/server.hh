@@ -23,6 +23,7 @@ namespace natrix::broker {
 
 class shard;
 class cluster_manager;
+class gateway_manager;
 
 class server {
 public:
@@ -63,6 +64,8 @@ public:
     std::chrono::system_clock::time_point start_time() const noexcept { return start_time_; }
     // Null unless a cluster is configured (docs/clustering.md).
     cluster_manager* cluster() const noexcept { return cluster_.get(); }
+    // Null unless a gateway is configured (superclusters).
+    gateway_manager* gateways() const noexcept { return gateways_.get(); }
 
 private:
     static std::int64_t record_bound(const broker_config& c) noexcept;
@@ -74,6 +77,7 @@ private:
     auth_worker auth_worker_;
     connection_limit connections_;
     std::unique_ptr<cluster_manager> cluster_;
+    std::unique_ptr<gateway_manager> gateways_;
     std::vector<std::unique_ptr<shard>> shards_;
     std::vector<std::thread> threads_;
     std::atomic<bool> stopping_{false};

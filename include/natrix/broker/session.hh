@@ -12,6 +12,7 @@
 #include <vector>
 
 #include <natrix/auth/authenticator.hh>
+#include <natrix/broker/gateway_replies.hh>
 #include <natrix/broker/message.hh>
 #include <natrix/broker/route_link.hh>
 #include <natrix/broker/subscription.hh>
@@ -164,8 +165,10 @@ struct session {
     clock::time_point last_activity; // last bytes in either direction
 
     // Set when this connection is a route to another server of the cluster
-    // (route_protocol); null for clients.
+    // or a gateway to another cluster (route_protocol); null for clients.
     std::unique_ptr<route_link> route;
+    // Replies this client owes through a gateway (set on first use).
+    std::unique_ptr<gateway_replies> gw_replies;
 
     bool is_open() const noexcept { return state == session_state::open; }
     bool is_route() const noexcept { return route != nullptr; }

@@ -42,7 +42,8 @@ public:
         const std::atomic<bool>* stopping = nullptr;
         connection_limit* connections = nullptr;
         auth_worker* auth_jobs = nullptr;
-        route_events* cluster = nullptr; // null: no cluster configured
+        route_events* cluster = nullptr;  // null: no cluster configured
+        route_events* gateways = nullptr; // null: no gateway configured
     };
     shard(unsigned id, unsigned nshards, const broker_config& cfg, shared env);
     ~shard() override;
@@ -73,8 +74,9 @@ public:
     // URLs of the cluster changed (async INFO to the clients that take it).
     void adopt_route(int fd, std::unique_ptr<route_link> link, std::string_view leftover,
                      const std::string& ip, int port);
-    void close_route(std::uint64_t serial, const char* reason);
-    void send_to_route(std::uint64_t serial, const std::string& bytes);
+    // Gateways (gateway_manager) come the same way: the link's kind says.
+    void close_route(std::uint64_t serial, const char* reason, bool gateway = false);
+    void send_to_route(std::uint64_t serial, const std::string& bytes, bool gateway = false);
     void set_connect_urls(std::vector<std::string> urls);
 
     // ---- shard_view ----

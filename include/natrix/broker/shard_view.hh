@@ -41,9 +41,11 @@ struct connection_info {
     std::uint64_t handle = 0; // for subscriptions_of
 };
 
-// A route this shard holds, for /routez.
+// A route or gateway this shard holds, for /routez and /gatewayz.
 struct route_info_view {
-    std::uint64_t serial = 0; // the cluster manager's rid
+    char kind = 'r';          // 'r' route, 'o' outbound gateway, 'i' inbound gateway
+    std::string gateway;      // gateways: the remote cluster
+    std::uint64_t serial = 0; // the cluster (or gateway) manager's rid
     std::string remote_id, remote_name, ip;
     int port = 0;
     bool solicited = false;

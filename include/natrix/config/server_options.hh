@@ -27,6 +27,7 @@
 #include <vector>
 
 #include <natrix/cluster/cluster_config.hh>
+#include <natrix/cluster/gateway_config.hh>
 #include <natrix/config/config_value.hh>
 #include <natrix/config/security_options.hh>
 
@@ -86,6 +87,8 @@ struct server_options {
     std::string client_advertise;
     // cluster {} and --cluster, --routes, --cluster_name, ... (cluster_options.hh).
     cluster::cluster_config cluster;
+    // gateway {} (gateway_options.hh): superclusters.
+    cluster::gateway_config gateway;
     natrix_tuning natrix;
     std::string config_file; // empty = the built-in default
     // What natrix accepted but ignores, in the order met, each once: the

@@ -24,7 +24,15 @@ struct route_info {
     // Read, never written: a 2.10 peer's pinned-account or pooled dial.
     std::string route_account;
     int route_pool_size = 0;
+    // Gateways (brief §2.2): a gateway INFO, or a route INFO that carries
+    // this server's gateway URL ("host:port") to the rest of its cluster.
     std::string gateway_url;
+    std::string gateway; // the sender's cluster name among gateways (set: a gateway INFO)
+    std::vector<std::string> gateway_urls; // "host:port" of every gateway of that cluster
+    bool gateway_nrp = false; // uses the _GR_. reply prefix
+    bool gateway_iom = false; // interest-only from the start (2.9+)
+    int gateway_cmd = 0;      // 1 gossip, 2 all subs start, 3 all subs complete
+    std::string gateway_cmd_payload; // decoded from base64: an account name
 };
 
 struct route_connect {
@@ -42,6 +50,11 @@ struct route_connect {
 std::string write_route_info(const route_info& i);
 // "CONNECT {json}\r\n"
 std::string write_route_connect(const route_connect& c);
+// A gateway's INFO: only the fields nats-server's gateway INFO carries, and
+// for a command (gateway_cmd set) only the command's. "INFO {json}\r\n".
+std::string write_gateway_info(const route_info& i);
+// A gateway's CONNECT (echo false, name = server id, gateway = our name).
+std::string write_gateway_connect(const route_connect& c);
 
 // The JSON after "INFO " / "CONNECT "; false with a reason when it is not
 // a JSON object or a known field has the wrong type.

@@ -119,6 +119,23 @@ public:
         for (const auto& [key, e] : entries_)
             if (const std::uint32_t t = local_total(e)) fn(e.pattern, e.queue, t);
     }
+    // Superclusters: ids from `cluster_limit` up are gateways to other
+    // clusters. The observer hears when a (pattern, queue) pair gains its
+    // first or loses its last count below that limit (this server's shards
+    // and its routes: the cluster-wide interest inbound gateways are told,
+    // brief §2.4). Unset: no cost.
+    using presence_observer =
+        std::function<void(std::string_view pattern, std::string_view queue, bool present)>;
+    void observe_cluster(std::uint16_t cluster_limit, presence_observer fn) {
+        cluster_mask_ = cluster_limit >= 64 ? ~0ull : (1ull << cluster_limit) - 1;
+        cluster_observer_ = std::move(fn);
+    }
+    // Every (pattern, queue) with a count below the cluster limit.
+    template <typename Fn>
+    void for_each_cluster(Fn&& fn) const {
+        for (const auto& [key, e] : entries_)
+            if (e.mask & cluster_mask_) fn(e.pattern, e.queue);
+    }
     std::size_t memory_bytes() const;
 
 private:
@@ -157,6 +174,8 @@ private:
     std::uint64_t cache_hits_ = 0;
     std::uint16_t local_limit_ = max_shards;
     local_observer observer_;
+    std::uint64_t cluster_mask_ = ~0ull;
+    presence_observer cluster_observer_;
 };
 
 } // namespace natrix::subjects
