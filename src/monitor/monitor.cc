@@ -1,6 +1,8 @@
 #include <algorithm>
 
+#include <natrix/broker/gateway_manager.hh>
 #include <natrix/monitor/connz.hh>
+#include <natrix/monitor/gatewayz.hh>
 #include <natrix/monitor/go_format.hh>
 #include <natrix/monitor/json_writer.hh>
 #include <natrix/monitor/metrics.hh>
@@ -197,6 +199,7 @@ http_response monitor::varz() {
         in.routes = c->routes().size();
         in.connect_urls = c->client_urls();
     }
+    if (const broker::gateway_manager* g = srv_.gateways()) in.gateway_port = g->port();
     {
         std::lock_guard<std::mutex> lock(ignored_mu_);
         in.ignored_config_keys = settings_.ignored_config_keys;
@@ -245,21 +248,32 @@ http_response monitor::routez() {
     if (!all_answered(got)) return unavailable();
     std::vector<broker::route_info_view> held;
     for (auto& g : got)
-        for (auto& r : *g) held.push_back(std::move(r));
+        for (auto& r : *g)
+            if (r.kind == 'r') held.push_back(std::move(r));
     return http_response::json(render_routez(id_.server_id, std::chrono::system_clock::now(),
                                              std::chrono::steady_clock::now(), wall_offset_,
                                              registry, std::move(held)));
 }
 
 http_response monitor::gatewayz() {
-    json_writer w;
-    w.begin_object();
-    w.field("server_id", id_.server_id);
-    w.field("now", format_rfc3339_nano(std::chrono::system_clock::now()));
-    w.key("outbound_gateways").begin_object().end_object();
-    w.key("inbound_gateways").begin_object().end_object();
-    w.end_object();
-    return http_response::json(w.take());
+    gatewayz_input in;
+    in.server_id = id_.server_id;
+    if (const broker::gateway_manager* g = srv_.gateways()) {
+        in.enabled = true;
+        in.name = g->name();
+        in.port = g->port();
+        const std::string url = g->own_url();
+        in.host = url.substr(0, url.rfind(':'));
+        in.registry = g->gateways();
+        auto got = srv_.collect<std::vector<broker::route_info_view>>(
+            [](const broker::shard_view& s) { return s.routes(); }, settings_.collect_timeout);
+        if (!all_answered(got)) return unavailable();
+        for (auto& v : got)
+            for (auto& r : *v)
+                if (r.kind != 'r') in.held.push_back(std::move(r));
+    }
+    return http_response::json(render_gatewayz(in, std::chrono::system_clock::now(),
+                                               std::chrono::steady_clock::now(), wall_offset_));
 }
 
 http_response monitor::metrics() {
@@ -277,7 +291,8 @@ http_response monitor::metrics() {
             [](const broker::shard_view& s) { return s.routes(); }, settings_.collect_timeout);
         for (auto& g : got)
             if (g)
-                for (auto& r : *g) in.routes.push_back(std::move(r));
+                for (auto& r : *g)
+                    if (r.kind == 'r') in.routes.push_back(std::move(r));
     }
     http_response r;
     r.content_type = std::string(metrics_content_type);

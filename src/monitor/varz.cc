@@ -99,7 +99,33 @@ std::string render_varz(const varz_input& in) {
     } else {
         w.key("cluster").begin_object().end_object();
     }
-    for (const char* empty : {"gateway", "leaf", "mqtt", "websocket", "jetstream"})
+    if (c.gateway.enabled) {
+        w.key("gateway").begin_object();
+        w.field("name", c.gateway.name);
+        w.field("host", c.gateway.host);
+        w.field("port", in.gateway_port);
+        w.field("auth_timeout", std::chrono::duration<double>(c.gateway.auth_timeout).count());
+        w.field("tls_timeout", 2.0);
+        if (!c.gateway.advertise.empty()) w.field("advertise", c.gateway.advertise);
+        w.field("connect_retries", c.gateway.connect_retries);
+        if (!c.gateway.gateways.empty()) {
+            w.key("gateways").begin_array();
+            for (const auto& g : c.gateway.gateways) {
+                w.begin_object();
+                w.field("name", g.name);
+                w.key("urls").begin_array();
+                for (const auto& u : g.urls) w.value(u.host + ":" + std::to_string(u.port));
+                w.end_array();
+                w.end_object();
+            }
+            w.end_array();
+        }
+        w.field("reject_unknown", c.gateway.reject_unknown);
+        w.end_object();
+    } else {
+        w.key("gateway").begin_object().end_object();
+    }
+    for (const char* empty : {"leaf", "mqtt", "websocket", "jetstream"})
         w.key(empty).begin_object().end_object();
     w.field("tls_timeout", 2.0);
     w.field("write_deadline", static_cast<std::int64_t>(c.write_deadline.count()));

@@ -41,6 +41,7 @@ struct varz_input {
     // Clusters: the route listener and name in force, routes up, the
     // client URLs of the cluster (empty without a cluster).
     int cluster_port = 0;
+    int gateway_port = 0; // the bound gateway port (0: no gateways)
     std::string cluster_name;
     std::size_t routes = 0;
     std::vector<std::string> connect_urls;
