@@ -118,7 +118,8 @@ void gateway_manager::accept_loop() {
     }
 }
 
-// One outbound per remote cluster, to a random one of its URLs.
+// One outbound per remote cluster: its URLs in random order, the first that
+// answers (solicitGateway).
 void gateway_manager::manager_loop() {
     std::unique_lock lock(mu_);
     while (!stopping_) {
@@ -126,24 +127,31 @@ void gateway_manager::manager_loop() {
         for (auto& [name, r] : remotes_) {
             if (r.serial || r.dialling || now < r.next || r.urls.empty()) continue;
             r.dialling = true;
-            const cluster::route_url url = r.urls[rng_() % r.urls.size()];
-            workers_.spawn([this, n = name, url] { dial(n, url); });
+            std::vector<cluster::route_url> urls = r.urls;
+            std::shuffle(urls.begin(), urls.end(), rng_);
+            workers_.spawn([this, n = name, urls = std::move(urls)] { dial(n, urls); });
         }
         cv_.wait_for(lock, std::chrono::milliseconds(100));
     }
 }
 
-void gateway_manager::dial(std::string name, cluster::route_url url) {
-    handshake h;
+void gateway_manager::dial(std::string name, std::vector<cluster::route_url> urls) {
     std::string why;
-    h.fd = connect_to(url.host, url.port, &why);
-    if (h.fd >= 0) {
+    for (const cluster::route_url& url : urls) {
+        handshake h;
+        h.fd = connect_to(url.host, url.port, &why);
+        if (h.fd < 0) {
+            LOG_DBG("Error connecting to gateway \"%s\" at %s: %s", name.c_str(),
+                    config::redact_url(url.text).c_str(), why.c_str());
+            continue;
+        }
         h.ip = url.host;
         h.port = url.port;
         if (solicit(name, url, h, &why)) {
             std::unique_lock lock(mu_);
             auto it = remotes_.find(name);
             if (stopping_ || it == remotes_.end() || it->second.serial) {
+                if (it != remotes_.end()) it->second.dialling = false;
                 ::close(h.fd);
                 return;
             }
@@ -174,6 +182,8 @@ void gateway_manager::dial(std::string name, cluster::route_url url) {
             if (routes_) routes_->send_to_all_routes(line);
             return;
         }
+        LOG_DBG("Gateway \"%s\" at %s refused: %s", name.c_str(),
+                config::redact_url(url.text).c_str(), why.c_str());
         ::close(h.fd);
     }
     std::lock_guard lock(mu_);
@@ -181,8 +191,6 @@ void gateway_manager::dial(std::string name, cluster::route_url url) {
     if (it == remotes_.end()) return;
     remote& r = it->second;
     r.dialling = false;
-    LOG_DBG("Error connecting to gateway \"%s\" at %s: %s", name.c_str(),
-            config::redact_url(url.text).c_str(), why.c_str());
     ++r.failures;
     const bool has_inbound = std::any_of(inbound_.begin(), inbound_.end(),
                                          [&](const auto& kv) { return kv.second.name == name; });

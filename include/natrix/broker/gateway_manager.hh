@@ -109,7 +109,7 @@ private:
 
     void accept_loop();
     void manager_loop();
-    void dial(std::string name, cluster::route_url url);
+    void dial(std::string name, std::vector<cluster::route_url> urls);
     void greet_inbound(int fd, std::string ip, int port);
     bool solicit(const std::string& name, const cluster::route_url& url, handshake& h,
                  std::string* why);
