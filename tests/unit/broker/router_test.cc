@@ -49,6 +49,8 @@ public:
                   const std::vector<std::string_view>& queues) override;
     void local_interest(std::uint16_t account, std::string_view pattern, std::string_view queue,
                         std::uint32_t before, std::uint32_t after) override;
+    void cluster_interest(std::uint16_t account, std::string_view pattern, std::string_view queue,
+                          bool present) override;
 
 private:
     harness& h_;
@@ -147,6 +149,7 @@ public:
         std::uint16_t route;
         std::string subject;
         std::vector<std::string> queues;
+        std::string reply;
     };
     std::vector<routed> routed_;
     struct interest_edge {
@@ -155,6 +158,12 @@ public:
         std::uint32_t before, after;
     };
     std::vector<interest_edge> edges_;
+    struct presence {
+        unsigned shard;
+        std::string pattern, queue;
+        bool present;
+    };
+    std::vector<presence> presence_;
     std::size_t forwards_ = 0, announces_ = 0;
 
 private:
@@ -187,7 +196,13 @@ void fake_outbox::to_route(std::uint16_t route, std::uint16_t, const message& m,
                            const std::vector<std::string_view>& queues) {
     EXPECT_GE(route, h_.shards()) << "a route id is past the shard ids";
     h_.routed_.push_back({shard_, route, std::string(m.subject),
-                          std::vector<std::string>(queues.begin(), queues.end())});
+                          std::vector<std::string>(queues.begin(), queues.end()),
+                          std::string(m.reply)});
+}
+
+void fake_outbox::cluster_interest(std::uint16_t, std::string_view pattern, std::string_view queue,
+                                   bool present) {
+    h_.presence_.push_back({shard_, std::string(pattern), std::string(queue), present});
 }
 
 void fake_outbox::local_interest(std::uint16_t, std::string_view pattern, std::string_view queue,
@@ -858,5 +873,112 @@ TEST_P(router_cluster_test, routes_hear_local_interest_edges_not_route_interest)
 }
 
 INSTANTIATE_TEST_SUITE_P(shards, router_cluster_test, ::testing::Values(1u, 3u), shard_name);
+
+// ---- superclusters: outbound gateways are interest ids from gateway_base ----
+
+class router_gateway_test : public ::testing::TestWithParam<unsigned> {
+protected:
+    static constexpr std::uint16_t gw = router::gateway_base; // shard 0's first gateway id
+    void enable(harness& h) {
+        for (unsigned s = 0; s < h.shards(); ++s) h.at(s).enable_gateways("_GR_.aaaaaa.bbbbbb.");
+    }
+};
+
+TEST_P(router_gateway_test, a_group_goes_to_a_gateway_only_without_a_member_in_the_cluster) {
+    harness h(GetParam());
+    enable(h);
+    const auto route = static_cast<std::uint16_t>(h.shards());
+    h.at(0).set_gateway_interest(auth::global_account, gw, "jobs", "workers", true);
+    subscription* m1 = h.subscribe(h.on(1), "jobs", "m1", "workers");
+    h.at(0).set_route_interest(auth::global_account, route, "jobs", "workers", 1);
+    h.settle();
+    constexpr int n = 1000;
+    for (int i = 0; i < n; ++i) h.publish(static_cast<unsigned>(i) % h.shards(), "jobs", "x");
+    h.settle();
+    std::size_t to_gateway = 0, to_route = 0;
+    for (const auto& r : h.routed_) (r.route == gw ? to_gateway : to_route)++;
+    EXPECT_EQ(to_gateway, 0u) << "members in this cluster (here and over a route) come first";
+    EXPECT_EQ(count_sid(h.take(), "m1") + to_route, static_cast<std::size_t>(n));
+    h.routed_.clear();
+    h.unsubscribe(m1);
+    h.at(0).set_route_interest(auth::global_account, route, "jobs", "workers", 0);
+    h.settle();
+    for (int i = 0; i < n; ++i) h.publish(static_cast<unsigned>(i) % h.shards(), "jobs", "x");
+    h.settle();
+    ASSERT_EQ(h.routed_.size(), static_cast<std::size_t>(n)) << "then the gateway, once each";
+    for (const auto& r : h.routed_) {
+        EXPECT_EQ(r.route, gw);
+        EXPECT_EQ(r.queues, std::vector<std::string>{"workers"});
+    }
+}
+
+TEST_P(router_gateway_test, only_this_servers_clients_reach_gateways) {
+    harness h(GetParam());
+    enable(h);
+    const auto route = static_cast<std::uint16_t>(h.shards());
+    h.at(0).set_gateway_interest(auth::global_account, gw, "foo", "", true);
+    h.at(h.on(1)).set_route_interest(auth::global_account, route, "foo", "", 1);
+    h.subscribe(h.on(2), "foo", "local");
+    h.settle();
+    const std::string size = "1";
+    const message m{"foo", {}, "x", 0, size, {}, {}};
+    h.at(0).publish_routed(auth::global_account, m, {});
+    h.settle();
+    EXPECT_TRUE(h.routed_.empty()) << "a routed message goes to neither routes nor gateways";
+    h.at(0).publish_from_gateway(auth::global_account, m, {});
+    h.settle();
+    ASSERT_EQ(h.routed_.size(), 1u) << "a gateway's message goes on to the routes only";
+    EXPECT_EQ(h.routed_[0].route, route);
+    h.routed_.clear();
+    h.publish(h.on(1), "foo", "x");
+    h.settle();
+    std::set<std::uint16_t> links;
+    for (const auto& r : h.routed_) links.insert(r.route);
+    EXPECT_EQ(links, (std::set<std::uint16_t>{route, gw})) << "a client's message goes to both";
+    EXPECT_EQ(count_sid(h.take(), "local"), 3u);
+}
+
+TEST_P(router_gateway_test, replies_are_mapped_while_a_matching_subscription_is_recent) {
+    harness h(GetParam());
+    enable(h);
+    h.at(0).set_gateway_interest(auth::global_account, gw, "svc", "", true);
+    h.subscribe(h.on(1), "_INBOX.abc.*", "inbox");
+    h.settle();
+    h.publish(h.on(1), "svc", "req", "_INBOX.abc.1");
+    h.publish(h.on(1), "svc", "req", "other.reply");
+    h.settle();
+    ASSERT_EQ(h.routed_.size(), 2u);
+    EXPECT_EQ(h.routed_[0].reply, "_GR_.aaaaaa.bbbbbb._INBOX.abc.1");
+    EXPECT_EQ(h.routed_[1].reply, "other.reply") << "no recent subscription matches it";
+    EXPECT_EQ(h.routed_[0].subject, "svc");
+}
+
+TEST_P(router_gateway_test, inbound_gateways_hear_cluster_presence_not_gateway_interest) {
+    harness h(GetParam());
+    enable(h);
+    const auto route = static_cast<std::uint16_t>(h.shards());
+    subscription* a = h.subscribe(0, "x", "1");
+    subscription* b = h.subscribe(h.on(1), "x", "2");
+    h.at(0).set_route_interest(auth::global_account, route, "from.route", "", 1);
+    h.at(0).set_gateway_interest(auth::global_account, gw, "from.gateway", "", true);
+    h.settle();
+    for (unsigned s = 0; s < h.shards(); ++s) {
+        std::vector<std::string> seen;
+        for (const auto& p : h.presence_)
+            if (p.shard == s) seen.push_back(p.pattern + (p.present ? "+" : "-"));
+        EXPECT_EQ(seen, (std::vector<std::string>{"x+", "from.route+"}))
+            << "shard " << s << ": once per edge; a gateway's interest is never told back";
+    }
+    h.presence_.clear();
+    h.unsubscribe(a);
+    h.settle();
+    EXPECT_TRUE(h.presence_.empty()) << "x still has a subscriber";
+    h.unsubscribe(b);
+    h.settle();
+    EXPECT_EQ(h.presence_.size(), h.shards());
+    for (const auto& p : h.presence_) EXPECT_FALSE(p.present);
+}
+
+INSTANTIATE_TEST_SUITE_P(shards, router_gateway_test, ::testing::Values(1u, 3u), shard_name);
 
 } // namespace

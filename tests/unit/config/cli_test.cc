@@ -202,12 +202,12 @@ TEST(cli, config_errors_are_returned_with_position) {
 
 TEST(cli, config_warnings_and_unsupported_flags) {
     temp_dir dir;
-    std::string conf = dir.write("w.conf", "gateway { port: 7222 }\n");
+    std::string conf = dir.write("w.conf", "leafnodes { port: 7422 }\n");
     load_result r =
         run_ok({"-c", conf, "--store_dir", "/tmp/js", "--tls=false", "-js", "-p", "4444"});
     EXPECT_EQ(r.options.port, 4444) << "values of unsupported flags are consumed";
     ASSERT_EQ(r.warnings.size(), 3u);
-    EXPECT_EQ(r.warnings[0].key, "gateway");
+    EXPECT_EQ(r.warnings[0].key, "leafnodes");
     EXPECT_EQ(r.warnings[1].key, "-store_dir");
     EXPECT_EQ(r.warnings[1].text, "flag -store_dir is not supported by natrix yet; ignored");
     EXPECT_EQ(r.warnings[2].key, "-js");

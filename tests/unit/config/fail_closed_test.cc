@@ -53,8 +53,8 @@ const refused_case refused_cases[] = {
     {"cluster_tls", "cluster {\n  port: 6222\n  tls { cert_file: c.pem }\n}", "4:3",
      "'cluster.tls'", tls},
     {"gateway_tls", "gateway {\n  name: g\n  tls {}\n}", "4:3", "'gateway.tls'", tls},
-    {"gateway_remote_tls", "gateway {\n  gateways: [ {name: b, urls: [\"nats://b\"], tls: {}} ]\n}",
-     "3:45", "'gateway.gateways[0].tls'", tls},
+    {"gateway_remote_tls", "gateway {\n  gateways: [ {name: b, urls: [\"nats://b:7222\"], tls: {}} ]\n}",
+     "3:50", "'gateway.gateways[0].tls'", tls},
     {"leafnodes_tls", "leafnodes {\n  tls { verify: true }\n}", "3:3", "'leafnodes.tls'", tls},
     {"leafnodes_remote_tls",
      "leafnodes {\n  remotes: [\n    {url: \"nats://h:7422\"}\n    {url: \"tls://h:7422\", tls: "
@@ -78,8 +78,8 @@ const refused_case refused_cases[] = {
      "'websocket.authentication'", section},
     {"mqtt_authorization", "mqtt {\n  authorization { users: [ {user: m, password: p} ] }\n}",
      "3:3", "'mqtt.authorization'", section},
-    {"gateway_authorization", "gateway {\n  authorization { user: g, password: s }\n}", "3:3",
-     "'gateway.authorization'", section},
+    {"gateway_authentication", "gateway {\n  authentication { user: g, password: s }\n}",
+     "3:3", "'gateway.authentication'", section},
 };
 
 std::string expected_error(const std::string& file, const refused_case& c) {
@@ -174,7 +174,6 @@ TEST(fail_closed, other_unsupported_keys_stay_warnings_and_are_listed) {
                                           "\"nats://h\"}] }\n"
                                           "websocket { port: 8080, no_tls: true }\n"
                                           "mqtt { port: 1883 }\n"
-                                          "gateway { name: g }\n"
                                           "system_account: SYS\n"
                                           "no_system_account: true\n"
                                           "allow_non_tls: true\n"
@@ -188,7 +187,6 @@ TEST(fail_closed, other_unsupported_keys_stay_warnings_and_are_listed) {
                                            "leafnodes",
                                            "websocket",
                                            "mqtt",
-                                           "gateway",
                                            "system_account",
                                            "no_system_account",
                                            "allow_non_tls",
@@ -198,8 +196,8 @@ TEST(fail_closed, other_unsupported_keys_stay_warnings_and_are_listed) {
     EXPECT_EQ(r.warnings.size(), want.size());
     for (const auto& w : r.warnings) EXPECT_NE(w.text.find("ignored"), std::string::npos) << w.text;
     // Each key once, however often it appears.
-    r = load_config_string("gateway { port: 1 }\ngateway { port: 2 }\n", "w.conf");
-    EXPECT_EQ(r.options.ignored_keys, std::vector<std::string>{"gateway"});
+    r = load_config_string("mqtt { port: 1 }\nmqtt { port: 2 }\n", "w.conf");
+    EXPECT_EQ(r.options.ignored_keys, std::vector<std::string>{"mqtt"});
     EXPECT_TRUE(load_config_string("port: 4222\n", "w.conf").options.ignored_keys.empty());
 }
 

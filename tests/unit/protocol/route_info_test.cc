@@ -90,3 +90,54 @@ TEST(route_connect, a_client_connect_shows_its_lang) {
 }
 
 } // namespace
+
+// Gateway INFOs (brief §2.2-2.3): commands carry the account as Go encodes
+// a []byte, base64 with padding; gossip carries another cluster's URLs.
+TEST(gateway_info, commands_carry_a_base64_account) {
+    natrix::protocol::route_info i;
+    i.gateway = "east";
+    i.gateway_cmd = 2;
+    i.gateway_cmd_payload = "$G";
+    const std::string line = natrix::protocol::write_gateway_info(i);
+    EXPECT_EQ(line, "INFO {\"gateway\":\"east\",\"gateway_cmd\":2,\"gateway_cmd_payload\":\"JEc=\"}\r\n");
+    for (const std::string acc : {"A", "AB", "ABC", "ACCOUNT_WITH_A_LONG_NAME"}) {
+        i.gateway_cmd_payload = acc;
+        const std::string l = natrix::protocol::write_gateway_info(i);
+        natrix::protocol::route_info back;
+        std::string err;
+        ASSERT_TRUE(natrix::protocol::parse_route_info(
+            std::string_view(l).substr(5, l.size() - 7), back, &err))
+            << err;
+        EXPECT_EQ(back.gateway_cmd, 2);
+        EXPECT_EQ(back.gateway_cmd_payload, acc);
+    }
+}
+
+TEST(gateway_info, the_handshake_info_and_gossip) {
+    natrix::protocol::route_info i;
+    i.server_id = "NID";
+    i.server_name = "s1";
+    i.gateway = "east";
+    i.gateway_url = "10.0.0.1:7222";
+    i.gateway_urls = {"10.0.0.1:7222", "10.0.0.2:7222"};
+    i.port = 7222;
+    std::string line = natrix::protocol::write_gateway_info(i);
+    natrix::protocol::route_info back;
+    std::string err;
+    ASSERT_TRUE(natrix::protocol::parse_route_info(
+        std::string_view(line).substr(5, line.size() - 7), back, &err))
+        << err;
+    EXPECT_EQ(back.gateway, "east");
+    EXPECT_TRUE(back.gateway_nrp);
+    EXPECT_TRUE(back.gateway_iom);
+    EXPECT_EQ(back.gateway_urls, i.gateway_urls);
+    EXPECT_EQ(back.gateway_url, "10.0.0.1:7222");
+    EXPECT_EQ(back.gateway_cmd, 0);
+    i.gateway_cmd = 1;
+    line = natrix::protocol::write_gateway_info(i);
+    EXPECT_EQ(line, "INFO {\"server_id\":\"NID\",\"server_name\":\"s1\",\"gateway\":\"east\","
+                    "\"gateway_urls\":[\"10.0.0.1:7222\",\"10.0.0.2:7222\"],\"gateway_cmd\":1}\r\n");
+    // A payload that is not base64 is a malformed INFO.
+    EXPECT_FALSE(natrix::protocol::parse_route_info(
+        R"({"gateway":"e","gateway_cmd":2,"gateway_cmd_payload":"!!"})", back, &err));
+}
