@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A route is never cut for a burst (issue #15, decision 0013), TAP output.
+"""A route (or gateway) is never cut for a burst (issues #15, #16, decision 0013), TAP output.
 
 Two natrix nodes (2 shards each, max_pending 64 MB). A raw publisher on n1 sends 40,000 1 KiB messages as
 fast as the socket takes them. On n2 one subscriber reads slowly (about 8 MB/s) and another never reads.
@@ -8,7 +8,11 @@ the route stays the same connection (same rid on both sides, no reconnect), n2 p
 while its subscribers are behind (/routez "paused"), what n1 holds for the route stays bounded, and the
 publisher is never cut.
 
-usage: cluster_slow_route_test.py NATRIX_BIN
+With --gateway, n1 and n2 are single-server clusters A and B joined by gateways instead of a route,
+and /gatewayz stands in for /routez: n1's outbound gateway is what must stay bounded, n2's inbound one
+what it pauses.
+
+usage: cluster_slow_route_test.py NATRIX_BIN [--gateway]
 """
 import json
 import os
@@ -33,19 +37,39 @@ def free_port():
     return p
 
 
-def routez(mport):
-    with urllib.request.urlopen("http://127.0.0.1:%d/routez" % mport, timeout=2) as r:
+GATEWAY = "--gateway" in sys.argv
+
+
+def get(mport, path):
+    with urllib.request.urlopen("http://127.0.0.1:%d/%s" % (mport, path), timeout=2) as r:
         return json.load(r)
+
+
+def links(mport, outbound):
+    """The links that matter, as (id, pending bytes, paused): routes, or n1's outbound gateway /
+    n2's inbound gateways."""
+    if not GATEWAY:
+        return [(r["rid"], r["pending_size"], r["paused"]) for r in get(mport, "routez")["routes"]]
+    g = get(mport, "gatewayz")
+    conns = [x["connection"] for x in g["outbound_gateways"].values()] if outbound else \
+        [x["connection"] for lst in g["inbound_gateways"].values() for x in lst]
+    return [(c["cid"], c["pending_bytes"], c["paused"]) for c in conns]
 
 
 def start(natrix, d, name, seed_cport=None):
     port, cport, mport = free_port(), free_port(), free_port()
-    routes = "routes: [nats-route://127.0.0.1:%d]" % seed_cport if seed_cport else ""
     conf = os.path.join(d, name + ".conf")
     with open(conf, "w") as f:
         f.write("server_name: %s\nlisten: 127.0.0.1:%d\nhttp: 127.0.0.1:%d\nmax_pending: %d\n"
-                "cluster { name: c, listen: 127.0.0.1:%d, %s }\n"
-                % (name, port, mport, MAX_PENDING, cport, routes))
+                % (name, port, mport, MAX_PENDING))
+        if GATEWAY:  # n1 is cluster A, n2 cluster B; each names the other
+            me, other = ("B", "A") if seed_cport else ("A", "B")
+            remote = ("gateways: [{name: %s, url: \"nats://127.0.0.1:%d\"}]" % (other, seed_cport)
+                      if seed_cport else "")
+            f.write("gateway { name: %s, listen: 127.0.0.1:%d, %s }\n" % (me, cport, remote))
+        else:
+            routes = "routes: [nats-route://127.0.0.1:%d]" % seed_cport if seed_cport else ""
+            f.write("cluster { name: c, listen: 127.0.0.1:%d, %s }\n" % (cport, routes))
     log = open(os.path.join(d, name + ".log"), "w")
     p = subprocess.Popen([natrix, "-c", conf, "--shards", "2"], stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 15
@@ -71,6 +95,8 @@ def client(port):
 def main():
     natrix = sys.argv[1]
     print("1..6", flush=True)
+    if GATEWAY:
+        print("# gateways between clusters A (n1) and B (n2)", flush=True)
     d = tempfile.mkdtemp(prefix="natrix-slowroute-")
     procs = []
     try:
@@ -79,10 +105,11 @@ def main():
         p2, port2, _, m2 = start(natrix, d, "n2", cport1)
         procs.append(p2)
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and routez(m1)["num_routes"] != 1:
+        while time.monotonic() < deadline and (len(links(m1, True)) != 1 or
+                                               len(links(m2, False)) != 1):
             time.sleep(0.05)
-        rid1 = [r["rid"] for r in routez(m1)["routes"]]
-        rid2 = [r["rid"] for r in routez(m2)["routes"]]
+        rid1 = [x[0] for x in links(m1, True)]
+        rid2 = [x[0] for x in links(m2, False)]
 
         slow = client(port2)
         stuck = client(port2)
@@ -127,10 +154,10 @@ def main():
         def watch():
             while not done[0]:
                 try:
-                    for r in routez(m1)["routes"]:
-                        peak[0] = max(peak[0], r["pending_size"])
-                    for r in routez(m2)["routes"]:
-                        paused[0] = paused[0] or r["paused"]
+                    for _, pending, _ in links(m1, True):
+                        peak[0] = max(peak[0], pending)
+                    for _, _, p in links(m2, False):
+                        paused[0] = paused[0] or p
                 except OSError:
                     pass
                 time.sleep(0.05)
@@ -166,17 +193,18 @@ def main():
         except (socket.timeout, ConnectionResetError):
             cut = isinstance(sys.exc_info()[1], ConnectionResetError)
         print("%s 2 - the stuck subscriber was cut by its own node" % ("ok" if cut else "not ok"))
-        same = [r["rid"] for r in routez(m1)["routes"]] == rid1 and \
-            [r["rid"] for r in routez(m2)["routes"]] == rid2 and len(rid1) == 1
-        print("%s 3 - the route is the same connection on both sides (no cut, no reconnect)"
-              % ("ok" if same else "not ok"))
+        same = [x[0] for x in links(m1, True)] == rid1 and \
+            [x[0] for x in links(m2, False)] == rid2 and len(rid1) == 1
+        what = "gateway" if GATEWAY else "route"
+        print("%s 3 - the %s is the same connection on both sides (no cut, no reconnect)"
+              % ("ok" if same else "not ok", what))
         bounded = peak[0] <= 2 * MAX_PENDING
-        print("%s 4 - n1's output for the route stayed bounded (peak %d bytes, bound %d)"
-              % ("ok" if bounded else "not ok", peak[0], 2 * MAX_PENDING))
+        print("%s 4 - n1's output for the %s stayed bounded (peak %d bytes, bound %d)"
+              % ("ok" if bounded else "not ok", what, peak[0], 2 * MAX_PENDING))
         print("%s 5 - the publisher was never cut (PONG after its burst)"
               % ("ok" if b"PONG" in pbuf and b"-ERR" not in pbuf else "not ok"))
-        print("%s 6 - n2 paused the route's input while its subscribers were behind (flow control)"
-              % ("ok" if paused[0] else "not ok"))
+        print("%s 6 - n2 paused the %s's input while its subscribers were behind (flow control)"
+              % ("ok" if paused[0] else "not ok", what))
         failed = (not ok) + (not cut) + (not same) + (not bounded) + (b"PONG" not in pbuf) + \
             (not paused[0])
         if failed:
