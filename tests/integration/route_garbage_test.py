@@ -7,7 +7,11 @@ or hostile input; afterwards the node must still be up and a client's pub/sub mu
 well-formed route must still get interest and messages. Then 300 rounds of random mutations of valid
 route traffic. Runs with ASan/UBSan in CI (tools/dev test), which turns memory errors into failures.
 
-usage: route_garbage_test.py NATRIX_BIN
+With --gateway the same runs on a gateway port (a cluster G with no gateway authorization): the peer
+handshakes as an inbound gateway of cluster F, and gateway-only cases are added (commands without an
+account, gossip with garbage URLs, _GR_. subjects of every length).
+
+usage: route_garbage_test.py NATRIX_BIN [--gateway]
 """
 import json
 import os
@@ -19,6 +23,7 @@ import tempfile
 import time
 
 PEER = "NGARBAGE" + "A" * 48
+GATEWAY = "--gateway" in sys.argv
 
 
 def free_port():
@@ -32,6 +37,12 @@ def free_port():
 def handshake(cport, server_id=PEER):
     s = socket.create_connection(("127.0.0.1", cport), timeout=3)
     s.recv(65536)
+    if GATEWAY:
+        s.sendall(("CONNECT %s\r\nINFO %s\r\n" % (
+            json.dumps({"name": server_id, "gateway": "F", "headers": True}),
+            json.dumps({"server_id": server_id, "server_name": "g", "gateway": "F", "port": 1,
+                        "headers": True, "gateway_iom": True, "gateway_nrp": True}))).encode())
+        return s
     s.sendall(("CONNECT %s\r\nINFO %s\r\n" % (
         json.dumps({"name": server_id, "cluster": "c", "headers": True}),
         json.dumps({"server_id": server_id, "server_name": "g", "cluster": "c", "port": 1,
@@ -88,6 +99,21 @@ CASES = [
     ("-ERR from the peer", "route", b"-ERR 'something'\r\n"),
     ("a flood of PINGs", "route", b"PING\r\n" * 20000),
 ]
+if GATEWAY:
+    CASES += [
+        ("gateway commands without an account or with bad base64", "route",
+         b'INFO {"gateway":"F","gateway_cmd":2}\r\n'
+         b'INFO {"gateway":"F","gateway_cmd":3,"gateway_cmd_payload":"!!"}\r\n'),
+        ("gossip of a cluster with garbage URLs", "route",
+         b'INFO {"gateway":"Z","gateway_urls":["::::","h:99999","",":1"],"gateway_cmd":1}\r\n'),
+        ("gossip naming our own cluster", "route",
+         b'INFO {"gateway":"G","gateway_urls":["127.0.0.1:1"],"gateway_cmd":1}\r\n'),
+        ("_GR_. subjects of every length", "route",
+         b"".join(b"RMSG $G %s 1\r\nx\r\n" % ("_GR_." + "a" * n).encode() for n in range(0, 25))
+         + b"RMSG $G _GR_.aaaaaa.bbbbbb.r 1\r\nx\r\nRMSG $G x _GR_. 1\r\ny\r\n"),
+        ("a CONNECT from a route or client", None,
+         b'CONNECT {"name":"x","cluster":"c"}\r\nCONNECT {"lang":"go"}\r\n'),
+    ]
 
 
 def mutate(rng, data):
@@ -108,6 +134,10 @@ def mutate(rng, data):
 
 VALID = (b"RS+ $G a.b\r\nRS+ $G a.* q 3\r\nRMSG $G a.b 5\r\nhello\r\nRMSG $G a.b + r q 1\r\nx\r\n"
          b"HMSG $G a.b 12 14\r\nNATS/1.0\r\n\r\nhi\r\nRMSG $G a.b | q 0\r\n\r\nRS- $G a.b\r\nPING\r\n")
+if GATEWAY:  # an inbound gateway sends no interest (RS+ closes it): messages and commands
+    VALID = (b"RMSG $G a.b 5\r\nhello\r\nRMSG $G a.b + _GR_.aaaaaa.bbbbbb.r q 1\r\nx\r\n"
+             b"HMSG $G a.b 12 14\r\nNATS/1.0\r\n\r\nhi\r\nRMSG $G a.b | q 0\r\n\r\n"
+             b'INFO {"gateway":"F","gateway_cmd":2,"gateway_cmd_payload":"JEc="}\r\nPING\r\n')
 
 
 def main():
@@ -117,7 +147,10 @@ def main():
     port, cport = free_port(), free_port()
     conf = os.path.join(d, "n.conf")
     with open(conf, "w") as f:
-        f.write("listen: 127.0.0.1:%d\ncluster { name: c, listen: 127.0.0.1:%d }\n" % (port, cport))
+        if GATEWAY:
+            f.write("listen: 127.0.0.1:%d\ngateway { name: G, listen: 127.0.0.1:%d }\n" % (port, cport))
+        else:
+            f.write("listen: 127.0.0.1:%d\ncluster { name: c, listen: 127.0.0.1:%d }\n" % (port, cport))
     log = open(os.path.join(d, "log"), "w+")
     proc = subprocess.Popen([natrix, "-c", conf, "--shards", "2"], stdout=log, stderr=subprocess.STDOUT)
     failed = 0
@@ -151,7 +184,7 @@ def main():
                 break
         ok = proc.poll() is None and client_roundtrip(port)
         failed += not ok
-        print("%s %d - 300 mutated route streams: still up, clients still served"
+        print("%s %d - 300 mutated link streams: still up, clients still served"
               % ("ok" if ok else "not ok", len(CASES) + 1), flush=True)
         # A well-formed route still works after all that.
         r = handshake(cport, "NGOOD" + "B" * 51)
@@ -186,7 +219,7 @@ def main():
             pass
         ok = got_rs and b"MSG good.x 1 2\r\nok" in cb
         failed += not ok
-        print("%s %d - a well-formed route still gets interest and delivers" %
+        print("%s %d - a well-formed link still gets interest and delivers" %
               ("ok" if ok else "not ok", len(CASES) + 2), flush=True)
     finally:
         alive = proc.poll() is None
