@@ -31,10 +31,17 @@ over valid rounds; the ratio is the median of the per-round ratios natrix / nats
 duplicate, reorder, error or lost route makes that run's figures invalid: they are kept in the JSON
 (marked) and left out of the medians. Server logs are scanned for warnings and errors at the end.
 
+--supercluster: the same three servers as three single-server clusters A (n1), B (n2) and C (n3)
+joined by gateways, each listing the other two in `gateway { gateways: [...] }`; readiness is
+/gatewayz showing two outbound and two inbound gateways on every server. Every scenario then crosses
+a gateway (pub/sub A -> B, fan-out A -> B+C, request A -> reply B, nats.go A -> B); the queue
+scenario is left out (a group is served in the publisher's own cluster first, so it would not cross).
+
 usage: bench/cluster.py [--rounds 2] [--duration 6] [--warmup 1] [--stock-msgs 1000000]
-                        [--server-cpu 0] [--client-cpu 1] [--quick] [--out FILE] [--keep-logs DIR]
-Writes bench/results/cluster-YYYYMMDD.json (--quick: /tmp/cluster-quick-YYYYMMDD.json) and prints a
-table. Exit status 1 if any run was invalid.
+                        [--server-cpu 0] [--client-cpu 1] [--supercluster] [--quick] [--out FILE]
+                        [--keep-logs DIR]
+Writes bench/results/cluster-YYYYMMDD.json (supercluster-YYYYMMDD.json with --supercluster; --quick:
+/tmp/...-quick-YYYYMMDD.json) and prints a table. Exit status 1 if any run was invalid.
 """
 import argparse
 import datetime
@@ -78,7 +85,9 @@ FIGURES = {
 }
 
 LOG_PATTERN = re.compile(r"\[(WRN|ERR|FTL)\]|slow consumer|panic|route.*closed|router connection "
-                         r"closed|stale connection|write deadline", re.IGNORECASE)
+                         r"closed|gateway connection.*closed|stale connection|write deadline",
+                         re.IGNORECASE)
+SUPER = False  # --supercluster: three single-server clusters joined by gateways
 
 
 def log(msg):
@@ -140,6 +149,7 @@ class Node:
         self.client_port = cmp.free_port()
         self.route_port = cmp.free_port()
         self.http_port = cmp.free_port()
+        self.gateway_port = cmp.free_port()
         self.proc = None
         self.conf = None
         self.log_path = None
@@ -164,6 +174,14 @@ class Cluster:
         self.mesh_s = None
 
     def config_text(self, node):
+        if SUPER:
+            names = "ABC"
+            remotes = "".join("    {name: %s, url: \"nats://127.0.0.1:%d\"}\n"
+                              % (names[o.idx], o.gateway_port) for o in self.nodes if o is not node)
+            return ("server_name: %s\nlisten: 127.0.0.1:%d\nhttp: 127.0.0.1:%d\n"
+                    "gateway {\n  name: %s\n  listen: 127.0.0.1:%d\n  gateways: [\n%s  ]\n}\n"
+                    % (node.name, node.client_port, node.http_port, names[node.idx],
+                       node.gateway_port, remotes))
         seed = self.nodes[0]
         routes = ("" if node.idx == 0 else
                   "  routes: [nats-route://127.0.0.1:%d]\n" % seed.route_port)
@@ -227,6 +245,17 @@ class Cluster:
             if node.proc is None or node.proc.poll() is not None:
                 problems.append("%s exited (%s)" % (node.name, self.log_tail(node, 3)))
                 continue
+            if SUPER:
+                try:
+                    gz = http_json(node.http_port, "/gatewayz")
+                except (OSError, ValueError) as e:
+                    problems.append("%s /gatewayz: %s" % (node.name, e))
+                    continue
+                nout = len(gz.get("outbound_gateways") or {})
+                nin = sum(len(v) for v in (gz.get("inbound_gateways") or {}).values())
+                if nout != 2 or nin != 2:
+                    problems.append("%s gateways out=%d in=%d" % (node.name, nout, nin))
+                continue
             try:
                 rz = http_json(node.http_port, "/routez")
             except (OSError, ValueError) as e:
@@ -246,6 +275,16 @@ class Cluster:
 
     def routez(self):
         out = {}
+        if SUPER:
+            for node in self.nodes:
+                try:
+                    gz = http_json(node.http_port, "/gatewayz")
+                    out[node.name] = {"outbound": {k: {f: v["connection"].get(f) for f in (
+                        "name", "rtt", "pending_bytes", "in_msgs", "out_msgs", "out_bytes")}
+                        for k, v in (gz.get("outbound_gateways") or {}).items()}}
+                except (OSError, ValueError) as e:
+                    out[node.name] = {"error": str(e)}
+            return out
         for node in self.nodes:
             try:
                 rz = http_json(node.http_port, "/routez")
@@ -624,7 +663,14 @@ def main():
                     help="smoke test: very short runs; output to /tmp unless --out")
     ap.add_argument("--out", help="JSON file (default bench/results/cluster-YYYYMMDD.json)")
     ap.add_argument("--keep-logs", help="copy the servers' configs and logs into this directory")
+    ap.add_argument("--supercluster", action="store_true",
+                    help="three single-server clusters joined by gateways (see above)")
     args = ap.parse_args()
+    global SUPER, SCENARIOS
+    SUPER = args.supercluster
+    if SUPER:
+        SCENARIOS = [(sid, label.replace("n1", "A").replace("n2", "B").replace("n3", "C"), kind)
+                     for sid, label, kind in SCENARIOS if kind != "queue"]
 
     ctx = Ctx()
     ctx.rounds = args.rounds or 2
@@ -722,7 +768,7 @@ def main():
     noisy_logs = {name: {n: f["count"] for n, f in findings.get(name, {}).items() if f["count"]}
                   for name in order}
     result = {
-        "tool": "bench/cluster.py",
+        "tool": "bench/cluster.py" + (" --supercluster" if SUPER else ""),
         "date": now.isoformat(timespec="seconds"),
         "quick": args.quick,
         "rounds": ctx.rounds,
@@ -739,8 +785,11 @@ def main():
             "server_cpu": args.server_cpu, "client_cpu": args.client_cpu,
             "natrix_shards": 1, "nats_server_gomaxprocs": 1,
         },
-        "topology": "3 nodes per cluster on 127.0.0.1; node 1 is the seed, nodes 2 and 3 list only "
-                    "node 1 in routes (full mesh by gossip); same config text for both brokers",
+        "topology": ("3 single-server clusters A, B, C on 127.0.0.1 joined by gateways, each "
+                     "listing the other two; same config text for both brokers" if SUPER else
+                     "3 nodes per cluster on 127.0.0.1; node 1 is the seed, nodes 2 and 3 list "
+                     "only node 1 in routes (full mesh by gossip); same config text for both "
+                     "brokers"),
         "clusters": {name: {
             "binary": clusters[name].binary, "version": cmp.version_of(clusters[name].binary),
             "argv_node1": clusters[name].argv(clusters[name].nodes[0]),
@@ -757,9 +806,10 @@ def main():
     }
 
     print()
-    print("3-node clusters, natrix vs nats-server: %d round(s), %.1f s runs (+%.1f s warm-up for "
+    print("%s, natrix vs nats-server: %d round(s), %.1f s runs (+%.1f s warm-up for "
           "queue/reqrep), %d msgs per nats.go run; medians of valid rounds"
-          % (ctx.rounds, ctx.duration, ctx.warmup, ctx.stock_msgs))
+          % ("3 single-server clusters joined by gateways" if SUPER else "3-node clusters",
+             ctx.rounds, ctx.duration, ctx.warmup, ctx.stock_msgs))
     print("machine: %s, %d cores, kernel %s; servers on cpu %d (natrix --shards 1, nats-server "
           "GOMAXPROCS=1), clients on cpu %d" % (m["cpu_model"], m["cores"], m["kernel"],
                                                 args.server_cpu, args.client_cpu))
@@ -798,10 +848,11 @@ def main():
     for n in notes:
         print("note: " + n)
 
-    out = args.out or (os.path.join("/tmp", "cluster-quick-%s.json" % now.strftime("%Y%m%d"))
+    stem = "supercluster" if SUPER else "cluster"
+    out = args.out or (os.path.join("/tmp", "%s-quick-%s.json" % (stem, now.strftime("%Y%m%d")))
                        if args.quick else
                        os.path.join(ROOT, "bench/results",
-                                    "cluster-%s.json" % now.strftime("%Y%m%d")))
+                                    "%s-%s.json" % (stem, now.strftime("%Y%m%d"))))
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     with open(out, "w") as f:
         json.dump(result, f, indent=1)
