@@ -2,6 +2,7 @@
 // interest, RMSG/HMSG into the router as routed publishes (never on to
 // another route), and our interest and messages out as nats-server writes
 // them.
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
@@ -517,7 +518,13 @@ bool route_protocol::tick(session& s, clock::time_point now, bool reading) {
         return false;
     }
     if (now < s.ping.next) return false;
-    s.ping.next = now + cfg_.ping_interval;
+    // Gateways ping at least every 15 s (nats-server's gwMaxPingInterval):
+    // a silent remote cluster is found within a minute, not ping_max PINGs
+    // of the client interval.
+    s.ping.next = now + (s.route->is_gateway()
+                             ? std::min<std::chrono::nanoseconds>(cfg_.ping_interval,
+                                                                  std::chrono::seconds(15))
+                             : cfg_.ping_interval);
     if (!reading) {
         s.ping.outstanding = 0; // its PONGs wait behind our pause
         return false;
