@@ -66,8 +66,7 @@ cluster_manager::~cluster_manager() {
 bool cluster_manager::open(std::string* error) {
     const std::string host = cl_.host.empty() ? "0.0.0.0" : cl_.host;
     std::string why;
-    listen_fd_ = listen_on(host, cl_.port, &port_, &why);
-    if (listen_fd_ < 0) {
+    if (!listener_.open(host, cl_.port, &why)) {
         *error = "cluster listen " + host + ":" + std::to_string(cl_.port) + ": " + why;
         return false;
     }
@@ -77,37 +76,28 @@ bool cluster_manager::open(std::string* error) {
             configured_.push_back(configured_route{u, {}, false, false, {}});
     }
     LOG_INF("Cluster name is %s%s", name_.c_str(), dynamic_name_ ? " (dynamic)" : "");
+    port_ = listener_.port();
     LOG_INF("Listening for route connections on %s:%d", host.c_str(), port_);
     return true;
 }
 
 void cluster_manager::start() {
-    acceptor_ = std::thread([this] { accept_loop(); });
+    listener_.start(workers_, [this](int fd, std::string ip, int port) {
+        greet_inbound(fd, std::move(ip), port);
+    });
     manager_ = std::thread([this] { manager_loop(); });
 }
 
 void cluster_manager::stop() {
     if (stopping_.exchange(true)) return;
     cv_.notify_all();
-    if (listen_fd_ >= 0) ::shutdown(listen_fd_, SHUT_RDWR);
-    if (acceptor_.joinable()) acceptor_.join();
+    listener_.stop();
     if (manager_.joinable()) manager_.join();
     workers_.stop();
-    if (listen_fd_ >= 0) ::close(listen_fd_);
-    listen_fd_ = -1;
 }
 
 void cluster_manager::spawn(std::function<void()> fn) {
     workers_.spawn(std::move(fn));
-}
-
-void cluster_manager::accept_loop() {
-    while (!stopping_) {
-        std::string ip;
-        int port = 0;
-        const int fd = accept_peer(listen_fd_, &ip, &port);
-        if (fd >= 0) spawn([this, fd, ip, port] { greet_inbound(fd, ip, port); });
-    }
 }
 
 // Dials configured routes that are not connected, for ever, a second apart.
@@ -406,7 +396,8 @@ void cluster_manager::register_route(handshake h) {
         // clusters we reach (nats-server's sendGatewayConfigsToRoute).
         gateways_->cluster_gateway_url(h.info.gateway_url);
         for (std::string& line : gateways_->route_greeting())
-            post_(target, [serial, line = std::move(line)](shard& s) { s.send_to_route(serial, line); });
+            post_(target,
+                  [serial, line = std::move(line)](shard& s) { s.send_to_route(serial, line); });
     }
 }
 

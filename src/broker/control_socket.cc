@@ -1,5 +1,6 @@
 // Blocking sockets with timeouts for the control planes (decision 0013): a
 // handshake is a few lines, on a short-lived thread, never on a shard.
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -11,8 +12,6 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <algorithm>
 
 #include <natrix/broker/control_socket.hh>
 

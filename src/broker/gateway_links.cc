@@ -21,36 +21,18 @@ void route_protocol::start_inbound_gateway(session& s) {
         cmd.gateway_cmd = 2;
         s.out.queued += protocol::write_gateway_info(cmd);
         router_.for_each_cluster_interest(acct, [&](std::string_view p, std::string_view q) {
-            write_gateway_interest(s, acct, p, q, true);
+            write_interest(s, acct, p, q, 1); // a gateway's queue weight is always 1
         });
         cmd.gateway_cmd = 3;
         s.out.queued += protocol::write_gateway_info(cmd);
     }
 }
 
-void route_protocol::write_gateway_interest(session& s, std::uint16_t account,
-                                            std::string_view pattern, std::string_view queue,
-                                            bool present) {
-    std::string& q = s.out.queued;
-    const std::size_t line_at = q.size();
-    q += present ? "RS+ " : "RS- ";
-    q += router_.accounts().at(account).name;
-    q += ' ';
-    q += pattern;
-    if (!queue.empty()) {
-        q += ' ';
-        q += queue;
-        if (present) q += " 1"; // a gateway's queue weight is always 1
-    }
-    if (util::trace_enabled()) trace_route(s, false, std::string_view(q).substr(line_at));
-    q += "\r\n";
-}
-
 void route_protocol::send_gateway_interest(std::uint16_t account, std::string_view pattern,
                                            std::string_view queue, bool present) {
     for (session* s : inbound_) {
         if (!s->is_open()) continue;
-        write_gateway_interest(*s, account, pattern, queue, present);
+        write_interest(*s, account, pattern, queue, present ? 1 : 0);
         sessions_.mark_for_flush(*s);
     }
 }

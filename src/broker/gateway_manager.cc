@@ -70,13 +70,13 @@ gateway_manager::~gateway_manager() {
 bool gateway_manager::open(std::string* error) {
     const std::string host = gw_.host.empty() ? "0.0.0.0" : gw_.host;
     std::string why;
-    listen_fd_ = listen_on(host, gw_.port, &port_, &why);
-    if (listen_fd_ < 0) {
+    if (!listener_.open(host, gw_.port, &why)) {
         *error = "gateway listen " + host + ":" + std::to_string(gw_.port) + ": " + why;
         return false;
     }
-    own_url_ = gw_.advertise.empty() ? public_host(host) + ":" + std::to_string(port_)
-                                     : gw_.advertise;
+    port_ = listener_.port();
+    own_url_ =
+        gw_.advertise.empty() ? public_host(host) + ":" + std::to_string(port_) : gw_.advertise;
     if (own_url_.find(':') == std::string::npos) own_url_ += ":" + std::to_string(port_);
     std::lock_guard lock(mu_);
     cluster_urls_.push_back(own_url_);
@@ -94,28 +94,18 @@ bool gateway_manager::open(std::string* error) {
 }
 
 void gateway_manager::start() {
-    acceptor_ = std::thread([this] { accept_loop(); });
+    listener_.start(workers_, [this](int fd, std::string ip, int port) {
+        greet_inbound(fd, std::move(ip), port);
+    });
     manager_ = std::thread([this] { manager_loop(); });
 }
 
 void gateway_manager::stop() {
     if (stopping_.exchange(true)) return;
     cv_.notify_all();
-    if (listen_fd_ >= 0) ::shutdown(listen_fd_, SHUT_RDWR);
-    if (acceptor_.joinable()) acceptor_.join();
+    listener_.stop();
     if (manager_.joinable()) manager_.join();
     workers_.stop();
-    if (listen_fd_ >= 0) ::close(listen_fd_);
-    listen_fd_ = -1;
-}
-
-void gateway_manager::accept_loop() {
-    while (!stopping_) {
-        std::string ip;
-        int port = 0;
-        const int fd = accept_peer(listen_fd_, &ip, &port);
-        if (fd >= 0) workers_.spawn([this, fd, ip, port] { greet_inbound(fd, ip, port); });
-    }
 }
 
 // One outbound per remote cluster: its URLs in random order, the first that
@@ -203,8 +193,8 @@ void gateway_manager::dial(std::string name, std::vector<cluster::route_url> url
 }
 
 // The dialler's side: the remote's INFO first, then our CONNECT and INFO.
-bool gateway_manager::solicit(const std::string& name, const cluster::route_url& url,
-                              handshake& h, std::string* why) {
+bool gateway_manager::solicit(const std::string& name, const cluster::route_url& url, handshake& h,
+                              std::string* why) {
     set_timeouts(h.fd, handshake_timeout);
     std::string buf, line;
     std::string_view rest;
@@ -226,15 +216,17 @@ bool gateway_manager::solicit(const std::string& name, const cluster::route_url&
         return false;
     }
     if (h.info.gateway.empty()) {
-        send_all(h.fd, "-ERR 'Attempt to connect to gateway \"" + name + "\" using wrong port'\r\n");
+        send_all(h.fd,
+                 "-ERR 'Attempt to connect to gateway \"" + name + "\" using wrong port'\r\n");
         *why = "not a gateway port";
         return false;
     }
     if (h.info.gateway != name) {
-        LOG_ERR("Failing connection to gateway \"%s\", remote gateway name is \"%s\"",
-                name.c_str(), h.info.gateway.c_str());
-        send_all(h.fd, "-ERR 'Connection from \"" + gw_.name + "\" rejected, wanted to connect to \"" +
-                           name + "\", this is \"" + h.info.gateway + "\"'\r\n");
+        LOG_ERR("Failing connection to gateway \"%s\", remote gateway name is \"%s\"", name.c_str(),
+                h.info.gateway.c_str());
+        send_all(h.fd, "-ERR 'Connection from \"" + gw_.name +
+                           "\" rejected, wanted to connect to \"" + name + "\", this is \"" +
+                           h.info.gateway + "\"'\r\n");
         *why = "wrong gateway name";
         return false;
     }
@@ -277,8 +269,8 @@ void gateway_manager::greet_inbound(int fd, std::string ip, int port) {
     const unsigned shard = pick_shard_locked();
     inbound_[serial] = inbound{h.info.gateway, h.info.server_id, shard};
     LOG_INF("%s:%d - gid:%llu - Inbound gateway connection from \"%s\" (%s) registered",
-            h.ip.c_str(), h.port, static_cast<unsigned long long>(serial),
-            h.info.gateway.c_str(), h.info.server_id.c_str());
+            h.ip.c_str(), h.port, static_cast<unsigned long long>(serial), h.info.gateway.c_str(),
+            h.info.server_id.c_str());
     const std::string remote_name = h.info.gateway;
     std::vector<std::string> urls = h.info.gateway_urls;
     if (urls.empty() && !h.info.gateway_url.empty()) urls.push_back(h.info.gateway_url);
@@ -296,8 +288,8 @@ void gateway_manager::greet_inbound(int fd, std::string ip, int port) {
 
 // The acceptor's side: our INFO, then CONNECT, then the dialler's INFO.
 bool gateway_manager::accept_handshake(handshake& h, std::string* why) {
-    set_timeouts(h.fd, std::max(gw_.auth_timeout,
-                                std::chrono::nanoseconds(std::chrono::seconds(1))));
+    set_timeouts(h.fd,
+                 std::max(gw_.auth_timeout, std::chrono::nanoseconds(std::chrono::seconds(1))));
     std::string info;
     {
         std::lock_guard lock(mu_);
@@ -445,8 +437,8 @@ void gateway_manager::cluster_gateway_url(std::string url) {
     std::string info;
     {
         std::lock_guard lock(mu_);
-        if (url.empty() || std::find(cluster_urls_.begin(), cluster_urls_.end(), url) !=
-                               cluster_urls_.end())
+        if (url.empty() ||
+            std::find(cluster_urls_.begin(), cluster_urls_.end(), url) != cluster_urls_.end())
             return;
         cluster_urls_.push_back(url);
         info = our_info_locked();
@@ -515,8 +507,8 @@ std::vector<gateway_view> gateway_manager::gateways() const {
         if (r.serial) out.push_back({name, true, r.configured, r.serial, r.server_id});
     for (const auto& [serial, in] : inbound_) {
         const auto it = remotes_.find(in.name);
-        out.push_back({in.name, false, it != remotes_.end() && it->second.configured, serial,
-                       in.server_id});
+        out.push_back(
+            {in.name, false, it != remotes_.end() && it->second.configured, serial, in.server_id});
     }
     return out;
 }

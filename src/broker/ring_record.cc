@@ -162,8 +162,8 @@ bool decode(std::string_view body, link_record& r) {
     reader rd{body};
     std::uint8_t gateway;
     std::uint32_t len;
-    if (!rd.get(r.id) || !rd.get(gateway) || !rd.get(len) || gateway > 1 ||
-        !rd.take(len, r.hash) || !rd.rest.empty())
+    if (!rd.get(r.id) || !rd.get(gateway) || !rd.get(len) || gateway > 1 || !rd.take(len, r.hash) ||
+        !rd.rest.empty())
         return false;
     r.gateway = gateway != 0;
     return true;

@@ -113,9 +113,9 @@ void route_protocol::start(session& s, std::string_view leftover) {
     }
     by_id_[s.route->id] = &s;
     if (router_.gateways_enabled())
-        router_.announce_link(s.route->id, s.route->is_gateway(),
-                              gateway_hash(s.route->is_gateway() ? s.route->gateway
-                                                                 : s.route->peer.server_id));
+        router_.announce_link(
+            s.route->id, s.route->is_gateway(),
+            gateway_hash(s.route->is_gateway() ? s.route->gateway : s.route->peer.server_id));
     if (s.route->kind == link_kind::gateway_out) { // it tells us; we tell it nothing
         if (!leftover.empty()) on_input(s, leftover);
         return;
@@ -433,8 +433,9 @@ void route_protocol::handle_sub(session& s, const std::vector<std::string_view>&
             if (!to_size(args[3], w) || w == 0) return;
             // A gateway's queue interest is presence only (weight 1 on the
             // wire): the remote cluster picks its own member.
-            count = s.route->is_gateway() ? 1
-                                          : static_cast<std::uint32_t>(std::min<std::size_t>(w, 1u << 30));
+            count = s.route->is_gateway()
+                        ? 1
+                        : static_cast<std::uint32_t>(std::min<std::size_t>(w, 1u << 30));
         }
     }
     std::string key(args[0]);
@@ -521,10 +522,9 @@ bool route_protocol::tick(session& s, clock::time_point now, bool reading) {
     // Gateways ping at least every 15 s (nats-server's gwMaxPingInterval):
     // a silent remote cluster is found within a minute, not ping_max PINGs
     // of the client interval.
-    s.ping.next = now + (s.route->is_gateway()
-                             ? std::min<std::chrono::nanoseconds>(cfg_.ping_interval,
-                                                                  std::chrono::seconds(15))
-                             : cfg_.ping_interval);
+    s.ping.next = now + (s.route->is_gateway() ? std::min<std::chrono::nanoseconds>(
+                                                     cfg_.ping_interval, std::chrono::seconds(15))
+                                               : cfg_.ping_interval);
     if (!reading) {
         s.ping.outstanding = 0; // its PONGs wait behind our pause
         return false;

@@ -302,6 +302,26 @@ std::string redact_url(std::string_view text) {
 
 namespace detail {
 
+// listen, port, host/net: a cluster's or a gateway's listener.
+bool mapper::listen_key(const std::string& key, const std::string& path, const value& x,
+                        std::string* host, std::int64_t* port) {
+    if (key == "listen") {
+        std::string h;
+        int p = 0;
+        if (!get_host_port(path, x, &h, &p, true)) return true;
+        *host = h.empty() ? "0.0.0.0" : h;
+        *port = p;
+    } else if (key == "port") {
+        get_range(path, x, -1, 65535, port);
+    } else if (key == "host" || key == "net") {
+        std::string h;
+        if (get_string(path, x, &h)) *host = h.empty() ? "0.0.0.0" : h;
+    } else {
+        return false;
+    }
+    return true;
+}
+
 void mapper::cluster_block(const map_entry& block) {
     const value& v = block.val;
     if (!v.is_map()) {
@@ -334,17 +354,7 @@ void mapper::cluster_block(const map_entry& block) {
                 error(x.pos(), "cluster name cannot contain spaces");
             else
                 c.name = name;
-        } else if (key == "listen") {
-            std::string host;
-            int p = 0;
-            if (!get_host_port(path, x, &host, &p, true)) continue;
-            c.host = host.empty() ? "0.0.0.0" : host;
-            port = p;
-        } else if (key == "port") {
-            get_range(path, x, -1, 65535, &port);
-        } else if (key == "host" || key == "net") {
-            std::string h;
-            if (get_string(path, x, &h)) c.host = h.empty() ? "0.0.0.0" : h;
+        } else if (listen_key(key, path, x, &c.host, &port)) {
         } else if (key == "authorization") {
             cluster_authorization(path, e, &c);
         } else if (key == "routes") {

@@ -49,17 +49,7 @@ void mapper::gateway_block(const map_entry& block) {
                 error(x.pos(), "gateway name cannot be empty or contain spaces");
             else
                 g.name = name;
-        } else if (key == "listen") {
-            std::string host;
-            int p = 0;
-            if (!get_host_port(path, x, &host, &p, true)) continue;
-            g.host = host.empty() ? "0.0.0.0" : host;
-            port = p;
-        } else if (key == "port") {
-            get_range(path, x, -1, 65535, &port);
-        } else if (key == "host" || key == "net") {
-            std::string h;
-            if (get_string(path, x, &h)) g.host = h.empty() ? "0.0.0.0" : h;
+        } else if (listen_key(key, path, x, &g.host, &port)) {
         } else if (key == "authorization") {
             cluster::cluster_config c; // the same one-user block as cluster's
             cluster_authorization(path, e, &c);
@@ -86,7 +76,8 @@ void mapper::gateway_block(const map_entry& block) {
         }
     }
     if (port != 0 && g.name.empty()) {
-        error(block.key_pos, "'" + block.key + "' has a port but no name (gateway.name is required)");
+        error(block.key_pos,
+              "'" + block.key + "' has a port but no name (gateway.name is required)");
         return;
     }
     g.enabled = port != 0;
@@ -123,8 +114,8 @@ void mapper::gateway_remotes(const std::string& path, const value& v, cluster::g
             cluster::route_url url;
             std::string why;
             if (!parse_gateway_url(u.as_string(), &url, &why)) {
-                error(u.pos(), "error parsing gateway url [\"" + redact_url(u.as_string()) +
-                                   "\"]: " + why);
+                error(u.pos(),
+                      "error parsing gateway url [\"" + redact_url(u.as_string()) + "\"]: " + why);
                 return;
             }
             r.urls.push_back(std::move(url));

@@ -168,6 +168,8 @@ private:
     void check_security(const position& where);
     void cpus(const value& v);
     // cluster_options.cc
+    bool listen_key(const std::string& key, const std::string& path, const value& x,
+                    std::string* host, std::int64_t* port);
     void cluster_block(const map_entry& block);
     void cluster_authorization(const std::string& path, const map_entry& e,
                                cluster::cluster_config* c);

@@ -3,6 +3,7 @@
 #include <natrix/monitor/gatewayz.hh>
 #include <natrix/monitor/go_format.hh>
 #include <natrix/monitor/json_writer.hh>
+#include <natrix/monitor/routez.hh>
 
 namespace natrix::monitor {
 
@@ -15,16 +16,9 @@ void connection(json_writer& w, const broker::route_info_view& r,
     w.field("cid", r.serial);
     w.field("ip", r.ip);
     w.field("port", r.port);
-    w.field("start", format_rfc3339_nano(r.start, wall_offset));
-    w.field("last_activity", format_rfc3339_nano(r.last_activity, wall_offset));
-    w.field("rtt", format_rtt(r.rtt));
-    w.field("uptime", format_uptime(steady_now - r.start));
-    w.field("idle", format_uptime(steady_now - r.last_activity));
+    write_link_activity(w, r, steady_now, wall_offset);
     w.field("pending_bytes", r.pending_bytes);
-    w.field("in_msgs", r.in_msgs);
-    w.field("out_msgs", r.out_msgs);
-    w.field("in_bytes", r.in_bytes);
-    w.field("out_bytes", r.out_bytes);
+    write_link_counters(w, r);
     w.field("subscriptions", r.subscriptions);
     w.field("name", r.remote_id);
     // natrix: our subscribers behind hold its input (flow control).

@@ -6,6 +6,23 @@
 
 namespace natrix::monitor {
 
+void write_link_activity(json_writer& w, const broker::route_info_view& r,
+                         std::chrono::steady_clock::time_point steady_now,
+                         std::chrono::system_clock::duration wall_offset) {
+    w.field("start", format_rfc3339_nano(r.start, wall_offset));
+    w.field("last_activity", format_rfc3339_nano(r.last_activity, wall_offset));
+    w.field("rtt", format_rtt(r.rtt));
+    w.field("uptime", format_uptime(steady_now - r.start));
+    w.field("idle", format_uptime(steady_now - r.last_activity));
+}
+
+void write_link_counters(json_writer& w, const broker::route_info_view& r) {
+    w.field("in_msgs", r.in_msgs);
+    w.field("out_msgs", r.out_msgs);
+    w.field("in_bytes", r.in_bytes);
+    w.field("out_bytes", r.out_bytes);
+}
+
 std::string render_routez(std::string_view server_id, std::chrono::system_clock::time_point now,
                           std::chrono::steady_clock::time_point steady_now,
                           std::chrono::system_clock::duration wall_offset,
@@ -31,16 +48,9 @@ std::string render_routez(std::string_view server_id, std::chrono::system_clock:
         w.field("is_configured", configured);
         w.field("ip", r.ip);
         w.field("port", r.port);
-        w.field("start", format_rfc3339_nano(r.start, wall_offset));
-        w.field("last_activity", format_rfc3339_nano(r.last_activity, wall_offset));
-        w.field("rtt", format_rtt(r.rtt));
-        w.field("uptime", format_uptime(steady_now - r.start));
-        w.field("idle", format_uptime(steady_now - r.last_activity));
+        write_link_activity(w, r, steady_now, wall_offset);
         w.field("pending_size", r.pending_bytes);
-        w.field("in_msgs", r.in_msgs);
-        w.field("out_msgs", r.out_msgs);
-        w.field("in_bytes", r.in_bytes);
-        w.field("out_bytes", r.out_bytes);
+        write_link_counters(w, r);
         w.field("subscriptions", r.subscriptions);
         // natrix: flow control on this route (decision 0013). `paused`: our
         // subscribers behind hold its input; nobody is ever cut for a burst.

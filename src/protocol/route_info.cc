@@ -41,8 +41,7 @@ void string_array(json_obj& j, const char* k, const std::vector<std::string>& v)
     j.s += ']';
 }
 
-constexpr char b64_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+constexpr char b64_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 // Go encodes a []byte field as standard base64 with padding.
 std::string base64(std::string_view in) {

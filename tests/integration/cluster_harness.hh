@@ -627,4 +627,25 @@ inline std::string join(const std::vector<std::string>& v) {
     return "[" + out + "]";
 }
 
+// Stops every node (all signalled at once, then waited for). After a failure
+// each node's last log lines are printed and `dir` (configs, full logs) is
+// kept; otherwise it is removed.
+inline void stop_nodes(std::vector<std::unique_ptr<node_process>>& nodes, const std::string& dir,
+                       bool failed) {
+    for (auto& n : nodes) n->signal_stop();
+    for (auto& n : nodes) n->stop();
+    if (failed) {
+        for (auto& n : nodes) {
+            const std::string log = n->read_log();
+            if (log.empty()) continue; // never started
+            std::fprintf(stderr, "---- %s log (last lines) ----\n%s", n->what().c_str(),
+                         tail(log, 30).c_str());
+        }
+        std::fprintf(stderr, "configs and full logs kept in %s\n", dir.c_str());
+    } else if (!dir.empty()) {
+        std::error_code ec;
+        std::filesystem::remove_all(dir, ec);
+    }
+}
+
 } // namespace natrix::test

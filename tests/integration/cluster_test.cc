@@ -112,22 +112,7 @@ protected:
                                                             ports[3 * i + 2]));
     }
 
-    void TearDown() override {
-        for (auto& n : nodes_) n->signal_stop(); // all at once, then wait for each
-        for (auto& n : nodes_) n->stop();
-        if (HasFailure()) {
-            for (auto& n : nodes_) {
-                const std::string log = n->read_log();
-                if (log.empty()) continue; // never started
-                std::fprintf(stderr, "---- %s log (last lines) ----\n%s", n->what().c_str(),
-                             tail(log, 30).c_str());
-            }
-            std::fprintf(stderr, "configs and full logs kept in %s\n", dir_.c_str());
-        } else if (!dir_.empty()) {
-            std::error_code ec;
-            std::filesystem::remove_all(dir_, ec);
-        }
-    }
+    void TearDown() override { stop_nodes(nodes_, dir_, HasFailure()); }
 
     node_process& node(std::size_t i) { return *nodes_.at(i); }
 

@@ -19,13 +19,12 @@ import hashlib
 import json
 import os
 import socket
-import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from route_protocol_test import conn, free_port  # noqa: E402
+import route_protocol_test  # noqa: E402
+from route_protocol_test import conn  # noqa: E402
 
 FAKE_ID = "NFAKEGATEWAY" + "A" * 44
 DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -35,37 +34,12 @@ def gw_hash(name):
     return "".join(DIGITS[b % 62] for b in hashlib.sha256(name.encode()).digest()[:6])
 
 
-class server:
+class server(route_protocol_test.server):
+    """A server of cluster G with a gateway port (gport) and no cluster."""
     def __init__(self, kind, binary, shards=1, extra="", remotes=""):
-        self.dir = tempfile.mkdtemp(prefix="natrix-gw-")
-        self.port, self.gport = free_port(), free_port()
-        conf = os.path.join(self.dir, "s.conf")
-        with open(conf, "w") as f:
-            f.write("server_name: s1\nlisten: 127.0.0.1:%d\n"
-                    "gateway {\n name: G\n listen: 127.0.0.1:%d\n %s\n %s\n}\n"
-                    % (self.port, self.gport, extra, remotes))
-        args = [binary, "-c", conf]
-        if kind == "natrix":
-            args += ["--shards", str(shards)]
-        self.log = open(os.path.join(self.dir, "log"), "w+")
-        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.gport), timeout=0.2).close()
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                if self.proc.poll() is not None:
-                    break
-                time.sleep(0.02)
-        self.stop()
-        raise RuntimeError("%s did not start" % kind)
-
-    def stop(self):
-        self.proc.kill()
-        self.proc.wait()
-        self.log.close()
+        super().__init__(kind, binary, shards, body=lambda s: (
+            "gateway {\n name: G\n listen: 127.0.0.1:%d\n %s\n %s\n}\n" % (s.cport, extra, remotes)))
+        self.gport = self.cport
 
 
 def client(srv):

@@ -29,13 +29,16 @@ def free_port():
 
 
 class server:
-    def __init__(self, kind, binary, shards=1, extra=""):
+    """One server with a client port and a link port (cport): a cluster block, or what `body`
+    writes (gateway_protocol_test.py)."""
+    def __init__(self, kind, binary, shards=1, extra="", body=None):
         self.dir = tempfile.mkdtemp(prefix="natrix-rt-")
         self.port, self.cport = free_port(), free_port()
         conf = os.path.join(self.dir, "s.conf")
         with open(conf, "w") as f:
-            f.write("server_name: s1\nlisten: 127.0.0.1:%d\n"
-                    "cluster { name: c1, listen: 127.0.0.1:%d %s }\n" % (self.port, self.cport, extra))
+            f.write("server_name: s1\nlisten: 127.0.0.1:%d\n" % self.port)
+            f.write(body(self) if body else
+                    "cluster { name: c1, listen: 127.0.0.1:%d %s }\n" % (self.cport, extra))
         args = [binary, "-c", conf]
         if kind == "natrix":
             args += ["--shards", str(shards)]

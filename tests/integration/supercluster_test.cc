@@ -103,29 +103,13 @@ protected:
         ASSERT_EQ(ports.size(), 4 * count);
         const char* names[] = {"a1", "a2", "b1", "b2", "c1"};
         for (std::size_t i = 0; i < count; ++i) {
-            nodes_.push_back(std::make_unique<node_process>(kinds_[i], names[i], dir_,
-                                                            ports[4 * i], ports[4 * i + 1],
-                                                            ports[4 * i + 2]));
+            nodes_.push_back(std::make_unique<node_process>(kinds_[i], names[i], dir_, ports[4 * i],
+                                                            ports[4 * i + 1], ports[4 * i + 2]));
             gateway_ports_.push_back(ports[4 * i + 3]);
         }
     }
 
-    void TearDown() override {
-        for (auto& n : nodes_) n->signal_stop();
-        for (auto& n : nodes_) n->stop();
-        if (HasFailure()) {
-            for (auto& n : nodes_) {
-                const std::string log = n->read_log();
-                if (log.empty()) continue;
-                std::fprintf(stderr, "---- %s log (last lines) ----\n%s", n->what().c_str(),
-                             tail(log, 30).c_str());
-            }
-            std::fprintf(stderr, "configs and full logs kept in %s\n", dir_.c_str());
-        } else if (!dir_.empty()) {
-            std::error_code ec;
-            std::filesystem::remove_all(dir_, ec);
-        }
-    }
+    void TearDown() override { stop_nodes(nodes_, dir_, HasFailure()); }
 
     node_process& node(std::size_t i) { return *nodes_.at(i); }
     static std::string cluster_of(std::size_t i) { return i <= a2 ? "A" : i <= b2 ? "B" : "C"; }
@@ -135,7 +119,8 @@ protected:
 
     // `remotes`: the gateways block's entries, e.g. {{"B", b1}}: one URL of
     // each remote cluster, the rest is learned.
-    std::string config(std::size_t i, const std::vector<std::pair<std::string, std::size_t>>& remotes,
+    std::string config(std::size_t i,
+                       const std::vector<std::pair<std::string, std::size_t>>& remotes,
                        const std::string& extra = "") {
         const node_process& n = *nodes_[i];
         const std::string cl = cluster_of(i);
@@ -144,15 +129,15 @@ protected:
         c += "http: 127.0.0.1:" + std::to_string(n.http_port()) + "\n";
         if (i != c1) { // A and B have two servers each, routed
             const std::size_t seed = i <= a2 ? a1 : b1;
-            c += "cluster {\n  name: " + cl + "\n  listen: 127.0.0.1:" +
-                 std::to_string(n.cluster_port()) + "\n";
+            c += "cluster {\n  name: " + cl +
+                 "\n  listen: 127.0.0.1:" + std::to_string(n.cluster_port()) + "\n";
             if (i != seed)
                 c += "  routes: [nats-route://127.0.0.1:" +
                      std::to_string(nodes_[seed]->cluster_port()) + "]\n";
             c += "}\n";
         }
-        c += "gateway {\n  name: " + cl + "\n  listen: 127.0.0.1:" +
-             std::to_string(gateway_ports_[i]) + "\n";
+        c += "gateway {\n  name: " + cl +
+             "\n  listen: 127.0.0.1:" + std::to_string(gateway_ports_[i]) + "\n";
         if (!remotes.empty()) {
             c += "  gateways: [\n";
             for (const auto& [name, at] : remotes)
@@ -163,9 +148,9 @@ protected:
         return c;
     }
 
-    ::testing::AssertionResult start(std::size_t i,
-                                     const std::vector<std::pair<std::string, std::size_t>>& remotes,
-                                     const std::string& extra = "") {
+    ::testing::AssertionResult
+    start(std::size_t i, const std::vector<std::pair<std::string, std::size_t>>& remotes,
+          const std::string& extra = "") {
         if (!nodes_[i]->start(config(i, remotes, extra)))
             return ::testing::AssertionFailure() << nodes_[i]->what() << " did not start";
         return ::testing::AssertionSuccess();
@@ -202,8 +187,8 @@ protected:
 
     // A (a1, a2) and B (b1, b2), each naming one server of the other.
     ::testing::AssertionResult start_two_clusters(const std::string& extra = "") {
-        for (auto [i, remote] : {std::pair{a1, b1}, std::pair{a2, b1}, std::pair{b1, a1},
-                                 std::pair{b2, a1}})
+        for (auto [i, remote] :
+             {std::pair{a1, b1}, std::pair{a2, b1}, std::pair{b1, a1}, std::pair{b2, a1}})
             if (auto r = start(i, {{cluster_of(remote), remote}}, extra); !r) return r;
         return wait_supercluster({a1, a2, b1, b2});
     }
@@ -216,9 +201,9 @@ protected:
 
 void publish_n(natsConnection* nc, const std::string& subject, const std::string& tag, int n) {
     for (int i = 0; i < n; ++i)
-        ASSERT_EQ(natsConnection_PublishString(nc, subject.c_str(),
-                                               (tag + std::to_string(i)).c_str()),
-                  NATS_OK);
+        ASSERT_EQ(
+            natsConnection_PublishString(nc, subject.c_str(), (tag + std::to_string(i)).c_str()),
+            NATS_OK);
     ASSERT_EQ(natsConnection_FlushTimeout(nc, 5000), NATS_OK);
 }
 

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include <natrix/broker/broker_config.hh>
+#include <natrix/broker/control_listener.hh>
 #include <natrix/broker/control_workers.hh>
 #include <natrix/broker/gateway_manager.hh>
 #include <natrix/broker/route_link.hh>
@@ -104,7 +105,6 @@ private:
         std::string leftover;
     };
 
-    void accept_loop();
     void manager_loop();
     void spawn(std::function<void()> fn);
     void dial(std::string url, cluster::route_url target, bool implicit, int attempts_left);
@@ -124,7 +124,7 @@ private:
     gateway_gossip* gateways_ = nullptr;
     std::string name_;
     bool dynamic_name_ = false;
-    int listen_fd_ = -1;
+    control_listener listener_;
     int port_ = 0;
 
     mutable std::mutex mu_;
@@ -139,7 +139,7 @@ private:
     std::uint64_t next_serial_ = 1;
     std::mt19937_64 rng_{std::random_device{}()};
 
-    std::thread acceptor_, manager_;
+    std::thread manager_;
     control_workers workers_;
 };
 

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include <natrix/broker/broker_config.hh>
+#include <natrix/broker/control_listener.hh>
 #include <natrix/broker/control_workers.hh>
 #include <natrix/broker/route_protocol.hh>
 
@@ -107,7 +108,6 @@ private:
         std::string leftover;
     };
 
-    void accept_loop();
     void manager_loop();
     void dial(std::string name, std::vector<cluster::route_url> urls);
     void greet_inbound(int fd, std::string ip, int port);
@@ -127,7 +127,7 @@ private:
     unsigned nshards_;
     poster post_;
     route_broadcast* routes_ = nullptr;
-    int listen_fd_ = -1;
+    control_listener listener_;
     int port_ = 0;
     std::string own_url_; // host:port others dial for this server
 
@@ -140,7 +140,7 @@ private:
     std::vector<unsigned> links_per_shard_;
     std::uint64_t next_serial_ = 1;
     std::mt19937_64 rng_{std::random_device{}()};
-    std::thread acceptor_, manager_;
+    std::thread manager_;
     control_workers workers_;
 };
 

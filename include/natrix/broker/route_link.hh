@@ -1,11 +1,12 @@
 #pragma once
-// What a session that is a route (a connection to another server of the
-// cluster) or a gateway (to a server of another cluster) carries besides a client's state: who the peer is, its interest
-// id, the interest it told us (dropped when it goes), its partial input.
+// What a session that is a route (to another server of the cluster) or a
+// gateway (to a server of another cluster) carries besides a client's
+// state: who the peer is, its interest id, the interest it told us (dropped
+// when it goes), its partial input.
 //
-// Lives in its session, on the shard that adopted the route; only that
-// shard's thread touches it. The cluster manager (control thread) knows the
-// route by server id and reaches it only through shard::post.
+// Lives in its session, on the shard that adopted the link; only that
+// shard's thread touches it. The cluster (or gateway) manager, on its own
+// threads, knows the link by serial and reaches it only through shard::post.
 #include <cstdint>
 #include <string>
 

@@ -132,8 +132,6 @@ private:
     }
     // Gateways (gateway_links.cc).
     void start_inbound_gateway(session& s);
-    void write_gateway_interest(session& s, std::uint16_t account, std::string_view pattern,
-                                std::string_view queue, bool present);
     bool gateway_info(session& s, std::string_view line);
     void gateway_msg(session& s, std::uint16_t account, message& m);
     bool routed_reply(session& s, std::uint16_t account, message& m);

@@ -29,10 +29,10 @@ struct route_info {
     std::string gateway_url;
     std::string gateway; // the sender's cluster name among gateways (set: a gateway INFO)
     std::vector<std::string> gateway_urls; // "host:port" of every gateway of that cluster
-    bool gateway_nrp = false; // uses the _GR_. reply prefix
-    bool gateway_iom = false; // interest-only from the start (2.9+)
-    int gateway_cmd = 0;      // 1 gossip, 2 all subs start, 3 all subs complete
-    std::string gateway_cmd_payload; // decoded from base64: an account name
+    bool gateway_nrp = false;              // uses the _GR_. reply prefix
+    bool gateway_iom = false;              // interest-only from the start (2.9+)
+    int gateway_cmd = 0;                   // 1 gossip, 2 all subs start, 3 all subs complete
+    std::string gateway_cmd_payload;       // decoded from base64: an account name
 };
 
 struct route_connect {

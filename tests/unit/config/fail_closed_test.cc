@@ -53,8 +53,9 @@ const refused_case refused_cases[] = {
     {"cluster_tls", "cluster {\n  port: 6222\n  tls { cert_file: c.pem }\n}", "4:3",
      "'cluster.tls'", tls},
     {"gateway_tls", "gateway {\n  name: g\n  tls {}\n}", "4:3", "'gateway.tls'", tls},
-    {"gateway_remote_tls", "gateway {\n  gateways: [ {name: b, urls: [\"nats://b:7222\"], tls: {}} ]\n}",
-     "3:50", "'gateway.gateways[0].tls'", tls},
+    {"gateway_remote_tls",
+     "gateway {\n  gateways: [ {name: b, urls: [\"nats://b:7222\"], tls: {}} ]\n}", "3:50",
+     "'gateway.gateways[0].tls'", tls},
     {"leafnodes_tls", "leafnodes {\n  tls { verify: true }\n}", "3:3", "'leafnodes.tls'", tls},
     {"leafnodes_remote_tls",
      "leafnodes {\n  remotes: [\n    {url: \"nats://h:7422\"}\n    {url: \"tls://h:7422\", tls: "
@@ -78,8 +79,8 @@ const refused_case refused_cases[] = {
      "'websocket.authentication'", section},
     {"mqtt_authorization", "mqtt {\n  authorization { users: [ {user: m, password: p} ] }\n}",
      "3:3", "'mqtt.authorization'", section},
-    {"gateway_authentication", "gateway {\n  authentication { user: g, password: s }\n}",
-     "3:3", "'gateway.authentication'", section},
+    {"gateway_authentication", "gateway {\n  authentication { user: g, password: s }\n}", "3:3",
+     "'gateway.authentication'", section},
 };
 
 std::string expected_error(const std::string& file, const refused_case& c) {
@@ -183,15 +184,10 @@ TEST(fail_closed, other_unsupported_keys_stay_warnings_and_are_listed) {
                                           "bogus_key: 1\n",
                                           "w.conf");
     ASSERT_TRUE(r.ok()) << r.error_text();
-    const std::vector<std::string> want = {"jetstream",
-                                           "leafnodes",
-                                           "websocket",
-                                           "mqtt",
-                                           "system_account",
-                                           "no_system_account",
-                                           "allow_non_tls",
-                                           "accounts.SYS.jetstream",
-                                           "bogus_key"};
+    const std::vector<std::string> want = {
+        "jetstream",      "leafnodes",         "websocket",     "mqtt",
+        "system_account", "no_system_account", "allow_non_tls", "accounts.SYS.jetstream",
+        "bogus_key"};
     EXPECT_EQ(r.options.ignored_keys, want);
     EXPECT_EQ(r.warnings.size(), want.size());
     for (const auto& w : r.warnings) EXPECT_NE(w.text.find("ignored"), std::string::npos) << w.text;

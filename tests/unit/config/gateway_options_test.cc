@@ -87,12 +87,14 @@ TEST(gateway_config, errors) {
                           "{name: b, url: \"nats://h:2\"}] }\n")
                   .find("lists gateway \"b\" twice"),
               std::string::npos);
-    EXPECT_NE(gateway_err("gateway { name: a, port: 1, gateways: [{name: b, url: \"nats://h\"}] }\n")
-                  .find("missing port"),
-              std::string::npos);
-    EXPECT_NE(gateway_err("gateway { name: a, port: 1, gateways: [{name: b, url: \"tls://h:1\"}] }\n")
-                  .find("not supported by natrix yet"),
-              std::string::npos);
+    EXPECT_NE(
+        gateway_err("gateway { name: a, port: 1, gateways: [{name: b, url: \"nats://h\"}] }\n")
+            .find("missing port"),
+        std::string::npos);
+    EXPECT_NE(
+        gateway_err("gateway { name: a, port: 1, gateways: [{name: b, url: \"tls://h:1\"}] }\n")
+            .find("not supported by natrix yet"),
+        std::string::npos);
     EXPECT_NE(gateway_err("gateway { name: a, port: 1, tls: {} }\n").find("'gateway.tls'"),
               std::string::npos);
     EXPECT_NE(gateway_err("gateway { name: a, port: 1, bogus: 1 }\n").find("bogus"),
@@ -103,9 +105,8 @@ TEST(gateway_config, errors) {
 }
 
 TEST(gateway_config, remotes_without_a_port_warn) {
-    options_result r =
-        load_config_string("gateway { name: a, gateways: [{name: b, url: \"nats://h:1\"}] }\n",
-                           "g.conf");
+    options_result r = load_config_string(
+        "gateway { name: a, gateways: [{name: b, url: \"nats://h:1\"}] }\n", "g.conf");
     ASSERT_TRUE(r.ok()) << r.error_text();
     EXPECT_FALSE(r.options.gateway.enabled);
     ASSERT_EQ(r.warnings.size(), 1u);

@@ -99,14 +99,15 @@ TEST(gateway_info, commands_carry_a_base64_account) {
     i.gateway_cmd = 2;
     i.gateway_cmd_payload = "$G";
     const std::string line = natrix::protocol::write_gateway_info(i);
-    EXPECT_EQ(line, "INFO {\"gateway\":\"east\",\"gateway_cmd\":2,\"gateway_cmd_payload\":\"JEc=\"}\r\n");
+    EXPECT_EQ(line,
+              "INFO {\"gateway\":\"east\",\"gateway_cmd\":2,\"gateway_cmd_payload\":\"JEc=\"}\r\n");
     for (const std::string acc : {"A", "AB", "ABC", "ACCOUNT_WITH_A_LONG_NAME"}) {
         i.gateway_cmd_payload = acc;
         const std::string l = natrix::protocol::write_gateway_info(i);
         natrix::protocol::route_info back;
         std::string err;
-        ASSERT_TRUE(natrix::protocol::parse_route_info(
-            std::string_view(l).substr(5, l.size() - 7), back, &err))
+        ASSERT_TRUE(natrix::protocol::parse_route_info(std::string_view(l).substr(5, l.size() - 7),
+                                                       back, &err))
             << err;
         EXPECT_EQ(back.gateway_cmd, 2);
         EXPECT_EQ(back.gateway_cmd_payload, acc);
@@ -135,8 +136,9 @@ TEST(gateway_info, the_handshake_info_and_gossip) {
     EXPECT_EQ(back.gateway_cmd, 0);
     i.gateway_cmd = 1;
     line = natrix::protocol::write_gateway_info(i);
-    EXPECT_EQ(line, "INFO {\"server_id\":\"NID\",\"server_name\":\"s1\",\"gateway\":\"east\","
-                    "\"gateway_urls\":[\"10.0.0.1:7222\",\"10.0.0.2:7222\"],\"gateway_cmd\":1}\r\n");
+    EXPECT_EQ(line,
+              "INFO {\"server_id\":\"NID\",\"server_name\":\"s1\",\"gateway\":\"east\","
+              "\"gateway_urls\":[\"10.0.0.1:7222\",\"10.0.0.2:7222\"],\"gateway_cmd\":1}\r\n");
     // A payload that is not base64 is a malformed INFO.
     EXPECT_FALSE(natrix::protocol::parse_route_info(
         R"({"gateway":"e","gateway_cmd":2,"gateway_cmd_payload":"!!"})", back, &err));
