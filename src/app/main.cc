@@ -26,9 +26,18 @@ make_authenticator(const natrix::config::server_options& o, std::vector<std::str
     return auth->required() ? auth : nullptr;
 }
 
+// The client TLS context (certificates read now); null without TLS, or with
+// the reason in *why when a file is wrong.
+std::shared_ptr<const natrix::tls::tls_context> make_tls(const natrix::config::server_options& o,
+                                                         std::string* why) {
+    if (!o.tls.enabled) return nullptr;
+    return natrix::tls::tls_context::load(o.tls, why);
+}
+
 natrix::broker::broker_config
 to_broker_config(const natrix::config::server_options& o,
-                 std::shared_ptr<const natrix::auth::authenticator> auth) {
+                 std::shared_ptr<const natrix::auth::authenticator> auth,
+                 std::shared_ptr<const natrix::tls::tls_context> tls) {
     natrix::broker::broker_config b;
     b.host = o.host;
     b.port = o.port;
@@ -62,6 +71,8 @@ to_broker_config(const natrix::config::server_options& o,
     b.client_advertise = o.client_advertise;
     b.cluster = o.cluster;
     b.gateway = o.gateway;
+    b.tls = std::move(tls);
+    b.allow_non_tls = o.allow_non_tls;
     return b;
 }
 
@@ -82,12 +93,18 @@ int main(int argc, char** argv) {
         std::printf("natrix version %s (nats-server protocol %s)\n", natrix::broker::natrix_version,
                     natrix::broker::server_version);
         return 0;
-    case natrix::config::cli_action::test_config:
+    case natrix::config::cli_action::test_config: {
         for (const auto& w : r.warnings)
             std::fprintf(stderr, "natrix: warning: %s\n", w.text.c_str());
+        std::string tls_error;
+        if (r.options.tls.enabled && !make_tls(r.options, &tls_error)) {
+            std::fprintf(stderr, "natrix: %s\n", tls_error.c_str());
+            return 1;
+        }
         std::printf("natrix: configuration %s is valid\n",
                     r.options.config_file.empty() ? "(built-in)" : r.options.config_file.c_str());
         return 0;
+    }
     case natrix::config::cli_action::check_host: {
         for (const auto& w : r.warnings)
             std::fprintf(stderr, "natrix: warning: %s\n", w.text.c_str());
@@ -146,7 +163,13 @@ int main(int argc, char** argv) {
         return 1;
     }
     natrix::config::security_options security = o.security;
-    natrix::broker::server srv(to_broker_config(o, auth));
+    std::string tls_error;
+    std::shared_ptr<const natrix::tls::tls_context> tls = make_tls(o, &tls_error);
+    if (o.tls.enabled && !tls) {
+        std::fprintf(stderr, "natrix: %s\n", tls_error.c_str());
+        return 1;
+    }
+    natrix::broker::server srv(to_broker_config(o, auth, tls));
     auto ldm_end = std::chrono::steady_clock::time_point::max();
     auto ldm_close_from = ldm_end;
     // Monitoring binds first so that its log line comes before the client
@@ -233,7 +256,16 @@ int main(int argc, char** argv) {
             nls.logtime = next.options.logtime;
             nls.file = next.options.log_file;
             if (!natrix::util::log_configure(nls, &err)) LOG_ERR("%s", err.c_str());
-            if (!srv.reload(to_broker_config(next.options, next_auth), &err)) {
+            // Certificates are read again on every reload: new connections
+            // get the new ones, open connections keep theirs.
+            std::string tls_err;
+            std::shared_ptr<const natrix::tls::tls_context> next_tls =
+                make_tls(next.options, &tls_err);
+            if (next.options.tls.enabled && !next_tls) {
+                LOG_ERR("Failed to reload configuration: %s", tls_err.c_str());
+                continue;
+            }
+            if (!srv.reload(to_broker_config(next.options, next_auth, next_tls), &err)) {
                 LOG_ERR("Failed to reload configuration: %s", err.c_str());
                 continue;
             }

@@ -112,6 +112,17 @@ result authenticator::accept(const user_record& u, auth_method how) const {
     return r;
 }
 
+result authenticator::check_certificate(const std::vector<std::string>& identities) const {
+    for (const std::string& id : identities)
+        if (const user_record* u = find_user(id)) return accept(*u, auth_method::certificate);
+    result r;
+    r.reason = identities.empty()
+                   ? "client certificate has no identity to map"
+                   : "no user matches the client certificate (" + identities.front() +
+                         (identities.size() > 1 ? ", ..." : "") + ")";
+    return r;
+}
+
 result authenticator::bind_no_auth_user() const {
     const user_record* u = find_user(no_auth_user_);
     if (!u) u = find_nkey(no_auth_user_);

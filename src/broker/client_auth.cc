@@ -89,6 +89,13 @@ void client_auth::connect(session& s, const protocol::parsed_op& op) {
             s, auth::result{true, auth::auth_method::none, {}, auth::global_account, nullptr, {}});
         return;
     }
+    // tls { verify_and_map }: the certificate names the user, whatever the
+    // CONNECT says (nats-server's checkClientTLSCertSubject).
+    if (cfg_.tls && cfg_.tls->config().verify_and_map && s.tls && s.tls->stream &&
+        s.tls->stream->established()) {
+        finish_connect(s, cfg_.auth->check_certificate(s.tls->stream->peer().candidates()));
+        return;
+    }
     const bool use_nau = !s.auth.bound_before_connect;
     if (cfg_.auth->expensive(s.opts, use_nau) && auth_jobs_) {
         // bcrypt takes tens of milliseconds: it runs on the auth worker so

@@ -26,9 +26,9 @@ client_protocol::client_protocol(const deps& d)
     , stats_(*d.stats)
     , auth_(d, [this](session& s) { resume_input(s); }) {}
 
-void client_protocol::greet(session& s) {
+void client_protocol::greet(session& s, bool info) {
     auth_.admit(s);
-    send_info(s);
+    if (info) send_info(s);
 }
 
 void client_protocol::send_info(session& s, bool lame_duck) {

@@ -172,6 +172,9 @@ bool server::reload(const broker_config& n, std::string* error) {
     next.idle = n.idle;
     next.spin = n.spin;
     next.auth_timeout = n.auth_timeout;
+    // TLS on or off, or new certificates: for connections from now on.
+    next.tls = n.tls;
+    next.allow_non_tls = n.allow_non_tls;
     // Users, passwords and permissions reload; the set of accounts does not
     // (each shard sized its subject spaces by it).
     const auth::account_set none;

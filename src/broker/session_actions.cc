@@ -76,6 +76,12 @@ void send_info(session_table& t, session& s, const broker_config& cfg, int port,
     // advertise auth_required (the auth timer still runs).
     info.auth_required = cfg.auth && cfg.auth->required() && cfg.auth->no_auth_user().empty();
     info.nonce = s.auth.nonce;
+    if (cfg.tls) { // brief §3.1; INFO inside TLS (handshake_first) always says required
+        const bool inside = s.tls && s.tls->at == tls_link::phase::established;
+        info.tls_required = !cfg.allow_non_tls || inside;
+        info.tls_available = cfg.allow_non_tls && !inside;
+        info.tls_verify = cfg.tls->config().requires_client_cert();
+    }
     append_written(
         t, s, [&](char* out, std::size_t cap) { return protocol::write_info(out, cap, info); });
 }

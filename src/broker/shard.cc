@@ -118,7 +118,10 @@ std::uint64_t shard::on_accepted(io::conn_id id, const io::peer_address& peer) {
     }
     stats_.connections.add(1);
     stats_.total_connections.add(1);
-    protocol_.greet(s);
+    if (cfg_.tls)
+        tls_accept(s);
+    else
+        protocol_.greet(s);
     s.admitted = env_.connections->admit();
     if (!s.admitted) {
         LOG_WRN("%s:%d - cid:%llu - maximum connections exceeded", s.ip.c_str(), s.port,
@@ -148,6 +151,8 @@ void shard::feed(session& s, std::string_view data) {
     const bool yielded = s.input.yielded;
     if (s.is_route())
         routes_.on_input(s, data);
+    else if (s.tls)
+        tls_input(s, data);
     else
         protocol_.on_input(s, data);
     // Out of its share this turn: no more reading until it catches up, so
@@ -282,13 +287,18 @@ void shard::flush_sessions() {
     for (session* s : sessions_.take_flush_list()) {
         s->out.in_flush_list = false;
         if (s->is_closed() || s->out.send_pending) continue;
-        if (s->out.queued.empty()) {
+        if (s->out.queued.empty() && !(s->tls && !s->tls->raw_out.empty())) {
             if (s->state == session_state::closing) close_session(*s, s->close_reason);
             continue;
         }
         outbound& o = s->out;
-        o.inflight.swap(o.queued);
-        o.queued.clear();
+        if (s->tls) {
+            tls_seal(*s); // records into inflight
+            if (o.inflight.empty()) continue;
+        } else {
+            o.inflight.swap(o.queued);
+            o.queued.clear();
+        }
         o.inflight_off = 0;
         o.send_started = clock::now();
         if (o.sample_start != clock::time_point{}) {
@@ -366,6 +376,7 @@ void shard::tick(clock::time_point now) {
             close_session(s, "Slow Consumer (Write Deadline)", true);
             return;
         }
+        if (s.tls && s.tls->at != tls_link::phase::established && tls_tick(s, now)) return;
         if (s.is_route()) { // never cut for a burst: its publishers wait (decision 0013)
             if (routes_.tick(s, now, flow_.reading(s))) close_session(s, "Stale Connection");
             return;

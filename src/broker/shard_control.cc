@@ -23,6 +23,8 @@ void shard::apply_config(const broker_config& n) {
     cfg_.idle = n.idle;
     cfg_.spin = n.spin;
     cfg_.auth_timeout = n.auth_timeout;
+    cfg_.tls = n.tls;
+    cfg_.allow_non_tls = n.allow_non_tls;
     cfg_.slow_consumer = n.slow_consumer;
     cfg_.stall_timeout = n.stall_timeout;
     delivery_.set_max_pending(cfg_.max_pending);

@@ -176,6 +176,9 @@ struct overrides {
     std::optional<std::vector<cluster::route_url>> routes;
     std::optional<bool> no_advertise;
     std::optional<int> connect_retries;
+    // TLS flags: --tls, --tlsverify, --tlscert, --tlskey, --tlscacert.
+    std::optional<bool> tls, tls_verify;
+    std::optional<std::string> tls_cert, tls_key, tls_ca;
 };
 
 struct cli_state {
@@ -369,12 +372,19 @@ bool apply_flag(cli_state& st, const flag_def& f, std::string_view arg, bool set
             " is not supported by natrix: send the signal to the natrix process with kill(1)";
         return false;
     case id::tls:
-        // Like the config's tls {}: natrix would run in plain text. A boolean
-        // flag set to false asks for nothing.
-        if (f.k == kind::boolean && !set) return true;
-        st.error = detail::refusal("flag -" + std::string(n), detail::exposure::tls);
-        st.fail_closed = true;
-        return false;
+        // nats-server's TLS flags: any of them turns client TLS on, over the
+        // file's tls block (cert and key are then required).
+        if (n == "tls")
+            o.tls = set;
+        else if (n == "tlsverify")
+            o.tls_verify = set;
+        else if (n == "tlscert")
+            o.tls_cert = std::string(arg);
+        else if (n == "tlskey")
+            o.tls_key = std::string(arg);
+        else
+            o.tls_ca = std::string(arg);
+        return true;
     case id::unsupported:
         st.warnings.push_back(
             config_warning{"-" + std::string(n),
@@ -500,6 +510,15 @@ void apply_overrides(const overrides& o, server_options& opts) {
     if (o.cluster_advertise) c.advertise = *o.cluster_advertise;
     if (o.no_advertise) c.no_advertise = *o.no_advertise;
     if (o.connect_retries) c.connect_retries = *o.connect_retries;
+    if (o.tls.value_or(false) || o.tls_verify.value_or(false) || o.tls_cert || o.tls_key ||
+        o.tls_ca) {
+        tls::tls_config& t = opts.tls;
+        t.enabled = true;
+        if (o.tls_cert) t.cert_file = *o.tls_cert;
+        if (o.tls_key) t.key_file = *o.tls_key;
+        if (o.tls_ca) t.ca_file = *o.tls_ca;
+        if (o.tls_verify) t.verify = *o.tls_verify;
+    }
 }
 
 } // namespace
@@ -563,6 +582,10 @@ load_result load_server_options(const std::vector<std::string>& args) {
     if (cluster.enabled || st.over.routes)
         std::erase_if(result.warnings,
                       [](const config_warning& w) { return w.key == "cluster.routes"; });
+    const tls::tls_config& tls = result.options.tls;
+    if (tls.enabled && (tls.cert_file.empty() || tls.key_file.empty()))
+        errors.push_back("TLS Server certificate must be present and valid (--tlscert and "
+                         "--tlskey, or cert_file and key_file in the tls block)");
     std::vector<std::string> validated = validate_options(result.options);
     errors.insert(errors.end(), validated.begin(), validated.end());
     for (const std::string& e : errors) {
@@ -613,6 +636,13 @@ Cluster Options:
         --cluster_advertise <string> Cluster URL to advertise to other servers
         --connect_retries <number>   For implicit routes, number of connect retries
 
+TLS Options:
+        --tls                        Enable TLS, do not verify clients (default: false)
+        --tlscert <file>             Server certificate file
+        --tlskey <file>              Private key for server certificate
+        --tlsverify                  Enable TLS, verify client certificates
+        --tlscacert <file>           Client certificate CA for verification
+
 Logging Options:
     -l, --log <file>                 File to redirect log output
     -T, --logtime                    Timestamp log entries (default: true)
@@ -636,9 +666,7 @@ Common Options:
 Flags take --flag=value or --flag value, with one or two dashes; boolean flags
 take --flag or --flag=false. Flags override the configuration file. Other
 nats-server flags (--jetstream, --syslog, ...) are accepted with a warning
-and ignored: natrix does not implement them yet. The TLS flags (--tls,
---tlscert, ...) are refused: natrix has no TLS yet and will not run in
-plain text when asked for TLS.
+and ignored: natrix does not implement them yet.
 )";
 }
 

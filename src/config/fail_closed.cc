@@ -30,7 +30,6 @@ constexpr fail_closed_key top_level_keys[] = {
     {"resolver_tls", exposure::jwt},
     {"resolver_preload", exposure::jwt},
     {"resolver_pinned_accounts", exposure::jwt},
-    {"tls", exposure::tls},
     {"auth_callout", exposure::auth_callout},
 };
 

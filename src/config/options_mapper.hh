@@ -174,6 +174,9 @@ private:
     void cluster_authorization(const std::string& path, const map_entry& e,
                                cluster::cluster_config* c);
     void cluster_routes(const std::string& path, const value& v, cluster::cluster_config* c);
+    // tls_options.cc
+    bool string_list(const std::string& path, const value& v, std::vector<std::string>* out);
+    void tls_block(const std::string& path, const value& v, tls::tls_config* out);
     // gateway_options.cc
     void gateway_block(const map_entry& block);
     void gateway_remotes(const std::string& path, const value& v, cluster::gateway_config* g);

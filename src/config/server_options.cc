@@ -80,7 +80,6 @@ constexpr std::string_view unsupported_keys[] = {
     "max_sub_tokens",
     "max_subscription_tokens",
     "ocsp",
-    "allow_non_tls",
     "write_timeout",
     "system_account",
     "system",
@@ -261,6 +260,10 @@ void mapper::run(const value& root) {
             cluster_block(e);
         } else if (key == "gateway") {
             gateway_block(e);
+        } else if (key == "tls") {
+            tls_block(e.key, v, &o_.tls);
+        } else if (key == "allow_non_tls") {
+            get_bool(e.key, v, &o_.allow_non_tls);
         } else if (key == "client_advertise") {
             std::string s, why;
             if (!get_string(e.key, v, &s)) continue;

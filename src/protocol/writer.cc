@@ -194,6 +194,8 @@ std::size_t write_info(char* out, std::size_t cap, const server_info& info) noex
     j.key("headers"), j.boolean(info.headers);
     if (info.auth_required) j.key("auth_required"), j.boolean(true);
     if (info.tls_required) j.key("tls_required"), j.boolean(true);
+    if (info.tls_verify) j.key("tls_verify"), j.boolean(true);
+    if (info.tls_available) j.key("tls_available"), j.boolean(true);
     j.key("max_payload"), j.num(info.max_payload);
     if (!info.connect_urls.empty()) {
         j.key("connect_urls");

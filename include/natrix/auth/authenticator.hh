@@ -23,7 +23,7 @@
 namespace natrix::auth {
 
 // How a client proved who it is.
-enum class auth_method : std::uint8_t { none, token, password, nkey, no_auth_user };
+enum class auth_method : std::uint8_t { none, token, password, nkey, no_auth_user, certificate };
 
 struct result {
     bool ok = false;
@@ -71,6 +71,10 @@ public:
     bool recheck_expensive(const protocol::connect_options& opts, bool use_no_auth_user,
                            const authenticator* previous, auth_method method,
                            std::string_view authenticated_as) const;
+    // tls { verify_and_map }: the first configured user named by one of the
+    // client certificate's identities (emails, DNS names, URIs, then the
+    // subject DN: brief §3.2), with that user's account and permissions.
+    result check_certificate(const std::vector<std::string>& identities) const;
     // True when check() would verify a bcrypt hash (tens of milliseconds):
     // callers on a latency-sensitive thread run it elsewhere.
     bool expensive(const protocol::connect_options& opts, bool use_no_auth_user = true) const;

@@ -12,6 +12,7 @@
 #include <natrix/auth/authenticator.hh>
 #include <natrix/cluster/cluster_config.hh>
 #include <natrix/cluster/gateway_config.hh>
+#include <natrix/tls/tls_context.hh>
 
 namespace natrix::broker {
 
@@ -59,6 +60,10 @@ struct broker_config {
     std::string client_advertise;
     cluster::cluster_config cluster;
     cluster::gateway_config gateway;
+    // Client TLS: null without it. A reload brings a new context (new
+    // certificates) for new connections; open ones keep theirs.
+    std::shared_ptr<const tls::tls_context> tls;
+    bool allow_non_tls = false;
 };
 
 } // namespace natrix::broker

@@ -34,7 +34,9 @@ public:
     void set_port(int port) noexcept { port_ = port; }
 
     // A new connection: INFO, and the auth deadline when auth is required.
-    void greet(session& s);
+    // A new client: the auth deadline, the nonce, then INFO unless `info`
+    // is false (TLS first: INFO goes once the handshake is done).
+    void greet(session& s, bool info = true);
     void send_info(session& s, bool lame_duck = false);
     // The cluster's client URLs (INFO connect_urls); clients connected before
     // a change get an INFO after their first PONG (nats-server processPing).

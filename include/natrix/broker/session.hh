@@ -16,6 +16,7 @@
 #include <natrix/broker/message.hh>
 #include <natrix/broker/route_link.hh>
 #include <natrix/broker/subscription.hh>
+#include <natrix/broker/tls_link.hh>
 #include <natrix/io/backend.hh>
 #include <natrix/protocol/connect_options.hh>
 #include <natrix/protocol/parser.hh>
@@ -167,6 +168,8 @@ struct session {
     // Set when this connection is a route to another server of the cluster
     // or a gateway to another cluster (route_protocol); null for clients.
     std::unique_ptr<route_link> route;
+    // TLS (clients): null on a plain-text connection.
+    std::unique_ptr<tls_link> tls;
     // Replies this client owes through a gateway (set on first use).
     std::unique_ptr<gateway_replies> gw_replies;
 

@@ -115,6 +115,15 @@ private:
     void start_send(session& s);
     void close_session(session& s, const char* reason, bool abort = false);
     void lame_duck_tick(clock::time_point now);
+    // Client TLS (shard_tls.cc, decision 0015).
+    void tls_accept(session& s);
+    void tls_input(session& s, std::string_view data);
+    void tls_handshake_step(session& s);
+    void tls_step_done(std::uint64_t token, const std::shared_ptr<tls::tls_stream>& stream,
+                       tls::tls_stream::step result, std::string out, std::string why);
+    void tls_established(session& s);
+    bool tls_tick(session& s, clock::time_point now);
+    void tls_seal(session& s);
     void stop_accepting();
     void shutdown_all();
     const std::string& account_name(auth::account_id a) const noexcept;
@@ -169,6 +178,7 @@ private:
 
     sample_clock sampler_;
     latency_histogram latency_;
+    std::string tls_plain_; // decrypted input, reused
 };
 
 } // namespace natrix::broker

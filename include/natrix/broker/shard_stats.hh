@@ -32,6 +32,8 @@ struct shard_stats {
     // Flow control: publishers paused now, and the time they spent paused.
     shard_counter paused_publishers, paused_ns;
     shard_counter ring_records_out, ring_full, wakeups_sent, ring_indirect;
+    // Client TLS: handshakes completed, and failed or timed out.
+    shard_counter tls_handshakes, tls_handshake_errors;
 };
 
 } // namespace natrix::broker

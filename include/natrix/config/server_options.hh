@@ -30,6 +30,7 @@
 #include <natrix/cluster/gateway_config.hh>
 #include <natrix/config/config_value.hh>
 #include <natrix/config/security_options.hh>
+#include <natrix/tls/tls_config.hh>
 
 namespace natrix::config {
 
@@ -87,6 +88,9 @@ struct server_options {
     std::string client_advertise;
     // cluster {} and --cluster, --routes, --cluster_name, ... (cluster_options.hh).
     cluster::cluster_config cluster;
+    // tls {} (and --tls, --tlscert, ...): TLS for clients.
+    tls::tls_config tls;
+    bool allow_non_tls = false; // with tls: plain-text clients are welcome too
     // gateway {} (gateway_options.hh): superclusters.
     cluster::gateway_config gateway;
     natrix_tuning natrix;

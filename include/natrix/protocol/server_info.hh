@@ -22,6 +22,8 @@ struct server_info {
     std::string client_ip;       // empty: omitted
     bool auth_required = false;
     bool tls_required = false;
+    bool tls_verify = false;
+    bool tls_available = false;
     std::string nonce; // empty: omitted
     std::vector<std::string> connect_urls;
     bool ldm = false; // lame duck mode: only set in async INFO

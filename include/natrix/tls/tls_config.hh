@@ -11,8 +11,8 @@
 namespace natrix::tls {
 
 enum class handshake_first_mode {
-    off,  // INFO in plain text, then the client starts TLS (the NATS default)
-    on,   // TLS before anything (INFO goes inside TLS)
+    off,       // INFO in plain text, then the client starts TLS (the NATS default)
+    on,        // TLS before anything (INFO goes inside TLS)
     automatic, // TLS first if a ClientHello arrives within `handshake_first_delay`
 };
 
@@ -25,9 +25,9 @@ struct tls_config {
     bool insecure = false; // solicited connections only: skip verification
     std::chrono::nanoseconds timeout = std::chrono::seconds(2);
     // OpenSSL names, translated from nats-server's Go names at load.
-    std::string cipher_list;       // TLS 1.2 suites ("" = OpenSSL's secure default)
-    std::string groups;            // curves, e.g. "X25519:P-256"
-    int min_version = 0x0303;      // TLS 1.2, nats-server's floor
+    std::string cipher_list;  // TLS 1.2 suites ("" = OpenSSL's secure default)
+    std::string groups;       // curves, e.g. "X25519:P-256"
+    int min_version = 0x0303; // TLS 1.2, nats-server's floor
     handshake_first_mode handshake_first = handshake_first_mode::off;
     std::chrono::nanoseconds handshake_first_delay = std::chrono::milliseconds(50);
     std::vector<std::string> pinned_certs; // lowercase hex SHA-256 of the SPKI
