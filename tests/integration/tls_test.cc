@@ -283,7 +283,8 @@ TEST(tls, a_client_that_never_finishes_its_handshake_is_cut_at_the_timeout) {
     }
     const auto waited = std::chrono::steady_clock::now() - t0;
     ::close(fd);
-    EXPECT_NE(got.find("-ERR 'Secure Connection - TLS Required'"), std::string::npos) << got;
+    // Closed without a word, as nats-server 2.9.10 (tls_protocol_test.py).
+    EXPECT_TRUE(got.empty()) << got;
     EXPECT_GE(waited, 400ms);
     EXPECT_LT(waited, 2500ms) << "cut well before the 3 s read timeout";
     // A plain-text CONNECT where TLS is required is not a handshake: closed.
