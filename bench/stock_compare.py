@@ -23,7 +23,12 @@ bench/results/stock-compare-<date>.json; the markdown table to stdout.
 Message counts: fan-out publishes --msgs-128 (1M) or --msgs-1k (300k) messages, 1->1 and queue runs
 3 times as many, so that every run takes a few seconds.
 
-usage: bench/stock_compare.py [--rounds 3] [--msgs-128 1000000] [--msgs-1k 300000]
+--tls: both servers get the same TLS flags (--tls --tlscert --tlskey, a fresh EC P-256 certificate
+from tests/integration/tls_certs.sh) and every client connection is TLS (natsgo-bench -tls-ca); the
+JSON is then stock-compare-tls-<date>.json. natrix runs TLS in user space (OpenSSL memory BIOs):
+kernel TLS needs CONFIG_TLS, which this machine's kernel lacks.
+
+usage: bench/stock_compare.py [--tls] [--rounds 3] [--msgs-128 1000000] [--msgs-1k 300000]
            [--scenarios pubsub-128,...] [--natrix PATH] [--nats-server PATH] [--go-bench PATH]
            [--server-cpus LIST] [--client-cpus LIST] [--no-pin] [--shards N] [--spin-ns NS]
            [--timeout S] [--natrix-args "..."] [--out DIR]
@@ -36,6 +41,7 @@ import os
 import shlex
 import subprocess
 import sys
+import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -134,10 +140,14 @@ def go_version():
         return "unknown"
 
 
+TLS_CA = None  # --tls: the CA file the clients verify the servers against
+
+
 def run_client(go_bench, server, sc, msgs, client_cpus, spin_ns, timeout_s):
     """One natsgo-bench run against server; returns the entry recorded for it."""
     subs, queue, size = sc[2], sc[3], sc[4]
-    argv = [go_bench, "-s", "nats://127.0.0.1:%d" % server.port,
+    argv = [go_bench, "-s", "nats://127.0.0.1:%d" % server.port] + \
+        (["-tls-ca", TLS_CA] if TLS_CA else []) + [
             "-subject", "stock.%s" % sc[0], "-pubs", "1", "-subs", str(subs),
             "-msgs", str(msgs), "-size", str(size), "-timeout", "%ds" % timeout_s]
     if queue:
@@ -265,7 +275,16 @@ def main():
     ap.add_argument("--no-warmup", action="store_true", help="skip the warm-up run per server")
     ap.add_argument("--out", default=os.path.join(ROOT, "bench/results"),
                     help="directory for the JSON (default bench/results)")
+    ap.add_argument("--tls", action="store_true", help="TLS on both servers and every client")
     args = ap.parse_args()
+    global TLS_CA
+    tls_flags = []
+    if args.tls:
+        certs = tempfile.mkdtemp(prefix="stock-tls-")
+        subprocess.run([os.path.join(ROOT, "tests/integration/tls_certs.sh"), certs], check=True)
+        TLS_CA = os.path.join(certs, "ca.pem")
+        tls_flags = ["--tls", "--tlscert", os.path.join(certs, "server.pem"),
+                     "--tlskey", os.path.join(certs, "server.key")]
     if args.rounds < 1:
         die("--rounds must be at least 1")
 
@@ -301,13 +320,14 @@ def main():
     load_at_start = list(os.getloadavg())
     gomaxprocs = {"GOMAXPROCS": str(len(server_cpus))} if server_cpus else None
     extra = shlex.split(args.natrix_args)
-    a = cmp.Server("nats-server", lambda p: [nats, "-a", "127.0.0.1", "-p", str(p)],
+    a = cmp.Server("nats-server", lambda p: [nats, "-a", "127.0.0.1", "-p", str(p)] + tls_flags,
                    server_cpus, gomaxprocs)
     err = a.start()
     if err:
         die("nats-server did not start: " + err[:300])
     b = cmp.Server("natrix", lambda p: [natrix, "-a", "127.0.0.1", "-p", str(p),
-                                        "--shards", str(shards)] + extra, server_cpus)
+                                        "--shards", str(shards)] + tls_flags + extra,
+                   server_cpus)
     err = b.start()
     if err:
         a.stop()
@@ -428,7 +448,8 @@ def main():
                            for rw in sc["rounds"] for s in ("a", "b")
                            if rw.get(s, {}).get("result")), "unknown")
     result = {
-        "tool": "bench/stock_compare.py",
+        "tool": "bench/stock_compare.py" + (" --tls" if args.tls else ""),
+        "tls": bool(args.tls),
         "date": now.isoformat(timespec="seconds"),
         "git_commit": cmp.git_commit(),
         "rounds": args.rounds,
@@ -520,7 +541,8 @@ def main():
         print("Only %d cores, shared with other work: expect noisy numbers." % m["cores"])
 
     os.makedirs(args.out, exist_ok=True)
-    path = os.path.join(args.out, "stock-compare-%s.json" % now.strftime("%Y%m%d-%H%M%S"))
+    path = os.path.join(args.out, "stock-compare%s-%s.json" % ("-tls" if args.tls else "",
+                                                               now.strftime("%Y%m%d-%H%M%S")))
     with open(path, "w") as f:
         json.dump(result, f, indent=1)
         f.write("\n")

@@ -146,7 +146,18 @@ func main() {
 	size := flag.Int("size", 128, "payload bytes (at least 12: publisher id + sequence)")
 	spinNs := flag.Int64("spin-ns", 0, "busy work per message in the subscriber callback, ns (a slow consumer)")
 	timeout := flag.Duration("timeout", 60*time.Second, "give up waiting for the expected messages after this")
+	tlsCA := flag.String("tls-ca", "", "CA file: connect with TLS, verifying the server against it")
+	connects := flag.Int("connects", 0, "connect-rate mode: open and close this many connections (CONNECT+PING each), then report connections/s")
+	workers := flag.Int("workers", 8, "connect-rate mode: connections set up at once")
 	flag.Parse()
+	var tlsOpts []nats.Option
+	if *tlsCA != "" {
+		tlsOpts = append(tlsOpts, nats.RootCAs(*tlsCA), nats.Secure())
+	}
+	if *connects > 0 {
+		connectRate(*url, *connects, *workers, tlsOpts)
+		return
+	}
 
 	res := &result{Errors: []string{}, Pubs: *pubs, Subs: *subs, Size: *size, SpinNs: *spinNs,
 		ClientVersion: "nats.go " + nats.Version, Mode: "fanout"}
@@ -206,7 +217,7 @@ func main() {
 	nowNs := func() int64 { return int64(time.Since(t0)) }
 
 	options := func(name string) []nats.Option {
-		return []nats.Option{
+		return append(append([]nats.Option{}, tlsOpts...),
 			nats.Name(name),
 			nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
 				if sub != nil {
@@ -221,7 +232,7 @@ func main() {
 				}
 			}),
 			nats.ReconnectHandler(func(_ *nats.Conn) { errs.add("%s: reconnected", name) }),
-		}
+		)
 	}
 
 	var shared *seen
@@ -459,4 +470,51 @@ func main() {
 	// Exit without closing the connections politely: nothing is left to flush, and closing many
 	// connections is not part of what is measured.
 	os.Exit(0)
+}
+
+// connectRate opens and closes n connections, `workers` at a time, each one complete (TCP, INFO,
+// TLS when asked, CONNECT, PING/PONG) before it is closed, and prints one JSON line.
+func connectRate(url string, n, workers int, opts []nats.Option) {
+	type out struct {
+		Connects      int      `json:"connects"`
+		Failed        int64    `json:"failed"`
+		Seconds       float64  `json:"seconds"`
+		ConnectsPerS  float64  `json:"connects_per_s"`
+		TLS           bool     `json:"tls"`
+		ClientVersion string   `json:"client_version"`
+		Errors        []string `json:"errors"`
+	}
+	var next, failed int64
+	var mu sync.Mutex
+	errs := []string{}
+	var wg sync.WaitGroup
+	t0 := time.Now()
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for atomic.AddInt64(&next, 1) <= int64(n) {
+				nc, err := nats.Connect(url, append(append([]nats.Option{}, opts...), nats.NoReconnect())...)
+				if err != nil {
+					atomic.AddInt64(&failed, 1)
+					mu.Lock()
+					if len(errs) < 5 {
+						errs = append(errs, err.Error())
+					}
+					mu.Unlock()
+					continue
+				}
+				nc.Close()
+			}
+		}()
+	}
+	wg.Wait()
+	secs := time.Since(t0).Seconds()
+	res := out{Connects: n, Failed: failed, Seconds: secs, ConnectsPerS: float64(int64(n)-failed) / secs,
+		TLS: len(opts) > 0, ClientVersion: "nats.go " + nats.Version, Errors: errs}
+	b, _ := json.Marshal(res)
+	fmt.Println(string(b))
+	if failed > 0 {
+		os.Exit(2)
+	}
 }
