@@ -65,6 +65,15 @@ cluster_manager::~cluster_manager() {
 
 bool cluster_manager::open(std::string* error) {
     const std::string host = cl_.host.empty() ? "0.0.0.0" : cl_.host;
+    if (cl_.tls.enabled) {
+        std::string why;
+        tls_server_ = tls::tls_context::load(cl_.tls, &why);
+        if (tls_server_) tls_client_ = tls::tls_context::load_client(cl_.tls, &why);
+        if (!tls_client_) {
+            *error = "cluster tls: " + why;
+            return false;
+        }
+    }
     std::string why;
     if (!listener_.open(host, cl_.port, &why)) {
         *error = "cluster listen " + host + ":" + std::to_string(cl_.port) + ": " + why;
@@ -133,11 +142,15 @@ void cluster_manager::dial(std::string url, cluster::route_url target, bool impl
     if (h.fd >= 0) {
         h.remote_ip = target.host;
         h.remote_port = target.port;
-        if (exchange(h, &why)) {
+        const bool secured = secure(h, target.host, &why);
+        if (secured && exchange(h, &why)) {
             register_route(std::move(h));
             return;
         }
-        ::close(h.fd);
+        if (!secured)
+            LOG_ERR("Route %s: TLS handshake error: %s", config::redact_url(url).c_str(),
+                    why.c_str());
+        h.close();
     }
     std::lock_guard lock(mu_);
     if (stopping_) return;
@@ -174,13 +187,24 @@ void cluster_manager::greet_inbound(int fd, std::string ip, int port) {
     h.remote_ip = std::move(ip);
     h.remote_port = port;
     std::string why;
-    if (!exchange(h, &why)) {
+    if (!secure(h, {}, &why) || !exchange(h, &why)) {
         LOG_DBG("%s:%d - route handshake failed: %s", h.remote_ip.c_str(), h.remote_port,
                 why.c_str());
-        ::close(fd);
+        h.close();
         return;
     }
     register_route(std::move(h));
+}
+
+// TLS first when the cluster block has tls (brief §3.3): the dialler is the
+// TLS client and checks the peer's certificate for `host`; both sides
+// present a certificate and verify the other's with ca_file.
+bool cluster_manager::secure(handshake& h, const std::string& host, std::string* why) {
+    if (!tls_server_) return true;
+    set_timeouts(h.fd,
+                 std::max(cl_.tls.timeout, std::chrono::nanoseconds(std::chrono::seconds(1))));
+    return h.solicited ? tls_connect(h.fd, tls_client_->native(), host, &h.ssl, why)
+                       : tls_accept(h.fd, tls_server_->native(), &h.ssl, why);
 }
 
 // The INFO/CONNECT exchange of either side (brief §1.1). The acceptor sends
@@ -193,7 +217,7 @@ bool cluster_manager::exchange(handshake& h, std::string* why) {
     std::string buf, line;
     std::string_view rest;
     const auto refuse = [&](std::string text) {
-        send_all(h.fd, "-ERR '" + text + "'\r\n");
+        send_all(h, "-ERR '" + text + "'\r\n");
         *why = std::move(text);
         return false;
     };
@@ -209,12 +233,12 @@ bool cluster_manager::exchange(handshake& h, std::string* why) {
         c.name = cfg_.server_id;
         c.user = h.creds.user;
         c.pass = h.creds.password;
-        if (!send_all(h.fd, protocol::write_route_connect(c) + info)) {
+        if (!send_all(h, protocol::write_route_connect(c) + info)) {
             *why = "write failed";
             return false;
         }
         for (;;) {
-            if (!read_line(h.fd, buf, line)) {
+            if (!read_line(h, buf, line)) {
                 *why = "no INFO from the peer";
                 return false;
             }
@@ -225,7 +249,7 @@ bool cluster_manager::exchange(handshake& h, std::string* why) {
                 LOG_ERR("Route %s refused us: %s", config::redact_url(h.url).c_str(), line.c_str());
                 return false;
             }
-            if (iequal(op, "ping")) send_all(h.fd, "PONG\r\n");
+            if (iequal(op, "ping")) send_all(h, "PONG\r\n");
         }
         std::string err;
         if (!protocol::parse_route_info(rest, h.info, &err)) {
@@ -249,11 +273,11 @@ bool cluster_manager::exchange(handshake& h, std::string* why) {
             std::lock_guard lock(mu_);
             info = our_info();
         }
-        if (!send_all(h.fd, info)) {
+        if (!send_all(h, info)) {
             *why = "write failed";
             return false;
         }
-        if (!read_line(h.fd, buf, line)) {
+        if (!read_line(h, buf, line)) {
             *why = "no CONNECT";
             return false;
         }
@@ -285,13 +309,13 @@ bool cluster_manager::exchange(handshake& h, std::string* why) {
         }
         name_lock.unlock();
         for (;;) {
-            if (!read_line(h.fd, buf, line)) {
+            if (!read_line(h, buf, line)) {
                 *why = "no INFO after CONNECT";
                 return false;
             }
             const std::string_view iop = op_of(line, &rest);
             if (iequal(iop, "info")) break;
-            if (iequal(iop, "ping")) send_all(h.fd, "PONG\r\n");
+            if (iequal(iop, "ping")) send_all(h, "PONG\r\n");
         }
         if (!protocol::parse_route_info(rest, h.info, &err)) {
             *why = err;
@@ -311,6 +335,7 @@ bool cluster_manager::exchange(handshake& h, std::string* why) {
         // peer, one more connection from a server it knows: register_route
         // resolves it as a duplicate, as 2.9 does (brief §1.14).
     }
+    if (h.ssl) drain_tls(h.ssl, buf);
     h.leftover = std::move(buf);
     set_timeouts(h.fd, std::chrono::nanoseconds(0));
     return true;
@@ -320,7 +345,7 @@ void cluster_manager::register_route(handshake h) {
     std::unique_lock lock(mu_);
     const std::string id = h.info.server_id;
     if (stopping_) {
-        ::close(h.fd);
+        h.close();
         return;
     }
     if (h.solicited)
@@ -337,7 +362,7 @@ void cluster_manager::register_route(handshake h) {
         const std::string& new_dialler = h.solicited ? cfg_.server_id : id;
         if (old_dialler == new_dialler || old_dialler < new_dialler) {
             LOG_DBG("Route to %s is a duplicate: closed", id.c_str());
-            ::close(h.fd);
+            h.close();
             return;
         }
         const peer old = it->second;
@@ -370,9 +395,9 @@ void cluster_manager::register_route(handshake h) {
     link->solicited = h.solicited;
     link->url = h.url;
     link->peer = h.info;
-    post_(target, [fd = h.fd, link, leftover = std::move(h.leftover), ip = h.remote_ip,
+    post_(target, [fd = h.fd, ssl = h.ssl, link, leftover = std::move(h.leftover), ip = h.remote_ip,
                    port = h.remote_port](shard& s) mutable {
-        s.adopt_route(fd, std::make_unique<route_link>(std::move(*link)), leftover, ip, port);
+        s.adopt_route(fd, std::make_unique<route_link>(std::move(*link)), leftover, ip, port, ssl);
     });
     // Gossip: the others learn of the new peer and dial it (implicit routes).
     if (!peers_.empty()) {
@@ -503,6 +528,7 @@ std::string cluster_manager::our_info(bool ldm) const {
         }
     }
     i.auth_required = !cl_.user.empty();
+    i.tls_required = tls_server_ != nullptr;
     i.headers = true;
     i.max_payload = cfg_.max_payload;
     i.cluster = name_;

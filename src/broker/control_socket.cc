@@ -9,6 +9,9 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -169,6 +172,99 @@ int accept_peer(int listen_fd, std::string* ip, int* port) {
     const int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     return fd;
+}
+
+bool send_all(const link_io& io, std::string_view b) {
+    if (!io.ssl) return send_all(io.fd, b);
+    while (!b.empty()) {
+        const int n = SSL_write(io.ssl, b.data(), static_cast<int>(b.size()));
+        if (n <= 0) return false;
+        b.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return true;
+}
+
+bool read_line(const link_io& io, std::string& buf, std::string& line) {
+    if (!io.ssl) return read_line(io.fd, buf, line);
+    for (;;) {
+        const std::size_t nl = buf.find('\n');
+        if (nl != std::string::npos) {
+            line.assign(buf, 0, nl);
+            if (!line.empty() && line.back() == '\r') line.pop_back();
+            buf.erase(0, nl + 1);
+            return true;
+        }
+        if (buf.size() > 65536) return false;
+        char tmp[4096];
+        const int n = SSL_read(io.ssl, tmp, sizeof tmp);
+        if (n <= 0) return false;
+        buf.append(tmp, static_cast<std::size_t>(n));
+    }
+}
+
+namespace {
+std::string tls_why(SSL* ssl, int rc) {
+    const unsigned long e = ERR_get_error();
+    ERR_clear_error();
+    if (ssl) {
+        const long v = SSL_get_verify_result(ssl);
+        if (v != X509_V_OK) return std::string("certificate: ") + X509_verify_cert_error_string(v);
+    }
+    if (e) {
+        char buf[256];
+        ERR_error_string_n(e, buf, sizeof buf);
+        return buf;
+    }
+    return "TLS handshake failed (" + std::to_string(ssl ? SSL_get_error(ssl, rc) : rc) + ")";
+}
+} // namespace
+
+bool tls_connect(int fd, SSL_CTX* ctx, const std::string& host, SSL** ssl, std::string* why) {
+    *ssl = SSL_new(ctx);
+    SSL_set_fd(*ssl, fd);
+    in6_addr a6{};
+    in_addr a4{};
+    const bool ip =
+        inet_pton(AF_INET, host.c_str(), &a4) == 1 || inet_pton(AF_INET6, host.c_str(), &a6) == 1;
+    if (ip) {
+        X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(*ssl), host.c_str());
+    } else {
+        SSL_set_tlsext_host_name(*ssl, host.c_str());
+        SSL_set1_host(*ssl, host.c_str());
+    }
+    const int rc = SSL_connect(*ssl);
+    if (rc == 1) return true;
+    *why = tls_why(*ssl, rc);
+    SSL_free(*ssl);
+    *ssl = nullptr;
+    return false;
+}
+
+bool tls_accept(int fd, SSL_CTX* ctx, SSL** ssl, std::string* why) {
+    *ssl = SSL_new(ctx);
+    SSL_set_fd(*ssl, fd);
+    const int rc = SSL_accept(*ssl);
+    if (rc == 1) return true;
+    *why = tls_why(*ssl, rc);
+    SSL_free(*ssl);
+    *ssl = nullptr;
+    return false;
+}
+
+void drain_tls(SSL* ssl, std::string& buf) {
+    char tmp[4096];
+    while (SSL_pending(ssl) > 0) {
+        const int n = SSL_read(ssl, tmp, sizeof tmp);
+        if (n <= 0) break;
+        buf.append(tmp, static_cast<std::size_t>(n));
+    }
+}
+
+void link_io::close() {
+    if (ssl) SSL_free(ssl);
+    ssl = nullptr;
+    if (fd >= 0) ::close(fd);
+    fd = -1;
 }
 
 } // namespace natrix::broker::control

@@ -69,6 +69,25 @@ gateway_manager::~gateway_manager() {
 
 bool gateway_manager::open(std::string* error) {
     const std::string host = gw_.host.empty() ? "0.0.0.0" : gw_.host;
+    if (gw_.tls.enabled) {
+        std::string why;
+        tls_server_ = tls::tls_context::load(gw_.tls, &why);
+        if (tls_server_) tls_client_ = tls::tls_context::load_client(gw_.tls, &why);
+        for (const cluster::remote_gateway& r : gw_.gateways) {
+            if (!tls_client_ || !r.tls.enabled) continue;
+            auto ctx = tls::tls_context::load_client(r.tls, &why);
+            if (!ctx) {
+                tls_client_.reset();
+                why = "gateway \"" + r.name + "\": " + why;
+                break;
+            }
+            tls_remote_[r.name] = std::move(ctx);
+        }
+        if (!tls_client_) {
+            *error = "gateway tls: " + why;
+            return false;
+        }
+    }
     std::string why;
     if (!listener_.open(host, gw_.port, &why)) {
         *error = "gateway listen " + host + ":" + std::to_string(gw_.port) + ": " + why;
@@ -137,12 +156,18 @@ void gateway_manager::dial(std::string name, std::vector<cluster::route_url> url
         }
         h.ip = url.host;
         h.port = url.port;
+        if (!secure(h, name, url.host, &why)) {
+            LOG_ERR("Gateway \"%s\" at %s: TLS handshake error: %s", name.c_str(),
+                    config::redact_url(url.text).c_str(), why.c_str());
+            h.close();
+            continue;
+        }
         if (solicit(name, url, h, &why)) {
             std::unique_lock lock(mu_);
             auto it = remotes_.find(name);
             if (stopping_ || it == remotes_.end() || it->second.serial) {
                 if (it != remotes_.end()) it->second.dialling = false;
-                ::close(h.fd);
+                h.close();
                 return;
             }
             remote& r = it->second;
@@ -174,7 +199,7 @@ void gateway_manager::dial(std::string name, std::vector<cluster::route_url> url
         }
         LOG_DBG("Gateway \"%s\" at %s refused: %s", name.c_str(),
                 config::redact_url(url.text).c_str(), why.c_str());
-        ::close(h.fd);
+        h.close();
     }
     std::lock_guard lock(mu_);
     auto it = remotes_.find(name);
@@ -199,7 +224,7 @@ bool gateway_manager::solicit(const std::string& name, const cluster::route_url&
     std::string buf, line;
     std::string_view rest;
     for (;;) {
-        if (!read_line(h.fd, buf, line)) {
+        if (!read_line(h, buf, line)) {
             *why = "no INFO from the gateway";
             return false;
         }
@@ -216,17 +241,15 @@ bool gateway_manager::solicit(const std::string& name, const cluster::route_url&
         return false;
     }
     if (h.info.gateway.empty()) {
-        send_all(h.fd,
-                 "-ERR 'Attempt to connect to gateway \"" + name + "\" using wrong port'\r\n");
+        send_all(h, "-ERR 'Attempt to connect to gateway \"" + name + "\" using wrong port'\r\n");
         *why = "not a gateway port";
         return false;
     }
     if (h.info.gateway != name) {
         LOG_ERR("Failing connection to gateway \"%s\", remote gateway name is \"%s\"", name.c_str(),
                 h.info.gateway.c_str());
-        send_all(h.fd, "-ERR 'Connection from \"" + gw_.name +
-                           "\" rejected, wanted to connect to \"" + name + "\", this is \"" +
-                           h.info.gateway + "\"'\r\n");
+        send_all(h, "-ERR 'Connection from \"" + gw_.name + "\" rejected, wanted to connect to \"" +
+                        name + "\", this is \"" + h.info.gateway + "\"'\r\n");
         *why = "wrong gateway name";
         return false;
     }
@@ -240,13 +263,28 @@ bool gateway_manager::solicit(const std::string& name, const cluster::route_url&
         std::lock_guard lock(mu_);
         info = our_info_locked();
     }
-    if (!send_all(h.fd, protocol::write_gateway_connect(c) + info)) {
+    if (!send_all(h, protocol::write_gateway_connect(c) + info)) {
         *why = "write failed";
         return false;
     }
+    if (h.ssl) drain_tls(h.ssl, buf);
     h.leftover = std::move(buf);
     set_timeouts(h.fd, std::chrono::nanoseconds(0));
     return true;
+}
+
+// TLS first when the gateway block (or the remote's entry) has tls (brief
+// §3.3): the dialler is the TLS client, and both sides present and verify
+// certificates.
+bool gateway_manager::secure(handshake& h, const std::string& remote, const std::string& host,
+                             std::string* why) {
+    if (!tls_server_) return true;
+    set_timeouts(h.fd,
+                 std::max(gw_.tls.timeout, std::chrono::nanoseconds(std::chrono::seconds(1))));
+    if (remote.empty()) return tls_accept(h.fd, tls_server_->native(), &h.ssl, why);
+    const auto own = tls_remote_.find(remote);
+    const tls::tls_context& ctx = own != tls_remote_.end() ? *own->second : *tls_client_;
+    return tls_connect(h.fd, ctx.native(), host, &h.ssl, why);
 }
 
 void gateway_manager::greet_inbound(int fd, std::string ip, int port) {
@@ -255,14 +293,14 @@ void gateway_manager::greet_inbound(int fd, std::string ip, int port) {
     h.ip = std::move(ip);
     h.port = port;
     std::string why;
-    if (!accept_handshake(h, &why)) {
+    if (!secure(h, {}, {}, &why) || !accept_handshake(h, &why)) {
         LOG_DBG("%s:%d - gateway handshake failed: %s", h.ip.c_str(), h.port, why.c_str());
-        ::close(fd);
+        h.close();
         return;
     }
     std::unique_lock lock(mu_);
     if (stopping_) {
-        ::close(fd);
+        h.close();
         return;
     }
     const std::uint64_t serial = next_serial_++;
@@ -295,18 +333,18 @@ bool gateway_manager::accept_handshake(handshake& h, std::string* why) {
         std::lock_guard lock(mu_);
         info = our_info_locked();
     }
-    if (!send_all(h.fd, info)) {
+    if (!send_all(h, info)) {
         *why = "write failed";
         return false;
     }
     const auto refuse = [&](std::string text) {
-        send_all(h.fd, "-ERR '" + text + "'\r\n");
+        send_all(h, "-ERR '" + text + "'\r\n");
         *why = std::move(text);
         return false;
     };
     std::string buf, line;
     std::string_view rest;
-    if (!read_line(h.fd, buf, line)) {
+    if (!read_line(h, buf, line)) {
         *why = "no CONNECT";
         return false;
     }
@@ -326,13 +364,13 @@ bool gateway_manager::accept_handshake(handshake& h, std::string* why) {
         }
     }
     for (;;) {
-        if (!read_line(h.fd, buf, line)) {
+        if (!read_line(h, buf, line)) {
             *why = "no INFO after CONNECT";
             return false;
         }
         const std::string_view op = op_of(line, &rest);
         if (iequal(op, "info")) break;
-        if (iequal(op, "ping")) send_all(h.fd, "PONG\r\n");
+        if (iequal(op, "ping")) send_all(h, "PONG\r\n");
     }
     if (!protocol::parse_route_info(rest, h.info, &err)) {
         *why = err;
@@ -340,6 +378,7 @@ bool gateway_manager::accept_handshake(handshake& h, std::string* why) {
     }
     if (h.info.gateway.empty()) h.info.gateway = c.gateway;
     if (h.info.server_id.empty()) h.info.server_id = c.name;
+    if (h.ssl) drain_tls(h.ssl, buf);
     h.leftover = std::move(buf);
     set_timeouts(h.fd, std::chrono::nanoseconds(0));
     return true;
@@ -354,9 +393,9 @@ void gateway_manager::adopt(handshake& h, link_kind kind, const std::string& nam
     link->solicited = kind == link_kind::gateway_out;
     link->gateway = name;
     link->peer = h.info;
-    post_(shard, [fd = h.fd, link, leftover = std::move(h.leftover), ip = h.ip,
+    post_(shard, [fd = h.fd, ssl = h.ssl, link, leftover = std::move(h.leftover), ip = h.ip,
                   port = h.port](broker::shard& s) mutable {
-        s.adopt_route(fd, std::make_unique<route_link>(std::move(*link)), leftover, ip, port);
+        s.adopt_route(fd, std::make_unique<route_link>(std::move(*link)), leftover, ip, port, ssl);
     });
 }
 
@@ -473,6 +512,7 @@ std::string gateway_manager::our_info_locked() const {
     i.host = own_url_.substr(0, colon);
     i.port = std::atoi(own_url_.c_str() + colon + 1);
     i.auth_required = !gw_.user.empty();
+    i.tls_required = tls_server_ != nullptr;
     i.max_payload = cfg_.max_payload;
     i.headers = true;
     i.gateway = gw_.name;

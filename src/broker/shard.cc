@@ -149,10 +149,10 @@ io::recv_action shard::on_received(std::uint64_t token, std::string_view data, i
 
 void shard::feed(session& s, std::string_view data) {
     const bool yielded = s.input.yielded;
-    if (s.is_route())
+    if (s.tls)
+        tls_input(s, data); // then on as plaintext to the route or client protocol
+    else if (s.is_route())
         routes_.on_input(s, data);
-    else if (s.tls)
-        tls_input(s, data);
     else
         protocol_.on_input(s, data);
     // Out of its share this turn: no more reading until it catches up, so

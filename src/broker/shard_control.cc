@@ -58,7 +58,9 @@ void shard::enter_lame_duck(clock::time_point close_from, clock::time_point clos
 }
 
 void shard::adopt_route(int fd, std::unique_ptr<route_link> link, std::string_view leftover,
-                        const std::string& ip, int port) {
+                        const std::string& ip, int port, SSL* ssl) {
+    // Owned from here: freed with its stream, or now if the route goes.
+    std::shared_ptr<tls::tls_stream> stream = ssl ? tls::tls_stream::adopt(ssl, nullptr) : nullptr;
     const std::uint64_t serial = link->serial;
     const bool gateway = link->is_gateway();
     route_events* events = gateway ? env_.gateways : env_.cluster;
@@ -80,6 +82,11 @@ void shard::adopt_route(int fd, std::unique_ptr<route_link> link, std::string_vi
     s.admitted = true; // routes are not counted against max_connections
     link->id = static_cast<std::uint16_t>(id);
     s.route = std::move(link);
+    if (stream) {
+        s.tls = std::make_unique<tls_link>();
+        s.tls->at = tls_link::phase::established;
+        s.tls->stream = std::move(stream);
+    }
     s.io = backend_->adopt(fd, session_table::token_of(s));
     if (!s.io) {
         s.state = session_state::closed;

@@ -81,11 +81,19 @@ void shard::tls_input(session& s, std::string_view data) {
         l.stream->take_output(l.raw_out);
         sessions_.mark_for_flush(s);
     }
-    if (!tls_plain_.empty()) protocol_.on_input(s, tls_plain_);
+    if (!tls_plain_.empty()) {
+        if (s.is_route())
+            routes_.on_input(s, tls_plain_);
+        else
+            protocol_.on_input(s, tls_plain_);
+    }
     if (!ok && s.is_open()) {
         LOG_DBG("%s:%d - cid:%llu - TLS: %s", s.ip.c_str(), s.port,
                 static_cast<unsigned long long>(s.cid), why.c_str());
-        protocol_.peer_closed(s);
+        if (s.is_route())
+            close_session(s, "TLS Error");
+        else
+            protocol_.peer_closed(s);
     }
 }
 

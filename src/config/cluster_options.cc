@@ -336,8 +336,9 @@ void mapper::cluster_block(const map_entry& block) {
         const std::string key = lowered(e.key);
         const std::string path = block.key + "." + e.key;
         const value& x = e.val;
-        if (auto open = fail_closed_in_section(key, false)) { // tls
-            refuse("'" + path + "'", e.key_pos, *open);
+        if (key == "tls") { // TLS first on routes, always mutual (nats-server forces it)
+            tls_block(path, x, &c.tls);
+            c.tls.verify = true;
             continue;
         }
         if (key == "authentication") { // not a nats-server key; never let it pass unread

@@ -33,15 +33,16 @@ void mapper::gateway_block(const map_entry& block) {
         const std::string key = lowered(e.key);
         const std::string path = block.key + "." + e.key;
         const value& x = e.val;
-        if (auto open = fail_closed_in_section(key, false)) { // tls
-            refuse("'" + path + "'", e.key_pos, *open);
+        if (key == "tls") { // TLS first on gateways, always mutual (nats-server forces it)
+            tls_block(path, x, &g.tls);
+            g.tls.verify = true;
             continue;
         }
         if (key == "authentication") {
             refuse("'" + path + "'", e.key_pos, exposure::section_auth);
             continue;
         }
-        refuse_nested(path, x, false);
+        if (key != "gateways") refuse_nested(path, x, false); // remotes read their own tls
         if (key == "name") {
             std::string name;
             if (!get_string(path, x, &name)) continue;
@@ -123,7 +124,11 @@ void mapper::gateway_remotes(const std::string& path, const value& v, cluster::g
         for (const map_entry& e : item.as_map()) {
             const std::string k = lowered(e.key);
             const std::string where = path + "." + e.key;
-            if (k == "tls") continue; // refused by refuse_nested
+            if (k == "tls") {
+                tls_block(where, e.val, &r.tls);
+                r.tls.verify = true;
+                continue;
+            }
             if (k == "name") {
                 get_string(where, e.val, &r.name);
             } else if (k == "url") {

@@ -44,9 +44,8 @@ constexpr go_name ciphers[] = {
 };
 
 constexpr go_name curves[] = {
-    {"CurveP256", "P-256"}, {"P256", "P-256"},   {"CurveP384", "P-384"},
-    {"P384", "P-384"},      {"CurveP521", "P-521"}, {"P521", "P-521"},
-    {"X25519", "X25519"},
+    {"CurveP256", "P-256"}, {"P256", "P-256"}, {"CurveP384", "P-384"}, {"P384", "P-384"},
+    {"CurveP521", "P-521"}, {"P521", "P-521"}, {"X25519", "X25519"},
 };
 
 // TLS 1.3 suites are not configurable in Go, so nats-server accepts and
@@ -55,7 +54,6 @@ bool is_tls13_suite(std::string_view n) {
     return n == "TLS_AES_128_GCM_SHA256" || n == "TLS_AES_256_GCM_SHA384" ||
            n == "TLS_CHACHA20_POLY1305_SHA256";
 }
-
 
 std::string_view trim_space(std::string_view s) {
     while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
@@ -209,12 +207,14 @@ void mapper::tls_block(const std::string& path, const value& v, tls::tls_config*
             }
         } else if (key == "connection_rate_limit") {
             std::int64_t n = 0;
-            if (get_range(where, x, 0, INT32_MAX, &n)) t.connection_rate_limit = static_cast<int>(n);
+            if (get_range(where, x, 0, INT32_MAX, &n))
+                t.connection_rate_limit = static_cast<int>(n);
         } else if (key == "cert_store" || key == "cert_match_by" || key == "cert_match" ||
                    key == "ocsp_peer" || key == "certs" || key == "ca_certs_match") {
             // Windows certificate store and OCSP: a certificate natrix cannot
             // load would leave it without TLS, so these fail closed.
-            error(e.key_pos, "'" + where + "' is not supported by natrix: use cert_file and key_file");
+            error(e.key_pos,
+                  "'" + where + "' is not supported by natrix: use cert_file and key_file");
         } else {
             unknown(where, e);
         }

@@ -136,6 +136,10 @@ std::string write_route_info(const route_info& i) {
     j.num("port", i.port);
     if (!i.ip.empty()) j.str("ip", i.ip);
     if (i.auth_required) j.boolean("auth_required", true);
+    if (i.tls_required) {
+        j.boolean("tls_required", true);
+        j.boolean("tls_verify", true);
+    }
     j.boolean("headers", i.headers);
     j.num("max_payload", i.max_payload);
     j.str("cluster", i.cluster);
@@ -168,6 +172,10 @@ std::string write_gateway_info(const route_info& i) {
     j.str("host", i.host);
     j.num("port", i.port);
     if (i.auth_required) j.boolean("auth_required", true);
+    if (i.tls_required) {
+        j.boolean("tls_required", true);
+        j.boolean("tls_verify", true);
+    }
     j.num("max_payload", i.max_payload);
     j.boolean("headers", i.headers);
     j.str("gateway", i.gateway);

@@ -53,6 +53,19 @@ tls_stream::tls_stream(std::shared_ptr<const tls_context> ctx)
     SSL_set_accept_state(ssl_);
 }
 
+std::shared_ptr<tls_stream> tls_stream::adopt(SSL* ssl, std::shared_ptr<const tls_context> ctx) {
+    std::shared_ptr<tls_stream> t(new tls_stream());
+    t->ctx_ = std::move(ctx);
+    t->ssl_ = ssl;
+    BIO* rbio = BIO_new(BIO_s_mem());
+    BIO* wbio = BIO_new(BIO_s_mem());
+    BIO_set_mem_eof_return(rbio, -1);
+    SSL_set_bio(ssl, rbio, wbio); // frees the socket BIO; the fd stays open (BIO_NOCLOSE)
+    t->established_ = true;
+    t->read_peer();
+    return t;
+}
+
 tls_stream::~tls_stream() {
     SSL_free(ssl_);
 }
@@ -74,7 +87,8 @@ tls_stream::step tls_stream::handshake(std::string_view in, std::string& out, st
     if (rc == 1) {
         established_ = true;
         read_peer();
-        const auto& pinned = ctx_->config().pinned_certs;
+        static const std::vector<std::string> none;
+        const auto& pinned = ctx_ ? ctx_->config().pinned_certs : none;
         if (!pinned.empty() && std::find(pinned.begin(), pinned.end(), spki_) == pinned.end()) {
             *why = "peer certificate not in the pinned set (spki sha256 " +
                    (spki_.empty() ? std::string("none") : spki_) + ")";

@@ -44,7 +44,7 @@ std::string tls_block(const std::string& extra = "", const std::string& server =
 
 struct tls_client {
     std::string ca = "ca.pem";
-    std::string cert;          // client certificate name, "" for none
+    std::string cert; // client certificate name, "" for none
     std::string host = "localhost";
     bool secure = true;
     bool skip_verify = false;
@@ -306,15 +306,15 @@ TEST(tls, a_client_that_never_finishes_its_handshake_is_cut_at_the_timeout) {
 TEST(tls, bad_tls_configuration_is_refused_at_load) {
     // A key that does not match the certificate, and a missing file: `-t`
     // fails with the reason, so a start would too.
-    for (const std::string& block :
-         {"tls { cert_file: \"" + cert("server.pem") + "\", key_file: \"" + cert("alice.key") +
-              "\" }\n",
-          "tls { cert_file: \"" + cert("missing.pem") + "\", key_file: \"" + cert("server.key") +
-              "\" }\n"}) {
+    for (const std::string& block : {"tls { cert_file: \"" + cert("server.pem") +
+                                         "\", key_file: \"" + cert("alice.key") + "\" }\n",
+                                     "tls { cert_file: \"" + cert("missing.pem") +
+                                         "\", key_file: \"" + cert("server.key") + "\" }\n"}) {
         const std::string conf = certs_dir() + "/bad.conf";
         std::ofstream(conf) << block;
         const std::string out = certs_dir() + "/bad.out";
-        const int rc = std::system((natrix_bin() + " -t -c " + conf + " >" + out + " 2>&1").c_str());
+        const int rc =
+            std::system((natrix_bin() + " -t -c " + conf + " >" + out + " 2>&1").c_str());
         std::ifstream in(out);
         const std::string text((std::istreambuf_iterator<char>(in)), {});
         EXPECT_NE(rc, 0) << block;

@@ -94,8 +94,7 @@ private:
         bool dialling = false;
         std::chrono::steady_clock::time_point next;
     };
-    struct handshake {
-        int fd = -1;
+    struct handshake : control::link_io { // the socket, and its TLS session (cluster tls)
         bool solicited = false;
         std::string url;
         cluster::route_url creds;
@@ -109,6 +108,7 @@ private:
     void spawn(std::function<void()> fn);
     void dial(std::string url, cluster::route_url target, bool implicit, int attempts_left);
     void greet_inbound(int fd, std::string ip, int port);
+    bool secure(handshake& h, const std::string& host, std::string* why);
     bool exchange(handshake& h, std::string* why);
     void register_route(handshake h);
     std::string our_info(bool ldm = false) const;
@@ -122,6 +122,7 @@ private:
     int client_port_;
     poster post_;
     gateway_gossip* gateways_ = nullptr;
+    std::shared_ptr<const tls::tls_context> tls_server_, tls_client_; // cluster tls: accept, dial
     std::string name_;
     bool dynamic_name_ = false;
     control_listener listener_;

@@ -6,7 +6,18 @@
 #include <string>
 #include <string_view>
 
+typedef struct ssl_st SSL;
+typedef struct ssl_ctx_st SSL_CTX;
+
 namespace natrix::broker::control {
+
+// A handshake's connection: the socket, and the TLS session over it once
+// TLS-first has been done (routes and gateways with a tls block).
+struct link_io {
+    int fd = -1;
+    SSL* ssl = nullptr;
+    void close(); // the socket and the TLS session, if any
+};
 
 constexpr auto dial_timeout = std::chrono::seconds(1); // nats-server DEFAULT_ROUTE_DIAL
 
@@ -16,6 +27,17 @@ bool send_all(int fd, std::string_view b);
 // One line (without CRLF) from `fd`, buffering in `buf`; false on timeout,
 // EOF or a line past 64 KiB.
 bool read_line(int fd, std::string& buf, std::string& line);
+bool send_all(const link_io& io, std::string_view b);
+bool read_line(const link_io& io, std::string& buf, std::string& line);
+// TLS first, on the blocking socket (its timeouts apply): as the dialler
+// (verifying the peer as `host`, a name or an IP) or as the acceptor. The
+// session in *ssl, or false with a reason (and *ssl null).
+bool tls_connect(int fd, SSL_CTX* ctx, const std::string& host, SSL** ssl, std::string* why);
+bool tls_accept(int fd, SSL_CTX* ctx, SSL** ssl, std::string* why);
+// Plaintext OpenSSL already decrypted past what read_line used: appended to
+// `buf`, so that the session can go to a shard holding no unread record.
+void drain_tls(SSL* ssl, std::string& buf);
+
 // The op of a control line, and the rest after its first space or TAB.
 std::string_view op_of(std::string_view line, std::string_view* rest);
 bool iequal(std::string_view a, std::string_view b);

@@ -100,8 +100,7 @@ private:
         std::string name, server_id;
         unsigned shard = 0;
     };
-    struct handshake {
-        int fd = -1;
+    struct handshake : control::link_io { // the socket, and its TLS session (gateway tls)
         std::string ip;
         int port = 0;
         protocol::route_info info;
@@ -114,6 +113,7 @@ private:
     bool solicit(const std::string& name, const cluster::route_url& url, handshake& h,
                  std::string* why);
     bool accept_handshake(handshake& h, std::string* why);
+    bool secure(handshake& h, const std::string& remote, const std::string& host, std::string* why);
     void adopt(handshake& h, link_kind kind, const std::string& name, std::uint64_t serial,
                unsigned shard);
     unsigned pick_shard_locked();
@@ -127,6 +127,9 @@ private:
     unsigned nshards_;
     poster post_;
     route_broadcast* routes_ = nullptr;
+    // gateway tls: accepting, dialling, and dialling remotes with their own tls block.
+    std::shared_ptr<const tls::tls_context> tls_server_, tls_client_;
+    std::map<std::string, std::shared_ptr<const tls::tls_context>> tls_remote_;
     control_listener listener_;
     int port_ = 0;
     std::string own_url_; // host:port others dial for this server

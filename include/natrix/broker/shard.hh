@@ -72,8 +72,10 @@ public:
     // Clusters (cluster_manager): a greeted route socket becomes a session
     // here; routes close or get a line by the manager's serial; the client
     // URLs of the cluster changed (async INFO to the clients that take it).
+    // `ssl`: the TLS session the manager did TLS first on (null: plain);
+    // the shard takes it over.
     void adopt_route(int fd, std::unique_ptr<route_link> link, std::string_view leftover,
-                     const std::string& ip, int port);
+                     const std::string& ip, int port, SSL* ssl = nullptr);
     // Gateways (gateway_manager) come the same way: the link's kind says.
     void close_route(std::uint64_t serial, const char* reason, bool gateway = false);
     void send_to_route(std::uint64_t serial, const std::string& bytes, bool gateway = false);

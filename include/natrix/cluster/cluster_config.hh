@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <natrix/tls/tls_config.hh>
+
 namespace natrix::cluster {
 
 // nats-route://[user:pass@]host:port
@@ -32,6 +34,9 @@ struct cluster_config {
     bool no_advertise = false; // routes do not share client connect_urls
     int connect_retries = 0;   // implicit routes: extra attempts after the first
     int pool_size = 0;         // accepted for 2.10 configs; natrix runs one route per peer
+    // tls {}: TLS first on every route, mutual (a peer must present a
+    // certificate ca_file verifies, as nats-server forces for routes).
+    tls::tls_config tls;
 };
 
 } // namespace natrix::cluster

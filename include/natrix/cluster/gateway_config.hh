@@ -15,6 +15,7 @@ namespace natrix::cluster {
 struct remote_gateway {
     std::string name;
     std::vector<route_url> urls;
+    tls::tls_config tls; // its own tls block; not enabled: the gateway block's
 };
 
 struct gateway_config {
@@ -30,6 +31,7 @@ struct gateway_config {
     std::string advertise; // host:port put in gateway INFO
     int connect_retries = 0;
     bool reject_unknown = false; // refuse inbound gateways from unconfigured clusters
+    tls::tls_config tls;         // TLS first on every gateway connection, mutual
 };
 
 } // namespace natrix::cluster

@@ -15,6 +15,7 @@ struct route_info {
     int port = 0;
     std::string ip; // "nats-route://h:p/": how to dial this server (gossip)
     bool auth_required = false;
+    bool tls_required = false; // TLS first, mutual: INFO then also says tls_verify
     bool headers = true;
     std::int64_t max_payload = 0;
     std::string cluster;

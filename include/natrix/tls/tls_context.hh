@@ -24,6 +24,9 @@ class tls_context {
 public:
     // Null with a reason an operator can act on (which file, what is wrong).
     static std::shared_ptr<const tls_context> load(const tls_config& c, std::string* why);
+    // The dialling side of a route or gateway: our certificate (mutual TLS)
+    // and the CA that verifies the peer, unless `insecure`.
+    static std::shared_ptr<const tls_context> load_client(const tls_config& c, std::string* why);
     ~tls_context();
     tls_context(const tls_context&) = delete;
     tls_context& operator=(const tls_context&) = delete;

@@ -30,6 +30,10 @@ struct peer_identity {
 class tls_stream {
 public:
     explicit tls_stream(std::shared_ptr<const tls_context> ctx);
+    // A connection whose handshake is done (a route or gateway the control
+    // plane greeted over the socket): it moves onto memory BIOs here and
+    // takes ownership of `ssl`, which must hold no unread record.
+    static std::shared_ptr<tls_stream> adopt(SSL* ssl, std::shared_ptr<const tls_context> ctx);
     ~tls_stream();
     tls_stream(const tls_stream&) = delete;
     tls_stream& operator=(const tls_stream&) = delete;
@@ -57,6 +61,7 @@ public:
     std::string cipher() const;
 
 private:
+    tls_stream() = default;
     void drain(std::string& out);
     void read_peer();
 

@@ -338,11 +338,15 @@ TEST(cluster_config, accounts_compression_and_permissions_warn) {
     EXPECT_EQ(load("cluster { compression { mode: s2_auto } }").warnings.size(), 1u);
 }
 
-TEST(cluster_config, tls_stays_refused) {
-    EXPECT_EQ(cluster_err("cluster {\n  port: 6222\n  tls { cert_file: c.pem }\n}\n"),
-              "c.conf:3:3: 'cluster.tls' is not supported by natrix yet: connections would be "
-              "plain text, unencrypted and with no certificate checks; refusing to start");
-    // At any depth, and whatever strict_config says.
+TEST(cluster_config, tls_is_mutual_and_tls_elsewhere_stays_refused) {
+    const cluster_config c =
+        cluster_ok("cluster {\n  port: 6222\n  tls { cert_file: c.pem, key_file: k.pem }\n}\n");
+    EXPECT_TRUE(c.tls.enabled);
+    EXPECT_TRUE(c.tls.verify) << "routes are always mutual TLS, as nats-server forces";
+    EXPECT_NE(cluster_err("cluster {\n  port: 6222\n  tls { cert_file: c.pem }\n}\n")
+                  .find("missing 'cert_file' or 'key_file'"),
+              std::string::npos);
+    // Anywhere else in the block, and whatever strict_config says.
     EXPECT_EQ(cluster_err("natrix { strict_config: false }\n"
                           "cluster { compression { tls { x: 1 } } }\n"),
               "c.conf:2:25: 'cluster.compression.tls' is not supported by natrix yet: "

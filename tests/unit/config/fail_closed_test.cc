@@ -47,15 +47,6 @@ const refused_case refused_cases[] = {
     {"trusted_keys", "trusted_keys: [OABC]", "2:1", "'trusted_keys'", jwt},
     {"trusted", "trusted: OABC", "2:1", "'trusted'", jwt},
     {"trusted_operators", "trusted_operators: [a.jwt]", "2:1", "'trusted_operators'", jwt},
-    {"tls", "tls {\n  cert_file: c.pem\n  key_file: k.pem\n}", "2:1", "'tls'", tls},
-    {"tls_empty", "  tls {}", "2:3", "'tls'", tls},
-    {"tls_uppercase", "TLS: {}", "2:1", "'TLS'", tls},
-    {"cluster_tls", "cluster {\n  port: 6222\n  tls { cert_file: c.pem }\n}", "4:3",
-     "'cluster.tls'", tls},
-    {"gateway_tls", "gateway {\n  name: g\n  tls {}\n}", "4:3", "'gateway.tls'", tls},
-    {"gateway_remote_tls",
-     "gateway {\n  gateways: [ {name: b, urls: [\"nats://b:7222\"], tls: {}} ]\n}", "3:50",
-     "'gateway.gateways[0].tls'", tls},
     {"leafnodes_tls", "leafnodes {\n  tls { verify: true }\n}", "3:3", "'leafnodes.tls'", tls},
     {"leafnodes_remote_tls",
      "leafnodes {\n  remotes: [\n    {url: \"nats://h:7422\"}\n    {url: \"tls://h:7422\", tls: "
@@ -113,7 +104,8 @@ TEST(fail_closed, strict_config_off_does_not_soften_them) {
 
 TEST(fail_closed, every_one_is_reported_and_an_include_names_its_own_file) {
     temp_dir dir;
-    const std::string inc = dir.write("tls.conf", "# TLS settings\ntls {\n  cert_file: c.pem\n}\n");
+    const std::string inc =
+        dir.write("tls.conf", "# resolver settings\nresolver_tls {\n  ca_file: c.pem\n}\n");
     const std::string main_conf = dir.write("main.conf", "operator: op.jwt\n"
                                                          "include tls.conf\n"
                                                          "system_account: SYS\n"
@@ -122,7 +114,8 @@ TEST(fail_closed, every_one_is_reported_and_an_include_names_its_own_file) {
     ASSERT_EQ(r.errors.size(), 3u) << r.error_text();
     EXPECT_EQ(r.errors[0].rfind(main_conf + ":1:1: 'operator' is not supported", 0), 0u)
         << r.errors[0];
-    EXPECT_EQ(r.errors[1].rfind(inc + ":2:1: 'tls' is not supported", 0), 0u) << r.errors[1];
+    EXPECT_EQ(r.errors[1].rfind(inc + ":2:1: 'resolver_tls' is not supported", 0), 0u)
+        << r.errors[1];
     EXPECT_EQ(r.errors[2].rfind(main_conf + ":4:1: 'trusted_keys' is not supported", 0), 0u)
         << r.errors[2];
 }
@@ -177,17 +170,20 @@ TEST(fail_closed, other_unsupported_keys_stay_warnings_and_are_listed) {
                                           "mqtt { port: 1883 }\n"
                                           "system_account: SYS\n"
                                           "no_system_account: true\n"
-                                          "allow_non_tls: true\n"
                                           "accounts { SYS: { users: [ {user: s, password: "
                                           "\"$2b$04$x\"} ], jetstream: enabled } }\n"
                                           "natrix { strict_config: false }\n"
                                           "bogus_key: 1\n",
                                           "w.conf");
     ASSERT_TRUE(r.ok()) << r.error_text();
-    const std::vector<std::string> want = {
-        "jetstream",      "leafnodes",         "websocket",     "mqtt",
-        "system_account", "no_system_account", "allow_non_tls", "accounts.SYS.jetstream",
-        "bogus_key"};
+    const std::vector<std::string> want = {"jetstream",
+                                           "leafnodes",
+                                           "websocket",
+                                           "mqtt",
+                                           "system_account",
+                                           "no_system_account",
+                                           "accounts.SYS.jetstream",
+                                           "bogus_key"};
     EXPECT_EQ(r.options.ignored_keys, want);
     EXPECT_EQ(r.warnings.size(), want.size());
     for (const auto& w : r.warnings) EXPECT_NE(w.text.find("ignored"), std::string::npos) << w.text;
@@ -197,26 +193,29 @@ TEST(fail_closed, other_unsupported_keys_stay_warnings_and_are_listed) {
     EXPECT_TRUE(load_config_string("port: 4222\n", "w.conf").options.ignored_keys.empty());
 }
 
-TEST(fail_closed, tls_flags_are_refused_and_other_flags_listed) {
-    for (const char* flag :
-         {"--tls", "-tlsverify", "--tlscert=c.pem", "--tlskey=k.pem", "--tlscacert=ca.pem"}) {
+TEST(fail_closed, tls_flags_turn_tls_on_and_other_flags_are_listed) {
+    // The TLS flags are nats-server's: any of them turns client TLS on, and
+    // then a certificate and key are required.
+    for (const char* flag : {"--tls", "-tlsverify", "--tlscacert=ca.pem"}) {
         load_result r = load_server_options(std::vector<std::string>{flag, "-t"});
         EXPECT_FALSE(r.ok()) << flag;
-        EXPECT_FALSE(r.usage_error) << flag << ": the flag is known, just refused";
-        EXPECT_NE(r.error.find("is not supported by natrix yet: connections would be plain "
-                               "text, unencrypted and with no certificate checks; refusing to "
-                               "start"),
+        EXPECT_NE(r.error.find("TLS Server certificate must be present and valid"),
                   std::string::npos)
             << r.error;
     }
-    EXPECT_EQ(load_server_options(std::vector<std::string>{"--tls"}).error,
-              "flag -tls is not supported by natrix yet: connections would be plain text, "
-              "unencrypted and with no certificate checks; refusing to start");
+    load_result r = load_server_options(std::vector<std::string>{
+        "--tlsverify", "--tlscert", "s.pem", "--tlskey=s.key", "--tlscacert", "ca.pem"});
+    ASSERT_TRUE(r.ok()) << r.error;
+    EXPECT_TRUE(r.options.tls.enabled);
+    EXPECT_TRUE(r.options.tls.verify);
+    EXPECT_EQ(r.options.tls.cert_file, "s.pem");
+    EXPECT_EQ(r.options.tls.key_file, "s.key");
+    EXPECT_EQ(r.options.tls.ca_file, "ca.pem");
     EXPECT_TRUE(load_server_options(std::vector<std::string>{"--tls=false"}).ok())
         << "asking for no TLS is what natrix does";
     temp_dir dir;
     const std::string conf = dir.write("c.conf", "jetstream {}\n");
-    load_result r = load_server_options(
+    r = load_server_options(
         std::vector<std::string>{"-c", conf, "--store_dir", "/tmp/a", "-js", "--store_dir", "x"});
     ASSERT_TRUE(r.ok()) << r.error;
     EXPECT_EQ(r.options.ignored_keys, (std::vector<std::string>{"jetstream", "-store_dir", "-js"}));

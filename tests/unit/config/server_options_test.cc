@@ -479,11 +479,15 @@ TEST(server_options, strict_config_off_turns_unknown_keys_into_warnings) {
 }
 
 TEST(server_options, unsupported_nats_server_keys_are_warnings) {
-    const char* keys[] = {"leafnodes { port: 7422 }", "jetstream { store_dir: /tmp }",
-                          "allow_non_tls: true",      "websocket { port: 8080 }",
-                          "mqtt { port: 1883 }",      "syslog: true",
-                          "system_account: SYS",      "server_tags: [a, b]",
-                          "https_port: 8443",         "trace_headers: true"};
+    const char* keys[] = {"leafnodes { port: 7422 }",
+                          "jetstream { store_dir: /tmp }",
+                          "websocket { port: 8080 }",
+                          "mqtt { port: 1883 }",
+                          "syslog: true",
+                          "system_account: SYS",
+                          "server_tags: [a, b]",
+                          "https_port: 8443",
+                          "trace_headers: true"};
     for (const char* k : keys) {
         options_result r = load_config_string(k, "o.conf");
         EXPECT_TRUE(r.ok()) << k << ": " << r.error_text();
