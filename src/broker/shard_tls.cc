@@ -7,6 +7,8 @@
 // `tls.timeout` is closed. (nats-server's tlsTimeout queues -ERR 'Secure
 // Connection - TLS Required', but its write loop is not running yet, so
 // 2.9.10 closes without a word: tls_protocol_test.py. natrix does the same.)
+#include <algorithm>
+
 #include <natrix/broker/session_actions.hh>
 #include <natrix/broker/shard.hh>
 #include <natrix/util/log.hh>
@@ -16,6 +18,21 @@ namespace natrix::broker {
 namespace {
 constexpr char tls_handshake_record = 0x16;
 } // namespace
+
+// nats-server's connRateCounter: at most `limit` new TLS connections a
+// second; each shard takes its share of the limit.
+bool shard::tls_rate_allows(clock::time_point now) {
+    const int limit = cfg_.tls->config().connection_rate_limit;
+    if (limit <= 0) return true;
+    const double per_s = std::max(1.0, static_cast<double>(limit) / nshards_);
+    if (tls_tokens_at_ == clock::time_point{}) tls_tokens_ = per_s;
+    tls_tokens_ = std::min(per_s, tls_tokens_ + per_s * std::chrono::duration<double>(
+                                                            now - tls_tokens_at_).count());
+    tls_tokens_at_ = now;
+    if (tls_tokens_ < 1.0) return false;
+    tls_tokens_ -= 1.0;
+    return true;
+}
 
 void shard::tls_accept(session& s) {
     const tls::tls_config& t = cfg_.tls->config();
@@ -42,6 +59,17 @@ void shard::tls_accept(session& s) {
         break;
     }
     s.auth.deadline = clock::time_point::max();
+    if (s.tls->at == tls_link::phase::handshake && !tls_rate_allows(now)) throttle(s);
+}
+
+// Over connection_rate_limit: nats-server's words, after its INFO, then close.
+void shard::throttle(session& s) {
+    LOG_WRN("%s:%d - cid:%llu - TLS connection throttled (connection_rate_limit)", s.ip.c_str(),
+            s.port, static_cast<unsigned long long>(s.cid));
+    // Queued in plain text behind the INFO, as the handshake has not begun.
+    sessions_.append(s, "-ERR 'Connection throttling is active. Please try again later.'\r\n");
+    s.close_reason = "Maximum Connections Exceeded";
+    sessions_.close_after_flush(s);
 }
 
 void shard::tls_input(session& s, std::string_view data) {
@@ -59,6 +87,10 @@ void shard::tls_input(session& s, std::string_view data) {
         }
     }
     if (l.at == tls_link::phase::sniff) {
+        if (data[0] == tls_handshake_record && !tls_rate_allows(clock::now())) {
+            throttle(s);
+            return;
+        }
         if (data[0] != tls_handshake_record) {
             // allow_non_tls and a plain-text client: no TLS for it.
             s.tls.reset();

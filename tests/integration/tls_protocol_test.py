@@ -226,6 +226,51 @@ def case_reload_certificates(make):
         shutil.rmtree(d, ignore_errors=True)
 
 
+def spki_sha256(cert):
+    pub = subprocess.run(["openssl", "x509", "-in", c(cert), "-pubkey", "-noout"],
+                         capture_output=True, check=True).stdout
+    der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "der"], input=pub,
+                         capture_output=True, check=True).stdout
+    return hashlib.sha256(der).hexdigest()
+
+
+def case_pinned_certs(make):
+    srv = make("verify: true\n pinned_certs: [\"%s\"]" % spki_sha256("alice.pem"), "")
+    try:
+        _, t = tls_client(srv, "alice")
+        out = ["alice (pinned): %s" % roundtrip(t)]
+        try:
+            _, t2 = tls_client(srv, "bob")
+            out.append("bob (not pinned): %s" % roundtrip(t2))
+        except (ssl.SSLError, OSError):
+            out.append("bob (not pinned): refused")
+        return out
+    finally:
+        srv.stop()
+
+
+def case_connection_rate_limit(make):
+    srv = make("connection_rate_limit: 2", "")
+    try:
+        time.sleep(1.2)  # a new second: the start-up probe's connection no longer counts
+        socks, throttled = [], 0
+        for _ in range(6):
+            s = socket.create_connection(("127.0.0.1", srv.port), timeout=3)
+            socks.append(s)
+        for s in socks:
+            read_line(s)  # INFO
+            s.settimeout(0.5)
+            try:
+                if b"Connection throttling is active" in s.recv(4096):
+                    throttled += 1
+            except socket.timeout:
+                pass
+        # 1 to 2 accepted (natrix splits the limit across shards), the rest told why.
+        return ["throttled 4-5 of 6: %s" % (4 <= throttled <= 5)]
+    finally:
+        srv.stop()
+
+
 CASES = [
     ("INFO fields: tls, verify, allow_non_tls", case_info_fields),
     ("handshake timeout -ERR and close", case_handshake_timeout),
@@ -233,6 +278,8 @@ CASES = [
     ("allow_non_tls: a TLS and a plain client", case_allow_non_tls_both),
     ("mutual TLS with and without a client certificate", case_mutual_tls),
     ("certificates reload on SIGHUP, open connections stay", case_reload_certificates),
+    ("pinned_certs: only the pinned client certificate", case_pinned_certs),
+    ("connection_rate_limit: the rest are told to try later", case_connection_rate_limit),
 ]
 
 

@@ -181,6 +181,12 @@ private:
     sample_clock sampler_;
     latency_histogram latency_;
     std::string tls_plain_; // decrypted input, reused
+    // tls { connection_rate_limit }: this shard's share of new TLS
+    // connections per second, as a token bucket.
+    double tls_tokens_ = 0;
+    clock::time_point tls_tokens_at_{};
+    bool tls_rate_allows(clock::time_point now);
+    void throttle(session& s);
 };
 
 } // namespace natrix::broker
