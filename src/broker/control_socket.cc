@@ -44,23 +44,7 @@ bool send_all(int fd, std::string_view b) {
 // One line (without CRLF) from `fd`, buffering in `buf`; false on timeout,
 // EOF or a line past 64 KiB.
 bool read_line(int fd, std::string& buf, std::string& line) {
-    for (;;) {
-        const std::size_t nl = buf.find('\n');
-        if (nl != std::string::npos) {
-            line.assign(buf, 0, nl);
-            if (!line.empty() && line.back() == '\r') line.pop_back();
-            buf.erase(0, nl + 1);
-            return true;
-        }
-        if (buf.size() > 65536) return false;
-        char tmp[4096];
-        const ssize_t n = ::recv(fd, tmp, sizeof tmp, 0);
-        if (n <= 0) {
-            if (n < 0 && errno == EINTR) continue;
-            return false;
-        }
-        buf.append(tmp, static_cast<std::size_t>(n));
-    }
+    return read_line(link_io{fd, nullptr}, buf, line);
 }
 
 std::string_view op_of(std::string_view line, std::string_view* rest) {
@@ -185,7 +169,6 @@ bool send_all(const link_io& io, std::string_view b) {
 }
 
 bool read_line(const link_io& io, std::string& buf, std::string& line) {
-    if (!io.ssl) return read_line(io.fd, buf, line);
     for (;;) {
         const std::size_t nl = buf.find('\n');
         if (nl != std::string::npos) {
@@ -196,8 +179,17 @@ bool read_line(const link_io& io, std::string& buf, std::string& line) {
         }
         if (buf.size() > 65536) return false;
         char tmp[4096];
-        const int n = SSL_read(io.ssl, tmp, sizeof tmp);
-        if (n <= 0) return false;
+        if (io.ssl) {
+            const int n = SSL_read(io.ssl, tmp, sizeof tmp);
+            if (n <= 0) return false;
+            buf.append(tmp, static_cast<std::size_t>(n));
+            continue;
+        }
+        const ssize_t n = ::recv(io.fd, tmp, sizeof tmp, 0);
+        if (n <= 0) {
+            if (n < 0 && errno == EINTR) continue;
+            return false;
+        }
         buf.append(tmp, static_cast<std::size_t>(n));
     }
 }

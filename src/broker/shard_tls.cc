@@ -26,8 +26,8 @@ bool shard::tls_rate_allows(clock::time_point now) {
     if (limit <= 0) return true;
     const double per_s = std::max(1.0, static_cast<double>(limit) / nshards_);
     if (tls_tokens_at_ == clock::time_point{}) tls_tokens_ = per_s;
-    tls_tokens_ = std::min(per_s, tls_tokens_ + per_s * std::chrono::duration<double>(
-                                                            now - tls_tokens_at_).count());
+    tls_tokens_ = std::min(
+        per_s, tls_tokens_ + per_s * std::chrono::duration<double>(now - tls_tokens_at_).count());
     tls_tokens_at_ = now;
     if (tls_tokens_ < 1.0) return false;
     tls_tokens_ -= 1.0;

@@ -294,26 +294,10 @@ def run(kind, binary, shards, fn, extra, own):
 def main():
     natrix = sys.argv[1]
     nats = sys.argv[2] if len(sys.argv) > 2 else "/usr/sbin/nats-server"
-    if not os.path.exists(nats):
-        print("1..0 # SKIP nats-server not installed (tools/dev setup installs it)")
-        return 0
-    print("1..%d" % (2 * len(CASES)), flush=True)
-    failed = 0
-    n = 0
-    for name, fn, extra, own in CASES:
-        want = run("nats", nats, 1, fn, extra, own)
-        for shards in (1, 2):
-            n += 1
-            got = run("natrix", natrix, shards, fn, extra, own)
-            ok = got == want and None not in want and "timeout" not in want
-            if not ok:
-                failed += 1
-            print("%s %d - %s (%d shard%s)" % ("ok" if ok else "not ok", n, name, shards,
-                                                "" if shards == 1 else "s"), flush=True)
-            if not ok:
-                print("#   nats-server: %s" % want)
-                print("#   natrix:      %s" % got, flush=True)
-    return 1 if failed else 0
+    binaries = {"nats": nats, "natrix": natrix}
+    return route_protocol_test.differential(
+        CASES, lambda case, kind, shards: run(kind, binaries[kind], shards, case[1], case[2],
+                                              case[3]), nats)
 
 
 if __name__ == "__main__":

@@ -23,10 +23,14 @@ namespace natrix::tls {
 class tls_context {
 public:
     // Null with a reason an operator can act on (which file, what is wrong).
-    static std::shared_ptr<const tls_context> load(const tls_config& c, std::string* why);
+    static std::shared_ptr<const tls_context> load(const tls_config& c, std::string* why) {
+        return make(c, true, why);
+    }
     // The dialling side of a route or gateway: our certificate (mutual TLS)
     // and the CA that verifies the peer, unless `insecure`.
-    static std::shared_ptr<const tls_context> load_client(const tls_config& c, std::string* why);
+    static std::shared_ptr<const tls_context> load_client(const tls_config& c, std::string* why) {
+        return make(c, false, why);
+    }
     ~tls_context();
     tls_context(const tls_context&) = delete;
     tls_context& operator=(const tls_context&) = delete;
@@ -35,6 +39,8 @@ public:
     const tls_config& config() const noexcept { return cfg_; }
 
 private:
+    static std::shared_ptr<const tls_context> make(const tls_config& c, bool server,
+                                                   std::string* why);
     tls_context(SSL_CTX* ctx, tls_config c)
         : ctx_(ctx)
         , cfg_(std::move(c)) {}
