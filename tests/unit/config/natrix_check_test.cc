@@ -60,10 +60,6 @@ TEST_F(natrix_check, every_fail_closed_key_fails_with_its_position) {
         {"trusted_keys: [OABC]\n", ":2:1: 'trusted_keys' is not supported", "trusted_keys"},
         {"trusted_operators: [x]\n", ":2:1: 'trusted_operators' is not supported",
          "trusted_operators"},
-        {"tls { cert_file: c.pem }\n",
-         ":2:1: 'tls' is not supported by natrix yet: connections would be plain text", "tls"},
-        {"cluster {\n  tls {}\n}\n", ":3:3: 'cluster.tls' is not supported", "cluster.tls"},
-        {"gateway {\n  tls {}\n}\n", ":3:3: 'gateway.tls' is not supported", "gateway.tls"},
         {"leafnodes {\n  tls {}\n}\n", ":3:3: 'leafnodes.tls' is not supported", "leafnodes.tls"},
         {"websocket {\n  tls {}\n}\n", ":3:3: 'websocket.tls' is not supported", "websocket.tls"},
         {"mqtt {\n  tls {}\n}\n", ":3:3: 'mqtt.tls' is not supported", "mqtt.tls"},
@@ -92,10 +88,17 @@ TEST_F(natrix_check, every_fail_closed_key_fails_with_its_position) {
     }
 }
 
-TEST_F(natrix_check, tls_flag_is_refused) {
-    const run_result r = run_natrix("--tls -t");
+TEST_F(natrix_check, tls_without_a_certificate_is_refused) {
+    // --tls asks for TLS: without a certificate and key natrix refuses to
+    // start rather than run in plain text.
+    run_result r = run_natrix("--tls -t");
     EXPECT_EQ(r.status, 1) << r.output;
-    EXPECT_NE(r.output.find("flag -tls is not supported by natrix yet"), std::string::npos)
+    EXPECT_NE(r.output.find("TLS Server certificate must be present and valid"), std::string::npos)
+        << r.output;
+    // A tls block whose files do not load fails -t with the reason.
+    r = run_natrix("--tls --tlscert /nonexistent/c.pem --tlskey /nonexistent/k.pem -t");
+    EXPECT_EQ(r.status, 1) << r.output;
+    EXPECT_NE(r.output.find("error parsing X509 certificate/key pair"), std::string::npos)
         << r.output;
 }
 
