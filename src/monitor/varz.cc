@@ -23,6 +23,10 @@ std::uint64_t latency_quantile_upper_ns(const broker::latency_histogram::snapsho
 
 namespace {
 
+double seconds(std::chrono::nanoseconds d) {
+    return std::chrono::duration<double>(d).count();
+}
+
 void write_shard(json_writer& w, const shard_figures& f) {
     w.begin_object();
     w.field("id", f.shard);
@@ -70,6 +74,8 @@ std::string render_varz(const varz_input& in) {
     // As nats-server's INFO: no_auth_user lets silent clients in.
     if (c.auth && c.auth->required() && c.auth->no_auth_user().empty())
         w.field("auth_required", true);
+    if (c.tls && !c.allow_non_tls) w.field("tls_required", true);
+    if (c.tls && c.tls->config().requires_client_cert()) w.field("tls_verify", true);
     w.field("max_connections", c.max_connections);
     if (c.max_subscriptions > 0) w.field("max_subscriptions", c.max_subscriptions);
     // Go marshals time.Duration as integer nanoseconds.
@@ -94,7 +100,8 @@ std::string render_varz(const varz_input& in) {
             for (const auto& r : c.cluster.routes) w.value(r.host + ":" + std::to_string(r.port));
             w.end_array();
         }
-        w.field("tls_timeout", 2.0);
+        w.field("tls_timeout", seconds(c.cluster.tls.timeout));
+        if (c.cluster.tls.enabled) w.field("tls_required", true);
         w.end_object();
     } else {
         w.key("cluster").begin_object().end_object();
@@ -105,7 +112,8 @@ std::string render_varz(const varz_input& in) {
         w.field("host", c.gateway.host);
         w.field("port", in.gateway_port);
         w.field("auth_timeout", std::chrono::duration<double>(c.gateway.auth_timeout).count());
-        w.field("tls_timeout", 2.0);
+        w.field("tls_timeout", seconds(c.gateway.tls.timeout));
+        if (c.gateway.tls.enabled) w.field("tls_required", true);
         if (!c.gateway.advertise.empty()) w.field("advertise", c.gateway.advertise);
         w.field("connect_retries", c.gateway.connect_retries);
         if (!c.gateway.gateways.empty()) {
@@ -127,7 +135,7 @@ std::string render_varz(const varz_input& in) {
     }
     for (const char* empty : {"leaf", "mqtt", "websocket", "jetstream"})
         w.key(empty).begin_object().end_object();
-    w.field("tls_timeout", 2.0);
+    w.field("tls_timeout", c.tls ? seconds(c.tls->config().timeout) : 2.0);
     w.field("write_deadline", static_cast<std::int64_t>(c.write_deadline.count()));
     w.field("start", format_rfc3339_nano(in.start));
     w.field("now", format_rfc3339_nano(in.now));
