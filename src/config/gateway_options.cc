@@ -1,5 +1,6 @@
 // The `gateway {}` block, as nats-server 2.9.10's opts.go parseGateway and
-// parseGateways read it. TLS is refused (fail closed) until issue #17.
+// parseGateways read it. A tls block (the block's or a remote's) makes the
+// gateway connections TLS first and mutual.
 #include <algorithm>
 
 #include <natrix/config/cluster_options.hh>
@@ -13,7 +14,9 @@ bool parse_gateway_url(std::string_view text, cluster::route_url* out, std::stri
     std::string_view s = text;
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
     if (s.size() >= 6 && (s.substr(0, 6) == "tls://" || s.substr(0, 6) == "TLS://")) {
-        *why = "tls:// gateways are not supported by natrix yet (no TLS)";
+        *why = "write nats:// and put a tls block in the gateway (or its remote entry): natrix "
+               "does not "
+               "take TLS from the URL scheme";
         return false;
     }
     return parse_route_url(text, out, why);

@@ -93,7 +93,7 @@ TEST(gateway_config, errors) {
         std::string::npos);
     EXPECT_NE(
         gateway_err("gateway { name: a, port: 1, gateways: [{name: b, url: \"tls://h:1\"}] }\n")
-            .find("not supported by natrix yet"),
+            .find("does not take TLS from the URL scheme"),
         std::string::npos);
     EXPECT_NE(gateway_err("gateway { name: a, port: 1, tls: {} }\n").find("'gateway.tls'"),
               std::string::npos);
