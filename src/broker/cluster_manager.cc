@@ -65,44 +65,29 @@ cluster_manager::~cluster_manager() {
 
 bool cluster_manager::open(std::string* error) {
     const std::string host = cl_.host.empty() ? "0.0.0.0" : cl_.host;
-    if (cl_.tls.enabled) {
-        std::string why;
-        tls_server_ = tls::tls_context::load(cl_.tls, &why);
-        if (tls_server_) tls_client_ = tls::tls_context::load_client(cl_.tls, &why);
-        if (!tls_client_) {
-            *error = "cluster tls: " + why;
-            return false;
-        }
-    }
     std::string why;
-    if (!listener_.open(host, cl_.port, &why)) {
-        *error = "cluster listen " + host + ":" + std::to_string(cl_.port) + ": " + why;
+    if (cl_.tls.enabled && !load_tls(cl_.tls, &why)) {
+        *error = "cluster tls: " + why;
         return false;
     }
+    if (!open_listener(host, cl_.port, "cluster", error)) return false;
     {
         std::lock_guard lock(mu_);
         for (const auto& u : cl_.routes)
             configured_.push_back(configured_route{u, {}, false, false, {}});
     }
     LOG_INF("Cluster name is %s%s", name_.c_str(), dynamic_name_ ? " (dynamic)" : "");
-    port_ = listener_.port();
-    LOG_INF("Listening for route connections on %s:%d", host.c_str(), port_);
+    LOG_INF("Listening for route connections on %s:%d", host.c_str(), port());
     return true;
 }
 
 void cluster_manager::start() {
-    listener_.start(workers_, [this](int fd, std::string ip, int port) {
-        greet_inbound(fd, std::move(ip), port);
-    });
-    manager_ = std::thread([this] { manager_loop(); });
+    start_threads([this](int fd, std::string ip, int p) { greet_inbound(fd, std::move(ip), p); },
+                  [this] { manager_loop(); });
 }
 
 void cluster_manager::stop() {
-    if (stopping_.exchange(true)) return;
-    cv_.notify_all();
-    listener_.stop();
-    if (manager_.joinable()) manager_.join();
-    workers_.stop();
+    stop_threads();
 }
 
 void cluster_manager::spawn(std::function<void()> fn) {
@@ -142,7 +127,7 @@ void cluster_manager::dial(std::string url, cluster::route_url target, bool impl
     if (h.fd >= 0) {
         h.remote_ip = target.host;
         h.remote_port = target.port;
-        const bool secured = secure(h, target.host, &why);
+        const bool secured = secure(h, true, target.host, cl_.tls.timeout, &why);
         if (secured && exchange(h, &why)) {
             register_route(std::move(h));
             return;
@@ -187,24 +172,13 @@ void cluster_manager::greet_inbound(int fd, std::string ip, int port) {
     h.remote_ip = std::move(ip);
     h.remote_port = port;
     std::string why;
-    if (!secure(h, {}, &why) || !exchange(h, &why)) {
+    if (!secure(h, false, {}, cl_.tls.timeout, &why) || !exchange(h, &why)) {
         LOG_DBG("%s:%d - route handshake failed: %s", h.remote_ip.c_str(), h.remote_port,
                 why.c_str());
         h.close();
         return;
     }
     register_route(std::move(h));
-}
-
-// TLS first when the cluster block has tls (brief §3.3): the dialler is the
-// TLS client and checks the peer's certificate for `host`; both sides
-// present a certificate and verify the other's with ca_file.
-bool cluster_manager::secure(handshake& h, const std::string& host, std::string* why) {
-    if (!tls_server_) return true;
-    set_timeouts(h.fd,
-                 std::max(cl_.tls.timeout, std::chrono::nanoseconds(std::chrono::seconds(1))));
-    return h.solicited ? tls_connect(h.fd, tls_client_->native(), host, &h.ssl, why)
-                       : tls_accept(h.fd, tls_server_->native(), &h.ssl, why);
 }
 
 // The INFO/CONNECT exchange of either side (brief §1.1). The acceptor sends
@@ -517,7 +491,7 @@ std::string cluster_manager::our_info(bool ldm) const {
     i.version = server_version;
     i.go = server_go_field;
     i.host = cl_.host.empty() ? "0.0.0.0" : cl_.host;
-    i.port = port_;
+    i.port = port();
     if (!cl_.advertise.empty()) {
         cluster::route_url a;
         std::string why;
@@ -528,7 +502,7 @@ std::string cluster_manager::our_info(bool ldm) const {
         }
     }
     i.auth_required = !cl_.user.empty();
-    i.tls_required = tls_server_ != nullptr;
+    i.tls_required = tls_enabled();
     i.headers = true;
     i.max_payload = cfg_.max_payload;
     i.cluster = name_;

@@ -69,34 +69,27 @@ gateway_manager::~gateway_manager() {
 
 bool gateway_manager::open(std::string* error) {
     const std::string host = gw_.host.empty() ? "0.0.0.0" : gw_.host;
+    std::string why;
     if (gw_.tls.enabled) {
-        std::string why;
-        tls_server_ = tls::tls_context::load(gw_.tls, &why);
-        if (tls_server_) tls_client_ = tls::tls_context::load_client(gw_.tls, &why);
-        for (const cluster::remote_gateway& r : gw_.gateways) {
-            if (!tls_client_ || !r.tls.enabled) continue;
-            auto ctx = tls::tls_context::load_client(r.tls, &why);
-            if (!ctx) {
-                tls_client_.reset();
-                why = "gateway \"" + r.name + "\": " + why;
-                break;
-            }
-            tls_remote_[r.name] = std::move(ctx);
-        }
-        if (!tls_client_) {
+        if (!load_tls(gw_.tls, &why)) {
             *error = "gateway tls: " + why;
             return false;
         }
+        for (const cluster::remote_gateway& r : gw_.gateways) {
+            if (!r.tls.enabled) continue;
+            auto ctx = tls::tls_context::load_client(r.tls, &why);
+            if (!ctx) {
+                *error = "gateway tls: gateway \"" + r.name + "\": " + why;
+                return false;
+            }
+            tls_remote_[r.name] = std::move(ctx);
+        }
     }
-    std::string why;
-    if (!listener_.open(host, gw_.port, &why)) {
-        *error = "gateway listen " + host + ":" + std::to_string(gw_.port) + ": " + why;
-        return false;
-    }
-    port_ = listener_.port();
+    if (!open_listener(host, gw_.port, "gateway", error)) return false;
+    const int bound = port();
     own_url_ =
-        gw_.advertise.empty() ? public_host(host) + ":" + std::to_string(port_) : gw_.advertise;
-    if (own_url_.find(':') == std::string::npos) own_url_ += ":" + std::to_string(port_);
+        gw_.advertise.empty() ? public_host(host) + ":" + std::to_string(bound) : gw_.advertise;
+    if (own_url_.find(':') == std::string::npos) own_url_ += ":" + std::to_string(bound);
     std::lock_guard lock(mu_);
     cluster_urls_.push_back(own_url_);
     const auto now = steady::now();
@@ -108,23 +101,17 @@ bool gateway_manager::open(std::string* error) {
         e.next = now + first_dial;
     }
     LOG_INF("Gateway name is %s", gw_.name.c_str());
-    LOG_INF("Listening for gateways connections on %s:%d", host.c_str(), port_);
+    LOG_INF("Listening for gateways connections on %s:%d", host.c_str(), bound);
     return true;
 }
 
 void gateway_manager::start() {
-    listener_.start(workers_, [this](int fd, std::string ip, int port) {
-        greet_inbound(fd, std::move(ip), port);
-    });
-    manager_ = std::thread([this] { manager_loop(); });
+    start_threads([this](int fd, std::string ip, int p) { greet_inbound(fd, std::move(ip), p); },
+                  [this] { manager_loop(); });
 }
 
 void gateway_manager::stop() {
-    if (stopping_.exchange(true)) return;
-    cv_.notify_all();
-    listener_.stop();
-    if (manager_.joinable()) manager_.join();
-    workers_.stop();
+    stop_threads();
 }
 
 // One outbound per remote cluster: its URLs in random order, the first that
@@ -156,7 +143,9 @@ void gateway_manager::dial(std::string name, std::vector<cluster::route_url> url
         }
         h.ip = url.host;
         h.port = url.port;
-        if (!secure(h, name, url.host, &why)) {
+        const auto own = tls_remote_.find(name);
+        if (!secure(h, true, url.host, gw_.tls.timeout, &why,
+                    own == tls_remote_.end() ? nullptr : own->second.get())) {
             LOG_ERR("Gateway \"%s\" at %s: TLS handshake error: %s", name.c_str(),
                     config::redact_url(url.text).c_str(), why.c_str());
             h.close();
@@ -273,27 +262,13 @@ bool gateway_manager::solicit(const std::string& name, const cluster::route_url&
     return true;
 }
 
-// TLS first when the gateway block (or the remote's entry) has tls (brief
-// §3.3): the dialler is the TLS client, and both sides present and verify
-// certificates.
-bool gateway_manager::secure(handshake& h, const std::string& remote, const std::string& host,
-                             std::string* why) {
-    if (!tls_server_) return true;
-    set_timeouts(h.fd,
-                 std::max(gw_.tls.timeout, std::chrono::nanoseconds(std::chrono::seconds(1))));
-    if (remote.empty()) return tls_accept(h.fd, tls_server_->native(), &h.ssl, why);
-    const auto own = tls_remote_.find(remote);
-    const tls::tls_context& ctx = own != tls_remote_.end() ? *own->second : *tls_client_;
-    return tls_connect(h.fd, ctx.native(), host, &h.ssl, why);
-}
-
 void gateway_manager::greet_inbound(int fd, std::string ip, int port) {
     handshake h;
     h.fd = fd;
     h.ip = std::move(ip);
     h.port = port;
     std::string why;
-    if (!secure(h, {}, {}, &why) || !accept_handshake(h, &why)) {
+    if (!secure(h, false, {}, gw_.tls.timeout, &why) || !accept_handshake(h, &why)) {
         LOG_DBG("%s:%d - gateway handshake failed: %s", h.ip.c_str(), h.port, why.c_str());
         h.close();
         return;
@@ -512,7 +487,7 @@ std::string gateway_manager::our_info_locked() const {
     i.host = own_url_.substr(0, colon);
     i.port = std::atoi(own_url_.c_str() + colon + 1);
     i.auth_required = !gw_.user.empty();
-    i.tls_required = tls_server_ != nullptr;
+    i.tls_required = tls_enabled();
     i.max_payload = cfg_.max_payload;
     i.headers = true;
     i.gateway = gw_.name;

@@ -206,17 +206,15 @@ bool router::publish_gateway_reply(auth::account_id acct, const message& m) {
 
 void router::note_recent_sub(auth::account_id acct, std::string_view pattern) {
     const clock::time_point now = clock::now();
-    while (!recent_subs_.empty() && recent_subs_.front().until <= now)
-        recent_subs_.erase(recent_subs_.begin());
-    if (recent_subs_.size() >= 4096) recent_subs_.erase(recent_subs_.begin());
+    while (!recent_subs_.empty() && recent_subs_.front().until <= now) recent_subs_.pop_front();
+    if (recent_subs_.size() >= 4096) recent_subs_.pop_front();
     recent_subs_.push_back({acct, std::string(pattern), now + std::chrono::seconds(2)});
 }
 
 bool router::map_reply(auth::account_id acct, std::string_view reply) {
     if (recent_subs_.empty()) return false;
     const clock::time_point now = clock::now();
-    while (!recent_subs_.empty() && recent_subs_.front().until <= now)
-        recent_subs_.erase(recent_subs_.begin());
+    while (!recent_subs_.empty() && recent_subs_.front().until <= now) recent_subs_.pop_front();
     for (const recent_sub& r : recent_subs_)
         if (r.account == acct && subjects::subject_matches(r.pattern, reply)) return true;
     return false;

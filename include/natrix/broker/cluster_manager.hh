@@ -22,7 +22,7 @@
 #include <vector>
 
 #include <natrix/broker/broker_config.hh>
-#include <natrix/broker/control_listener.hh>
+#include <natrix/broker/control_plane.hh>
 #include <natrix/broker/control_workers.hh>
 #include <natrix/broker/gateway_manager.hh>
 #include <natrix/broker/route_link.hh>
@@ -42,7 +42,7 @@ struct route_view {
     std::vector<std::string> connect_urls;
 };
 
-class cluster_manager final : public route_events, public route_broadcast {
+class cluster_manager final : public control_plane, public route_events, public route_broadcast {
 public:
     using poster = std::function<void(unsigned index, std::function<void(shard&)>)>;
     cluster_manager(const broker_config& cfg, unsigned nshards, int client_port, poster post);
@@ -54,7 +54,6 @@ public:
     // Starts accepting and dialling (once the shards run).
     void start();
     void stop();
-    int port() const noexcept { return port_; }
     void set_client_port(int p) noexcept { client_port_ = p; } // before start
     std::string name() const {
         std::lock_guard lock(mu_);
@@ -108,7 +107,6 @@ private:
     void spawn(std::function<void()> fn);
     void dial(std::string url, cluster::route_url target, bool implicit, int attempts_left);
     void greet_inbound(int fd, std::string ip, int port);
-    bool secure(handshake& h, const std::string& host, std::string* why);
     bool exchange(handshake& h, std::string* why);
     void register_route(handshake h);
     std::string our_info(bool ldm = false) const;
@@ -122,15 +120,9 @@ private:
     int client_port_;
     poster post_;
     gateway_gossip* gateways_ = nullptr;
-    std::shared_ptr<const tls::tls_context> tls_server_, tls_client_; // cluster tls: accept, dial
     std::string name_;
     bool dynamic_name_ = false;
-    control_listener listener_;
-    int port_ = 0;
 
-    mutable std::mutex mu_;
-    std::condition_variable cv_;
-    std::atomic<bool> stopping_{false};
     std::map<std::string, peer> peers_; // by server id
     std::vector<configured_route> configured_;
     std::vector<std::string> implicit_dialling_; // server ids being dialled from gossip
@@ -139,9 +131,6 @@ private:
     bool lame_duck_ = false;
     std::uint64_t next_serial_ = 1;
     std::mt19937_64 rng_{std::random_device{}()};
-
-    std::thread manager_;
-    control_workers workers_;
 };
 
 } // namespace natrix::broker

@@ -24,7 +24,7 @@
 
 #include <natrix/broker/broker_config.hh>
 #include <natrix/broker/control_listener.hh>
-#include <natrix/broker/control_workers.hh>
+#include <natrix/broker/control_plane.hh>
 #include <natrix/broker/route_protocol.hh>
 
 namespace natrix::broker {
@@ -61,7 +61,7 @@ struct gateway_view {
     std::string remote_id;
 };
 
-class gateway_manager final : public route_events, public gateway_gossip {
+class gateway_manager final : public control_plane, public route_events, public gateway_gossip {
 public:
     using poster = std::function<void(unsigned index, std::function<void(shard&)>)>;
     gateway_manager(const broker_config& cfg, unsigned nshards, poster post);
@@ -70,7 +70,6 @@ public:
     bool open(std::string* error); // binds the listener
     void start();                  // accepts and dials (once the shards run)
     void stop();
-    int port() const noexcept { return port_; }
     const std::string& name() const noexcept { return gw_.name; }
     void set_routes(route_broadcast* r) noexcept { routes_ = r; } // before start
 
@@ -113,7 +112,6 @@ private:
     bool solicit(const std::string& name, const cluster::route_url& url, handshake& h,
                  std::string* why);
     bool accept_handshake(handshake& h, std::string* why);
-    bool secure(handshake& h, const std::string& remote, const std::string& host, std::string* why);
     void adopt(handshake& h, link_kind kind, const std::string& name, std::uint64_t serial,
                unsigned shard);
     unsigned pick_shard_locked();
@@ -127,24 +125,16 @@ private:
     unsigned nshards_;
     poster post_;
     route_broadcast* routes_ = nullptr;
-    // gateway tls: accepting, dialling, and dialling remotes with their own tls block.
-    std::shared_ptr<const tls::tls_context> tls_server_, tls_client_;
+    // gateway tls: dialling remotes that have their own tls block.
     std::map<std::string, std::shared_ptr<const tls::tls_context>> tls_remote_;
-    control_listener listener_;
-    int port_ = 0;
     std::string own_url_; // host:port others dial for this server
 
-    mutable std::mutex mu_;
-    std::condition_variable cv_;
-    std::atomic<bool> stopping_{false};
     std::map<std::string, remote> remotes_; // by cluster name
     std::map<std::uint64_t, inbound> inbound_;
     std::vector<std::string> cluster_urls_; // this cluster's gateway URLs, ours first
     std::vector<unsigned> links_per_shard_;
     std::uint64_t next_serial_ = 1;
     std::mt19937_64 rng_{std::random_device{}()};
-    std::thread manager_;
-    control_workers workers_;
 };
 
 } // namespace natrix::broker

@@ -10,6 +10,7 @@
 // ring records, which the shard hands to on_record().
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <random>
 #include <string>
@@ -222,7 +223,7 @@ private:
         std::string pattern;
         clock::time_point until;
     };
-    std::vector<recent_sub> recent_subs_; // oldest first; 2 s each (nats-server recSubExp)
+    std::deque<recent_sub> recent_subs_; // oldest first; 2 s each (nats-server recSubExp)
     std::uint64_t remote_interest_drops_ = 0;
     std::vector<expiry> expired_; // reached their maximum during the current publish
     ring_record::message_record record_scratch_;
